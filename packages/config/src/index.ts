@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of every role, parsed once at start-up. A wrong value stops the process with
+ * one line naming the variable and what it expects (see ConfigError).
+ */
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const brokerList = z
+  .string()
+  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+  .refine((brokers) => brokers.length > 0 && brokers.every((broker) => hostPort.test(broker) && Number(broker.split(':')[1]) <= 65535), {
+    message: 'expected a comma-separated list of host:port, e.g. kafka-1:9092,kafka-2:9092',
+  });
+const port = z.coerce.number({ message: 'expected a port number' }).int('expected an integer port').min(1, 'expected a port in 1-65535').max(65535, 'expected a port in 1-65535');
+const positiveInt = z.coerce.number({ message: 'expected a number' }).int('expected an integer').positive('expected a positive integer');
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1/0, true/false or yes/no' })
+  .transform((value) => ['1', 'true', 'yes'].includes(value));
+const topic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name');
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL, e.g. http://clickhouse:8123' });
+const redisUrl = z.url({ protocol: /^rediss?$/, message: 'expected a redis:// or rediss:// URL' });
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected an identifier (letters, digits, underscore)');
+
+export const ROLES = ['ingest', 'worker', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+export const API_ROLES = ['read', 'ingest', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+const apiTokens = z.string().transform((value, ctx) => {
+  const tokens = new Map<string, ApiRole>();
+  for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const separator = pair.lastIndexOf(':');
+    const token = pair.slice(0, separator);
+    const role = pair.slice(separator + 1) as ApiRole;
+    if (separator <= 0 || !API_ROLES.includes(role)) {
+      ctx.addIssue({ code: 'custom', message: 'expected comma-separated token:role pairs, role one of read, ingest, admin' });
+      return z.NEVER;
+    }
+    tokens.set(token, role);
+  }
+  return tokens;
+});
+
+const envSchema = z.object({
+  KAFKA_BROKERS: brokerList.optional(),
+  KAFKA_LOCAL_PORT: port.default(9092),
+  KAFKA_CLIENT_ID: z.string().min(1).default('kpi-pipeline'),
+  KAFKA_GROUP_ID: z.string().min(1).default('kpi-ingest'),
+  KPI_TOPIC_RELEASES: topic.default('ml.releases'),
+  KPI_TOPIC_INCIDENTS: topic.default('ml.incidents'),
+  KPI_TOPIC_EXPERIMENTS: topic.default('ml.experiments'),
+  KPI_TOPIC_SIGNALS: topic.default('ml.signals'),
+  KPI_TOPIC_DLQ: topic.default('ml.dlq'),
+  KPI_TOPIC_PARTITIONS: positiveInt.default(3),
+  CLICKHOUSE_URL: httpUrl.optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: identifier.default('kpi'),
+  CLICKHOUSE_CLUSTER: identifier.optional(),
+  REDIS_URL: redisUrl.optional(),
+  KPI_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'expected letters, digits, : _ -').default('kpi'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(8080),
+  KPI_API_TOKENS: apiTokens.optional(),
+  KPI_ROLES: z
+    .string()
+    .transform((value) => value.split(',').map((role) => role.trim()))
+    .pipe(z.array(z.enum(ROLES, { message: 'expected a comma-separated subset of ingest, worker, api' })).min(1))
+    .default([...ROLES]),
+  KPI_DEMO: bool.default(true),
+  INGEST_BATCH_SIZE: positiveInt.default(5000),
+  INGEST_BATCH_MAX_WAIT_MS: positiveInt.default(250),
+  INGEST_MAX_MESSAGE_BYTES: positiveInt.default(1_048_576),
+  API_MAX_BODY_BYTES: positiveInt.default(5_242_880),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  WORKER_CONCURRENCY: positiveInt.default(4),
+  KPI_TARGETS_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  kafka: {
+    /** undefined: the one-machine supervisor starts a local broker on `localPort`. */
+    brokers: string[] | undefined;
+    localPort: number;
+    clientId: string;
+    groupId: string;
+    partitions: number;
+    topics: { releases: string; incidents: string; experiments: string; signals: string; dlq: string };
+  };
+  clickhouse: { url: string | undefined; user: string; password: string; database: string; cluster: string | undefined };
+  redis: { url: string | undefined };
+  queuePrefix: string;
+  dataDir: string;
+  http: { host: string; port: number; maxBodyBytes: number; rateLimitPerMinute: number };
+  apiTokens: Map<string, ApiRole> | undefined;
+  roles: Role[];
+  demo: boolean;
+  ingest: { batchSize: number; batchMaxWaitMs: number; maxMessageBytes: number };
+  worker: { concurrency: number };
+  targetsFile: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError whose message names each wrong variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "unset", as in most deployment tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}=${JSON.stringify(present[String(issue.path[0])] ?? '')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      localPort: e.KAFKA_LOCAL_PORT,
+      clientId: e.KAFKA_CLIENT_ID,
+      groupId: e.KAFKA_GROUP_ID,
+      partitions: e.KPI_TOPIC_PARTITIONS,
+      topics: {
+        releases: e.KPI_TOPIC_RELEASES,
+        incidents: e.KPI_TOPIC_INCIDENTS,
+        experiments: e.KPI_TOPIC_EXPERIMENTS,
+        signals: e.KPI_TOPIC_SIGNALS,
+        dlq: e.KPI_TOPIC_DLQ,
+      },
+    },
+    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE, cluster: e.CLICKHOUSE_CLUSTER },
+    redis: { url: e.REDIS_URL },
+    queuePrefix: e.KPI_QUEUE_PREFIX,
+    dataDir: e.DATA_DIR,
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.API_MAX_BODY_BYTES, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
+    apiTokens: e.KPI_API_TOKENS,
+    roles: e.KPI_ROLES,
+    demo: e.KPI_DEMO,
+    ingest: { batchSize: e.INGEST_BATCH_SIZE, batchMaxWaitMs: e.INGEST_BATCH_MAX_WAIT_MS, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
+    worker: { concurrency: e.WORKER_CONCURRENCY },
+    targetsFile: e.KPI_TARGETS_FILE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
