@@ -61,7 +61,7 @@ const envSchema = z.object({
   KPI_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'expected letters, digits, : _ -').default('kpi'),
   DATA_DIR: z.string().min(1).default('./.data'),
   HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: port.default(8080),
+  PORT: port.or(z.literal('0').transform(() => 0)).default(8080),
   KPI_API_TOKENS: apiTokens.optional(),
   KPI_ROLES: z
     .string()

@@ -1,0 +1,2 @@
+export { createKafka, createProducer, ensureTopics, kafkaReachable, consumerGroupLag } from './kafka.ts';
+export { startBatchConsumer, type BatchConsumer, type BatchConsumerOptions, type PartitionBatch } from './batch-consumer.ts';

@@ -1,0 +1,82 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the pipeline exports, defined once. One registry per process: the roles of a
+ * process share it and the API serves it at /metrics.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'kpi_process_' });
+
+export const eventsIngested = new Counter({
+  name: 'kpi_events_ingested_total',
+  help: 'Valid events inserted into ClickHouse, by topic and type',
+  labelNames: ['topic', 'type'] as const,
+  registers: [registry],
+});
+export const eventsRejected = new Counter({
+  name: 'kpi_events_rejected_total',
+  help: 'Messages sent to the DLQ, by source topic and reason',
+  labelNames: ['topic', 'reason'] as const,
+  registers: [registry],
+});
+export const dlqMessages = new Counter({
+  name: 'kpi_dlq_messages_total',
+  help: 'Messages produced to the dead-letter topic',
+  registers: [registry],
+});
+export const ingestBatchSize = new Histogram({
+  name: 'kpi_ingest_batch_size',
+  help: 'Messages per ingested batch',
+  labelNames: ['topic'] as const,
+  buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000],
+  registers: [registry],
+});
+export const insertSeconds = new Histogram({
+  name: 'kpi_clickhouse_insert_seconds',
+  help: 'Latency of ClickHouse inserts of event batches',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const insertRetries = new Counter({
+  name: 'kpi_clickhouse_insert_retries_total',
+  help: 'Failed batch inserts that were retried (ClickHouse unavailable)',
+  registers: [registry],
+});
+export const consumerLag = new Gauge({
+  name: 'kpi_consumer_lag',
+  help: 'Messages behind the high watermark, per topic and partition',
+  labelNames: ['topic', 'partition'] as const,
+  registers: [registry],
+});
+export const eventsProduced = new Counter({
+  name: 'kpi_http_events_produced_total',
+  help: 'Events accepted by POST /v1/events and produced to Kafka, by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+export const jobsProcessed = new Counter({
+  name: 'kpi_jobs_total',
+  help: 'BullMQ jobs finished, by queue and outcome (completed, failed)',
+  labelNames: ['queue', 'outcome'] as const,
+  registers: [registry],
+});
+export const jobSeconds = new Histogram({
+  name: 'kpi_job_seconds',
+  help: 'BullMQ job processing time, by queue',
+  labelNames: ['queue'] as const,
+  buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+export const jobsEnqueued = new Counter({
+  name: 'kpi_jobs_enqueued_total',
+  help: 'Jobs requested, by queue (repeats collapse into one job)',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+export const httpSeconds = new Histogram({
+  name: 'kpi_http_request_seconds',
+  help: 'HTTP request latency by route and status code',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import type { Config } from '@kpi/config';
+
+export type QueryParams = Record<string, unknown>;
+
+/**
+ * The pipeline's handle on ClickHouse: one client (server over HTTP, or embedded chdb) and the
+ * database every statement runs in. SQL names tables as `{db:Identifier}.name`; `db` is bound
+ * here, so no statement ever concatenates a name or a value into its text.
+ */
+export interface Storage {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly cluster: string | undefined;
+  readonly embedded: boolean;
+  query<Row>(sql: string, params?: QueryParams): Promise<Row[]>;
+  command(sql: string, params?: QueryParams): Promise<void>;
+  insert<Row>(table: string, rows: Row[], settings?: ClickHouseSettings): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// Numbers come back as numbers, whatever the server's default for 64-bit integers.
+const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 0, date_time_output_format: 'iso' };
+
+export function createStorage(options: { clickhouse: Config['clickhouse']; dataDir: string }): Storage {
+  const { url, user, password, database, cluster } = options.clickhouse;
+  let client: ClickHouseClient;
+  if (url) {
+    client = createClient({ url, username: user, password, clickhouse_settings: settings, request_timeout: 60_000 });
+  } else {
+    // Embedded ClickHouse binds one data directory per process; every role of the process shares it.
+    const path = resolve(join(options.dataDir, 'clickhouse'));
+    mkdirSync(path, { recursive: true });
+    client = createClient({ connection: createChdbConnection({ path }), clickhouse_settings: settings });
+  }
+  return wrapClient(client, database, cluster, !url);
+}
+
+export function wrapClient(client: ClickHouseClient, database: string, cluster: string | undefined, embedded: boolean): Storage {
+  const bind = (params: QueryParams = {}) => ({ db: database, ...params });
+  return {
+    client,
+    database,
+    cluster,
+    embedded,
+    async query<Row>(sql: string, params?: QueryParams) {
+      const result = await client.query({ query: sql, query_params: bind(params), format: 'JSONEachRow' });
+      return result.json<Row>();
+    },
+    async command(sql: string, params?: QueryParams) {
+      await client.command({ query: sql, query_params: bind(params) });
+    },
+    async insert<Row>(table: string, rows: Row[], insertSettings?: ClickHouseSettings) {
+      if (rows.length === 0) return;
+      await client.insert({ table: `${database}.${table}`, values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings });
+    },
+    async ping() {
+      const result = await client.ping();
+      return result.success;
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStorage, loadMigrations, migrate } from '../src/index.ts';
+
+// Embedded ClickHouse through the same @clickhouse/client code that talks to a server.
+const dataDir = mkdtempSync(join(tmpdir(), 'kpi-storage-'));
+const storage = createStorage({ clickhouse: { url: undefined, user: 'default', password: '', database: 'migrate_test', cluster: undefined }, dataDir });
+afterAll(() => storage.close());
+
+describe('migrations', () => {
+  it('create the schema once, even when two runs start at once', async () => {
+    const [first, second] = await Promise.all([migrate(storage), migrate(storage)]);
+    const all = loadMigrations(undefined).map((migration) => migration.version);
+    expect([...new Set([...first, ...second])].sort()).toEqual(all);
+    expect(await migrate(storage)).toEqual([]);
+    const tables = await storage.query<{ name: string }>('SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name');
+    expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['events', 'kpi_values', 'schema_migrations']));
+    const recorded = await storage.query<{ n: number }>('SELECT count() AS n FROM {db:Identifier}.schema_migrations FINAL');
+    expect(recorded[0]!.n).toBe(all.length);
+  });
+
+  it('render Replicated engines and ON CLUSTER when a cluster is configured', () => {
+    const clustered = loadMigrations('analytics').flatMap((migration) => migration.statements);
+    const single = loadMigrations(undefined).flatMap((migration) => migration.statements);
+    expect(clustered.filter((statement) => statement.startsWith('CREATE TABLE')).every((statement) => statement.includes('ON CLUSTER analytics') && statement.includes('ENGINE = Replicated'))).toBe(true);
+    expect(single.some((statement) => statement.includes('Replicated') || statement.includes('ON CLUSTER'))).toBe(false);
+  });
+});
