@@ -1,0 +1,4 @@
+export * from './schemas.ts';
+export * from './parse.ts';
+export * from './json-schema.ts';
+export * from './fixtures.ts';
