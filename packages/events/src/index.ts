@@ -2,3 +2,4 @@ export * from './schemas.ts';
 export * from './parse.ts';
 export * from './json-schema.ts';
 export * from './fixtures.ts';
+export * from './entity.ts';

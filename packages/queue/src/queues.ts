@@ -71,7 +71,7 @@ export function startWorker<K extends QueueKey>(
         timer();
       }
     },
-    { connection, prefix: options.prefix, concurrency: options.concurrency },
+    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency },
   );
   worker.on('completed', () => jobsProcessed.inc({ queue: name, outcome: 'completed' }));
   worker.on('failed', () => jobsProcessed.inc({ queue: name, outcome: 'failed' }));

@@ -35,7 +35,10 @@ export function createStorage(options: { clickhouse: Config['clickhouse']; dataD
     // Embedded ClickHouse binds one data directory per process; every role of the process shares it.
     const path = resolve(join(options.dataDir, 'clickhouse'));
     mkdirSync(path, { recursive: true });
-    client = createClient({ connection: createChdbConnection({ path }), clickhouse_settings: settings });
+    // chdb types its connection against @clickhouse/client-common, which the client now bundles:
+    // the same interface under two declarations.
+    const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+    client = createClient({ connection, clickhouse_settings: settings });
   }
   return wrapClient(client, database, cluster, !url);
 }

@@ -1,0 +1,30 @@
+import type { CloudEvent, EventType } from './schemas.ts';
+
+/** The field of each event type that names the entity the event is about. */
+export const entityKeyOfType = {
+  'release.deployed': 'release_id',
+  'release.rolled_back': 'release_id',
+  'training.run_completed': 'run_id',
+  'incident.opened': 'incident_id',
+  'incident.updated': 'incident_id',
+  'incident.mitigated': 'incident_id',
+  'incident.resolved': 'incident_id',
+  'alert.triaged': 'alert_id',
+  'experiment.started': 'experiment_id',
+  'experiment.readout': 'experiment_id',
+  'experiment.decided': 'experiment_id',
+  'serving.window': 'model_id',
+  'dataset.arrived': 'dataset',
+  'survey.response': undefined,
+} as const satisfies Record<EventType, string | undefined>;
+
+export function entityIdOf(event: CloudEvent): string {
+  const key = entityKeyOfType[event.type];
+  return key === undefined ? '' : String((event.data as Record<string, unknown>)[key] ?? '');
+}
+
+/** The team an event names itself; lifecycle events (mitigated, readout, ...) carry none. */
+export function teamOf(event: CloudEvent): string {
+  const team = (event.data as { team?: unknown }).team;
+  return typeof team === 'string' ? team : '';
+}

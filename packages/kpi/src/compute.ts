@@ -1,0 +1,119 @@
+import type { Granularity } from '@kpi/queue';
+import type { Storage } from '@kpi/storage';
+import type { Evaluation, KpiDefinition } from './definition.ts';
+import { parseEntity, type Entity, type Release } from './entities.ts';
+import { liveReleases } from './catalog/drift.ts';
+import { periodsStartingIn, chTime, type Period } from './periods.ts';
+import { selectRows } from './sources.ts';
+
+export const ALL_TEAMS = '*';
+export type TierScope = 'all' | '1' | '2' | '3';
+
+export function tierScopes(kpi: KpiDefinition): TierScope[] {
+  return kpi.tiered ? ['all', '1', '2', '3'] : ['all'];
+}
+
+export interface ScopedValue {
+  kpi: string;
+  granularity: Granularity;
+  period: Period;
+  team: string;
+  tier: TierScope;
+  evaluation: Evaluation;
+}
+
+export interface ComputeRequest {
+  kpi: KpiDefinition;
+  granularity: Granularity;
+  /** Periods starting in [from, to). */
+  from: Date;
+  to: Date;
+  /** Team scopes to produce; ALL_TEAMS is the whole organisation, computed from the events. */
+  teams: string[];
+  now: Date;
+}
+
+/**
+ * Computes a KPI for a range of periods and a set of team scopes with one query: the source's
+ * entities in the window (for every team when ALL_TEAMS is asked), bucketed by period, team
+ * and tier here. The same code serves a one-period recompute, a full rebuild and a breakdown.
+ */
+export async function computeKpi(storage: Storage, request: ComputeRequest): Promise<ScopedValue[]> {
+  const { kpi, granularity, teams, now } = request;
+  const periods = periodsStartingIn(granularity, request.from, request.to);
+  if (periods.length === 0) return [];
+  const teamFilter = teams.length === 1 ? teams[0]! : ALL_TEAMS;
+  const liveState = kpi.anchor === 'period_end';
+  const rows = await selectRows<Record<string, unknown>>(storage, kpi.source, {
+    anchor: liveState ? 'deployed_before_end' : kpi.anchor,
+    from: periods[0]!.start,
+    to: periods.at(-1)!.end,
+    team: teamFilter,
+  });
+  const entities = rows.map((row) => parseEntity[kpi.source](row as never));
+  const values: ScopedValue[] = [];
+  for (const team of teams) {
+    const ofTeam = team === ALL_TEAMS ? entities : entities.filter((entity) => entity.team === team);
+    const byPeriod = liveState ? undefined : bucketByPeriod(kpi, ofTeam, periods);
+    periods.forEach((period, index) => {
+      const at = new Date(Math.min(period.end.getTime(), now.getTime()));
+      const inPeriod = liveState ? liveReleases(ofTeam as Release[], at.getTime()) : byPeriod![index]!;
+      for (const tier of tierScopes(kpi)) {
+        const scoped = tier === 'all' ? inPeriod : inPeriod.filter((entity) => entity.tier === Number(tier));
+        values.push({ kpi: kpi.id, granularity, period, team, tier, evaluation: kpi.evaluate(scoped, { period, at }) });
+      }
+    });
+  }
+  return values;
+}
+
+function bucketByPeriod(kpi: KpiDefinition, entities: Entity[], periods: Period[]): Entity[][] {
+  const buckets: Entity[][] = periods.map(() => []);
+  for (const entity of entities) {
+    const anchor = kpi.anchorOf(entity);
+    if (anchor === null) continue;
+    // Periods are contiguous and ordered: binary search the one containing the anchor.
+    let low = 0;
+    let high = periods.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const period = periods[mid]!;
+      if (anchor < period.start.getTime()) high = mid - 1;
+      else if (anchor >= period.end.getTime()) low = mid + 1;
+      else {
+        buckets[mid]!.push(entity);
+        break;
+      }
+    }
+  }
+  return buckets;
+}
+
+/** Writes computed values; `computedAt` is when the computation started reading, so later reads win. */
+export async function storeValues(storage: Storage, values: ScopedValue[], computedAt: Date): Promise<void> {
+  const stamp = computedAt.toISOString().replace('T', ' ').replace('Z', '');
+  for (let start = 0; start < values.length; start += 50_000) {
+    await storage.insert(
+      'kpi_values',
+      values.slice(start, start + 50_000).map((value) => ({
+        kpi: value.kpi,
+        granularity: value.granularity,
+        period_start: chTime(value.period.start).slice(0, 19),
+        team: value.team,
+        tier: value.tier,
+        value: value.evaluation.value,
+        numerator: value.evaluation.numerator,
+        denominator: value.evaluation.denominator,
+        sample_size: value.evaluation.sample_size,
+        details: JSON.stringify(value.evaluation.details),
+        computed_at: stamp,
+      })),
+    );
+  }
+}
+
+/** Teams that have sent any event: the team scopes of a rebuild and of the refresh job. */
+export async function knownTeams(storage: Storage): Promise<string[]> {
+  const rows = await storage.query<{ team: string }>("SELECT DISTINCT team FROM {db:Identifier}.events WHERE team != '' ORDER BY team");
+  return rows.map((row) => row.team);
+}

@@ -1,0 +1,157 @@
+import type { Granularity } from '@kpi/queue';
+import { mean, median, p90 } from '@kpi/stats';
+import type { Entity } from './entities.ts';
+import type { SourceName } from './sources.ts';
+
+export type Unit = 'count' | 'ratio' | 'hours' | 'days' | 'ms' | 'usd' | 'usd_per_1k_requests' | 'score' | 'correlation' | 'relative_lift';
+export type Direction = 'higher_is_better' | 'lower_is_better';
+
+/** A target: a fixed threshold (optionally for some granularities or tier 1 only), or "no worse than the previous period". */
+export type TargetRule =
+  | { kind: 'threshold'; op: '>=' | '<='; value: number; granularities?: Granularity[]; tier1Only?: boolean }
+  | { kind: 'previous_period'; op: '<=' };
+
+/** How one entity entered a value: the drill-down row behind a number. */
+export interface Contribution {
+  entity: string;
+  kind: string;
+  team: string;
+  tier: number | null;
+  /** The instant that put it in this period (ISO), or the period end for live-state KPIs. */
+  anchor: string;
+  in_numerator: boolean;
+  in_denominator: boolean;
+  /** Its value in the aggregate: hours, a lift, a score, a request count, ... */
+  value: number | null;
+  note?: string;
+}
+
+export interface Evaluation {
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  sample_size: number;
+  details: Record<string, unknown>;
+  contributions: Contribution[];
+}
+
+export interface EvaluationContext {
+  period: { start: Date; end: Date };
+  /** The instant live-state KPIs are judged at: the period end, or now for the open period. */
+  at: Date;
+}
+
+export interface KpiDefinition<E extends Entity = Entity> {
+  id: string;
+  name: string;
+  description: string;
+  unit: Unit;
+  direction: Direction;
+  /** Whether the KPI's events carry a tier; those that don't answer only tier = all. */
+  tiered: boolean;
+  source: SourceName;
+  /** The entity instant that assigns it to a period, or 'period_end' for live state at the period end. */
+  anchor: string;
+  anchorOf(entity: E): number | null;
+  targets: TargetRule[];
+  evaluate(entities: E[], context: EvaluationContext): Evaluation;
+}
+
+/** Erases the entity type parameter so definitions of different sources share one catalog list. */
+export function defineKpi<E extends Entity>(definition: KpiDefinition<E>): KpiDefinition {
+  return definition as unknown as KpiDefinition;
+}
+
+type Anchored<E> = { entity: E; anchor: number };
+
+function contribution<E extends Entity>(kind: string, item: Anchored<E>, counted: { num: boolean; den: boolean }, value: number | null, note?: string): Contribution {
+  return {
+    entity: item.entity.entity_id,
+    kind,
+    team: item.entity.team,
+    tier: item.entity.tier,
+    anchor: new Date(item.anchor).toISOString(),
+    in_numerator: counted.num,
+    in_denominator: counted.den,
+    value,
+    ...(note ? { note } : {}),
+  };
+}
+
+const anchored = <E extends Entity>(definition: { anchorOf(entity: E): number | null }, entities: E[]): Anchored<E>[] =>
+  entities.map((entity) => ({ entity, anchor: definition.anchorOf(entity)! }));
+
+/** Counts entities matching `counts` (0 for an empty period). */
+export function countOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, counts: (e: E) => number | boolean) {
+  return (entities: E[]): Evaluation => {
+    const items = anchored({ anchorOf }, entities);
+    let total = 0;
+    const contributions: Contribution[] = [];
+    for (const item of items) {
+      const n = Number(counts(item.entity));
+      if (n > 0) {
+        total += n;
+        contributions.push(contribution(kind, item, { num: true, den: false }, n));
+      }
+    }
+    return { value: total, numerator: null, denominator: null, sample_size: items.length, details: {}, contributions };
+  };
+}
+
+/** numerator / denominator over the entities in the denominator (null when there are none). */
+export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, inDenominator: (e: E) => boolean, inNumerator: (e: E) => boolean) {
+  return (entities: E[]): Evaluation => {
+    const contributions: Contribution[] = [];
+    let numerator = 0;
+    let denominator = 0;
+    for (const item of anchored({ anchorOf }, entities)) {
+      if (!inDenominator(item.entity)) continue;
+      const num = inNumerator(item.entity);
+      denominator++;
+      if (num) numerator++;
+      contributions.push(contribution(kind, item, { num, den: true }, num ? 1 : 0));
+    }
+    return {
+      value: denominator === 0 ? null : numerator / denominator,
+      numerator,
+      denominator,
+      sample_size: denominator,
+      details: denominator === 0 ? { null_reason: 'no entities in the denominator for this period and scope' } : {},
+      contributions,
+    };
+  };
+}
+
+/** Mean, median or sum of a per-entity quantity over the entities that have one. */
+export function aggregateOf<E extends Entity>(
+  kind: string,
+  anchorOf: (e: E) => number | null,
+  quantity: (e: E) => number | null | undefined,
+  aggregate: 'mean' | 'median' | 'sum',
+) {
+  return (entities: E[]): Evaluation => {
+    const values: number[] = [];
+    const contributions: Contribution[] = [];
+    for (const item of anchored({ anchorOf }, entities)) {
+      const value = quantity(item.entity);
+      if (value === null || value === undefined || !Number.isFinite(value)) continue;
+      values.push(value);
+      contributions.push(contribution(kind, item, { num: true, den: false }, value));
+    }
+    const value = aggregate === 'mean' ? mean(values) : aggregate === 'median' ? median(values) : values.reduce((a, b) => a + b, 0);
+    const details: Record<string, unknown> = {};
+    if (aggregate === 'median') details.p90 = p90(values);
+    if (value === null) details.null_reason = `no ${kind} with a value in this period and scope`;
+    return {
+      value,
+      numerator: null,
+      denominator: null,
+      sample_size: values.length,
+      details,
+      contributions,
+    };
+  };
+}
+
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;

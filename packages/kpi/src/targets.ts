@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { GRANULARITIES, type Granularity } from '@kpi/queue';
+import type { KpiDefinition, TargetRule } from './definition.ts';
+import type { TierScope } from './compute.ts';
+
+export type Status = 'met' | 'breached' | 'no_target' | 'no_data';
+
+/** A team's own target for a KPI, replacing the catalog's default for that team (and granularity, if given). */
+export const targetOverrideSchema = z.object({
+  team: z.string().regex(/^([a-z0-9][a-z0-9_-]{0,63}|\*)$/, 'expected a team name, or * for the whole organisation'),
+  kpi: z.string(),
+  op: z.enum(['>=', '<=']),
+  value: z.number().finite(),
+  granularity: z.enum(GRANULARITIES).optional(),
+});
+export type TargetOverride = z.infer<typeof targetOverrideSchema>;
+
+/** The rule that applies to a scope: a team override first, then the catalog's defaults. */
+export function applicableRule(kpi: KpiDefinition, scope: { granularity: Granularity; tier: TierScope; team: string }, overrides: TargetOverride[] = []): TargetRule | undefined {
+  const override = overrides.find(
+    (candidate) => candidate.kpi === kpi.id && candidate.team === scope.team && (candidate.granularity === undefined || candidate.granularity === scope.granularity),
+  );
+  if (override) return { kind: 'threshold', op: override.op, value: override.value };
+  return kpi.targets.find((rule) => {
+    if (rule.kind === 'previous_period') return true;
+    if (rule.granularities && !rule.granularities.includes(scope.granularity)) return false;
+    if (rule.tier1Only && scope.tier !== '1') return false;
+    return true;
+  });
+}
+
+/** SPEC status rules: no_data for a null value, no_target when no target applies, else met or breached. */
+export function judge(rule: TargetRule | undefined, value: number | null, previousValue: number | null): { target: number | null; status: Status } {
+  const target = rule === undefined ? null : rule.kind === 'threshold' ? rule.value : previousValue;
+  if (value === null) return { target, status: 'no_data' };
+  if (rule === undefined || target === null) return { target: null, status: 'no_target' };
+  const met = rule.op === '>=' ? value >= target : value <= target;
+  return { target, status: met ? 'met' : 'breached' };
+}

@@ -1,0 +1,70 @@
+import type { Granularity } from '@kpi/queue';
+import type { Storage } from '@kpi/storage';
+import type { KpiDefinition } from './definition.ts';
+import { chTime, previousPeriodStart, type Period } from './periods.ts';
+import { applicableRule, judge, type Status, type TargetOverride } from './targets.ts';
+import type { TierScope } from './compute.ts';
+
+export interface KpiValue {
+  period_start: string;
+  period_end: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  sample_size: number;
+  target: number | null;
+  status: Status;
+  previous_value: number | null;
+  details: Record<string, unknown>;
+}
+
+interface StoredRow {
+  period_start: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  sample_size: number;
+  details: string;
+}
+
+const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
+
+/**
+ * Reads stored values for consecutive periods of one scope and judges them against their
+ * targets. A period with no stored value is a period with nothing in it: the KPI evaluated
+ * over no entities (0 for counts and sums, null for ratios, means, medians, correlations).
+ */
+export async function readValues(
+  storage: Storage,
+  kpi: KpiDefinition,
+  scope: { granularity: Granularity; team: string; tier: TierScope },
+  periods: Period[],
+  overrides: TargetOverride[] = [],
+): Promise<KpiValue[]> {
+  if (periods.length === 0) return [];
+  const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
+  const rows = await storage.query<StoredRow>(
+    `SELECT toString(period_start) AS period_start, value, numerator, denominator, sample_size, details
+     FROM {db:Identifier}.kpi_values FINAL
+     WHERE kpi = {kpi:String} AND granularity = {granularity:String} AND team = {team:String} AND tier = {tier:String}
+       AND period_start >= {from:DateTime('UTC')} AND period_start < {to:DateTime('UTC')}`,
+    { kpi: kpi.id, granularity: scope.granularity, team: scope.team, tier: scope.tier, from: chTime(previousStart).slice(0, 19), to: chTime(periods.at(-1)!.end).slice(0, 19) },
+  );
+  const stored = new Map(rows.map((row) => [row.period_start, row]));
+  const empty = (period: Period) => kpi.evaluate([], { period, at: period.end });
+  const valueAt = (period: Period) => {
+    const row = stored.get(chTime(period.start).slice(0, 19));
+    if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
+    const evaluation = empty(period);
+    return { value: evaluation.value, numerator: evaluation.numerator, denominator: evaluation.denominator, sample_size: evaluation.sample_size, details: evaluation.details };
+  };
+  const rule = applicableRule(kpi, scope, overrides);
+  let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;
+  return periods.map((period) => {
+    const current = valueAt(period);
+    const { target, status } = judge(rule, current.value, previous);
+    const result: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous };
+    previous = current.value;
+    return result;
+  });
+}

@@ -1,0 +1,98 @@
+import type { Kafka, Producer, IHeaders } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { CloudEvent } from '@kpi/events';
+import type { Storage } from '@kpi/storage';
+import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
+import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, insertRetries, insertSeconds } from '@kpi/metrics';
+import { decodeMessage, type EventRow } from './rows.ts';
+
+export interface IngestOptions {
+  kafka: Kafka;
+  storage: Storage;
+  producer: () => Promise<Producer>;
+  log: Logger;
+  groupId: string;
+  topics: string[];
+  dlqTopic: string;
+  chunkSize: number;
+  maxWaitMs: number;
+  maxMessageBytes: number;
+  /** Runs after a chunk's rows are acknowledged and before its offsets commit (recompute jobs). */
+  afterInsert(events: CloudEvent[]): Promise<void>;
+  /** Test seam: wraps the insert, e.g. to make ClickHouse unavailable for a while. */
+  insert?: (rows: EventRow[], token: string) => Promise<void>;
+}
+
+/**
+ * Makes one chunk of one partition durable: valid events inserted in one call whose
+ * deduplication token is the chunk's offset range (a re-delivered chunk is dropped by
+ * ClickHouse), invalid ones produced to the DLQ with headers saying why and where from.
+ * Throws when anything is not acknowledged, so the chunk is retried and never committed.
+ */
+export function chunkHandler(options: IngestOptions) {
+  const insert =
+    options.insert ??
+    ((rows: EventRow[], token: string) => options.storage.insert('events', rows, { insert_deduplication_token: token }));
+  return async (batch: PartitionBatch) => {
+    const valid: { row: EventRow; event: CloudEvent }[] = [];
+    const dlq: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
+    for (const message of batch.messages) {
+      const result = decodeMessage(message, batch.topic, batch.partition, options.maxMessageBytes);
+      if (result.kind === 'ok') {
+        valid.push({ row: result.row, event: result.event });
+        continue;
+      }
+      const value = result.message.value;
+      const oversized = value !== null && value.length > options.maxMessageBytes;
+      dlq.push({
+        key: result.message.key,
+        // An oversized value would be refused by the DLQ topic too; its head is enough to identify it.
+        value: oversized ? value.subarray(0, 4096) : value,
+        headers: {
+          dlq_reason: result.reason,
+          dlq_error: result.error.slice(0, 2000),
+          dlq_step: 'decode',
+          dlq_topic: batch.topic,
+          dlq_partition: String(batch.partition),
+          dlq_offset: result.message.offset,
+          dlq_timestamp: new Date().toISOString(),
+          ...(oversized ? { dlq_original_bytes: String(value.length), dlq_truncated: 'true' } : {}),
+        },
+      });
+    }
+    const first = batch.messages[0]!.offset;
+    const last = batch.messages.at(-1)!.offset;
+    if (valid.length > 0) {
+      const timer = insertSeconds.startTimer();
+      await insert(
+        valid.map((entry) => entry.row),
+        `${batch.topic}|${batch.partition}|${first}|${last}`,
+      );
+      timer();
+    }
+    if (dlq.length > 0) {
+      const producer = await options.producer();
+      await producer.send({ topic: options.dlqTopic, acks: -1, messages: dlq });
+    }
+    await options.afterInsert(valid.map((entry) => entry.event));
+    ingestBatchSize.observe({ topic: batch.topic }, batch.messages.length);
+    for (const entry of valid) eventsIngested.inc({ topic: batch.topic, type: entry.event.type });
+    for (const entry of dlq) eventsRejected.inc({ topic: batch.topic, reason: String(entry.headers.dlq_reason) });
+    if (dlq.length > 0) dlqMessages.inc(dlq.length);
+  };
+}
+
+export async function startIngest(options: IngestOptions): Promise<BatchConsumer> {
+  return startBatchConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: options.topics,
+    chunkSize: options.chunkSize,
+    maxWaitMs: options.maxWaitMs,
+    handle: chunkHandler(options),
+    onRetry: (error, attempt, batch) => {
+      insertRetries.inc();
+      options.log.warn({ err: error, attempt, topic: batch.topic, partition: batch.partition }, 'batch not stored; retrying the same offsets');
+    },
+  });
+}

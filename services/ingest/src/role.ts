@@ -1,0 +1,42 @@
+import { planRecomputes } from '@kpi/kpi';
+import type { Runtime, RoleHandle } from '@kpi/runtime';
+import { consumerGroupLag } from '@kpi/bus';
+import { consumerLag } from '@kpi/metrics';
+import { startIngest, type IngestOptions } from './ingest.ts';
+
+export { chunkHandler, startIngest, type IngestOptions } from './ingest.ts';
+export type { EventRow } from './rows.ts';
+
+/** The ingest role: the four event topics -> ClickHouse, then recompute jobs for what changed. */
+export async function startIngestRole(runtime: Runtime, overrides: Partial<IngestOptions> = {}): Promise<RoleHandle> {
+  const { config, storage, queues } = runtime;
+  const { topics } = config.kafka;
+  const consumer = await startIngest({
+    kafka: runtime.kafka,
+    storage,
+    producer: runtime.producer,
+    log: runtime.log,
+    groupId: config.kafka.groupId,
+    topics: [topics.releases, topics.incidents, topics.experiments, topics.signals],
+    dlqTopic: topics.dlq,
+    chunkSize: config.ingest.batchSize,
+    maxWaitMs: config.ingest.batchMaxWaitMs,
+    maxMessageBytes: config.ingest.maxMessageBytes,
+    afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, new Date())),
+    ...overrides,
+  });
+  // Consumer lag per partition, refreshed in the background for /metrics.
+  const lagTimer = setInterval(() => {
+    consumerGroupLag(runtime.kafka, config.kafka.groupId, [topics.releases, topics.incidents, topics.experiments, topics.signals])
+      .then((lags) => lags.forEach(({ topic, partition, lag }) => consumerLag.set({ topic, partition: String(partition) }, lag)))
+      .catch(() => undefined);
+  }, 10_000);
+  lagTimer.unref();
+  return {
+    id: 'ingest',
+    async stop() {
+      clearInterval(lagTimer);
+      await consumer.stop();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Worker } from 'bullmq';
+import { startWorker } from '@kpi/queue';
+import type { RoleHandle, Runtime } from '@kpi/runtime';
+import { recompute, refreshOpenPeriods } from './kpi-jobs.ts';
+
+export { recompute, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
+
+/** Repeatable jobs, declared once and reconciled at start-up. */
+const SCHEDULES = [{ queue: 'kpiRefresh', id: 'refresh-open-periods', everyMs: 5 * 60_000 }] as const;
+
+export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
+  const { storage, redis, queues, config } = runtime;
+  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency };
+  const workers: Worker[] = [
+    startWorker(
+      'kpiRecompute',
+      async (payload, job) => {
+        // Once running, a new trigger for the same key queues one more run (keepLastIfActive).
+        const written = await recompute(storage, payload);
+        return { written, attempts: job.attemptsMade };
+      },
+      options,
+    ),
+    startWorker('kpiRefresh', async () => ({ written: await refreshOpenPeriods(storage) }), { ...options, concurrency: 1 }),
+  ];
+  for (const schedule of SCHEDULES) {
+    await queues.queue(schedule.queue).upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.id, data: {} });
+  }
+  return {
+    id: 'worker',
+    async stop() {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}
