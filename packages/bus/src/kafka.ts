@@ -1,11 +1,18 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Config } from '@kpi/config';
 
-export function createKafka(config: Pick<Config['kafka'], 'clientId'>, brokers: string[]): Kafka {
+/** Where kafkajs logs go: its transient connection errors are retried, so they are debug detail. */
+export type KafkaLogSink = (level: 'debug' | 'warn', message: string, extra: Record<string, unknown>) => void;
+
+export function createKafka(config: Pick<Config['kafka'], 'clientId'>, brokers: string[], sink?: KafkaLogSink): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers,
-    logLevel: logLevel.ERROR,
+    logLevel: sink ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => ({ level, log }) => {
+      const { message, ...extra } = log;
+      sink?.(level === logLevel.WARN ? 'warn' : 'debug', message, extra);
+    },
     // Reconnect for as long as it takes: a broker restart must not end the process.
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
   });

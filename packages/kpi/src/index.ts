@@ -5,3 +5,4 @@ export { readValues, type KpiValue } from './values.ts';
 export { applicableRule, judge, targetOverrideSchema, type TargetOverride, type Status } from './targets.ts';
 export { planRecomputes } from './planner.ts';
 export * from './periods.ts';
+export { waitingForDefiningEvent, SOURCES, type SourceName } from './sources.ts';

@@ -75,9 +75,9 @@ const latestPerEntity = (type: string) => `
   GROUP BY entity_id`;
 
 export const SOURCES = {
-  incidents: { sql: incidentsSql, entity: 'incident', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },
-  releases: { sql: releasesSql, entity: 'release', eventTypes: ['release.deployed', 'release.rolled_back'] },
-  experiments: { sql: experimentsSql, entity: 'experiment', eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'] },
+  incidents: { sql: incidentsSql, entity: 'incident', definingType: 'incident.opened', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },
+  releases: { sql: releasesSql, entity: 'release', definingType: 'release.deployed', eventTypes: ['release.deployed', 'release.rolled_back'] },
+  experiments: { sql: experimentsSql, entity: 'experiment', definingType: 'experiment.started', eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'] },
   servingWindows: { sql: eventsOf('serving.window'), entity: 'serving_window', eventTypes: ['serving.window'] },
   datasetArrivals: { sql: eventsOf('dataset.arrived'), entity: 'dataset_arrival', eventTypes: ['dataset.arrived'] },
   surveyResponses: { sql: eventsOf('survey.response'), entity: 'survey_response', eventTypes: ['survey.response'] },
@@ -107,4 +107,21 @@ export async function selectRows<Row>(storage: Storage, source: SourceName, wind
   return storage.query<Row>(sql, { anchor: window.anchor, from: chTime(window.from), to: chTime(window.to), team: window.team });
 }
 
-export { DEFAULTS };
+/**
+ * Entities with lifecycle events whose defining event has not arrived: counted nowhere until it
+ * does (a mitigation of an incident never opened, a readout of an experiment never started).
+ */
+export async function waitingForDefiningEvent(storage: Storage, source: SourceName): Promise<{ total: number; sample: { entity_id: string; types: string[] }[] }> {
+  const spec = SOURCES[source];
+  if (!('definingType' in spec)) return { total: 0, sample: [] };
+  const rows = await storage.query<{ entity_id: string; types: string[] }>(
+    `SELECT entity_id, arraySort(groupUniqArray(type)) AS types
+     FROM {db:Identifier}.events FINAL
+     WHERE type IN {types:Array(String)}
+     GROUP BY entity_id
+     HAVING countIf(type = {defining:String}) = 0
+     ORDER BY entity_id`,
+    { types: [...spec.eventTypes], defining: spec.definingType },
+  );
+  return { total: rows.length, sample: rows.slice(0, 100) };
+}

@@ -19,7 +19,7 @@ export interface KpiValue {
 }
 
 interface StoredRow {
-  period_start: string;
+  start: string;
   value: number | null;
   numerator: number | null;
   denominator: number | null;
@@ -44,13 +44,13 @@ export async function readValues(
   if (periods.length === 0) return [];
   const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
   const rows = await storage.query<StoredRow>(
-    `SELECT toString(period_start) AS period_start, value, numerator, denominator, sample_size, details
+    `SELECT toString(period_start) AS start, value, numerator, denominator, sample_size, details
      FROM {db:Identifier}.kpi_values FINAL
      WHERE kpi = {kpi:String} AND granularity = {granularity:String} AND team = {team:String} AND tier = {tier:String}
        AND period_start >= {from:DateTime('UTC')} AND period_start < {to:DateTime('UTC')}`,
     { kpi: kpi.id, granularity: scope.granularity, team: scope.team, tier: scope.tier, from: chTime(previousStart).slice(0, 19), to: chTime(periods.at(-1)!.end).slice(0, 19) },
   );
-  const stored = new Map(rows.map((row) => [row.period_start, row]));
+  const stored = new Map(rows.map((row) => [row.start, row]));
   const empty = (period: Period) => kpi.evaluate([], { period, at: period.end });
   const valueAt = (period: Period) => {
     const row = stored.get(chTime(period.start).slice(0, 19));

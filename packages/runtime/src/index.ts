@@ -40,7 +40,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const log = options.log ?? pino({ level: config.logLevel, base: undefined });
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
-  const kafka = createKafka(config.kafka, brokers);
+  const kafka = createKafka(config.kafka, brokers, (level, message, extra) => log[level]({ kafka: extra }, message));
   const redis = createRedis(redisUrl);
   redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
   const queues = createQueues(redis, config.queuePrefix);

@@ -1,0 +1,204 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
+import type { ApiRole } from '@kpi/config';
+import { TEAM_PATTERN } from '@kpi/events';
+import {
+  ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
+  quarterLabel, readValues, applicableRule, judge, type KpiDefinition, type TierScope,
+} from '@kpi/kpi';
+import { GRANULARITIES } from '@kpi/queue';
+import type { Runtime } from '@kpi/runtime';
+import { diagnose } from '../diagnostics.ts';
+
+const MAX_PERIODS = 520;
+const date = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'expected a date (2026-01-31) or an RFC 3339 timestamp' });
+const team = z
+  .string()
+  .refine((value) => value === 'all' || TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' })
+  .default('all');
+const tier = z.enum(['all', '1', '2', '3'], { error: 'expected 1, 2, 3 or all' }).default('all');
+const granularity = z.enum(GRANULARITIES, { error: 'expected week, month or quarter' }).default('month');
+const scopeQuery = z.object({ granularity, from: date.optional(), to: date.optional(), team, tier });
+const kpiParams = z.object({ id: z.string().describe('KPI id, see GET /v1/kpis') });
+
+const valueSchema = z.object({
+  period_start: z.string(),
+  period_end: z.string(),
+  value: z.number().nullable(),
+  numerator: z.number().nullable(),
+  denominator: z.number().nullable(),
+  sample_size: z.number(),
+  target: z.number().nullable(),
+  status: z.enum(['met', 'breached', 'no_target', 'no_data']),
+  previous_value: z.number().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const describeKpi = (kpi: KpiDefinition) => ({
+  id: kpi.id,
+  name: kpi.name,
+  description: kpi.description,
+  unit: kpi.unit,
+  direction: kpi.direction,
+  tiered: kpi.tiered,
+  targets: kpi.targets,
+});
+
+class BadRequest extends Error {
+  readonly statusCode = 400;
+  readonly code = 'bad_request';
+}
+
+const teamScope = (value: string) => (value === 'all' ? ALL_TEAMS : value);
+
+function resolveKpi(id: string, reply: FastifyReply): KpiDefinition | undefined {
+  const kpi = kpiById(id);
+  if (!kpi) void reply.code(404).send({ error: 'not_found', message: `unknown KPI ${id}; GET /v1/kpis lists them` });
+  return kpi;
+}
+
+function checkTier(kpi: KpiDefinition, value: TierScope) {
+  if (value !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
+}
+
+const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+
+/** Periods starting in [from, to); by default the last 12 up to the current one. */
+function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
+  if (!query.from && !query.to) return lastPeriods(query.granularity, 12, now);
+  const to = query.to ? toInstant(query.to) : nextPeriodStart(query.granularity, periodStartOf(query.granularity, now));
+  let from = query.from ? toInstant(query.from) : undefined;
+  if (!from) {
+    from = periodStartOf(query.granularity, new Date(to.getTime() - 1));
+    for (let i = 1; i < 12; i++) from = previousPeriodStart(query.granularity, from);
+  }
+  if (from >= to) throw new BadRequest('from: must be before to');
+  const periods = periodsStartingIn(query.granularity, from, to);
+  if (periods.length > MAX_PERIODS) throw new BadRequest(`from/to: at most ${MAX_PERIODS} periods per request, this range has ${periods.length}`);
+  return periods;
+}
+
+export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler): FastifyPluginAsyncZod => async (app) => {
+  const { storage } = runtime;
+  const read = auth('read');
+
+  app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog.' } }, async () => CATALOG.map(describeKpi));
+
+  app.get(
+    '/v1/kpis/:id/values',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['kpis'],
+        description: 'One value per period (empty periods included), judged against its target.',
+        params: kpiParams,
+        querystring: scopeQuery,
+        response: { 200: z.object({ kpi: z.string(), granularity: z.string(), team: z.string(), tier: z.string(), values: z.array(valueSchema) }) },
+      },
+    },
+    async (request, reply) => {
+      const kpi = resolveKpi(request.params.id, reply);
+      if (!kpi) return reply;
+      const query = request.query;
+      checkTier(kpi, query.tier);
+      const periods = periodsOf(query, new Date());
+      const values = await readValues(storage, kpi, { granularity: query.granularity, team: teamScope(query.team), tier: query.tier }, periods);
+      return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
+    },
+  );
+
+  app.get(
+    '/v1/kpis/:id/breakdown',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['kpis'],
+        description: 'The entities behind one value, each with its contribution, and diagnostics on what was left out and why.',
+        params: kpiParams,
+        querystring: scopeQuery.omit({ from: true, to: true }).extend({ period_start: date }),
+      },
+    },
+    async (request, reply) => {
+      const kpi = resolveKpi(request.params.id, reply);
+      if (!kpi) return reply;
+      const query = request.query;
+      checkTier(kpi, query.tier);
+      const start = toInstant(query.period_start);
+      const period = periodOf(query.granularity, start);
+      if (period.start.getTime() !== start.getTime()) {
+        throw new BadRequest(`period_start: ${query.period_start} is not the start of a ${query.granularity}; did you mean ${period.start.toISOString()}?`);
+      }
+      const now = new Date();
+      const team = teamScope(query.team);
+      const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now })).filter((value) => value.tier === query.tier);
+      const evaluation = computed!.evaluation;
+      const [previous] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: previousPeriodStart(query.granularity, period.start), to: period.start, teams: [team], now })).filter((value) => value.tier === query.tier);
+      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }), evaluation.value, previous?.evaluation.value ?? null);
+      return {
+        kpi: kpi.id,
+        granularity: query.granularity,
+        team: query.team,
+        tier: query.tier,
+        period_start: period.start.toISOString(),
+        period_end: period.end.toISOString(),
+        value: evaluation.value,
+        numerator: evaluation.numerator,
+        denominator: evaluation.denominator,
+        sample_size: evaluation.sample_size,
+        target,
+        status,
+        details: evaluation.details,
+        entities: evaluation.contributions,
+        diagnostics: await diagnose(storage, kpi, evaluation),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/scorecard',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['kpis'],
+        description: 'Every KPI of the catalog for one quarter and team: value, target, status and the previous quarter.',
+        querystring: z.object({
+          quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'expected a quarter such as 2026-Q3').optional(),
+          team,
+        }),
+      },
+    },
+    async (request) => {
+      const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
+      const team = teamScope(request.query.team);
+      const kpis = await Promise.all(
+        CATALOG.map(async (kpi) => {
+          const [value] = await readValues(storage, kpi, { granularity: 'quarter', team, tier: 'all' }, [quarter]);
+          return {
+            id: kpi.id,
+            name: kpi.name,
+            unit: kpi.unit,
+            direction: kpi.direction,
+            value: value!.value,
+            numerator: value!.numerator,
+            denominator: value!.denominator,
+            sample_size: value!.sample_size,
+            target: value!.target,
+            status: value!.status,
+            previous_value: value!.previous_value,
+          };
+        }),
+      );
+      return { quarter: quarterLabel(quarter.start), team: request.query.team, kpis };
+    },
+  );
+
+  app.get('/v1/teams', { preHandler: read, schema: { tags: ['kpis'], description: 'Teams seen in the events, with their models.' } }, async () => {
+    const rows = await storage.query<{ team: string; models: string[]; events: number; last_event_at: string }>(
+      `SELECT team, arraySort(groupUniqArrayIf(JSONExtractString(data, 'model_id'), JSONExtractString(data, 'model_id') != '')) AS models,
+              count() AS events, toString(max(time)) AS last_event_at
+       FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team`,
+    );
+    return { teams: rows.map((row) => ({ team: row.team, models: row.models, events: row.events, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` })) };
+  });
+};

@@ -1,0 +1,106 @@
+import { ensureTopics } from '@kpi/bus';
+import { loadConfig } from '@kpi/config';
+import { buildApi, type Api } from '@kpi/api';
+import { startIngestRole, type IngestOptions } from '@kpi/ingest';
+import { startWorkerRole } from '@kpi/worker';
+import { createRuntime, stopAll, type RoleHandle, type Runtime } from '@kpi/runtime';
+import { isolatedEnv } from '@kpi/testing';
+import type { CloudEvent } from '@kpi/events';
+import { topicOfType } from '@kpi/events';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const TOKENS = { read: 'read-token', ingest: 'ingest-token', admin: 'admin-token' } as const;
+
+export interface TestPipeline {
+  runtime: Runtime;
+  api: Api;
+  env: Record<string, string>;
+  /** Produces events with kafkajs to their topics, as any producer would. */
+  produce(events: CloudEvent[]): Promise<void>;
+  /** GET through the API (in-process inject) with a token; returns status and parsed body. */
+  get<T = any>(path: string, token?: string): Promise<{ status: number; body: T }>;
+  post<T = any>(path: string, payload: unknown, token?: string): Promise<{ status: number; body: T }>;
+  /** Waits until every recompute job queued so far has run. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An isolated pipeline on the shared infrastructure: its own topics, consumer group,
+ * ClickHouse database and queue prefix, with ingest and worker roles running in this process.
+ */
+export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; env?: Record<string, string>; ingest?: Partial<IngestOptions> } = {}): Promise<TestPipeline> {
+  const env = isolatedEnv({ KPI_API_TOKENS: `${TOKENS.read}:read,${TOKENS.ingest}:ingest,${TOKENS.admin}:admin`, INGEST_BATCH_MAX_WAIT_MS: '50', ...options.env });
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config);
+  await ensureTopics(runtime.kafka, Object.values(config.kafka.topics), 3);
+  const handles: RoleHandle[] = [];
+  const roles = options.roles ?? ['ingest', 'worker'];
+  if (roles.includes('ingest')) handles.push(await startIngestRole(runtime, options.ingest));
+  if (roles.includes('worker')) handles.push(await startWorkerRole(runtime));
+  const api = await buildApi({ runtime, tokens: config.apiTokens! });
+  const request = async (method: 'GET' | 'POST', path: string, payload: unknown, token: string) => {
+    const response = await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    let body: unknown = response.body;
+    try {
+      body = response.json();
+    } catch {
+      /* not JSON */
+    }
+    return { status: response.statusCode, body: body as any };
+  };
+  return {
+    runtime,
+    api,
+    env,
+    async produce(events) {
+      const producer = await runtime.producer();
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const event of events) {
+        const topic = config.kafka.topics[topicOfType[event.type]];
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: event.id, value: JSON.stringify(event) }]);
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    },
+    get: (path, token = TOKENS.read) => request('GET', path, undefined, token),
+    post: (path, payload, token = TOKENS.ingest) => request('POST', path, payload, token),
+    async settle() {
+      const queue = runtime.queues.queue('kpiRecompute');
+      for (let i = 0; i < 600; i++) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+        if (Object.values(counts).every((n) => n === 0)) return;
+        await sleep(50);
+      }
+      throw new Error('recompute jobs did not settle within 30 s');
+    },
+    async stop() {
+      await api.close();
+      await stopAll(runtime, handles);
+    },
+  };
+}
+
+/** Polls until `check` returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
+
+/** How many distinct (source, id) events ClickHouse holds (of one source, if given), as the KPIs see them. */
+export async function countEvents(runtime: Runtime, source?: string): Promise<number> {
+  const [row] = await runtime.storage.query<{ n: number }>(
+    'SELECT count() AS n FROM {db:Identifier}.events FINAL WHERE {source:String} = \'\' OR source = {source:String}',
+    { source: source ?? '' },
+  );
+  return row!.n;
+}
