@@ -1,4 +1,3 @@
-import { ensureTopics } from '@kpi/bus';
 import { loadConfig } from '@kpi/config';
 import { buildApi, type Api } from '@kpi/api';
 import { startIngestRole, type IngestOptions } from '@kpi/ingest';
@@ -33,7 +32,6 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
   const env = isolatedEnv({ KPI_API_TOKENS: `${TOKENS.read}:read,${TOKENS.ingest}:ingest,${TOKENS.admin}:admin`, INGEST_BATCH_MAX_WAIT_MS: '50', ...options.env });
   const config = loadConfig(env);
   const runtime = await createRuntime(config);
-  await ensureTopics(runtime.kafka, Object.values(config.kafka.topics), 3);
   const handles: RoleHandle[] = [];
   const roles = options.roles ?? ['ingest', 'worker'];
   if (roles.includes('ingest')) handles.push(await startIngestRole(runtime, options.ingest));

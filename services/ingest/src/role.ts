@@ -1,6 +1,6 @@
 import { planRecomputes } from '@kpi/kpi';
 import type { Runtime, RoleHandle } from '@kpi/runtime';
-import { consumerGroupLag } from '@kpi/bus';
+import { consumerGroupLag, ensureTopics } from '@kpi/bus';
 import { consumerLag } from '@kpi/metrics';
 import { startIngest, type IngestOptions } from './ingest.ts';
 
@@ -11,6 +11,7 @@ export type { EventRow } from './rows.ts';
 export async function startIngestRole(runtime: Runtime, overrides: Partial<IngestOptions> = {}): Promise<RoleHandle> {
   const { config, storage, queues } = runtime;
   const { topics } = config.kafka;
+  await ensureTopics(runtime.kafka, Object.values(topics), config.kafka.partitions);
   const consumer = await startIngest({
     kafka: runtime.kafka,
     storage,

@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import { loadConfig, type Config } from '@kpi/config';
-import { ensureTopics } from '@kpi/bus';
 import { startLocalKafka, startLocalRedis, type LocalKafka, type LocalRedis } from '@kpi/infra';
 import { createRuntime, runMain, stopAll, stopOnSignals, type RoleHandle } from '@kpi/runtime';
 import { startIngestRole } from '@kpi/ingest';
@@ -9,8 +8,8 @@ import { startApiRole, type ApiHandle } from '@kpi/api';
 
 /**
  * The start command: the whole pipeline on one machine. Starts a local Kafka broker and Redis
- * unless KAFKA_BROKERS / REDIS_URL point elsewhere, creates the topics, and runs the roles of
- * KPI_ROLES (all by default) in this process on embedded ClickHouse in DATA_DIR, so that a
+ * unless KAFKA_BROKERS / REDIS_URL point elsewhere and runs the roles of
+ * KPI_ROLES (all by default; ingest creates the topics) in this process on embedded ClickHouse in DATA_DIR, so that a
  * restart keeps every event and KPI. SIGINT/SIGTERM stops everything it started.
  */
 runMain(async () => {
@@ -32,7 +31,6 @@ runMain(async () => {
       started.push(redis);
     }
     const runtime = await createRuntime(config, { brokers: kafka?.brokers, redisUrl: redis?.url });
-    await ensureTopics(runtime.kafka, Object.values(config.kafka.topics), config.kafka.partitions);
     const handles: RoleHandle[] = [];
     if (config.roles.includes('ingest')) handles.push(await startIngestRole(runtime));
     if (config.roles.includes('worker')) handles.push(await startWorkerRole(runtime));
