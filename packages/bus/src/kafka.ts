@@ -27,7 +27,6 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
   await producer.connect();
   return producer;

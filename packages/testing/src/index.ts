@@ -39,7 +39,7 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
     DATA_DIR: mkdtempSync(join(tmpdir(), 'kpi-test-data-')),
     PORT: '0',
     KPI_DEMO: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...extra,
   };
   if (infra.clickhouseUrl) env.CLICKHOUSE_URL = infra.clickhouseUrl;
