@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
+import { replayTopic } from '@kpi/ingest/replay';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.
@@ -111,6 +112,34 @@ describe('ingestion: Kafka -> ClickHouse', () => {
     expect(schema.value!.toString()).toBe(schemaFailure);
     const unknown = ours().find((message) => message.key!.toString() === 'c')!;
     expect(header(unknown, 'dlq_error')).toContain('incident.exploded');
+  });
+});
+
+describe('replay', () => {
+  it('re-reads a topic from an offset or a timestamp into ClickHouse, idempotently', async () => {
+    const source = uniqueName('replay');
+    const early = Array.from({ length: 20 }, (_, i) => incident(source, i));
+    await pipeline.produce(early);
+    await eventually(async () => ((await countEvents(pipeline.runtime, source)) === 20 ? true : undefined), 30_000, '20 events');
+    const cutoff = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pipeline.produce(Array.from({ length: 5 }, (_, i) => incident(source, 100 + i)));
+    // A second pipeline on the same topics with an empty database: the backfill target.
+    const { topics } = pipeline.runtime.config.kafka;
+    const backfill = await startPipeline({
+      roles: [],
+      env: { DATA_DIR: pipeline.env.DATA_DIR!, KPI_TOPIC_INCIDENTS: topics.incidents, KPI_TOPIC_DLQ: topics.dlq },
+    });
+    try {
+      const fromTimestamp = await replayTopic(backfill.runtime, { topic: topics.incidents, from: { timestamp: cutoff } });
+      expect(fromTimestamp.messages).toBe(5);
+      expect(await countEvents(backfill.runtime, source)).toBe(5);
+      await replayTopic(backfill.runtime, { topic: topics.incidents, from: { offset: '0' } });
+      await replayTopic(backfill.runtime, { topic: topics.incidents, from: { offset: '0' } });
+      expect(await countEvents(backfill.runtime, source)).toBe(25);
+    } finally {
+      await backfill.stop();
+    }
   });
 });
 
