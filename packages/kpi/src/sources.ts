@@ -22,8 +22,8 @@ const incidentsSql = `
     argMaxIf(JSONExtractString(data, 'severity'), ${latest}, JSONHas(data, 'severity')) AS severity,
     argMaxIf(JSONExtractString(data, 'category'), ${latest}, JSONHas(data, 'category')) AS category,
     argMaxIf(JSONExtractString(data, 'model_id'), ${latest}, type = 'incident.opened') AS model_id,
-    argMaxIf(parseDateTime64BestEffort(JSONExtractString(data, 'started_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'started_at')) AS started_at,
-    argMaxIf(parseDateTime64BestEffort(JSONExtractString(data, 'detected_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'detected_at')) AS detected_at,
+    argMaxIf(parseDateTime64BestEffortOrZero(JSONExtractString(data, 'started_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'started_at')) AS started_at,
+    argMaxIf(parseDateTime64BestEffortOrZero(JSONExtractString(data, 'detected_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'detected_at')) AS detected_at,
     minIf(time, type = 'incident.opened') AS opened_at,
     if(countIf(type = 'incident.mitigated') > 0, minIf(time, type = 'incident.mitigated'), NULL) AS mitigated_at,
     if(countIf(type = 'incident.resolved') > 0, minIf(time, type = 'incident.resolved'), NULL) AS resolved_at
