@@ -6,3 +6,4 @@ export { applicableRule, judge, targetOverrideSchema, type TargetOverride, type 
 export { planRecomputes } from './planner.ts';
 export * from './periods.ts';
 export { waitingForDefiningEvent, SOURCES, type SourceName } from './sources.ts';
+export { readTargetsFile, effectiveOverrides, saveOverride, storedOverrides } from './overrides.ts';

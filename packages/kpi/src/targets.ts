@@ -17,9 +17,11 @@ export type TargetOverride = z.infer<typeof targetOverrideSchema>;
 
 /** The rule that applies to a scope: a team override first, then the catalog's defaults. */
 export function applicableRule(kpi: KpiDefinition, scope: { granularity: Granularity; tier: TierScope; team: string }, overrides: TargetOverride[] = []): TargetRule | undefined {
-  const override = overrides.find(
+  const matching = overrides.filter(
     (candidate) => candidate.kpi === kpi.id && candidate.team === scope.team && (candidate.granularity === undefined || candidate.granularity === scope.granularity),
   );
+  // A granularity-specific override is more specific than one for every granularity.
+  const override = matching.find((candidate) => candidate.granularity !== undefined) ?? matching[0];
   if (override) return { kind: 'threshold', op: override.op, value: override.value };
   return kpi.targets.find((rule) => {
     if (rule.kind === 'previous_period') return true;

@@ -10,6 +10,8 @@ import { requireRole } from './auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kpiRoutes } from './routes/kpis.ts';
+import { targetRoutes } from './routes/targets.ts';
+import { readTargetsFile } from '@kpi/kpi';
 
 export interface ApiOptions {
   runtime: Runtime;
@@ -67,6 +69,9 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   const auth = (role: ApiRole) => requireRole(tokens, role);
   await app.register(healthRoutes(runtime));
   await app.register(eventRoutes(runtime, auth));
-  await app.register(kpiRoutes(runtime, auth));
+  // The deployment's targets file is read once; a bad file stops start-up naming the problem.
+  const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
+  await app.register(kpiRoutes(runtime, auth, fileOverrides));
+  await app.register(targetRoutes(runtime, auth, fileOverrides));
   return app;
 }

@@ -5,7 +5,7 @@ import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
 import {
   ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
-  quarterLabel, readValues, applicableRule, judge, type KpiDefinition, type TierScope,
+  quarterLabel, readValues, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
@@ -79,8 +79,9 @@ function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
   return periods;
 }
 
-export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler): FastifyPluginAsyncZod => async (app) => {
+export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
+  const overrides = () => effectiveOverrides(storage, fileOverrides);
   const read = auth('read');
 
   app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog.' } }, async () => CATALOG.map(describeKpi));
@@ -103,7 +104,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       const query = request.query;
       checkTier(kpi, query.tier);
       const periods = periodsOf(query, new Date());
-      const values = await readValues(storage, kpi, { granularity: query.granularity, team: teamScope(query.team), tier: query.tier }, periods);
+      const values = await readValues(storage, kpi, { granularity: query.granularity, team: teamScope(query.team), tier: query.tier }, periods, await overrides());
       return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
     },
   );
@@ -134,7 +135,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now })).filter((value) => value.tier === query.tier);
       const evaluation = computed!.evaluation;
       const [previous] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: previousPeriodStart(query.granularity, period.start), to: period.start, teams: [team], now })).filter((value) => value.tier === query.tier);
-      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }), evaluation.value, previous?.evaluation.value ?? null);
+      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous?.evaluation.value ?? null);
       return {
         kpi: kpi.id,
         granularity: query.granularity,
@@ -171,9 +172,10 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
     async (request) => {
       const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
+      const inForce = await overrides();
       const kpis = await Promise.all(
         CATALOG.map(async (kpi) => {
-          const [value] = await readValues(storage, kpi, { granularity: 'quarter', team, tier: 'all' }, [quarter]);
+          const [value] = await readValues(storage, kpi, { granularity: 'quarter', team, tier: 'all' }, [quarter], inForce);
           return {
             id: kpi.id,
             name: kpi.name,
