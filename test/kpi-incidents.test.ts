@@ -106,6 +106,12 @@ describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API',
     expect(await value('time_to_mitigate_hours', 'month', '2026-01-01', 'all', '1')).toMatchObject({ value: 6, sample_size: 1, target: 72, status: 'met' });
     expect(await value('time_to_mitigate_hours', 'month', '2026-01-01', 'search')).toMatchObject({ value: 24, sample_size: 1 });
     expect(await value('time_to_mitigate_hours', 'week', '2026-01-05')).toMatchObject({ value: 9, sample_size: 2 });
+    // Still open past the 72 h target: inc-4 (detected 02-10, never mitigated) at the end of February,
+    // 19 days = 456 h after detection. February has no mitigation, so no value.
+    const february = await value('time_to_mitigate_hours', 'month', '2026-02-01');
+    expect(february).toMatchObject({ value: null, status: 'no_data' });
+    expect(february.details).toMatchObject({ open_past_target: 1, open_past_target_incidents: [{ incident_id: 'inc-4', team: 'search', tier: 1, hours_open: 456 }] });
+    expect((await value('time_to_mitigate_hours', 'month', '2026-01-01')).details.open_past_target).toBe(0);
   });
 
   it('a breakdown lists exactly the incidents behind a value, and the mitigation waiting for its incident', async () => {

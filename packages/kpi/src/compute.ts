@@ -44,23 +44,26 @@ export async function computeKpi(storage: Storage, request: ComputeRequest): Pro
   if (periods.length === 0) return [];
   const teamFilter = teams.length === 1 ? teams[0]! : ALL_TEAMS;
   const liveState = kpi.anchor === 'period_end';
-  const rows = await selectRows<Record<string, unknown>>(storage, kpi.source, {
-    anchor: liveState ? 'deployed_before_end' : kpi.anchor,
-    from: periods[0]!.start,
-    to: periods.at(-1)!.end,
-    team: teamFilter,
-  });
-  const entities = rows.map((row) => parseEntity[kpi.source](row as never));
+  const to = periods.at(-1)!.end;
+  const parse = (rows: Record<string, unknown>[]) => rows.map((row) => parseEntity[kpi.source](row as never));
+  // Live state: every release deployed before the last period end; otherwise the anchor window.
+  const entities = parse(
+    await selectRows(storage, kpi.source, liveState ? { anchor: 'deployed_at', to, team: teamFilter } : { anchor: kpi.anchor, from: periods[0]!.start, to, team: teamFilter }),
+  );
+  const backlog = kpi.backlog ? parse(await selectRows(storage, kpi.source, { anchor: kpi.backlog.anchor, to, team: teamFilter })) : [];
   const values: ScopedValue[] = [];
   for (const team of teams) {
     const ofTeam = team === ALL_TEAMS ? entities : entities.filter((entity) => entity.team === team);
+    const backlogOfTeam = team === ALL_TEAMS ? backlog : backlog.filter((entity) => entity.team === team);
     const byPeriod = liveState ? undefined : bucketByPeriod(kpi, ofTeam, periods);
     periods.forEach((period, index) => {
       const at = new Date(Math.min(period.end.getTime(), now.getTime()));
       const inPeriod = liveState ? liveReleases(ofTeam as Release[], at.getTime()) : byPeriod![index]!;
       for (const tier of tierScopes(kpi)) {
-        const scoped = tier === 'all' ? inPeriod : inPeriod.filter((entity) => entity.tier === Number(tier));
-        values.push({ kpi: kpi.id, granularity, period, team, tier, evaluation: kpi.evaluate(scoped, { period, at }) });
+        const ofTier = (list: Entity[]) => (tier === 'all' ? list : list.filter((entity) => entity.tier === Number(tier)));
+        const evaluation = kpi.evaluate(ofTier(inPeriod), { period, at });
+        if (kpi.backlog) Object.assign(evaluation.details, kpi.backlog.details(ofTier(backlogOfTeam), { period, at }));
+        values.push({ kpi: kpi.id, granularity, period, team, tier, evaluation });
       }
     });
   }

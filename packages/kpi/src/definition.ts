@@ -55,6 +55,11 @@ export interface KpiDefinition<E extends Entity = Entity> {
   anchorOf(entity: E): number | null;
   targets: TargetRule[];
   evaluate(entities: E[], context: EvaluationContext): Evaluation;
+  /**
+   * Details on the entities open at the period end that the value cannot include, e.g. incidents
+   * not yet mitigated: computed over the source's entities whose `anchor` is before the period end.
+   */
+  backlog?: { anchor: string; details(entities: E[], context: EvaluationContext): Record<string, unknown> };
 }
 
 /** Erases the entity type parameter so definitions of different sources share one catalog list. */

@@ -88,9 +88,10 @@ export const SOURCES = {
 export type SourceName = keyof typeof SOURCES;
 
 export interface Window {
-  /** The column the window applies to; 'deployed_before_end' selects releases deployed before `to`. */
+  /** The instant column the window applies to. */
   anchor: string;
-  from: Date;
+  /** Lower bound; omitted for state as of `to` (live releases, open incidents). */
+  from?: Date;
   to: Date;
   /** One team, or '*' for all teams. */
   team: string;
@@ -98,13 +99,11 @@ export interface Window {
 
 /** Rows of a source whose anchor lies in [from, to), for one team or all. */
 export async function selectRows<Row>(storage: Storage, source: SourceName, window: Window): Promise<Row[]> {
-  const sql =
-    window.anchor === 'deployed_before_end'
-      ? `SELECT * FROM (${SOURCES[source].sql}) WHERE deployed_at < {to:DateTime64(3, 'UTC')} AND ({team:String} = '*' OR team = {team:String})`
-      : `SELECT * FROM (${SOURCES[source].sql})
-         WHERE {anchor:Identifier} >= {from:DateTime64(3, 'UTC')} AND {anchor:Identifier} < {to:DateTime64(3, 'UTC')}
-           AND ({team:String} = '*' OR team = {team:String})`;
-  return storage.query<Row>(sql, { anchor: window.anchor, from: chTime(window.from), to: chTime(window.to), team: window.team });
+  const sql = `SELECT * FROM (${SOURCES[source].sql})
+    WHERE ({from:Nullable(DateTime64(3, 'UTC'))} IS NULL OR {anchor:Identifier} >= {from:Nullable(DateTime64(3, 'UTC'))})
+      AND {anchor:Identifier} < {to:DateTime64(3, 'UTC')}
+      AND ({team:String} = '*' OR team = {team:String})`;
+  return storage.query<Row>(sql, { anchor: window.anchor, from: window.from ? chTime(window.from) : null, to: chTime(window.to), team: window.team });
 }
 
 /**

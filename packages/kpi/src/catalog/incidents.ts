@@ -66,6 +66,7 @@ export const incidentKpis = [
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: TTM_TARGET_HOURS, tier1Only: true }],
     evaluate: aggregateOf('incident', mitigated, (incident) => (incident.mitigated_at! - incident.detected_at) / HOUR, 'median'),
+    backlog: { anchor: 'opened_at', details: (incidents, context) => openPastTarget(incidents, context.at.getTime()) },
   }),
 ];
 
@@ -73,7 +74,7 @@ export const incidentKpis = [
  * Incidents detected before `at`, not mitigated by then, and open longer than the TTM target:
  * the ones a median over mitigated incidents cannot show.
  */
-export function openPastTarget(incidents: Incident[], at: number): Evaluation['details'] {
+function openPastTarget(incidents: Incident[], at: number): Evaluation['details'] {
   const late = incidents.filter((incident) => (incident.mitigated_at === null || incident.mitigated_at > at) && incident.detected_at <= at - TTM_TARGET_HOURS * HOUR);
   return {
     open_past_target: late.length,
