@@ -32,6 +32,7 @@ interface Comparison {
 
 export interface Release extends Base {
   model_id: string;
+  model_version: string;
   deployed_at: number;
   rollbacks: number[];
   readiness_first_pass: boolean;
@@ -56,6 +57,7 @@ interface MetricReadout {
 }
 
 export interface Experiment extends Base {
+  model_id: string | null;
   hypothesis_at: number;
   offline_delta: number | undefined;
   allocation: { control: number; treatment: number };
@@ -96,6 +98,7 @@ function parseRelease(raw: Raw): Release {
   return {
     ...base(raw),
     model_id: deployed.model_id,
+    model_version: deployed.model_version,
     deployed_at: time(raw.deployed_at as string)!,
     rollbacks: (raw.rollbacks as string[]).map((value) => time(value)!),
     readiness_first_pass: deployed.readiness_first_pass,
@@ -123,6 +126,7 @@ function parseExperiment(raw: Raw): Experiment {
   const decision = raw.decided_at === null ? undefined : JSON.parse(raw.decision as string);
   return {
     ...base(raw),
+    model_id: started.model_id ?? null,
     hypothesis_at: Date.parse(started.hypothesis_at),
     offline_delta: started.offline_delta,
     allocation: started.allocation ?? DEFAULTS.allocation,

@@ -7,3 +7,4 @@ export { planRecomputes } from './planner.ts';
 export * from './periods.ts';
 export { waitingForDefiningEvent, SOURCES, type SourceName } from './sources.ts';
 export { readTargetsFile, effectiveOverrides, saveOverride, storedOverrides } from './overrides.ts';
+export { listIncidents, listExperiments, listLiveReleases } from './operations.ts';

@@ -11,6 +11,8 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kpiRoutes } from './routes/kpis.ts';
 import { targetRoutes } from './routes/targets.ts';
+import { operationRoutes } from './routes/operations.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { readTargetsFile } from '@kpi/kpi';
 
 export interface ApiOptions {
@@ -73,5 +75,7 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
   await app.register(kpiRoutes(runtime, auth, fileOverrides));
   await app.register(targetRoutes(runtime, auth, fileOverrides));
+  await app.register(operationRoutes(runtime, auth));
+  await app.register(dashboardRoutes);
   return app;
 }
