@@ -1,12 +1,10 @@
 import { entityKeyOfType, teamOf, toUtcMillis, type CloudEvent, type EventType } from '@kpi/events';
-import { GRANULARITIES, type Payload } from '@kpi/queue';
+import { GRANULARITIES, type Recompute } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { CATALOG } from './catalog/index.ts';
 import { ALL_TEAMS } from './compute.ts';
 import { nextPeriodStart, periodStartOf } from './periods.ts';
 import { SOURCES, type SourceName } from './sources.ts';
-
-type Recompute = Payload<'kpiRecompute'>;
 
 const sourceOfType = new Map<EventType, SourceName>(
   Object.entries(SOURCES).flatMap(([name, source]) => source.eventTypes.map((type) => [type as EventType, name as SourceName])),

@@ -8,15 +8,13 @@ export type Granularity = (typeof GRANULARITIES)[number];
  * share these names and schemas, and a payload is parsed before a processor sees it.
  */
 export const queueCatalog = {
-  /** Recompute one KPI for one period and one team scope ('*' = all teams), every tier. */
+  /**
+   * Recompute the dirty (period, team scope) pairs of one KPI, every tier. The pairs wait in a
+   * Redis set per KPI (see DirtySet): repeats collapse there, and one job drains them all.
+   */
   kpiRecompute: {
     name: 'kpi-recompute',
-    payload: z.object({
-      kpi: z.string(),
-      granularity: z.enum(GRANULARITIES),
-      periodStart: z.iso.datetime(),
-      team: z.string(),
-    }),
+    payload: z.object({ kpi: z.string() }),
   },
   /** Periodic: recompute the open periods and the period-end KPIs (drift coverage). */
   kpiRefresh: {
@@ -28,7 +26,10 @@ export const queueCatalog = {
 export type QueueKey = keyof typeof queueCatalog;
 export type Payload<K extends QueueKey> = z.infer<(typeof queueCatalog)[K]['payload']>;
 
-/** Collapses repeats: at most one waiting and one running recompute per (KPI, period, scope). */
-export function recomputeDedupId(payload: Payload<'kpiRecompute'>): string {
-  return `kpi|${payload.kpi}|${payload.granularity}|${payload.periodStart}|${payload.team}`;
+/** One (KPI, granularity, period, team scope) that an event made stale; '*' is the whole organisation. */
+export interface Recompute {
+  kpi: string;
+  granularity: Granularity;
+  periodStart: string;
+  team: string;
 }

@@ -1,2 +1,3 @@
-export { queueCatalog, recomputeDedupId, GRANULARITIES, type Granularity, type QueueKey, type Payload } from './catalog.ts';
+export { queueCatalog, GRANULARITIES, type Granularity, type QueueKey, type Payload, type Recompute } from './catalog.ts';
+export { DirtySet } from './dirty.ts';
 export { createQueues, createRedis, startWorker, type Queues, type Processor } from './queues.ts';

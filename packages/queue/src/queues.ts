@@ -1,7 +1,8 @@
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jobSeconds, jobsEnqueued, jobsProcessed } from '@kpi/metrics';
-import { queueCatalog, recomputeDedupId, type Payload, type QueueKey } from './catalog.ts';
+import { queueCatalog, type Payload, type QueueKey, type Recompute } from './catalog.ts';
+import { DirtySet } from './dirty.ts';
 
 export function createRedis(url: string): Redis {
   // BullMQ workers block on Redis; they need unlimited retries per request.
@@ -17,12 +18,15 @@ const defaultJobOptions: JobsOptions = {
 
 export interface Queues {
   readonly prefix: string;
+  readonly dirty: DirtySet;
   queue(key: QueueKey): Queue;
-  enqueueRecomputes(payloads: Payload<'kpiRecompute'>[]): Promise<void>;
+  /** Marks KPI scopes stale and makes sure a recompute job per affected KPI is waiting. */
+  enqueueRecomputes(recomputes: Recompute[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const dirty = new DirtySet(connection, prefix);
   const opened = new Map<QueueKey, Queue>();
   const queue = (key: QueueKey) => {
     let existing = opened.get(key);
@@ -34,16 +38,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
   };
   return {
     prefix,
+    dirty,
     queue,
-    async enqueueRecomputes(payloads) {
-      if (payloads.length === 0) return;
-      jobsEnqueued.inc({ queue: queueCatalog.kpiRecompute.name }, payloads.length);
+    async enqueueRecomputes(recomputes) {
+      if (recomputes.length === 0) return;
+      const kpis = await dirty.add(recomputes);
+      jobsEnqueued.inc({ queue: queueCatalog.kpiRecompute.name }, kpis.length);
+      // One waiting job per KPI at most (and one running): a job drains every scope marked before it starts.
       await queue('kpiRecompute').addBulk(
-        payloads.map((payload) => ({
-          name: 'recompute',
-          data: queueCatalog.kpiRecompute.payload.parse(payload),
-          opts: { deduplication: { id: recomputeDedupId(payload), keepLastIfActive: true } },
-        })),
+        kpis.map((kpi) => ({ name: kpi, data: { kpi }, opts: { deduplication: { id: `recompute|${kpi}`, keepLastIfActive: true } } })),
       );
     },
     async close() {

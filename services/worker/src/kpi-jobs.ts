@@ -1,15 +1,35 @@
 import { ALL_TEAMS, CATALOG, computeKpi, knownTeams, kpiById, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues } from '@kpi/kpi';
-import { GRANULARITIES, type Payload } from '@kpi/queue';
+import { GRANULARITIES, type DirtySet, type Granularity } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 
-/** One (KPI, period, team scope) recompute, every tier; an unknown KPI id fails the job. */
-export async function recompute(storage: Storage, payload: Payload<'kpiRecompute'>, now = new Date()): Promise<number> {
-  const kpi = kpiById(payload.kpi);
-  if (!kpi) throw new Error(`unknown KPI ${payload.kpi}`);
-  const from = new Date(payload.periodStart);
-  const values = await computeKpi(storage, { kpi, granularity: payload.granularity, from, to: nextPeriodStart(payload.granularity, from), teams: [payload.team], now });
-  await storeValues(storage, values, now);
-  return values.length;
+/**
+ * Recomputes the stale scopes of one KPI, every tier: one query per granularity over the span
+ * of its stale periods, storing only the stale (period, team) values. Returns what it recomputed.
+ */
+export async function recomputeStale(storage: Storage, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
+  const kpi = kpiById(kpiId);
+  if (!kpi) throw new Error(`unknown KPI ${kpiId}`);
+  const stale = await dirty.take(kpiId, jobId);
+  const byGranularity = new Map<Granularity, { starts: number[]; teams: Set<string>; keys: Set<string> }>();
+  for (const scope of stale) {
+    const group = byGranularity.get(scope.granularity) ?? { starts: [], teams: new Set<string>(), keys: new Set<string>() };
+    group.starts.push(Date.parse(scope.periodStart));
+    group.teams.add(scope.team);
+    group.keys.add(`${new Date(scope.periodStart).toISOString()}|${scope.team}`);
+    byGranularity.set(scope.granularity, group);
+  }
+  for (const [granularity, group] of byGranularity) {
+    const from = new Date(Math.min(...group.starts));
+    const to = nextPeriodStart(granularity, new Date(Math.max(...group.starts)));
+    const values = await computeKpi(storage, { kpi, granularity, from, to, teams: [...group.teams], now });
+    await storeValues(
+      storage,
+      values.filter((value) => group.keys.has(`${value.period.start.toISOString()}|${value.team}`)),
+      now,
+    );
+  }
+  await dirty.done(kpiId, jobId);
+  return stale.map((scope) => `${kpiId}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
 }
 
 /**

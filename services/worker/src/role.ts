@@ -1,9 +1,9 @@
 import type { Worker } from 'bullmq';
 import { startWorker } from '@kpi/queue';
 import type { RoleHandle, Runtime } from '@kpi/runtime';
-import { recompute, refreshOpenPeriods } from './kpi-jobs.ts';
+import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 
-export { recompute, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
+export { recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
 /** Repeatable jobs, declared once and reconciled at start-up. */
 const SCHEDULES = [{ queue: 'kpiRefresh', id: 'refresh-open-periods', everyMs: 5 * 60_000 }] as const;
@@ -14,11 +14,8 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
-      async (payload, job) => {
-        // Once running, a new trigger for the same key queues one more run (keepLastIfActive).
-        const written = await recompute(storage, payload);
-        return { written, attempts: job.attemptsMade };
-      },
+      // While a KPI's job runs, new stale scopes queue one more run of it (keepLastIfActive).
+      async (payload, job) => ({ recomputed: await recomputeStale(storage, queues.dirty, payload.kpi, job.id!) }),
       options,
     ),
     startWorker('kpiRefresh', async () => ({ written: await refreshOpenPeriods(storage) }), { ...options, concurrency: 1 }),
