@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, run, stopProcess, waitFor } from './process.ts';
+import { freePort, run, stopLeftover, stopProcess, waitFor, writePidFile } from './process.ts';
 
 const kafkaDir = resolve(dirname(fileURLToPath(import.meta.url)), '../kafka');
 const libDir = join(kafkaDir, 'lib');
@@ -44,6 +44,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const controllerPort = await freePort();
   const logDir = join(options.dataDir, 'log');
   mkdirSync(logDir, { recursive: true });
+  const pidFile = join(options.dataDir, 'broker.pid');
+  await stopLeftover(pidFile);
   const configFile = join(options.dataDir, 'server.properties');
   writeFileSync(
     configFile,
@@ -89,8 +91,9 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
         'kafka.Kafka',
         configFile,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
+    writePidFile(pidFile, child);
     const out = createWriteStream(join(options.dataDir, 'broker.out'), { flags: 'a' });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
@@ -105,6 +108,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     },
     async stop() {
       if (child) await stopProcess(child, 20_000);
+      rmSync(pidFile, { force: true });
     },
     async restart() {
       if (child) await stopProcess(child, 20_000);

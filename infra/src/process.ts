@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -52,4 +53,32 @@ export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promis
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Local services run in their own process group, so a Ctrl-C in the terminal reaches only the
+ * supervisor, which stops them in order. Their pid is kept in `pidFile`; a leftover from a
+ * supervisor that was killed outright is stopped before the same data directory is reused.
+ */
+export async function stopLeftover(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alive(); i++) await sleep(200);
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
+
+export function writePidFile(pidFile: string, child: ChildProcess): void {
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
 }

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import { freePort, run, stopProcess, waitFor } from './process.ts';
+import { freePort, run, stopLeftover, stopProcess, waitFor, writePidFile } from './process.ts';
 
 export interface LocalRedis {
   url: string;
@@ -29,18 +30,24 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   await ensureRedisServer();
   const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
+  const pidFile = options.persistDir ? join(options.persistDir, 'redis.pid') : undefined;
   if (options.persistDir) {
     mkdirSync(options.persistDir, { recursive: true });
+    await stopLeftover(pidFile!);
     args.push('--dir', options.persistDir, '--appendonly', 'yes');
   } else {
     args.push('--appendonly', 'no');
   }
-  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore', detached: true });
+  if (pidFile) writePidFile(pidFile, child);
   await waitFor(`redis-server on port ${port}`, () => ping(port, child), 20_000, 100);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () => stopProcess(child, 10_000),
+    async stop() {
+      await stopProcess(child, 10_000);
+      if (pidFile) rmSync(pidFile, { force: true });
+    },
   };
 }
 

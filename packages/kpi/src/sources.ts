@@ -69,10 +69,13 @@ const eventsOf = (type: string) => `
 
 /** One sample per entity, its latest event counting (a re-triaged alert, a re-reported run). */
 const latestPerEntity = (type: string) => `
-  SELECT entity_id, argMax(team, ${latest}) AS team, toUInt8(0) AS tier, max(time) AS time, argMax(data, ${latest}) AS data
-  FROM {db:Identifier}.events FINAL
-  WHERE type = '${type}'
-  GROUP BY entity_id`;
+  SELECT entity_id, team, toUInt8(0) AS tier, latest_time AS time, data
+  FROM (
+    SELECT entity_id, argMax(team, ${latest}) AS team, max(time) AS latest_time, argMax(data, ${latest}) AS data
+    FROM {db:Identifier}.events FINAL
+    WHERE type = '${type}'
+    GROUP BY entity_id
+  )`;
 
 export const SOURCES = {
   incidents: { sql: incidentsSql, entity: 'incident', definingType: 'incident.opened', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },

@@ -32,6 +32,8 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     let existing = opened.get(key);
     if (!existing) {
       existing = new Queue(queueCatalog[key].name, { connection, prefix, defaultJobOptions });
+      // Connection errors are retried by ioredis; /readyz reports Redis being down.
+      existing.on('error', () => undefined);
       opened.set(key, existing);
     }
     return existing;

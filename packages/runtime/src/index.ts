@@ -76,16 +76,17 @@ export async function createRuntime(config: Config, options: { brokers?: string[
  * Runs `stop` on SIGINT/SIGTERM (once), then exits. Shutdown runs backwards from start-up:
  * the caller passes the handles in start order.
  */
-export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
+export function stopOnSignals(log: Logger | (() => Logger | undefined), stop: () => Promise<void>): void {
   let stopping = false;
+  const logger = () => (typeof log === 'function' ? log() : log);
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    logger()?.info({ signal }, 'stopping');
     stop()
       .then(() => process.exit(0))
       .catch((error) => {
-        log.error({ err: error }, 'error while stopping');
+        logger()?.error({ err: error }, 'error while stopping');
         process.exit(1);
       });
   };

@@ -1,7 +1,9 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { demoHistory, produceEvents, startTrickle } from '@kpi/demo';
 import { loadConfig, type Config } from '@kpi/config';
 import { startLocalKafka, startLocalRedis, type LocalKafka, type LocalRedis } from '@kpi/infra';
-import { createRuntime, runMain, stopAll, stopOnSignals, type RoleHandle } from '@kpi/runtime';
+import { createRuntime, runMain, stopAll, stopOnSignals, type RoleHandle, type Runtime } from '@kpi/runtime';
 import { startIngestRole } from '@kpi/ingest';
 import { startWorkerRole } from '@kpi/worker';
 import { startApiRole, type ApiHandle } from '@kpi/api';
@@ -15,13 +17,16 @@ import { startApiRole, type ApiHandle } from '@kpi/api';
 runMain(async () => {
   const config = loadConfig();
   const dataDir = resolve(config.dataDir);
+  // Everything started so far, stopped in reverse order on a signal, even during start-up.
   const started: { stop(): Promise<void> }[] = [];
-  let kafka: LocalKafka | undefined;
-  let redis: LocalRedis | undefined;
-  const stopInfra = async () => {
-    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+  let log: Runtime['log'] | undefined;
+  const stopEverything = async () => {
+    for (const service of started.reverse()) await service.stop().catch((error) => log?.error({ err: error }, 'did not stop cleanly'));
   };
+  stopOnSignals(() => log, stopEverything);
   try {
+    let kafka: LocalKafka | undefined;
+    let redis: LocalRedis | undefined;
     if (!config.kafka.brokers) {
       kafka = await startLocalKafka({ dataDir: join(dataDir, 'kafka'), port: config.kafka.localPort });
       started.push(kafka);
@@ -31,21 +36,38 @@ runMain(async () => {
       started.push(redis);
     }
     const runtime = await createRuntime(config, { brokers: kafka?.brokers, redisUrl: redis?.url });
+    log = runtime.log;
     const handles: RoleHandle[] = [];
+    started.push({ stop: () => stopAll(runtime, handles) });
     if (config.roles.includes('ingest')) handles.push(await startIngestRole(runtime));
     if (config.roles.includes('worker')) handles.push(await startWorkerRole(runtime));
     const api = config.roles.includes('api') ? await startApiRole(runtime) : undefined;
     if (api) handles.push(api);
-    stopOnSignals(runtime.log, async () => {
-      await stopAll(runtime, handles);
-      await stopInfra();
-    });
+    if (config.demo) {
+      const trickle = await startDemo(runtime);
+      started.push({ stop: async () => trickle.stop() });
+    }
     printBanner(config, runtime.brokers, redis?.url ?? config.redis.url!, dataDir, api);
   } catch (error) {
-    await stopInfra();
+    await stopEverything();
     throw error;
   }
 });
+
+const DEMO_SEED = 42;
+
+/** First run: two years of a demo organisation through Kafka; every run: a live trickle of new events. */
+async function startDemo(runtime: Runtime) {
+  const marker = join(resolve(runtime.config.dataDir), 'demo-seeded');
+  const producer = await runtime.producer();
+  if (!existsSync(marker)) {
+    const events = demoHistory(DEMO_SEED);
+    await produceEvents(producer, runtime.config.kafka.topics, events);
+    writeFileSync(marker, `${new Date().toISOString()} ${events.length} events, seed ${DEMO_SEED}\n`);
+    runtime.log.info({ events: events.length }, 'demo organisation produced to Kafka (KPI_DEMO=0 to start without it)');
+  }
+  return startTrickle({ producer, topics: runtime.config.kafka.topics, seed: DEMO_SEED, onError: (error) => runtime.log.warn({ err: error }, 'demo trickle could not produce') });
+}
 
 function printBanner(config: Config, brokers: string[], redisUrl: string, dataDir: string, api: ApiHandle | undefined) {
   const lines = [
@@ -55,7 +77,7 @@ function printBanner(config: Config, brokers: string[], redisUrl: string, dataDi
     `  Kafka             ${brokers.join(',')}  (topics: ${Object.values(config.kafka.topics).join(', ')})`,
     `  Redis             ${redisUrl}`,
     `  data              ${dataDir}`,
-    ...(api?.generatedToken ? [`  API token (admin) ${api.generatedToken}`] : api ? ['  API tokens        from KPI_API_TOKENS'] : []),
+    ...(api?.generatedToken ? [`  API token (admin) ${api.generatedToken}`, `  open              ${api.url}/#token=${api.generatedToken}`] : api ? ['  API tokens        from KPI_API_TOKENS'] : []),
     '  stop with Ctrl-C',
     '',
   ];

@@ -16,8 +16,8 @@ function weighted(kind: string, quantity: (s: Sample) => number, weight: (s: Sam
     }
     return {
       value: denominator === 0 ? null : numerator / denominator,
-      numerator: samples.length === 0 ? null : numerator,
-      denominator: samples.length === 0 ? null : denominator,
+      numerator,
+      denominator,
       sample_size: samples.length,
       details: denominator === 0 ? { null_reason: samples.length === 0 ? `no ${kind} in this period and scope` : 'no requests served in this period and scope' } : {},
       contributions: samples.map((sample) => ({

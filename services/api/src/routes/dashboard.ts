@@ -14,5 +14,5 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
     );
     return;
   }
-  await app.register(fastifyStatic, { root: dist, prefix: '/', index: ['index.html'], wildcard: false, schemaHide: true });
+  await app.register(fastifyStatic, { root: dist, prefix: '/', index: ['index.html'], wildcard: true, schemaHide: true });
 };

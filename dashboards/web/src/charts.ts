@@ -1,0 +1,178 @@
+/** Charts: uPlot for a KPI over periods (with its target line), small SVG sparklines and CI bars. */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { svg } from './dom.ts';
+import { formatAxis, formatPeriod, formatValue, type Granularity, type Status, type Unit } from './format.ts';
+import type { KpiValue } from './types.ts';
+
+export const STATUS_COLOUR: Record<Status, string> = { met: '#1a7f37', breached: '#c62828', no_target: '#4a5b8c', no_data: '#8a8f98' };
+
+/** A sparkline of the last periods; gaps where the API has no value. Drawing only: values are scaled to pixels. */
+export function sparkline(points: { value: number | null; status: Status; label: string }[], width = 120, height = 28): SVGElement {
+  const pad = 4;
+  const numbers = points.map((p) => p.value).filter((v): v is number => v !== null);
+  const root = svg('svg', { class: 'sparkline', width, height, viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true', focusable: 'false' });
+  root.appendChild(svg('title', {})).textContent = points.map((p) => `${p.label}: ${p.value === null ? 'no value' : p.value}`).join('\n');
+  if (numbers.length === 0) {
+    root.appendChild(svg('line', { x1: pad, x2: width - pad, y1: height / 2, y2: height / 2, class: 'spark-empty' }));
+    return root;
+  }
+  const lo = Math.min(...numbers);
+  const hi = Math.max(...numbers);
+  const x = (i: number) => (points.length === 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (points.length - 1));
+  const y = (v: number) => (hi === lo ? height / 2 : height - pad - ((v - lo) * (height - 2 * pad)) / (hi - lo));
+  let segment: string[] = [];
+  const flush = () => {
+    if (segment.length > 1) root.appendChild(svg('polyline', { points: segment.join(' '), class: 'spark-line' }));
+    segment = [];
+  };
+  points.forEach((p, i) => {
+    if (p.value === null) return flush();
+    segment.push(`${x(i).toFixed(1)},${y(p.value).toFixed(1)}`);
+  });
+  flush();
+  points.forEach((p, i) => {
+    if (p.value === null) return;
+    const last = i === points.length - 1;
+    root.appendChild(svg('circle', { cx: x(i).toFixed(1), cy: y(p.value).toFixed(1), r: last ? 3 : 1.8, fill: last ? STATUS_COLOUR[p.status] : '#5b6575' }));
+  });
+  return root;
+}
+
+/** The primary lift and its 95 % interval on a shared symmetric scale around 0 (drawing only). */
+export function intervalBar(lift: number | null, low: number | null, high: number | null, scale: number, tone: string, width = 150, height = 18): SVGElement {
+  const root = svg('svg', { class: 'ci-bar', width, height, viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true', focusable: 'false' });
+  const x = (v: number) => Math.max(2, Math.min(width - 2, width / 2 + (v / scale) * (width / 2 - 4)));
+  root.appendChild(svg('line', { x1: width / 2, x2: width / 2, y1: 1, y2: height - 1, class: 'ci-zero' }));
+  if (low !== null && high !== null) {
+    root.appendChild(svg('rect', { x: x(low), y: height / 2 - 3, width: Math.max(1, x(high) - x(low)), height: 6, rx: 3, fill: tone, 'fill-opacity': '0.35', stroke: tone }));
+  }
+  if (lift !== null) root.appendChild(svg('circle', { cx: x(lift), cy: height / 2, r: 3.5, fill: tone }));
+  return root;
+}
+
+export interface KpiChart {
+  destroy(): void;
+}
+
+/** A KPI's values over periods with the target each was judged against (stepped, dashed), points coloured and shaped by status. */
+export function kpiChart(
+  container: HTMLElement,
+  values: KpiValue[],
+  options: { unit: Unit; granularity: Granularity; name: string; selected: number; onSelect(index: number): void },
+): KpiChart {
+  const labels = values.map((v) => formatPeriod(v.period_start, options.granularity));
+  const xs = values.map((_, i) => i);
+  const ys = values.map((v) => v.value);
+  const targets = values.map((v) => v.target);
+  const nonNegative = !['correlation', 'relative_lift'].includes(options.unit);
+  const { unit } = options;
+
+  const drawMarkers = (u: uPlot) => {
+    const ctx = u.ctx;
+    const ratio = devicePixelRatio || 1;
+    // The selected period: a light band.
+    if (options.selected >= 0 && options.selected < values.length) {
+      const left = u.valToPos(options.selected - 0.5, 'x', true);
+      const right = u.valToPos(options.selected + 0.5, 'x', true);
+      ctx.save();
+      ctx.fillStyle = 'rgba(29, 78, 216, 0.08)';
+      ctx.fillRect(Math.max(u.bbox.left, left), u.bbox.top, Math.min(u.bbox.left + u.bbox.width, right) - Math.max(u.bbox.left, left), u.bbox.height);
+      ctx.restore();
+    }
+    values.forEach((v, i) => {
+      if (v.value === null) return;
+      const cx = u.valToPos(i, 'x', true);
+      const cy = u.valToPos(v.value, 'y', true);
+      const r = 4.5 * ratio;
+      ctx.save();
+      ctx.fillStyle = STATUS_COLOUR[v.status];
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 1.5 * ratio;
+      ctx.beginPath();
+      if (v.status === 'breached') {
+        ctx.moveTo(cx, cy - r * 1.3);
+        ctx.lineTo(cx + r * 1.3, cy);
+        ctx.lineTo(cx, cy + r * 1.3);
+        ctx.lineTo(cx - r * 1.3, cy);
+        ctx.closePath();
+      } else {
+        ctx.arc(cx, cy, r, 0, Math.PI * 2);
+      }
+      ctx.fill();
+      ctx.stroke();
+      ctx.restore();
+    });
+  };
+
+  const opts: uPlot.Options = {
+    width: Math.max(320, container.clientWidth),
+    height: 260,
+    title: undefined,
+    scales: {
+      x: { time: false, range: () => [-0.5, Math.max(0.5, values.length - 0.5)] },
+      y: {
+        range: (_u, min, max) => {
+          if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, unit === 'ratio' ? 1 : 1];
+          let lo = nonNegative ? Math.min(0, min) : min;
+          let hi = unit === 'ratio' ? Math.max(1, max) : max;
+          if (lo === hi) hi = lo + 1;
+          const padding = (hi - lo) * 0.08;
+          return [nonNegative && lo === 0 ? 0 : lo - padding, hi + padding];
+        },
+      },
+    },
+    series: [
+      { label: 'Period', value: (_u, i) => (i === null ? '' : (labels[i] ?? '')) },
+      {
+        label: options.name,
+        stroke: '#1d4ed8',
+        width: 2,
+        spanGaps: false,
+        points: { show: false },
+        value: (_u, v) => formatValue(v, unit),
+      },
+      {
+        label: 'Target',
+        stroke: '#6b2c2c',
+        width: 1.5,
+        dash: [6, 4],
+        spanGaps: false,
+        points: { show: false },
+        paths: uPlot.paths.stepped!({ align: 1, extend: true }),
+        value: (_u, v) => (v === null ? 'none' : formatValue(v, unit)),
+      },
+    ],
+    axes: [
+      {
+        splits: () => xs,
+        values: (_u, splits) => {
+          const every = Math.ceil(splits.length / Math.max(1, Math.floor((container.clientWidth || 600) / 80)));
+          return splits.map((s, i) => ((splits.length - 1 - i) % every === 0 ? (labels[s] ?? '') : ''));
+        },
+        grid: { show: false },
+      },
+      { values: (_u, splits) => splits.map((s) => formatAxis(s, unit)), size: 70, grid: { stroke: '#e5e7eb' } },
+    ],
+    cursor: { drag: { x: false, y: false }, points: { size: 8 } },
+    legend: { show: true },
+    hooks: { draw: [drawMarkers] },
+  };
+  const plot = new uPlot(opts, [xs, ys as (number | null)[], targets as (number | null)[]], container);
+  plot.over.addEventListener('click', () => {
+    const index = plot.cursor.idx;
+    if (index !== null && index !== undefined) options.onSelect(index);
+  });
+  plot.over.title = 'Click a period to see its breakdown';
+  const observer = new ResizeObserver(() => {
+    const width = Math.max(320, container.clientWidth);
+    if (Math.abs(width - plot.width) > 2) plot.setSize({ width, height: 260 });
+  });
+  observer.observe(container);
+  return {
+    destroy() {
+      observer.disconnect();
+      plot.destroy();
+    },
+  };
+}

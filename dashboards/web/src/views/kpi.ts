@@ -1,0 +1,333 @@
+/** View 3: one KPI over periods, its definition, a per-team comparison and the breakdown of a period. */
+import { apiGet, NotAvailable } from '../api.ts';
+import { kpiChart, STATUS_COLOUR, type KpiChart } from '../charts.ts';
+import { teamLabel, type Context, type Rendered } from '../context.ts';
+import { h, notice, statusBadge } from '../dom.ts';
+import { formatDate, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, opFor, UNIT_LABEL, type Granularity } from '../format.ts';
+import { currentQuarter, quarterBounds, type Tier } from '../state.ts';
+import type { Breakdown, KpiDefinition, KpiValue, KpiValues, TargetRule } from '../types.ts';
+
+const ENTITY_ROWS = 200;
+/** Whether the whole entity list is shown; in memory, per KPI and period. */
+let showAllEntities = '';
+
+function describeRule(rule: TargetRule, kpi: KpiDefinition): string {
+  if (rule.kind === 'previous_period') return `${rule.op === '<=' ? '≤' : '≥'} the previous period's value`;
+  const scope = [rule.granularities?.length ? `per ${rule.granularities.join('/')}` : '', rule.tier1Only ? 'tier 1 only' : ''].filter(Boolean).join(', ');
+  return `${rule.op === '<=' ? '≤' : '≥'} ${formatValue(rule.value, kpi.unit)}${scope ? ` (${scope})` : ''}`;
+}
+
+const dayOf = (iso: string) => iso.slice(0, 10);
+
+function renderDetails(details: Record<string, unknown>, unit: KpiDefinition['unit']) {
+  const entries = Object.entries(details ?? {});
+  if (entries.length === 0) return null;
+  return h(
+    'dl',
+    { class: 'details' },
+    entries.map(([key, value]) => [
+      h('dt', {}, key.replaceAll('_', ' ')),
+      h(
+        'dd',
+        {},
+        typeof value === 'number'
+          ? key === 'p90' || key.endsWith('_p90') || key === 'median'
+            ? formatValue(value, unit)
+            : formatNumber(value)
+          : value === null
+            ? '—'
+            : typeof value === 'object'
+              ? h('code', { class: 'json' }, JSON.stringify(value, null, 1))
+              : String(value),
+      ),
+    ]),
+  );
+}
+
+export async function kpiView(ctx: Context): Promise<Rendered> {
+  const { state, catalog } = ctx;
+  const kpi = catalog.find((k) => k.id === state.kpi);
+  if (!kpi) {
+    return {
+      title: 'Unknown KPI',
+      node: h('section', { class: 'view' }, h('h1', { id: 'view-title', tabindex: '-1' }, 'Unknown KPI'), notice('error', `There is no KPI "${state.kpi}". `, h('a', { href: ctx.href({ view: 'scorecard', kpi: null }), 'data-nav': '' }, 'Back to the scorecard'))),
+    };
+  }
+  const tier: Tier = kpi.tiered ? state.tier : 'all';
+  const granularity: Granularity = state.granularity;
+  // The last 12 periods up to the selected quarter's end (the API's default when it is the current quarter).
+  const range = state.quarter === currentQuarter() ? {} : { to: quarterBounds(state.quarter).end };
+  const series = await apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity, team: state.team, tier, ...range });
+  const values = series.values;
+  let selected = state.period ? values.findIndex((v) => dayOf(v.period_start) === state.period) : -1;
+  if (selected < 0) selected = values.length - 1;
+  const current: KpiValue | undefined = values[selected];
+
+  const [breakdown, comparison] = current
+    ? await Promise.all([
+        apiGet<Breakdown>(`/v1/kpis/${encodeURIComponent(kpi.id)}/breakdown`, { granularity, period_start: dayOf(current.period_start), team: state.team, tier }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error))),
+        // One values call per team for the selected period (and the organisation, for reference).
+        Promise.all(
+          ['all', ...ctx.teams.map((t) => t.team)].map((team) =>
+            apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity, team, tier, from: dayOf(current.period_start), to: dayOf(current.period_end) }).then(
+              (result) => ({ team, value: result.values[0] ?? null }),
+              () => ({ team, value: null as KpiValue | null }),
+            ),
+          ),
+        ),
+      ])
+    : [null, []];
+
+  const previousPeriodTarget = kpi.targets.some((t) => t.kind === 'previous_period');
+  const periodLabel = current ? formatPeriod(current.period_start, granularity) : '';
+  const selectPeriod = (index: number) => {
+    const value = values[index];
+    if (value) ctx.navigate({ period: dayOf(value.period_start) });
+  };
+
+  let chart: KpiChart | null = null;
+  const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': `${kpi.name} per ${granularity}, ${teamLabel(state.team)}${tier !== 'all' ? `, tier ${tier}` : ''}, with its target; the same numbers are in the table below.` });
+
+  const definition = h(
+    'section',
+    { class: 'panel definition', 'aria-labelledby': 'definition-title' },
+    h('h2', { id: 'definition-title' }, 'Definition'),
+    h('p', {}, kpi.description),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Unit'),
+      h('dd', {}, UNIT_LABEL[kpi.unit] ?? kpi.unit),
+      h('dt', {}, 'Direction'),
+      h('dd', {}, kpi.direction === 'higher_is_better' ? 'higher is better' : 'lower is better'),
+      h('dt', {}, 'Targets'),
+      h('dd', {}, kpi.targets.length ? h('ul', { class: 'plain' }, kpi.targets.map((rule) => h('li', {}, describeRule(rule, kpi)))) : 'none'),
+      h('dt', {}, 'Tiers'),
+      h('dd', {}, kpi.tiered ? 'by tier (1, 2, 3) or all' : 'all only (its events carry no tier)'),
+      h('dt', {}, 'Id'),
+      h('dd', {}, h('code', {}, kpi.id)),
+    ),
+  );
+
+  const controls = h(
+    'div',
+    { class: 'controls', role: 'group', 'aria-label': 'Series options' },
+    h(
+      'label',
+      {},
+      'Granularity ',
+      h(
+        'select',
+        { id: 'granularity', onchange: (e: Event) => ctx.navigate({ granularity: (e.target as HTMLSelectElement).value as Granularity, period: null }) },
+        (['week', 'month', 'quarter'] as const).map((g) => h('option', { value: g, selected: g === granularity }, g)),
+      ),
+    ),
+    kpi.tiered
+      ? h(
+          'label',
+          {},
+          'Tier ',
+          h(
+            'select',
+            { id: 'tier', onchange: (e: Event) => ctx.navigate({ tier: (e.target as HTMLSelectElement).value as Tier }) },
+            (['all', '1', '2', '3'] as const).map((t) => h('option', { value: t, selected: t === tier }, t === 'all' ? 'all tiers' : `tier ${t}`)),
+          ),
+        )
+      : null,
+  );
+
+  const table = h(
+    'table',
+    { class: 'data values-table' },
+    h('caption', { class: 'sr-only' }, `${kpi.name} per ${granularity}`),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ['Period', 'Value', 'Numerator / denominator', 'Sample size', 'Target', 'Status', ''].map((label) => h('th', { scope: 'col' }, label))),
+    ),
+    h(
+      'tbody',
+      {},
+      values
+        .map((v, i) =>
+          h(
+            'tr',
+            { class: i === selected ? 'selected' : null, 'aria-current': i === selected ? 'true' : null, 'data-period': dayOf(v.period_start) },
+            h('th', { scope: 'row' }, formatPeriod(v.period_start, granularity)),
+            h('td', { class: 'num', 'data-role': 'value' }, formatValue(v.value, kpi.unit)),
+            h('td', { class: 'num' }, v.numerator === null && v.denominator === null ? '—' : `${formatNumber(v.numerator)} / ${formatNumber(v.denominator)}`),
+            h('td', { class: 'num' }, formatNumber(v.sample_size, 0)),
+            h('td', { class: 'num' }, formatTarget(v.target, kpi.unit, kpi.direction, previousPeriodTarget)),
+            h('td', {}, statusBadge(v.status)),
+            h(
+              'td',
+              {},
+              h(
+                'button',
+                { type: 'button', class: 'link-button', 'data-focus': `period-${dayOf(v.period_start)}`, 'aria-pressed': String(i === selected), onclick: () => selectPeriod(i) },
+                'Breakdown',
+                h('span', { class: 'sr-only' }, ` of ${formatPeriod(v.period_start, granularity)}`),
+              ),
+            ),
+          ),
+        )
+        .reverse(),
+    ),
+  );
+
+  const compare = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'compare-title' },
+    h('h2', { id: 'compare-title' }, `Teams · ${periodLabel}${tier !== 'all' ? ` · tier ${tier}` : ''}`),
+    ctx.teams.length === 0
+      ? h('p', { class: 'muted' }, 'No team has sent events yet.')
+      : h(
+          'table',
+          { class: 'data compact' },
+          h('thead', {}, h('tr', {}, ['Team', 'Value', 'Sample', 'Status'].map((label) => h('th', { scope: 'col' }, label)))),
+          h(
+            'tbody',
+            {},
+            comparison.map((c) =>
+              h(
+                'tr',
+                { class: c.team === state.team ? 'selected' : null },
+                h('th', { scope: 'row' }, h('a', { href: ctx.href({ team: c.team }), 'data-nav': '', 'data-focus': `team-${c.team}`, 'aria-current': c.team === state.team ? 'true' : null }, c.team === 'all' ? 'all (organisation)' : c.team)),
+                h('td', { class: 'num' }, c.value ? formatValue(c.value.value, kpi.unit) : 'unavailable'),
+                h('td', { class: 'num' }, c.value ? formatNumber(c.value.sample_size, 0) : '—'),
+                h('td', {}, c.value ? statusBadge(c.value.status) : '—'),
+              ),
+            ),
+          ),
+        ),
+  );
+
+  const breakdownPanel = (() => {
+    const title = h('h2', { id: 'breakdown-title', tabindex: '-1' }, `Breakdown · ${periodLabel} · ${teamLabel(state.team)}${tier !== 'all' ? ` · tier ${tier}` : ''}`);
+    if (!current) return h('section', { class: 'panel' }, title, h('p', { class: 'muted' }, 'No period.'));
+    if (!breakdown) return h('section', { class: 'panel', id: 'breakdown' }, title, notice('unavailable', 'The breakdown is not available on this server.'));
+    const key = `${kpi.id}|${granularity}|${state.team}|${tier}|${dayOf(breakdown.period_start)}`;
+    const all = showAllEntities === key;
+    const entities = all ? breakdown.entities : breakdown.entities.slice(0, ENTITY_ROWS);
+    const waiting = breakdown.diagnostics?.waiting_for_defining_event;
+    return h(
+      'section',
+      { class: 'panel', id: 'breakdown', 'aria-labelledby': 'breakdown-title' },
+      title,
+      h(
+        'p',
+        { class: 'summary' },
+        h('strong', {}, formatValue(breakdown.value, kpi.unit)),
+        ' ',
+        statusBadge(breakdown.status),
+        ` · target ${formatTarget(breakdown.target, kpi.unit, kpi.direction, previousPeriodTarget)}`,
+        breakdown.numerator !== null || breakdown.denominator !== null ? ` · ${formatNumber(breakdown.numerator)} / ${formatNumber(breakdown.denominator)}` : '',
+        ` · sample size ${formatNumber(breakdown.sample_size, 0)}`,
+        ` · ${formatDate(breakdown.period_start)} to ${formatDate(breakdown.period_end)} (exclusive)`,
+      ),
+      breakdown.diagnostics?.null_reason ? notice('info', `No value: ${breakdown.diagnostics.null_reason}`) : null,
+      renderDetails(breakdown.details, kpi.unit),
+      h('h3', {}, `Entities (${formatNumber(breakdown.entities.length, 0)})`),
+      breakdown.entities.length === 0
+        ? h('p', { class: 'muted' }, 'No entity contributes to this value.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact entities' },
+              h('thead', {}, h('tr', {}, ['Entity', 'Kind', 'Team', 'Tier', 'Anchor', 'In numerator', 'In denominator', 'Value', 'Note'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                entities.map((e) =>
+                  h(
+                    'tr',
+                    {},
+                    h('th', { scope: 'row' }, h('code', {}, e.entity)),
+                    h('td', {}, e.kind),
+                    h('td', {}, e.team),
+                    h('td', {}, e.tier === null ? '—' : String(e.tier)),
+                    h('td', {}, formatTime(e.anchor)),
+                    h('td', {}, e.in_numerator ? '✓ yes' : 'no'),
+                    h('td', {}, e.in_denominator ? '✓ yes' : 'no'),
+                    h('td', { class: 'num' }, formatNumber(e.value)),
+                    h('td', {}, e.note ?? ''),
+                  ),
+                ),
+              ),
+            ),
+          ),
+      breakdown.entities.length > ENTITY_ROWS
+        ? h(
+            'button',
+            { type: 'button', class: 'link-button', 'data-focus': 'entities-all', onclick: () => ((showAllEntities = all ? '' : key), ctx.rerender()) },
+            all ? `Show the first ${ENTITY_ROWS}` : `Show all ${formatNumber(breakdown.entities.length, 0)}`,
+          )
+        : null,
+      h('h3', {}, 'Waiting for their defining event'),
+      waiting
+        ? h(
+            'div',
+            {},
+            h('p', {}, h('strong', {}, formatNumber(waiting.total, 0)), waiting.explanation ? ` — ${waiting.explanation}` : ''),
+            waiting.entities?.length
+              ? h(
+                  'ul',
+                  { class: 'plain waiting' },
+                  waiting.entities.map((entity) => h('li', {}, h('code', {}, typeof entity === 'string' ? entity : JSON.stringify(entity)))),
+                )
+              : null,
+          )
+        : h('p', { class: 'muted' }, 'No diagnostics.'),
+    );
+  })();
+
+  const node = h(
+    'section',
+    { class: 'view view-kpi', 'aria-labelledby': 'view-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('p', { class: 'crumbs' }, h('a', { href: ctx.href({ view: 'scorecard', kpi: null, period: null, tier: 'all' }), 'data-nav': '', 'data-back': '', 'data-focus': 'back' }, '← Scorecard'), h('span', { class: 'muted' }, ' (Esc)')),
+      h('h1', { id: 'view-title', tabindex: '-1' }, kpi.name, ' ', current ? statusBadge(current.status) : null),
+      h(
+        'p',
+        { class: 'muted' },
+        `${teamLabel(state.team)}${tier !== 'all' ? ` · tier ${tier}` : ''} · ${periodLabel}: `,
+        h('strong', { 'data-role': 'value' }, current ? formatValue(current.value, kpi.unit) : '—'),
+        current ? ` · target ${formatTarget(current.target, kpi.unit, kpi.direction, previousPeriodTarget)}` : '',
+        ` · ${kpi.direction === 'higher_is_better' ? 'higher' : 'lower'} is better (${opFor(kpi.direction)})`,
+      ),
+    ),
+    h(
+      'div',
+      { class: 'kpi-layout' },
+      h('div', { class: 'panel chart-panel' }, h('div', { class: 'chart-head' }, h('h2', {}, `Per ${granularity}`), controls), chartBox, h(
+          'p',
+          { class: 'muted legend-note' },
+          h('span', { class: 'mark', style: `color:${STATUS_COLOUR.met}` }, '●'),
+          ' met  ',
+          h('span', { class: 'mark', style: `color:${STATUS_COLOUR.breached}` }, '◆'),
+          ' breached  ',
+          h('span', { class: 'mark', style: `color:${STATUS_COLOUR.no_target}` }, '●'),
+          ' no target  · dashed line: the target each period was judged against · click a period for its breakdown',
+        )),
+      definition,
+    ),
+    h('div', { class: 'kpi-layout' }, h('section', { class: 'panel', 'aria-label': 'Values per period' }, h('h2', {}, 'Values'), h('div', { class: 'scroll-x' }, table)), compare),
+    breakdownPanel,
+  );
+
+  return {
+    node,
+    title: `${kpi.name} · ${teamLabel(state.team)}`,
+    mount() {
+      chart = kpiChart(chartBox, values, { unit: kpi.unit, granularity, name: kpi.name, selected, onSelect: selectPeriod });
+    },
+    unmount() {
+      chart?.destroy();
+      chart = null;
+    },
+  };
+}

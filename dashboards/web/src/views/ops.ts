@@ -1,0 +1,171 @@
+/** View 4: what stands now behind the KPIs — open incidents, recent experiments, live releases and their drift gaps. */
+import { apiGetOptional } from '../api.ts';
+import { intervalBar, STATUS_COLOUR } from '../charts.ts';
+import { teamLabel, type Context, type Rendered } from '../context.ts';
+import { h, notice } from '../dom.ts';
+import { formatDate, formatHours, formatNumber, formatP, formatTime, formatValue } from '../format.ts';
+import type { Experiment, Incident, LiveRelease } from '../types.ts';
+
+const yesNo = (value: boolean | null | undefined, good = true) =>
+  value === null || value === undefined ? h('span', { class: 'muted' }, '—') : h('span', { class: value === good ? 'ok' : 'bad' }, value ? '✓ yes' : '✕ no');
+
+const listOrCount = (value: number | string[] | null | undefined) => (Array.isArray(value) ? value.length : (value ?? null));
+
+function unavailable(what: string) {
+  return notice('unavailable', `${what}: not available on this server.`);
+}
+
+function incidentsSection(incidents: Incident[] | null) {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'incidents-title' },
+    h('h2', { id: 'incidents-title' }, `Open incidents${incidents ? ` (${incidents.length})` : ''}`),
+    !incidents
+      ? unavailable('Incidents')
+      : incidents.length === 0
+        ? h('p', { class: 'muted' }, 'No open incident.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact' },
+              h('thead', {}, h('tr', {}, ['Incident', 'Team', 'Tier', 'Severity', 'Category', 'Model', 'Opened', 'Time to detect', 'Time to mitigate', 'Open for'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                incidents.map((i) =>
+                  h(
+                    'tr',
+                    {},
+                    h('th', { scope: 'row' }, h('code', {}, i.incident_id)),
+                    h('td', {}, i.team),
+                    h('td', {}, String(i.tier)),
+                    h('td', {}, h('span', { class: `sev sev-${i.severity}` }, i.severity)),
+                    h('td', {}, i.category.replaceAll('_', ' ')),
+                    h('td', {}, i.model_id ?? '—'),
+                    h('td', {}, formatTime(i.opened_at)),
+                    h('td', { class: 'num', 'data-role': 'ttd' }, formatHours(i.ttd_hours)),
+                    h('td', { class: 'num', 'data-role': 'ttm' }, i.ttm_hours === null ? h('span', { class: 'muted' }, 'not mitigated') : formatHours(i.ttm_hours)),
+                    h('td', { class: 'num' }, formatHours(i.open_hours)),
+                  ),
+                ),
+              ),
+            ),
+          ),
+  );
+}
+
+const SIGNIFICANCE_TONE: Record<string, string> = { win: STATUS_COLOUR.met, regression: STATUS_COLOUR.breached, none: '#5b6575' };
+const SIGNIFICANCE_LABEL: Record<string, string> = { win: '✓ significant win', regression: '✕ significant regression', none: 'not significant' };
+
+function experimentsSection(experiments: Experiment[] | null) {
+  // One symmetric scale around 0 for every interval of the table, so bars compare (drawing only).
+  const bounds = (experiments ?? []).flatMap((e) => [e.ci_low, e.ci_high, e.lift]).filter((v): v is number => v !== null && Number.isFinite(v));
+  const scale = Math.max(0.01, ...bounds.map(Math.abs));
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'experiments-title' },
+    h('h2', { id: 'experiments-title' }, `Recent experiments${experiments ? ` (${experiments.length})` : ''}`),
+    !experiments
+      ? unavailable('Experiments')
+      : experiments.length === 0
+        ? h('p', { class: 'muted' }, 'No experiment yet.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact' },
+              h('thead', {}, h('tr', {}, ['Experiment', 'Team', 'Primary metric', 'Latest readout', 'Lift and 95% CI', '', 'p', 'Result', 'SRM', 'Guardrail regressions', 'Decision'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                experiments.map((e) => {
+                  const tone = SIGNIFICANCE_TONE[e.significance ?? 'none'] ?? '#5b6575';
+                  return h(
+                    'tr',
+                    {},
+                    h('th', { scope: 'row' }, h('code', {}, e.experiment_id), e.model_id ? h('div', { class: 'muted small' }, e.model_id) : null),
+                    h('td', {}, e.team),
+                    h('td', {}, e.primary_metric),
+                    h('td', { class: 'nowrap', title: formatTime(e.latest_readout_at) }, formatDate(e.latest_readout_at)),
+                    h('td', { class: 'ci-cell' }, e.lift === null ? h('span', { class: 'muted' }, 'no result') : intervalBar(e.lift, e.ci_low, e.ci_high, scale, tone)),
+                    h(
+                      'td',
+                      { class: 'num nowrap' },
+                      e.lift === null ? '—' : `${formatValue(e.lift, 'relative_lift')} [${formatValue(e.ci_low, 'relative_lift')}, ${formatValue(e.ci_high, 'relative_lift')}]`,
+                    ),
+                    h('td', { class: 'num' }, formatP(e.p_value)),
+                    h('td', {}, e.significance ? h('span', { class: `sig sig-${e.significance}` }, SIGNIFICANCE_LABEL[e.significance] ?? e.significance) : h('span', { class: 'muted' }, 'no result')),
+                    h('td', { class: 'nowrap' }, e.srm === null ? h('span', { class: 'muted' }, 'not evaluated') : e.srm.failed ? h('span', { class: 'bad' }, `✕ failed · p ${formatP(e.srm.p_value)}`) : h('span', { class: 'ok' }, `✓ ok · p ${formatP(e.srm.p_value)}`)),
+                    h('td', {}, e.guardrail_regressions.length ? h('span', { class: 'bad' }, `✕ ${e.guardrail_regressions.join(', ')}`) : h('span', { class: 'muted' }, 'none')),
+                    h('td', {}, e.decision ? [e.decision, e.actionable === null ? null : h('div', { class: 'muted small nowrap' }, e.actionable ? 'actionable' : 'not actionable')] : h('span', { class: 'muted' }, 'undecided')),
+                  );
+                }),
+              ),
+            ),
+          ),
+  );
+}
+
+function releasesSection(releases: LiveRelease[] | null) {
+  const gaps = (r: LiveRelease) => !r.drift_enabled || !r.drift_alerting || r.unmonitored_critical_features.length > 0;
+  const withGaps = releases?.filter(gaps).length ?? 0;
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'releases-title' },
+    h('h2', { id: 'releases-title' }, `Live releases${releases ? ` (${releases.length}, ${withGaps} with drift-monitoring gaps)` : ''}`),
+    !releases
+      ? unavailable('Live releases')
+      : releases.length === 0
+        ? h('p', { class: 'muted' }, 'No live production release.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact' },
+              h('thead', {}, h('tr', {}, ['Model', 'Release', 'Version', 'Team', 'Tier', 'Deployed', 'Drift detection', 'Drift alerting', 'Critical features monitored', 'Unmonitored critical features'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                releases.map((r) =>
+                  h(
+                    'tr',
+                    { class: gaps(r) ? 'gap' : null },
+                    h('th', { scope: 'row' }, h('code', {}, r.model_id), gaps(r) ? h('span', { class: 'gap-badge' }, ' ⚠ gap') : null),
+                    h('td', {}, h('code', {}, r.release_id)),
+                    h('td', {}, r.model_version),
+                    h('td', {}, r.team),
+                    h('td', {}, String(r.tier)),
+                    h('td', {}, formatTime(r.deployed_at)),
+                    h('td', {}, yesNo(r.drift_enabled)),
+                    h('td', {}, yesNo(r.drift_alerting)),
+                    h('td', { class: 'num' }, `${formatNumber(listOrCount(r.monitored_critical_features), 0)} of ${formatNumber(listOrCount(r.critical_features), 0)}`),
+                    h('td', {}, r.unmonitored_critical_features.length ? h('span', { class: 'bad' }, `✕ ${r.unmonitored_critical_features.join(', ')}`) : h('span', { class: 'ok' }, '✓ none')),
+                  ),
+                ),
+              ),
+            ),
+          ),
+  );
+}
+
+export async function opsView(ctx: Context): Promise<Rendered> {
+  const { team } = ctx.state;
+  const [incidents, experiments, releases] = await Promise.all([
+    apiGetOptional<{ incidents: Incident[] }>('/v1/incidents', { team, state: 'open', limit: 100 }),
+    apiGetOptional<{ experiments: Experiment[] }>('/v1/experiments', { team, limit: 25 }),
+    apiGetOptional<{ releases: LiveRelease[] }>('/v1/releases/live', { team }),
+  ]);
+  const node = h(
+    'section',
+    { class: 'view view-ops', 'aria-labelledby': 'view-title' },
+    h('div', { class: 'view-head' }, h('h1', { id: 'view-title', tabindex: '-1' }, `Operations · ${teamLabel(team)}`), h('p', { class: 'muted' }, 'As they stand now (not limited to the selected quarter). Times in UTC.')),
+    incidentsSection(incidents?.incidents ?? null),
+    experimentsSection(experiments?.experiments ?? null),
+    releasesSection(releases?.releases ?? null),
+  );
+  return { node, title: `Operations · ${teamLabel(team)}` };
+}

@@ -1,0 +1,124 @@
+/** Views 1 and 2: the scorecard of a quarter for the organisation or one team. */
+import { apiGet } from '../api.ts';
+import { sparkline } from '../charts.ts';
+import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
+import { h, statusBadge } from '../dom.ts';
+import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
+import { quarterBounds, quartersBefore } from '../state.ts';
+import type { KpiValues, Scorecard, ScorecardKpi } from '../types.ts';
+
+const STATUSES: Status[] = ['breached', 'met', 'no_target', 'no_data'];
+/** Which statuses are shown; in memory, so it survives the 15 s refresh. */
+let filter: Status | null = null;
+
+export async function scorecardView(ctx: Context): Promise<Rendered> {
+  const { state, catalog } = ctx;
+  const bounds = quarterBounds(state.quarter);
+  const [scorecard, trends] = await Promise.all([
+    apiGet<Scorecard>('/v1/scorecard', { quarter: state.quarter, team: state.team }),
+    // The last 8 quarters up to the selected one, for the sparklines; a failing series only loses its sparkline.
+    Promise.all(
+      catalog.map((kpi) =>
+        apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity: 'quarter', team: state.team, from: quartersBefore(state.quarter, 7), to: bounds.end }).then(
+          (values) => [kpi.id, values] as const,
+          () => [kpi.id, null] as const,
+        ),
+      ),
+    ),
+  ]);
+  const trendOf = new Map(trends);
+  const previousPeriodTarget = new Set(catalog.filter((k) => k.targets.some((t) => t.kind === 'previous_period')).map((k) => k.id));
+
+  const counts = new Map<Status, number>(STATUSES.map((s) => [s, scorecard.kpis.filter((k) => k.status === s).length]));
+  const visible = filter ? scorecard.kpis.filter((k) => k.status === filter) : scorecard.kpis;
+
+  const row = (kpi: ScorecardKpi) => {
+    const change = changeOf(kpi.value, kpi.previous_value, kpi.direction);
+    const trend = trendOf.get(kpi.id);
+    const definition = catalog.find((k) => k.id === kpi.id);
+    return h(
+      'li',
+      {},
+      h(
+        'a',
+        { class: `kpi-row tone-${kpi.status}`, href: ctx.href({ view: 'kpi', kpi: kpi.id, tier: 'all', period: null }), 'data-kpi': kpi.id, 'data-nav': '', title: definition?.description ?? kpi.id },
+        h('span', { class: 'cell kpi-name' }, kpi.name),
+        h(
+          'span',
+          { class: 'cell kpi-value' },
+          h('span', { class: 'sr-only' }, 'value '),
+          h('span', { class: 'value-main', 'data-role': 'value' }, formatValue(kpi.value, kpi.unit)),
+          // A share's numerator/denominator, as the API gives them (other units keep theirs for the KPI view).
+          kpi.unit === 'ratio' && kpi.numerator !== null && kpi.denominator ? h('span', { class: 'value-fraction' }, ` ${formatNumber(kpi.numerator)}/${formatNumber(kpi.denominator)}`) : null,
+        ),
+        h(
+          'span',
+          { class: 'cell kpi-target' },
+          h('span', { class: 'sr-only' }, 'target '),
+          formatTarget(kpi.target, kpi.unit, kpi.direction),
+          previousPeriodTarget.has(kpi.id) && kpi.target !== null ? h('span', { class: 'target-note' }, 'previous quarter') : null,
+        ),
+        h('span', { class: 'cell kpi-status' }, statusBadge(kpi.status)),
+        h(
+          'span',
+          { class: `cell kpi-change change-${change.tone}` },
+          h('span', { class: 'sr-only' }, `previous quarter ${change.word} `),
+          change.arrow ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, change.arrow) : null,
+          ` prev ${formatValue(kpi.previous_value, kpi.unit)}`,
+        ),
+        h(
+          'span',
+          { class: 'cell kpi-trend' },
+          trend ? sparkline(trend.values.map((v) => ({ value: v.value, status: v.status, label: `${formatPeriod(v.period_start, 'quarter')}: ${formatValue(v.value, kpi.unit)}` }))) : h('span', { class: 'muted' }, 'no trend'),
+        ),
+      ),
+    );
+  };
+
+  const team = ctx.teams.find((t) => t.team === state.team);
+  const node = h(
+    'section',
+    { class: 'view view-scorecard', 'aria-labelledby': 'view-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', { id: 'view-title', tabindex: '-1' }, `${teamLabel(state.team)} · ${scorecard.quarter}`),
+      team
+        ? h('p', { class: 'muted team-facts' }, `${team.models.length ? `Models: ${team.models.join(', ')}` : 'No models yet'} · ${formatNumber(team.events, 0)} events · last event ${formatTime(team.last_event_at)}`)
+        : state.team !== 'all'
+          ? h('p', { class: 'muted team-facts' }, 'No events from this team yet.')
+          : null,
+    ),
+    h(
+      'div',
+      { class: 'filters', role: 'group', 'aria-label': 'Show KPIs by status' },
+      h('button', { type: 'button', class: 'chip', 'aria-pressed': String(filter === null), 'data-focus': 'filter-all', onclick: () => ((filter = null), ctx.rerender()) }, `All ${scorecard.kpis.length}`),
+      STATUSES.map((s) =>
+        h(
+          'button',
+          { type: 'button', class: `chip chip-${s}`, 'aria-pressed': String(filter === s), 'data-focus': `filter-${s}`, disabled: counts.get(s) === 0 && filter !== s, onclick: () => ((filter = filter === s ? null : s), ctx.rerender()) },
+          h('span', { 'aria-hidden': 'true' }, STATUS_ICON[s]),
+          ` ${counts.get(s)} ${STATUS_LABEL[s]}`,
+        ),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'kpi-table' },
+      h(
+        'div',
+        { class: 'kpi-row kpi-header', 'aria-hidden': 'true' },
+        h('span', { class: 'cell kpi-name' }, 'KPI'),
+        h('span', { class: 'cell kpi-value' }, 'Value'),
+        h('span', { class: 'cell kpi-target' }, 'Target'),
+        h('span', { class: 'cell kpi-status' }, 'Status'),
+        h('span', { class: 'cell kpi-change' }, 'vs previous quarter'),
+        h('span', { class: 'cell kpi-trend' }, 'Last 8 quarters'),
+      ),
+      visible.length === 0
+        ? h('p', { class: 'muted' }, 'No KPI has this status.')
+        : groupKpis(visible).map((group) => h('div', { class: 'kpi-group' }, h('h2', {}, group.title), h('ul', { class: 'kpi-list', role: 'list' }, group.items.map(row)))),
+    ),
+  );
+  return { node, title: `${teamLabel(state.team)} · ${scorecard.quarter}` };
+}

@@ -1,0 +1,63 @@
+import type { Producer } from 'kafkajs';
+import { makeEvent, sampleData, topicOfType, entityIdOf, type CloudEvent } from '@kpi/events';
+import type { Config } from '@kpi/config';
+import { buildOrganisation, generateHistory } from './organisation.ts';
+import { Random } from './random.ts';
+
+export { generateHistory, buildOrganisation } from './organisation.ts';
+export { Random } from './random.ts';
+
+type Topics = Config['kafka']['topics'];
+
+/** Produces events to their topics through the real producer, keyed by entity, in batches. */
+export async function produceEvents(producer: Producer, topics: Topics, events: CloudEvent[], batchSize = 5_000): Promise<void> {
+  for (let start = 0; start < events.length; start += batchSize) {
+    const byTopic = new Map<string, { key: string | null; value: string }[]>();
+    for (const event of events.slice(start, start + batchSize)) {
+      const topic = topics[topicOfType[event.type]];
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: entityIdOf(event) || null, value: JSON.stringify(event) }]);
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  }
+}
+
+/**
+ * Keeps the organisation alive: every `intervalMs`, a few events happening now (serving
+ * windows, triaged alerts, incidents opening and being mitigated, experiment readouts).
+ */
+export function startTrickle(options: { producer: Producer; topics: Topics; seed: number; intervalMs?: number; onError?: (error: unknown) => void }): { stop(): void } {
+  const random = new Random(options.seed ^ Date.now());
+  const organisation = buildOrganisation(new Random(options.seed));
+  const models = organisation.teams.flatMap((team) => team.models);
+  const open: { id: string; detected: number }[] = [];
+  let n = 0;
+  const tick = () => {
+    const now = Date.now();
+    const id = () => `trickle-${now}-${++n}`;
+    const events: CloudEvent[] = [];
+    const model = random.pick(models);
+    events.push(
+      makeEvent('serving.window', { model_id: model.id, team: model.team, tier: model.tier, requests: Math.round(model.requestsPerDay / 8640), latency_p95_ms: Math.round(random.logNormal(60 + 15 * model.tier, 0.25)), cost_usd: Math.round(random.between(1, 4)) / 100 }, { id: id(), source: 'serving/gateway' }),
+    );
+    if (random.chance(0.3)) events.push(makeEvent('alert.triaged', { alert_id: `alert-live-${now}`, team: model.team, model_id: model.id, actionable: random.chance(0.7) }, { id: id(), source: 'pagerduty' }));
+    if (random.chance(0.04)) {
+      const incident = `INC-live-${now}`;
+      const detected = now - random.logNormal(3_600_000, 0.8);
+      open.push({ id: incident, detected });
+      events.push(
+        makeEvent('incident.opened', { ...sampleData['incident.opened'], incident_id: incident, team: model.team, tier: model.tier, model_id: model.id, severity: random.pick(['sev1', 'sev2', 'sev3'] as const), started_at: new Date(detected - random.logNormal(3_600_000, 1)).toISOString(), detected_at: new Date(detected).toISOString() }, { id: id(), source: 'pagerduty' }),
+      );
+    }
+    if (open.length > 0 && random.chance(0.05)) events.push(makeEvent('incident.mitigated', { incident_id: open.shift()!.id }, { id: id(), source: 'pagerduty' }));
+    produceEvents(options.producer, options.topics, events).catch((error) => options.onError?.(error));
+  };
+  const timer = setInterval(tick, options.intervalMs ?? 5_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The demo history: two years up to `now`, the same for the same seed and day. */
+export function demoHistory(seed: number, now = Date.now()): CloudEvent[] {
+  const to = Math.floor(now / 3_600_000) * 3_600_000;
+  return generateHistory({ seed, from: to - 730 * 86_400_000, to });
+}

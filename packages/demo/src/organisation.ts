@@ -1,0 +1,187 @@
+import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
+import { Random } from './random.ts';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+export interface Model {
+  id: string;
+  team: string;
+  tier: 1 | 2 | 3;
+  features: { name: string; critical: boolean }[];
+  /** How disciplined the owning team is: drives docs, monitoring, readiness. */
+  maturity: number;
+  requestsPerDay: number;
+}
+
+export interface Organisation {
+  teams: { name: string; maturity: number; models: Model[]; datasets: string[] }[];
+}
+
+const TEAMS = ['ranking', 'search', 'ads', 'fraud', 'recsys', 'forecasting'];
+const FEATURES = ['query_len', 'user_age_days', 'geo', 'device', 'hour', 'price', 'ctr_7d', 'session_len', 'basket_size', 'merchant_risk', 'embedding_norm', 'dwell_time'];
+
+export function buildOrganisation(random: Random): Organisation {
+  return {
+    teams: TEAMS.map((name) => {
+      const maturity = random.between(0.6, 0.98);
+      const models = Array.from({ length: random.int(4, 7) }, (_, i): Model => ({
+        id: `${name}-${['ranker', 'scorer', 'classifier', 'forecaster', 'embedder', 'reranker', 'detector'][i]}`,
+        team: name,
+        tier: random.pick([1, 1, 2, 2, 2, 3] as const),
+        maturity,
+        requestsPerDay: Math.round(random.logNormal(200_000, 1)),
+        features: Array.from({ length: random.int(4, 8) }, (_, f) => ({ name: FEATURES[(f * 5 + i) % FEATURES.length]!, critical: f < 3 })),
+      }));
+      return { name, maturity, models, datasets: [`${name}_events_daily`, `${name}_labels_daily`] };
+    }),
+  };
+}
+
+/** Builds events with ids that are stable for a seed, so a re-run of the same seed deduplicates. */
+class Emitter {
+  readonly events: CloudEvent[] = [];
+  private counter = 0;
+  constructor(private readonly seed: number) {}
+  emit<T extends EventType>(type: T, at: number, data: DataInput<T>, source: string): void {
+    this.events.push(makeEvent(type, data, { source, id: `demo-${this.seed}-${++this.counter}`, time: new Date(at).toISOString() }));
+  }
+}
+
+const iso = (at: number) => new Date(at).toISOString();
+const arm = (n: number, p: number) => ({ n, mean: p, variance: p * (1 - p) });
+
+/** Two years (or `from`..`to`) of the organisation's life, in time order. */
+export function generateHistory(options: { seed: number; from: number; to: number }): CloudEvent[] {
+  const random = new Random(options.seed);
+  const organisation = buildOrganisation(random);
+  const out = new Emitter(options.seed);
+  const { from, to } = options;
+
+  for (const team of organisation.teams) {
+    for (const model of team.models) {
+      releases(random, out, model, from, to);
+      for (let at = from + random.exponentialMs(1 / 5); at < to; at += random.exponentialMs(1 / 5)) {
+        out.emit('training.run_completed', at, { run_id: `run-${model.id}-${Math.round(at / HOUR)}`, model_id: model.id, team: model.team, cost_usd: round(random.logNormal(40 * (4 - model.tier), 0.6), 2), reproducible: random.chance(model.maturity) }, 'mlflow/training');
+      }
+      for (let day = from + DAY; day < to; day += DAY) {
+        const requests = Math.round(model.requestsPerDay * random.between(0.8, 1.2));
+        out.emit('serving.window', day, { model_id: model.id, team: model.team, tier: model.tier, requests, latency_p95_ms: round(random.logNormal(60 + 15 * model.tier, 0.25), 1), cost_usd: round((requests / 1000) * random.between(0.01, 0.03), 2) }, 'serving/gateway');
+      }
+    }
+    for (const dataset of team.datasets) {
+      for (let day = from + DAY; day < to; day += DAY) {
+        const expected = Math.floor(day / DAY) * DAY + 6 * HOUR;
+        const delay = random.chance(team.maturity * 1.02) ? random.between(-30, 90) * 60_000 : random.logNormal(4 * HOUR, 0.5);
+        if (expected + delay < to) out.emit('dataset.arrived', expected + delay, { dataset, team: team.name, expected_at: iso(expected), sla_minutes: 120 }, 'airflow');
+      }
+    }
+    incidents(random, out, team.models, from, to);
+    experiments(random, out, team.name, team.models, team.maturity, from, to);
+    for (let at = from + random.exponentialMs(0.7); at < to; at += random.exponentialMs(0.7)) {
+      const model = random.pick(team.models);
+      out.emit('alert.triaged', at, { alert_id: `alert-${model.id}-${Math.round(at / 60_000)}`, team: team.name, model_id: model.id, actionable: random.chance(0.55 + 0.3 * team.maturity) }, 'pagerduty');
+    }
+    for (let at = from + random.exponentialMs(0.05); at < to; at += random.exponentialMs(0.05)) {
+      out.emit('survey.response', at, { team: team.name, score: Math.min(5, Math.max(1, Math.round(random.normal(3.4 + team.maturity, 0.7)))) }, 'surveys');
+    }
+  }
+  return out.events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+}
+
+function releases(random: Random, out: Emitter, model: Model, from: number, to: number) {
+  let version = 0;
+  for (let at = from + random.exponentialMs(1 / 20); at < to; at += random.exponentialMs(1 / 20)) {
+    version++;
+    const releaseId = `${model.id}-v${version}`;
+    const environment = random.chance(0.8) ? 'production' : random.pick(['staging', 'shadow'] as const);
+    const good = model.maturity;
+    out.emit(
+      'release.deployed',
+      at,
+      {
+        release_id: releaseId,
+        model_id: model.id,
+        model_version: `1.${version}.0`,
+        team: model.team,
+        tier: model.tier,
+        environment,
+        readiness_first_pass: random.chance(good * 0.95),
+        reproducible: random.chance(good),
+        docs: { model_card: random.chance(good), runbook: random.chance(good), readout: random.chance(good * 0.95) },
+        monitoring: {
+          drift_enabled: random.chance(model.tier === 1 ? 0.97 : 0.85),
+          drift_alerting: random.chance(model.tier === 1 ? 0.9 : 0.7),
+          features: model.features.map((feature) => ({ ...feature, drift_monitored: random.chance(feature.critical ? good : 0.4) })),
+        },
+        offline_metric: { name: 'auc', value: round(0.8 + random.normal(0.004, 0.006), 4), baseline: 0.8, higher_is_better: true },
+        calibration_ece: round(random.logNormal(0.03, 0.4), 4),
+        slices: ['mobile', 'desktop', 'new_users'].map((segment) => ({ segment, value: round(0.8 * (1 + random.normal(0, 0.03)), 4), baseline: 0.8, higher_is_better: true })),
+      },
+      'mlflow/registry',
+    );
+    if (environment === 'production' && random.chance(0.12 * (1.5 - good))) {
+      const rollbackAt = at + random.logNormal(2 * DAY, 1);
+      if (rollbackAt < to) out.emit('release.rolled_back', rollbackAt, { release_id: releaseId, model_id: model.id, team: model.team, reason: 'online regression' }, 'argo/rollouts');
+    }
+  }
+}
+
+function incidents(random: Random, out: Emitter, models: Model[], from: number, to: number) {
+  let n = 0;
+  for (let start = from + random.exponentialMs(1 / 12); start < to; start += random.exponentialMs(1 / 12)) {
+    const model = random.pick(models);
+    const id = `INC-${model.team}-${++n}`;
+    const detected = start + random.logNormal(model.tier === 1 ? 1.5 * HOUR : 6 * HOUR, 1);
+    const opened = detected + random.between(5, 30) * 60_000;
+    if (opened >= to) break;
+    const severity = random.pick(['sev0', 'sev1', 'sev1', 'sev2', 'sev2', 'sev2', 'sev3', 'sev3'] as const);
+    out.emit('incident.opened', opened, { incident_id: id, team: model.team, tier: model.tier, severity, category: random.pick(['model', 'model', 'data_pipeline', 'data_quality', 'infrastructure', 'other'] as const), model_id: model.id, started_at: iso(start), detected_at: iso(detected) }, 'pagerduty');
+    if (random.chance(0.15)) out.emit('incident.updated', opened + random.between(1, 12) * HOUR, { incident_id: id, severity: random.pick(['sev1', 'sev2'] as const) }, 'pagerduty');
+    const mitigated = detected + random.logNormal(model.tier === 1 ? 10 * HOUR : 30 * HOUR, 0.9);
+    if (mitigated < to) {
+      out.emit('incident.mitigated', mitigated, { incident_id: id, action: random.pick(['rollback', 'feature flag', 'retrain', 'hotfix']) }, 'pagerduty');
+      const resolved = mitigated + random.logNormal(DAY, 0.7);
+      if (resolved < to) out.emit('incident.resolved', resolved, { incident_id: id }, 'pagerduty');
+    }
+  }
+}
+
+function experiments(random: Random, out: Emitter, team: string, models: Model[], maturity: number, from: number, to: number) {
+  let n = 0;
+  for (let hypothesis = from + random.exponentialMs(0.1); hypothesis < to; hypothesis += random.exponentialMs(0.1)) {
+    const id = `EXP-${team}-${++n}`;
+    const model = random.pick(models);
+    const started = hypothesis + random.logNormal(5 * DAY, 0.5);
+    const trueLift = random.normal(0.01, 0.03);
+    const allocation = random.chance(0.8) ? { control: 0.5, treatment: 0.5 } : { control: 0.8, treatment: 0.2 };
+    if (started >= to) break;
+    out.emit('experiment.started', started, { experiment_id: id, team, model_id: model.id, hypothesis_at: iso(hypothesis), primary_metric: 'conversion', offline_delta: round(trueLift * 0.8 + random.normal(0, 0.01), 4), allocation }, 'growthbook');
+    const users = Math.round(random.logNormal(40_000, 0.6));
+    const p = random.between(0.05, 0.2);
+    let readout = started + random.logNormal(14 * DAY, 0.3);
+    const srmBroken = random.chance(0.05);
+    for (let k = 0; k < random.int(1, 2) && readout < to; k++, readout += 7 * DAY) {
+      const nControl = Math.round(users * allocation.control * (srmBroken ? 1.08 : 1 + random.normal(0, 0.003)));
+      const nTreatment = Math.round(users * allocation.treatment);
+      const guardrailHit = random.chance(0.1);
+      out.emit(
+        'experiment.readout',
+        readout,
+        {
+          experiment_id: id,
+          primary: { metric: 'conversion', higher_is_better: true, control: arm(nControl, round(p, 5)), treatment: arm(nTreatment, round(p * (1 + trueLift + random.normal(0, 0.01)), 5)) },
+          guardrails: [{ metric: 'latency_ms', higher_is_better: false, control: { n: nControl, mean: 80, variance: 400 }, treatment: { n: nTreatment, mean: guardrailHit ? 84 : 80 + random.normal(0, 0.2), variance: 400 } }],
+        },
+        'growthbook',
+      );
+    }
+    const decided = readout + random.logNormal(2 * DAY, 0.5);
+    if (decided < to) {
+      const decision = trueLift > 0.01 && !srmBroken ? 'ship' : random.pick(['iterate', 'abandon', 'rollback'] as const);
+      out.emit('experiment.decided', decided, { experiment_id: id, decision, actionable: random.chance(0.5 + 0.4 * maturity) }, 'growthbook');
+    }
+  }
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
