@@ -40,7 +40,17 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions: n
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) }).catch((error: Error) => {
+        // Another replica may have created them in the meantime.
+        if (!/already exists/i.test(error.message)) throw error;
+      });
+    }
+    // A new topic is usable once every partition has a leader in the broker's metadata.
+    for (let attempt = 0; ; attempt++) {
+      const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+      if (metadata?.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) break;
+      if (attempt >= 100) throw new Error(`topics ${topics.join(', ')} have no leader after 20 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
     await admin.disconnect();

@@ -57,7 +57,7 @@ export function startTrickle(options: { producer: Producer; topics: Topics; seed
 }
 
 /** The demo history: two years up to `now`, the same for the same seed and day. */
-export function demoHistory(seed: number, now = Date.now()): CloudEvent[] {
+export function demoHistory(seed: number, now = Date.now(), teams?: number): CloudEvent[] {
   const to = Math.floor(now / 3_600_000) * 3_600_000;
-  return generateHistory({ seed, from: to - 730 * 86_400_000, to });
+  return generateHistory({ seed, from: to - 730 * 86_400_000, to, teams });
 }

@@ -21,9 +21,11 @@ export interface Organisation {
 const TEAMS = ['ranking', 'search', 'ads', 'fraud', 'recsys', 'forecasting'];
 const FEATURES = ['query_len', 'user_age_days', 'geo', 'device', 'hour', 'price', 'ctr_7d', 'session_len', 'basket_size', 'merchant_risk', 'embedding_norm', 'dwell_time'];
 
-export function buildOrganisation(random: Random): Organisation {
+/** The organisation: the six named teams, or `teamCount` teams for load tests. */
+export function buildOrganisation(random: Random, teamCount = TEAMS.length): Organisation {
+  const names = teamCount <= TEAMS.length ? TEAMS.slice(0, teamCount) : Array.from({ length: teamCount }, (_, i) => TEAMS[i] ?? `team-${i + 1}`);
   return {
-    teams: TEAMS.map((name) => {
+    teams: names.map((name) => {
       const maturity = random.between(0.6, 0.98);
       const models = Array.from({ length: random.int(4, 7) }, (_, i): Model => ({
         id: `${name}-${['ranker', 'scorer', 'classifier', 'forecaster', 'embedder', 'reranker', 'detector'][i]}`,
@@ -52,9 +54,9 @@ const iso = (at: number) => new Date(at).toISOString();
 const arm = (n: number, p: number) => ({ n, mean: p, variance: p * (1 - p) });
 
 /** Two years (or `from`..`to`) of the organisation's life, in time order. */
-export function generateHistory(options: { seed: number; from: number; to: number }): CloudEvent[] {
+export function generateHistory(options: { seed: number; from: number; to: number; teams?: number }): CloudEvent[] {
   const random = new Random(options.seed);
-  const organisation = buildOrganisation(random);
+  const organisation = buildOrganisation(random, options.teams);
   const out = new Emitter(options.seed);
   const { from, to } = options;
 
