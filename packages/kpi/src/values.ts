@@ -19,6 +19,7 @@ export interface KpiValue {
 }
 
 interface StoredRow {
+  kpi: string;
   start: string;
   value: number | null;
   numerator: number | null;
@@ -30,10 +31,59 @@ interface StoredRow {
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 
 /**
- * Reads stored values for consecutive periods of one scope and judges them against their
- * targets. A period with no stored value is a period with nothing in it: the KPI evaluated
- * over no entities (0 for counts and sums, null for ratios, means, medians, correlations).
+ * Reads stored values of several KPIs for consecutive periods of one scope with one query, and
+ * judges them against their targets. A period with no stored value is a period with nothing in
+ * it: the KPI evaluated over no entities (0 for counts and sums, null for ratios, means,
+ * medians, correlations).
  */
+export async function readValuesOf(
+  storage: Storage,
+  kpis: readonly KpiDefinition[],
+  scope: { granularity: Granularity; team: string; tier: TierScope },
+  periods: Period[],
+  overrides: TargetOverride[] = [],
+): Promise<Map<string, KpiValue[]>> {
+  const result = new Map<string, KpiValue[]>();
+  if (periods.length === 0 || kpis.length === 0) return result;
+  const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
+  const rows = await storage.query<StoredRow>(
+    `SELECT kpi, toString(period_start) AS start, value, numerator, denominator, sample_size, details
+     FROM {db:Identifier}.kpi_values FINAL
+     WHERE kpi IN {kpis:Array(String)} AND granularity = {granularity:String} AND team = {team:String} AND tier = {tier:String}
+       AND period_start >= {from:DateTime('UTC')} AND period_start < {to:DateTime('UTC')}`,
+    {
+      kpis: kpis.map((kpi) => kpi.id),
+      granularity: scope.granularity,
+      team: scope.team,
+      tier: scope.tier,
+      from: chTime(previousStart).slice(0, 19),
+      to: chTime(periods.at(-1)!.end).slice(0, 19),
+    },
+  );
+  const stored = new Map(rows.map((row) => [`${row.kpi}|${row.start}`, row]));
+  for (const kpi of kpis) {
+    const valueAt = (period: Period) => {
+      const row = stored.get(`${kpi.id}|${chTime(period.start).slice(0, 19)}`);
+      if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
+      const { value, numerator, denominator, sample_size, details } = kpi.evaluate([], { period, at: period.end });
+      return { value, numerator, denominator, sample_size, details };
+    };
+    const rule = applicableRule(kpi, scope, overrides);
+    let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;
+    result.set(
+      kpi.id,
+      periods.map((period) => {
+        const current = valueAt(period);
+        const { target, status } = judge(rule, current.value, previous);
+        const value: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous };
+        previous = current.value;
+        return value;
+      }),
+    );
+  }
+  return result;
+}
+
 export async function readValues(
   storage: Storage,
   kpi: KpiDefinition,
@@ -41,30 +91,5 @@ export async function readValues(
   periods: Period[],
   overrides: TargetOverride[] = [],
 ): Promise<KpiValue[]> {
-  if (periods.length === 0) return [];
-  const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
-  const rows = await storage.query<StoredRow>(
-    `SELECT toString(period_start) AS start, value, numerator, denominator, sample_size, details
-     FROM {db:Identifier}.kpi_values FINAL
-     WHERE kpi = {kpi:String} AND granularity = {granularity:String} AND team = {team:String} AND tier = {tier:String}
-       AND period_start >= {from:DateTime('UTC')} AND period_start < {to:DateTime('UTC')}`,
-    { kpi: kpi.id, granularity: scope.granularity, team: scope.team, tier: scope.tier, from: chTime(previousStart).slice(0, 19), to: chTime(periods.at(-1)!.end).slice(0, 19) },
-  );
-  const stored = new Map(rows.map((row) => [row.start, row]));
-  const empty = (period: Period) => kpi.evaluate([], { period, at: period.end });
-  const valueAt = (period: Period) => {
-    const row = stored.get(chTime(period.start).slice(0, 19));
-    if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
-    const evaluation = empty(period);
-    return { value: evaluation.value, numerator: evaluation.numerator, denominator: evaluation.denominator, sample_size: evaluation.sample_size, details: evaluation.details };
-  };
-  const rule = applicableRule(kpi, scope, overrides);
-  let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;
-  return periods.map((period) => {
-    const current = valueAt(period);
-    const { target, status } = judge(rule, current.value, previous);
-    const result: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous };
-    previous = current.value;
-    return result;
-  });
+  return (await readValuesOf(storage, [kpi], scope, periods, overrides)).get(kpi.id) ?? [];
 }

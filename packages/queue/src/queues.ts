@@ -22,6 +22,12 @@ export interface Queues {
   queue(key: QueueKey): Queue;
   /** Marks KPI scopes stale and makes sure a recompute job per affected KPI is waiting. */
   enqueueRecomputes(recomputes: Recompute[]): Promise<void>;
+  /**
+   * A counter bumped whenever stored KPI values or targets change, in any process: readers
+   * cache what they computed from ClickHouse under the version they saw.
+   */
+  valuesVersion(): Promise<string>;
+  valuesChanged(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,12 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       await queue('kpiRecompute').addBulk(
         kpis.map((kpi) => ({ name: kpi, data: { kpi }, opts: { deduplication: { id: `recompute|${kpi}`, keepLastIfActive: true } } })),
       );
+    },
+    async valuesVersion() {
+      return (await connection.get(`${prefix}:kpi-values-version`)) ?? '0';
+    },
+    async valuesChanged() {
+      await connection.incr(`${prefix}:kpi-values-version`);
     },
     async close() {
       await Promise.all([...opened.values()].map((q) => q.close()));

@@ -15,10 +15,22 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
     startWorker(
       'kpiRecompute',
       // While a KPI's job runs, new stale scopes queue one more run of it (keepLastIfActive).
-      async (payload, job) => ({ recomputed: await recomputeStale(storage, queues.dirty, payload.kpi, job.id!) }),
+      async (payload, job) => {
+        const recomputed = await recomputeStale(storage, queues.dirty, payload.kpi, job.id!);
+        await queues.valuesChanged();
+        return { recomputed };
+      },
       options,
     ),
-    startWorker('kpiRefresh', async () => ({ written: await refreshOpenPeriods(storage) }), { ...options, concurrency: 1 }),
+    startWorker(
+      'kpiRefresh',
+      async () => {
+        const written = await refreshOpenPeriods(storage);
+        await queues.valuesChanged();
+        return { written };
+      },
+      { ...options, concurrency: 1 },
+    ),
   ];
   for (const schedule of SCHEDULES) {
     await queues.queue(schedule.queue).upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.id, data: {} });

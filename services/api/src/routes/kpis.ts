@@ -5,11 +5,12 @@ import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
 import {
   ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
-  quarterLabel, readValues, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
+  quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
+import { createValuesCache } from '../cache.ts';
 
 const MAX_PERIODS = 520;
 const date = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'expected a date (2026-01-31) or an RFC 3339 timestamp' });
@@ -81,7 +82,8 @@ function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
 
 export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
-  const overrides = () => effectiveOverrides(storage, fileOverrides);
+  const cached = createValuesCache(runtime.queues);
+  const overrides = () => cached('overrides', () => effectiveOverrides(storage, fileOverrides));
   const read = auth('read');
 
   app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog.' } }, async () => CATALOG.map(describeKpi));
@@ -104,7 +106,9 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       const query = request.query;
       checkTier(kpi, query.tier);
       const periods = periodsOf(query, new Date());
-      const values = await readValues(storage, kpi, { granularity: query.granularity, team: teamScope(query.team), tier: query.tier }, periods, await overrides());
+      const scope = { granularity: query.granularity, team: teamScope(query.team), tier: query.tier };
+      const key = `values|${kpi.id}|${scope.granularity}|${scope.team}|${scope.tier}|${periods[0]?.start.toISOString()}|${periods.length}`;
+      const values = await cached(key, async () => readValues(storage, kpi, scope, periods, await overrides()));
       return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
     },
   );
@@ -172,25 +176,25 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
     async (request) => {
       const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
-      const inForce = await overrides();
-      const kpis = await Promise.all(
-        CATALOG.map(async (kpi) => {
-          const [value] = await readValues(storage, kpi, { granularity: 'quarter', team, tier: 'all' }, [quarter], inForce);
-          return {
-            id: kpi.id,
-            name: kpi.name,
-            unit: kpi.unit,
-            direction: kpi.direction,
-            value: value!.value,
-            numerator: value!.numerator,
-            denominator: value!.denominator,
-            sample_size: value!.sample_size,
-            target: value!.target,
-            status: value!.status,
-            previous_value: value!.previous_value,
-          };
-        }),
+      const values = await cached(`scorecard|${team}|${quarter.start.toISOString()}`, async () =>
+        readValuesOf(storage, CATALOG, { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
       );
+      const kpis = CATALOG.map((kpi) => {
+        const [value] = values.get(kpi.id)!;
+        return {
+          id: kpi.id,
+          name: kpi.name,
+          unit: kpi.unit,
+          direction: kpi.direction,
+          value: value!.value,
+          numerator: value!.numerator,
+          denominator: value!.denominator,
+          sample_size: value!.sample_size,
+          target: value!.target,
+          status: value!.status,
+          previous_value: value!.previous_value,
+        };
+      });
       return { quarter: quarterLabel(quarter.start), team: request.query.team, kpis };
     },
   );

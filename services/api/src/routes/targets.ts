@@ -36,6 +36,7 @@ export const targetRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
       if (!kpiById(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
+      await runtime.queues.valuesChanged();
       return reply.code(200).send(fromScope(override));
     },
   );
@@ -49,6 +50,7 @@ export const targetRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
     async (request, reply) => {
       if (!kpiById(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
       await saveOverride(storage, { kpi: request.params.kpi, team: toScope(request.params.team), op: '>=', value: 0, granularity: request.query.granularity }, true);
+      await runtime.queues.valuesChanged();
       return reply.code(204).send();
     },
   );

@@ -1,0 +1,25 @@
+import type { Queues } from '@kpi/queue';
+
+/**
+ * Read-through cache for answers computed from stored KPI values. An entry is valid while the
+ * values version in Redis (bumped by every recompute and target change, in any process) is the
+ * one it was computed under, so a cached answer is never staler than the data; dashboards that
+ * refresh the same views cost one Redis GET instead of ClickHouse queries.
+ */
+export function createValuesCache(queues: Queues, maxEntries = 2_000) {
+  const entries = new Map<string, { version: string; value: unknown }>();
+  return async function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const version = await queues.valuesVersion();
+    const hit = entries.get(key);
+    if (hit && hit.version === version) {
+      // Refresh its place in the LRU order.
+      entries.delete(key);
+      entries.set(key, hit);
+      return hit.value as T;
+    }
+    const value = await compute();
+    entries.set(key, { version, value });
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    return value;
+  };
+}
