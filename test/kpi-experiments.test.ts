@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { pearson, relativeLift, srmTest } from '@kpi/stats';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
+import { kpiReader, type KpiValueRow } from './support/kpi-values.ts';
 
 // Experiments of 2026-Q1/Q2, hand-built; every expected number below is worked out from SPEC sections 4 and 5.
 // Teams: ranking and search. Q1 and Q2 are closed periods (today is after 2026-Q3).
@@ -139,21 +140,9 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-type Row = { period_start: string; value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string; details: Record<string, unknown> };
-async function values(kpi: string, granularity: string, from: string, to: string, team = 'all', tier = 'all') {
-  const response = await pipeline.get(`/v1/kpis/${kpi}/values?granularity=${granularity}&from=${from}&to=${to}&team=${team}&tier=${tier}`);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.values as Row[];
-}
-async function value(kpi: string, granularity: 'week' | 'month' | 'quarter', start: string, team = 'all') {
-  const end = { week: 7, month: 28, quarter: 85 }[granularity];
-  const to = new Date(Date.parse(`${start}T00:00:00Z`) + end * 86_400_000).toISOString().slice(0, 10);
-  const [first] = await values(kpi, granularity, start, to, team);
-  expect(first!.period_start).toBe(`${start}T00:00:00Z`);
-  return first!;
-}
+const { values, value } = kpiReader(() => pipeline);
 const close = (x: number) => expect.closeTo(x, 9);
-const judged = (rows: Row[]) => rows.map(({ period_start, value, numerator, denominator, sample_size, target, status }) => ({ period_start: period_start.slice(0, 10), value, numerator, denominator, sample_size, target, status }));
+const judged = (rows: KpiValueRow[]) => rows.map(({ period_start, value, numerator, denominator, sample_size, target, status }) => ({ period_start: period_start.slice(0, 10), value, numerator, denominator, sample_size, target, status }));
 /** A count or sum, or a median / correlation: no numerator or denominator. */
 const plain = (value: number | null, sample_size: number, target: number | null, status: string) => ({ value: value === null || Number.isInteger(value) ? value : close(value), numerator: null, denominator: null, sample_size, target, status });
 /** A share: numerator / denominator, sample_size the denominator. */

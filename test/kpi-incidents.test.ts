@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
+import { kpiReader } from './support/kpi-values.ts';
 
 // Incidents of 2026-Q1, hand-built; every expected number below is worked out from SPEC section 5.
 const opened = (id: string, at: string, data: { team: string; tier: 1 | 2 | 3; severity: 'sev0' | 'sev1' | 'sev2' | 'sev3'; category: 'model' | 'data_pipeline' | 'data_quality' | 'infrastructure' | 'other'; started_at: string; detected_at: string }) =>
@@ -40,18 +41,7 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-async function values(kpi: string, granularity: string, from: string, to: string, team = 'all', tier = 'all') {
-  const response = await pipeline.get(`/v1/kpis/${kpi}/values?granularity=${granularity}&from=${from}&to=${to}&team=${team}&tier=${tier}`);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.values as { period_start: string; value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string; details: Record<string, unknown> }[];
-}
-async function value(kpi: string, granularity: 'week' | 'month' | 'quarter', start: string, team = 'all', tier = 'all') {
-  const end = { week: 7, month: 28, quarter: 85 }[granularity];
-  const to = new Date(Date.parse(`${start}T00:00:00Z`) + end * 86_400_000).toISOString().slice(0, 10);
-  const [first] = await values(kpi, granularity, start, to, team, tier);
-  expect(first!.period_start).toBe(`${start}T00:00:00Z`);
-  return first!;
-}
+const { values, value } = kpiReader(() => pipeline);
 
 describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', () => {
   it('sev0_incidents counts the latest severity, by opened time', async () => {

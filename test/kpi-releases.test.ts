@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
+import { kpiReader } from './support/kpi-values.ts';
 
 // Releases of 2025-12 .. 2026-11, hand-built; every expected number below is worked out from
 // SPEC section 5 (release KPIs anchored at deploy time, drift KPIs over the models live at the
@@ -195,19 +196,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => pipeline?.stop());
 
-type Value = { period_start: string; value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string; details: Record<string, unknown> };
-async function values(kpi: string, granularity: string, from: string, to: string, team = 'all', tier = 'all') {
-  const response = await pipeline.get(`/v1/kpis/${kpi}/values?granularity=${granularity}&from=${from}&to=${to}&team=${team}&tier=${tier}`);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.values as Value[];
-}
-async function value(kpi: string, granularity: 'week' | 'month' | 'quarter', start: string, team = 'all', tier = 'all') {
-  const end = { week: 7, month: 28, quarter: 85 }[granularity];
-  const to = new Date(Date.parse(`${start}T00:00:00Z`) + end * 86_400_000).toISOString().slice(0, 10);
-  const [first] = await values(kpi, granularity, start, to, team, tier);
-  expect(first!.period_start).toBe(`${start}T00:00:00Z`);
-  return first!;
-}
+const { values, value } = kpiReader(() => pipeline);
 
 // ---- expected values ----------------------------------------------------------------------------
 type Expected = { value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string };
