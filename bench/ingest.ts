@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, createProducer, ensureTopics } from '@kpi/bus';
-import { makeEvent, topicOfType, type CloudEvent } from '@kpi/events';
+import { makeEvent, type CloudEvent } from '@kpi/events';
+import { produceEvents } from '@kpi/demo';
 import { createStorage } from '@kpi/storage';
 import { benchInfra, peakRssMb, quantile, report } from './support.ts';
 
@@ -44,13 +45,7 @@ function mixed(i: number): CloudEvent {
 
 let started = Date.now();
 for (let start = 0; start < total; start += 10_000) {
-  const byTopic = new Map<string, { key: string; value: string }[]>();
-  for (let i = start; i < Math.min(total, start + 10_000); i++) {
-    const event = mixed(i);
-    const topic = topics[topicOfType[event.type]];
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: event.id, value: JSON.stringify(event) }]);
-  }
-  await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  await produceEvents(producer, topics, Array.from({ length: Math.min(10_000, total - start) }, (_, k) => mixed(start + k)), 10_000);
 }
 const produceSeconds = (Date.now() - started) / 1000;
 

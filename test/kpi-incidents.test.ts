@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
+import { rebuildAll } from '@kpi/worker';
 import { eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
 import { kpiReader } from './support/kpi-values.ts';
 
@@ -124,13 +125,45 @@ describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API',
     await pipeline.settle();
     const jobs = (await queue.getJobs(['completed'], 0, -1)).filter((job) => job.timestamp >= before);
     const recomputed: string[] = jobs.flatMap((job) => job.returnvalue.recomputed);
-    // Five incident KPIs x three granularities (the periods of 2026-01-14) x the team's and the organisation's scope:
-    // 30 scopes, each recomputed once, and nothing else.
+    // Five incident KPIs x three granularities (the periods of 2026-01-14) x the team's and the organisation's
+    // scope, each recomputed once, and nothing else; except that an incident still open changes the
+    // "open past target" details of time_to_mitigate_hours in every period since, up to the current one.
     const periods = ['week|2026-01-12T00:00:00.000Z', 'month|2026-01-01T00:00:00.000Z', 'quarter|2026-01-01T00:00:00.000Z'];
     const kpis = ['sev0_incidents', 'model_incidents', 'data_quality_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours'];
-    const expected = kpis.flatMap((kpi) => periods.flatMap((period) => [`${kpi}|${period}|ranking`, `${kpi}|${period}|*`]));
+    const now = Date.now();
+    const since = (granularity: string, first: Date, next: (d: Date) => Date) => {
+      const starts: string[] = [];
+      for (let d = first; d.getTime() <= now; d = next(d)) starts.push(`${granularity}|${d.toISOString()}`);
+      return starts;
+    };
+    const openSince = [
+      ...since('week', new Date('2026-01-12T00:00:00Z'), (d) => new Date(d.getTime() + 7 * 86_400_000)),
+      ...since('month', new Date('2026-01-01T00:00:00Z'), (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))),
+      ...since('quarter', new Date('2026-01-01T00:00:00Z'), (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 3, 1))),
+    ];
+    const expected = kpis.flatMap((kpi) => (kpi === 'time_to_mitigate_hours' ? openSince : periods).flatMap((period) => [`${kpi}|${period}|ranking`, `${kpi}|${period}|*`]));
     expect(recomputed.sort()).toEqual(expected.sort());
     expect(jobs.length).toBeLessThanOrEqual(kpis.length * 2);
     expect(await value('time_to_detect_hours', 'month', '2026-01-01', 'all', '1')).toMatchObject({ value: 0.75, sample_size: 2 });
+  });
+});
+
+describe('full rebuild', () => {
+  it('recomputes from the raw events exactly what the incremental recomputes stored', async () => {
+    const snapshot = async () =>
+      Promise.all(
+        ['sev0_incidents', 'model_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours'].flatMap((kpi) =>
+          (['week', 'month', 'quarter'] as const).flatMap((granularity) =>
+            ['all', 'ranking', 'search'].map(async (team) => [kpi, granularity, team, await values(kpi, granularity, '2025-12-01', '2026-04-01', team)]),
+          ),
+        ),
+      );
+    const before = await snapshot();
+    await pipeline.runtime.storage.command('TRUNCATE TABLE {db:Identifier}.kpi_values');
+    await pipeline.runtime.queues.valuesChanged();
+    expect((await value('sev0_incidents', 'month', '2026-01-01')).value).toBe(0);
+    expect(await rebuildAll(pipeline.runtime.storage)).toBeGreaterThan(0);
+    await pipeline.runtime.queues.valuesChanged();
+    expect(await snapshot()).toEqual(before);
   });
 });

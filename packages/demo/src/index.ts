@@ -15,7 +15,10 @@ export async function produceEvents(producer: Producer, topics: Topics, events: 
     const byTopic = new Map<string, { key: string | null; value: string }[]>();
     for (const event of events.slice(start, start + batchSize)) {
       const topic = topics[topicOfType[event.type]];
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: entityIdOf(event) || null, value: JSON.stringify(event) }]);
+      const message = { key: entityIdOf(event) || null, value: JSON.stringify(event) };
+      const messages = byTopic.get(topic);
+      if (messages) messages.push(message);
+      else byTopic.set(topic, [message]);
     }
     await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }

@@ -4,7 +4,7 @@ import type { Evaluation, KpiDefinition } from './definition.ts';
 import { parseEntity, type Entity, type Release } from './entities.ts';
 import { liveReleases } from './catalog/drift.ts';
 import { periodsStartingIn, chTime, type Period } from './periods.ts';
-import { selectRows } from './sources.ts';
+import { selectRows, SOURCES, type SourceName } from './sources.ts';
 
 export const ALL_TEAMS = '*';
 export type TierScope = 'all' | '1' | '2' | '3';
@@ -31,38 +31,88 @@ export interface ComputeRequest {
   /** Team scopes to produce; ALL_TEAMS is the whole organisation, computed from the events. */
   teams: string[];
   now: Date;
+  /** Keep each value's contributing entities (a breakdown). */
+  explain?: boolean;
 }
+
+const parseRows = (source: SourceName, rows: Record<string, unknown>[]) => rows.map((row) => parseEntity[source](row as never));
 
 /**
  * Computes a KPI for a range of periods and a set of team scopes with one query: the source's
  * entities in the window (for every team when ALL_TEAMS is asked), bucketed by period, team
- * and tier here. The same code serves a one-period recompute, a full rebuild and a breakdown.
+ * and tier here. The same code serves a recompute, the periodic refresh and a breakdown.
  */
 export async function computeKpi(storage: Storage, request: ComputeRequest): Promise<ScopedValue[]> {
-  const { kpi, granularity, teams, now } = request;
+  const { kpi, granularity, teams } = request;
   const periods = periodsStartingIn(granularity, request.from, request.to);
   if (periods.length === 0) return [];
-  const teamFilter = teams.length === 1 ? teams[0]! : ALL_TEAMS;
-  const liveState = kpi.anchor === 'period_end';
+  const team = teams.length === 1 ? teams[0]! : ALL_TEAMS;
   const to = periods.at(-1)!.end;
-  const parse = (rows: Record<string, unknown>[]) => rows.map((row) => parseEntity[kpi.source](row as never));
   // Live state: every release deployed before the last period end; otherwise the anchor window.
-  const entities = parse(
-    await selectRows(storage, kpi.source, liveState ? { anchor: 'deployed_at', to, team: teamFilter } : { anchor: kpi.anchor, from: periods[0]!.start, to, team: teamFilter }),
-  );
-  const backlog = kpi.backlog ? parse(await selectRows(storage, kpi.source, { anchor: kpi.backlog.anchor, to, team: teamFilter })) : [];
+  const window = kpi.anchor === 'period_end' ? { anchor: 'deployed_at', to, team } : { anchor: kpi.anchor, from: periods[0]!.start, to, team };
+  const entities = byTeam(parseRows(kpi.source, await selectRows(storage, kpi.source, window)));
+  const backlog = kpi.backlog ? byTeam(parseRows(kpi.source, await selectRows(storage, kpi.source, { anchor: kpi.backlog.anchor, to, team }))) : NO_ENTITIES;
+  return evaluateScopes(kpi, granularity, periods, entities, backlog, request);
+}
+
+/**
+ * Every KPI of `kpis`, every granularity, for the periods from `from(granularity)` up to `to`,
+ * for every team scope: one query per source (the whole history of its entities), shared by
+ * all the KPIs built on it. The full rebuild's path.
+ */
+export async function computeAll(
+  storage: Storage,
+  request: { kpis: readonly KpiDefinition[]; granularities: readonly Granularity[]; from: (granularity: Granularity) => Date; to: Date; teams: string[]; now: Date },
+  onValues: (values: ScopedValue[]) => Promise<void>,
+): Promise<void> {
+  const sources = [...new Set(request.kpis.map((kpi) => kpi.source))];
+  for (const source of sources) {
+    const entities = byTeam(parseRows(source, await selectRows(storage, source, { anchor: SOURCES[source].since, to: request.to, team: ALL_TEAMS })));
+    for (const kpi of request.kpis.filter((candidate) => candidate.source === source)) {
+      for (const granularity of request.granularities) {
+        const periods = periodsStartingIn(granularity, request.from(granularity), request.to);
+        if (periods.length > 0) await onValues(evaluateScopes(kpi, granularity, periods, entities, kpi.backlog ? entities : NO_ENTITIES, request));
+      }
+    }
+  }
+}
+
+/** Entities grouped by team once, ALL_TEAMS holding every one: each team scope is a lookup. */
+type ByTeam = Map<string, Entity[]>;
+const NO_ENTITIES: ByTeam = new Map();
+
+function byTeam(entities: Entity[]): ByTeam {
+  const groups: ByTeam = new Map([[ALL_TEAMS, entities]]);
+  for (const entity of entities) {
+    const group = groups.get(entity.team);
+    if (group) group.push(entity);
+    else groups.set(entity.team, [entity]);
+  }
+  return groups;
+}
+
+function evaluateScopes(
+  kpi: KpiDefinition,
+  granularity: Granularity,
+  periods: Period[],
+  entities: ByTeam,
+  backlog: ByTeam,
+  request: { teams: string[]; now: Date; explain?: boolean },
+): ScopedValue[] {
+  const liveState = kpi.anchor === 'period_end';
   const values: ScopedValue[] = [];
-  for (const team of teams) {
-    const ofTeam = team === ALL_TEAMS ? entities : entities.filter((entity) => entity.team === team);
-    const backlogOfTeam = team === ALL_TEAMS ? backlog : backlog.filter((entity) => entity.team === team);
+  for (const team of request.teams) {
+    const ofTeam = entities.get(team) ?? [];
+    const backlogOfTeam = backlog.get(team) ?? [];
     const byPeriod = liveState ? undefined : bucketByPeriod(kpi, ofTeam, periods);
     periods.forEach((period, index) => {
-      const at = new Date(Math.min(period.end.getTime(), now.getTime()));
+      const at = new Date(Math.min(period.end.getTime(), request.now.getTime()));
+      const context = { period, at, explain: request.explain };
       const inPeriod = liveState ? liveReleases(ofTeam as Release[], at.getTime()) : byPeriod![index]!;
       for (const tier of tierScopes(kpi)) {
         const ofTier = (list: Entity[]) => (tier === 'all' ? list : list.filter((entity) => entity.tier === Number(tier)));
-        const evaluation = kpi.evaluate(ofTier(inPeriod), { period, at });
-        if (kpi.backlog) Object.assign(evaluation.details, kpi.backlog.details(ofTier(backlogOfTeam), { period, at }));
+        const evaluation = kpi.evaluate(ofTier(inPeriod), context);
+        if (kpi.backlog) Object.assign(evaluation.details, kpi.backlog.details(ofTier(backlogOfTeam), context));
         values.push({ kpi: kpi.id, granularity, period, team, tier, evaluation });
       }
     });

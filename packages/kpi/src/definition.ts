@@ -39,6 +39,14 @@ export interface EvaluationContext {
   period: { start: Date; end: Date };
   /** The instant live-state KPIs are judged at: the period end, or now for the open period. */
   at: Date;
+  /** List the contributing entities (a breakdown); a recompute only needs the numbers. */
+  explain?: boolean;
+}
+
+/** Collects contributions only when the context asks for an explanation: they cost more than the value. */
+export function contributionsFor(context: EvaluationContext) {
+  const list: Contribution[] = [];
+  return { list, add: (make: () => Contribution) => void (context.explain && list.push(make())) };
 }
 
 export interface KpiDefinition<E extends Entity = Entity> {
@@ -88,25 +96,25 @@ const anchored = <E extends Entity>(definition: { anchorOf(entity: E): number | 
 
 /** Counts entities matching `counts` (0 for an empty period). */
 export function countOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, counts: (e: E) => number | boolean) {
-  return (entities: E[]): Evaluation => {
+  return (entities: E[], context: EvaluationContext): Evaluation => {
     const items = anchored({ anchorOf }, entities);
     let total = 0;
-    const contributions: Contribution[] = [];
+    const contributions = contributionsFor(context);
     for (const item of items) {
       const n = Number(counts(item.entity));
       if (n > 0) {
         total += n;
-        contributions.push(contribution(kind, item, { num: true, den: false }, n));
+        contributions.add(() => contribution(kind, item, { num: true, den: false }, n));
       }
     }
-    return { value: total, numerator: null, denominator: null, sample_size: items.length, details: {}, contributions };
+    return { value: total, numerator: null, denominator: null, sample_size: items.length, details: {}, contributions: contributions.list };
   };
 }
 
 /** numerator / denominator over the entities in the denominator (null when there are none). */
 export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, inDenominator: (e: E) => boolean, inNumerator: (e: E) => boolean) {
-  return (entities: E[]): Evaluation => {
-    const contributions: Contribution[] = [];
+  return (entities: E[], context: EvaluationContext): Evaluation => {
+    const contributions = contributionsFor(context);
     let numerator = 0;
     let denominator = 0;
     for (const item of anchored({ anchorOf }, entities)) {
@@ -114,7 +122,7 @@ export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => numb
       const num = inNumerator(item.entity);
       denominator++;
       if (num) numerator++;
-      contributions.push(contribution(kind, item, { num, den: true }, num ? 1 : 0));
+      contributions.add(() => contribution(kind, item, { num, den: true }, num ? 1 : 0));
     }
     return {
       value: denominator === 0 ? null : numerator / denominator,
@@ -122,7 +130,7 @@ export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => numb
       denominator,
       sample_size: denominator,
       details: denominator === 0 ? { null_reason: 'no entities in the denominator for this period and scope' } : {},
-      contributions,
+      contributions: contributions.list,
     };
   };
 }
@@ -134,14 +142,14 @@ export function aggregateOf<E extends Entity>(
   quantity: (e: E) => number | null | undefined,
   aggregate: 'mean' | 'median' | 'sum',
 ) {
-  return (entities: E[]): Evaluation => {
+  return (entities: E[], context: EvaluationContext): Evaluation => {
     const values: number[] = [];
-    const contributions: Contribution[] = [];
+    const contributions = contributionsFor(context);
     for (const item of anchored({ anchorOf }, entities)) {
       const value = quantity(item.entity);
       if (value === null || value === undefined || !Number.isFinite(value)) continue;
       values.push(value);
-      contributions.push(contribution(kind, item, { num: true, den: false }, value));
+      contributions.add(() => contribution(kind, item, { num: true, den: false }, value));
     }
     const value = aggregate === 'mean' ? mean(values) : aggregate === 'median' ? median(values) : values.reduce((a, b) => a + b, 0);
     const details: Record<string, unknown> = {};
@@ -153,7 +161,7 @@ export function aggregateOf<E extends Entity>(
       denominator: null,
       sample_size: values.length,
       details,
-      contributions,
+      contributions: contributions.list,
     };
   };
 }

@@ -1,6 +1,6 @@
 export { CATALOG, kpiById } from './catalog/index.ts';
 export type { KpiDefinition, Evaluation, Contribution, Unit, Direction, TargetRule } from './definition.ts';
-export { computeKpi, storeValues, knownTeams, tierScopes, ALL_TEAMS, type ScopedValue, type TierScope, type ComputeRequest } from './compute.ts';
+export { computeKpi, computeAll, storeValues, knownTeams, tierScopes, ALL_TEAMS, type ScopedValue, type TierScope, type ComputeRequest } from './compute.ts';
 export { readValues, readValuesOf, type KpiValue } from './values.ts';
 export { applicableRule, judge, targetOverrideSchema, type TargetOverride, type Status } from './targets.ts';
 export { planRecomputes } from './planner.ts';

@@ -17,7 +17,8 @@ const entitySources = new Set<SourceName>(['incidents', 'releases', 'experiments
  * latest readout, decision, deploy), so for lifecycle events the affected periods are those
  * of every event time of the entity, read back from ClickHouse: a late mitigation, a
  * correction or a decision before its start all reach the right period. Live-state KPIs
- * (drift coverage) change from a deploy or rollback onwards, through the current period.
+ * (drift coverage) and open-item details (incidents open past target) change from the event
+ * onwards, through the current period.
  * Each affects its team's scope and the whole organisation's.
  */
 export async function planRecomputes(storage: Storage, events: CloudEvent[], now: Date): Promise<Recompute[]> {
@@ -25,14 +26,15 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
   const add = (source: SourceName, team: string, times: number[]) => {
     for (const kpi of CATALOG) {
       if (kpi.source !== source) continue;
-      const liveState = kpi.anchor === 'period_end';
+      // Live state (drift coverage) and open-item details (incidents open past target) hold from
+      // the event on: every later period up to the open one changes too.
+      const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
       for (const granularity of GRANULARITIES) {
         const starts = new Set<number>();
         for (const time of times) {
           let start = periodStartOf(granularity, time);
           starts.add(start.getTime());
-          // Live state holds from the event on: every later period up to the open one.
-          while (liveState && (start = nextPeriodStart(granularity, start)) <= now) starts.add(start.getTime());
+          while (throughNow && (start = nextPeriodStart(granularity, start)) <= now) starts.add(start.getTime());
         }
         for (const start of starts) {
           for (const scope of [team, ALL_TEAMS]) {

@@ -51,6 +51,7 @@ const experimentsSql = `
     argMaxIf(team, ${latest}, type = 'experiment.started') AS team,
     toUInt8(0) AS tier,
     argMaxIf(data, ${latest}, type = 'experiment.started') AS started,
+    minIf(time, type = 'experiment.started') AS started_at,
     if(countIf(type = 'experiment.readout') > 0, minIf(time, type = 'experiment.readout'), NULL) AS first_readout_at,
     if(countIf(type = 'experiment.readout') > 0, maxIf(time, type = 'experiment.readout'), NULL) AS latest_readout_at,
     argMaxIf(data, ${latest}, type = 'experiment.readout') AS readout,
@@ -78,14 +79,14 @@ const latestPerEntity = (type: string) => `
   )`;
 
 export const SOURCES = {
-  incidents: { sql: incidentsSql, entity: 'incident', definingType: 'incident.opened', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },
-  releases: { sql: releasesSql, entity: 'release', definingType: 'release.deployed', eventTypes: ['release.deployed', 'release.rolled_back'] },
-  experiments: { sql: experimentsSql, entity: 'experiment', definingType: 'experiment.started', eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'] },
-  servingWindows: { sql: eventsOf('serving.window'), entity: 'serving_window', eventTypes: ['serving.window'] },
-  datasetArrivals: { sql: eventsOf('dataset.arrived'), entity: 'dataset_arrival', eventTypes: ['dataset.arrived'] },
-  surveyResponses: { sql: eventsOf('survey.response'), entity: 'survey_response', eventTypes: ['survey.response'] },
-  triagedAlerts: { sql: latestPerEntity('alert.triaged'), entity: 'alert', eventTypes: ['alert.triaged'] },
-  trainingRuns: { sql: latestPerEntity('training.run_completed'), entity: 'training_run', eventTypes: ['training.run_completed'] },
+  incidents: { sql: incidentsSql, since: 'opened_at', entity: 'incident', definingType: 'incident.opened', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },
+  releases: { sql: releasesSql, since: 'deployed_at', entity: 'release', definingType: 'release.deployed', eventTypes: ['release.deployed', 'release.rolled_back'] },
+  experiments: { sql: experimentsSql, since: 'started_at', entity: 'experiment', definingType: 'experiment.started', eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'] },
+  servingWindows: { since: 'time', sql: eventsOf('serving.window'), entity: 'serving_window', eventTypes: ['serving.window'] },
+  datasetArrivals: { since: 'time', sql: eventsOf('dataset.arrived'), entity: 'dataset_arrival', eventTypes: ['dataset.arrived'] },
+  surveyResponses: { since: 'time', sql: eventsOf('survey.response'), entity: 'survey_response', eventTypes: ['survey.response'] },
+  triagedAlerts: { since: 'time', sql: latestPerEntity('alert.triaged'), entity: 'alert', eventTypes: ['alert.triaged'] },
+  trainingRuns: { since: 'time', sql: latestPerEntity('training.run_completed'), entity: 'training_run', eventTypes: ['training.run_completed'] },
 } as const;
 
 export type SourceName = keyof typeof SOURCES;

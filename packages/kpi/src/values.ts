@@ -65,8 +65,9 @@ export async function readValuesOf(
     const valueAt = (period: Period) => {
       const row = stored.get(`${kpi.id}|${chTime(period.start).slice(0, 19)}`);
       if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
-      const { value, numerator, denominator, sample_size, details } = kpi.evaluate([], { period, at: period.end });
-      return { value, numerator, denominator, sample_size, details };
+      const context = { period, at: period.end };
+      const { value, numerator, denominator, sample_size, details } = kpi.evaluate([], context);
+      return { value, numerator, denominator, sample_size, details: { ...details, ...kpi.backlog?.details([], context) } };
     };
     const rule = applicableRule(kpi, scope, overrides);
     let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;

@@ -20,7 +20,12 @@ export class DirtySet {
 
   async add(recomputes: Recompute[]): Promise<string[]> {
     const byKpi = new Map<string, string[]>();
-    for (const r of recomputes) byKpi.set(r.kpi, [...(byKpi.get(r.kpi) ?? []), `${r.granularity}|${r.periodStart}|${r.team}`]);
+    for (const r of recomputes) {
+      const member = `${r.granularity}|${r.periodStart}|${r.team}`;
+      const members = byKpi.get(r.kpi);
+      if (members) members.push(member);
+      else byKpi.set(r.kpi, [member]);
+    }
     const multi = this.redis.multi();
     for (const [kpi, members] of byKpi) multi.sadd(this.key(kpi), ...members);
     await multi.exec();

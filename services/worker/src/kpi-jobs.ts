@@ -1,4 +1,4 @@
-import { ALL_TEAMS, CATALOG, computeKpi, knownTeams, kpiById, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues } from '@kpi/kpi';
+import { ALL_TEAMS, CATALOG, computeAll, computeKpi, knownTeams, kpiById, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues } from '@kpi/kpi';
 import { GRANULARITIES, type DirtySet, type Granularity } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 
@@ -54,10 +54,19 @@ export function refreshOpenPeriods(storage: Storage, now = new Date()): Promise<
   return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1) }, now);
 }
 
-/** Recomputes everything from the raw events, from the first event's period to the open one. */
+/**
+ * Recomputes everything from the raw events, from the first event's period to the open one:
+ * one query per entity source, shared by every KPI and granularity built on it.
+ */
 export async function rebuildAll(storage: Storage, now = new Date()): Promise<number> {
   const [first] = await storage.query<{ first: string | null }>("SELECT if(count() = 0, NULL, toString(min(time))) AS first FROM {db:Identifier}.events");
   if (!first?.first) return 0;
   const start = new Date(`${first.first.replace(' ', 'T')}Z`);
-  return recomputeRange(storage, { from: (granularity) => periodStartOf(granularity, start), to: new Date(now.getTime() + 1) }, now);
+  const teams = [ALL_TEAMS, ...(await knownTeams(storage))];
+  let written = 0;
+  await computeAll(storage, { kpis: CATALOG, granularities: GRANULARITIES, from: (granularity) => periodStartOf(granularity, start), to: new Date(now.getTime() + 1), teams, now }, async (values) => {
+    await storeValues(storage, values, now);
+    written += values.length;
+  });
+  return written;
 }

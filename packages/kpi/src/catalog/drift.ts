@@ -1,4 +1,4 @@
-import { defineKpi, type Contribution, type Evaluation, type EvaluationContext } from '../definition.ts';
+import { contributionsFor, defineKpi, type Contribution, type Evaluation, type EvaluationContext } from '../definition.ts';
 import type { Release } from '../entities.ts';
 
 /**
@@ -38,7 +38,7 @@ function contribution(release: Release, context: EvaluationContext, value: numbe
 function featureCoverage(live: Release[], context: EvaluationContext): Evaluation {
   let monitored = 0;
   let critical = 0;
-  const contributions: Contribution[] = [];
+  const contributions = contributionsFor(context);
   const gaps: { model_id: string; release_id: string; features: string[] }[] = [];
   for (const release of live) {
     const criticalFeatures = release.monitoring.features.filter((feature) => feature.critical);
@@ -47,7 +47,7 @@ function featureCoverage(live: Release[], context: EvaluationContext): Evaluatio
     critical += criticalFeatures.length;
     const missing = criticalFeatures.filter((feature) => !feature.drift_monitored).map((feature) => feature.name);
     if (missing.length > 0) gaps.push({ model_id: release.model_id, release_id: release.entity_id, features: missing });
-    contributions.push(contribution(release, context, covered, { num: covered > 0, den: criticalFeatures.length > 0 }, `model ${release.model_id}: ${covered}/${criticalFeatures.length} critical features monitored`));
+    contributions.add(() => contribution(release, context, covered, { num: covered > 0, den: criticalFeatures.length > 0 }, `model ${release.model_id}: ${covered}/${criticalFeatures.length} critical features monitored`));
   }
   return {
     value: critical === 0 ? null : monitored / critical,
@@ -55,7 +55,7 @@ function featureCoverage(live: Release[], context: EvaluationContext): Evaluatio
     denominator: critical,
     sample_size: live.length,
     details: { models: live.length, unmonitored_critical_features: gaps, ...(critical === 0 ? { null_reason: live.length === 0 ? 'no live production model at the period end' : 'live models declare no critical features' } : {}) },
-    contributions,
+    contributions: contributions.list,
   };
 }
 
@@ -67,7 +67,7 @@ function modelCoverage(live: Release[], context: EvaluationContext): Evaluation 
     denominator: live.length,
     sample_size: live.length,
     details: live.length === 0 ? { null_reason: 'no live production model at the period end' } : {},
-    contributions: live.map((release) => {
+    contributions: !context.explain ? [] : live.map((release) => {
       const ok = release.monitoring.drift_enabled && release.monitoring.drift_alerting;
       return contribution(release, context, ok ? 1 : 0, { num: ok, den: true }, `model ${release.model_id}: drift ${release.monitoring.drift_enabled ? 'on' : 'off'}, alerting ${release.monitoring.drift_alerting ? 'on' : 'off'}`);
     }),

@@ -1,5 +1,5 @@
 import { improvement, pearson, relativeLift, srmTest } from '@kpi/stats';
-import { aggregateOf, countOf, defineKpi, shareOf, DAY, type Contribution, type Evaluation } from '../definition.ts';
+import { aggregateOf, contributionsFor, countOf, defineKpi, shareOf, DAY, type Contribution, type Evaluation, type EvaluationContext } from '../definition.ts';
 import type { Experiment } from '../entities.ts';
 
 // Experiments carry no tier: these KPIs answer tier = all only.
@@ -44,10 +44,10 @@ function contributionOf(experiment: Experiment, anchor: number, value: number | 
 }
 
 /** Sum of the primary improvement of experiments decided `ship`, counting significant wins only. */
-function shippedLift(experiments: Experiment[]): Evaluation {
+function shippedLift(experiments: Experiment[], context: EvaluationContext): Evaluation {
   let total = 0;
   let wins = 0;
-  const contributions: Contribution[] = [];
+  const contributions = contributionsFor(context);
   const shipped = experiments.filter((experiment) => experiment.decision === 'ship');
   for (const experiment of shipped) {
     const result = primaryResult(experiment);
@@ -56,22 +56,22 @@ function shippedLift(experiments: Experiment[]): Evaluation {
       total += result!.improvement;
       wins++;
     }
-    contributions.push(
+    contributions.add(() =>
       contributionOf(experiment, experiment.decided_at!, win ? result!.improvement : 0, { num: win, den: false }, win ? 'significant win' : result ? 'not a significant win' : 'no primary result'),
     );
   }
-  return { value: total, numerator: null, denominator: null, sample_size: shipped.length, details: { significant_wins: wins }, contributions };
+  return { value: total, numerator: null, denominator: null, sample_size: shipped.length, details: { significant_wins: wins }, contributions: contributions.list };
 }
 
 /** Pearson r of (offline_delta, primary improvement) over experiments that have both. */
-function alignment(experiments: Experiment[]): Evaluation {
+function alignment(experiments: Experiment[], context: EvaluationContext): Evaluation {
   const pairs: [number, number][] = [];
-  const contributions: Contribution[] = [];
+  const contributions = contributionsFor(context);
   for (const experiment of experiments) {
     const result = primaryResult(experiment);
     if (experiment.offline_delta === undefined || result === null) continue;
     pairs.push([experiment.offline_delta, result.improvement]);
-    contributions.push(contributionOf(experiment, experiment.latest_readout_at!, result.improvement, { num: true, den: true }, `offline_delta ${experiment.offline_delta}`));
+    contributions.add(() => contributionOf(experiment, experiment.latest_readout_at!, result.improvement, { num: true, den: true }, `offline_delta ${experiment.offline_delta}`));
   }
   const r = pearson(
     pairs.map((pair) => pair[0]),
@@ -83,7 +83,7 @@ function alignment(experiments: Experiment[]): Evaluation {
     denominator: null,
     sample_size: pairs.length,
     details: r === null ? { null_reason: pairs.length < 3 ? `${pairs.length} experiment(s) with both an offline delta and a primary result; at least 3 are needed` : 'zero variance in offline deltas or online improvements' } : {},
-    contributions,
+    contributions: contributions.list,
   };
 }
 

@@ -1,5 +1,5 @@
 import { DEFAULTS } from '@kpi/events';
-import { aggregateOf, defineKpi, shareOf, type Evaluation } from '../definition.ts';
+import { aggregateOf, defineKpi, shareOf, type Evaluation, type EvaluationContext } from '../definition.ts';
 import type { Sample } from '../entities.ts';
 
 const at = (sample: Sample) => sample.time;
@@ -7,7 +7,7 @@ const num = (sample: Sample, field: string) => Number(sample.data[field]);
 
 /** sum(weight x quantity) / sum(weight), with `scale`: request-weighted latency, cost per 1k requests. */
 function weighted(kind: string, quantity: (s: Sample) => number, weight: (s: Sample) => number, scale = 1) {
-  return (samples: Sample[]): Evaluation => {
+  return (samples: Sample[], context: EvaluationContext): Evaluation => {
     let numerator = 0;
     let denominator = 0;
     for (const sample of samples) {
@@ -20,7 +20,7 @@ function weighted(kind: string, quantity: (s: Sample) => number, weight: (s: Sam
       denominator,
       sample_size: samples.length,
       details: denominator === 0 ? { null_reason: samples.length === 0 ? `no ${kind} in this period and scope` : 'no requests served in this period and scope' } : {},
-      contributions: samples.map((sample) => ({
+      contributions: !context.explain ? [] : samples.map((sample) => ({
         entity: sample.entity_id,
         kind,
         team: sample.team,

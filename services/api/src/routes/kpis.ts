@@ -136,7 +136,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       }
       const now = new Date();
       const team = teamScope(query.team);
-      const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now })).filter((value) => value.tier === query.tier);
+      const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now, explain: true })).filter((value) => value.tier === query.tier);
       const evaluation = computed!.evaluation;
       const [previous] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: previousPeriodStart(query.granularity, period.start), to: period.start, teams: [team], now })).filter((value) => value.tier === query.tier);
       const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous?.evaluation.value ?? null);
