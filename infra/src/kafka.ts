@@ -72,7 +72,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   );
   const classpath = `${lib}/*`;
   if (!existsSync(join(logDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+    // 16 random bytes in base64url; a leading '-' would be read as an option by the storage tool.
+    const clusterId = `k${randomBytes(16).toString('base64url').slice(1, 22)}`;
     await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
   }
 

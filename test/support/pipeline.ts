@@ -5,7 +5,7 @@ import { startWorkerRole } from '@kpi/worker';
 import { createRuntime, stopAll, type RoleHandle, type Runtime } from '@kpi/runtime';
 import { isolatedEnv } from '@kpi/testing';
 import type { CloudEvent } from '@kpi/events';
-import { topicOfType } from '@kpi/events';
+import { produceEvents } from '@kpi/demo';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const TOKENS = { read: 'read-token', ingest: 'ingest-token', admin: 'admin-token' } as const;
@@ -52,13 +52,7 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
     api,
     env,
     async produce(events) {
-      const producer = await runtime.producer();
-      const byTopic = new Map<string, { key: string; value: string }[]>();
-      for (const event of events) {
-        const topic = config.kafka.topics[topicOfType[event.type]];
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: event.id, value: JSON.stringify(event) }]);
-      }
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await produceEvents(await runtime.producer(), config.kafka.topics, events);
     },
     get: (path, token = TOKENS.read) => request('GET', path, undefined, token),
     post: (path, payload, token = TOKENS.ingest) => request('POST', path, payload, token),

@@ -7,6 +7,7 @@ import { hrefOf, lastQuarters, readState, type State } from './state.ts';
 import type { KpiDefinition, Team } from './types.ts';
 import { kpiView } from './views/kpi.ts';
 import { opsView } from './views/ops.ts';
+import { reportsView } from './views/reports.ts';
 import { scorecardView } from './views/scorecard.ts';
 
 const REFRESH_MS = 15_000;
@@ -29,11 +30,12 @@ const banner = h('div', { class: 'banner', id: 'banner' });
 const main = h('main', { id: 'main', tabindex: '-1' });
 const navScorecard = h('a', { class: 'tab', 'data-nav': '', href: '?view=scorecard' }, 'Scorecard');
 const navOps = h('a', { class: 'tab', 'data-nav': '', href: '?view=ops' }, 'Operations');
+const navReports = h('a', { class: 'tab', 'data-nav': '', href: '?view=reports', id: 'nav-reports' }, 'Reports');
 const header = h(
   'header',
   { class: 'top' },
   h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ' KPI dashboard'),
-  h('nav', { 'aria-label': 'Views' }, navScorecard, navOps),
+  h('nav', { 'aria-label': 'Views' }, navScorecard, navOps, navReports),
   h('div', { class: 'pickers' }, h('label', {}, 'Quarter ', quarterSelect), h('label', {}, 'Team ', teamSelect)),
   h(
     'div',
@@ -100,10 +102,13 @@ function updateHeader(state: State) {
   teamSelect.value = state.team;
   navScorecard.setAttribute('href', href({ view: 'scorecard', kpi: null, period: null }));
   navOps.setAttribute('href', href({ view: 'ops', kpi: null, period: null }));
+  navReports.setAttribute('href', href({ view: 'reports', kpi: null, period: null }));
   navScorecard.toggleAttribute('aria-current', state.view === 'scorecard' || state.view === 'kpi');
   navOps.toggleAttribute('aria-current', state.view === 'ops');
+  navReports.toggleAttribute('aria-current', state.view === 'reports');
   if (state.view === 'scorecard' || state.view === 'kpi') navScorecard.setAttribute('aria-current', 'page');
   if (state.view === 'ops') navOps.setAttribute('aria-current', 'page');
+  if (state.view === 'reports') navReports.setAttribute('aria-current', 'page');
 }
 
 /** A selector that finds the same control after a re-render. */
@@ -138,7 +143,7 @@ async function render(mode: 'navigate' | 'refresh' | 'pop') {
     if (!catalog) catalog = await apiGet<KpiDefinition[]>('/v1/kpis');
     teams = (await apiGet<{ teams: Team[] }>('/v1/teams')).teams;
     const ctx = context(state);
-    const view = state.view === 'kpi' ? await kpiView(ctx) : state.view === 'ops' ? await opsView(ctx) : await scorecardView(ctx);
+    const view = state.view === 'kpi' ? await kpiView(ctx) : state.view === 'ops' ? await opsView(ctx) : state.view === 'reports' ? await reportsView(ctx) : await scorecardView(ctx);
     if (mine !== sequence || !signedIn) return;
     const focusKey = mode === 'refresh' ? focusKeyOf(document.activeElement) : null;
     const previousKpi = shownKpi;

@@ -1,7 +1,7 @@
 /** The dashboard's state lives in the URL query, so links, reloads and back/forward keep the view. */
 import type { Granularity } from './format.ts';
 
-export type View = 'scorecard' | 'kpi' | 'ops';
+export type View = 'scorecard' | 'kpi' | 'ops' | 'reports';
 export type Tier = 'all' | '1' | '2' | '3';
 
 export interface State {
@@ -15,7 +15,7 @@ export interface State {
   period: string | null;
 }
 
-const VIEWS: View[] = ['scorecard', 'kpi', 'ops'];
+const VIEWS: View[] = ['scorecard', 'kpi', 'ops', 'reports'];
 const GRANULARITIES: Granularity[] = ['week', 'month', 'quarter'];
 const TIERS: Tier[] = ['all', '1', '2', '3'];
 const TEAM = /^[a-z0-9][a-z0-9_-]{0,63}$/;

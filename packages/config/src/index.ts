@@ -76,6 +76,15 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   WORKER_CONCURRENCY: positiveInt.default(4),
   KPI_TARGETS_FILE: z.string().min(1).optional(),
+  REPORT_DELAY_HOURS: z.coerce.number({ message: 'expected a number of hours' }).min(0, 'expected 0 or more hours').max(24 * 92, 'expected at most 2208 hours (a quarter)').default(24),
+  REPORT_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
+  ALERT_RULES_FILE: z.string().min(1).optional(),
+  ALERT_DEFAULT_RULES: bool.default(true),
+  ALERT_EVALUATION_INTERVAL_MS: positiveInt.default(60_000),
+  ALERT_EXTERNAL_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL, e.g. https://kpi.example.com' }).optional(),
+  ALERT_NOTIFY_ATTEMPTS: positiveInt.default(15),
+  ALERT_NOTIFY_BACKOFF_MS: positiveInt.default(1_000),
+  ALERT_NOTIFY_TIMEOUT_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +111,16 @@ export interface Config {
   ingest: { batchSize: number; batchMaxWaitMs: number; maxMessageBytes: number };
   worker: { concurrency: number };
   targetsFile: string | undefined;
+  /** Quarterly reports: requested for the closed quarter `delayHours` after it closes; PDFs printed with `chromium`. */
+  reports: { delayHours: number; chromium: string };
+  alerts: {
+    rulesFile: string | undefined;
+    defaultRules: boolean;
+    evaluationIntervalMs: number;
+    /** Base URL of the API and dashboard in notification links. */
+    externalUrl: string;
+    notify: { attempts: number; backoffMs: number; timeoutMs: number };
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -145,6 +164,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: { batchSize: e.INGEST_BATCH_SIZE, batchMaxWaitMs: e.INGEST_BATCH_MAX_WAIT_MS, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
     worker: { concurrency: e.WORKER_CONCURRENCY },
     targetsFile: e.KPI_TARGETS_FILE,
+    reports: { delayHours: e.REPORT_DELAY_HOURS, chromium: e.REPORT_CHROMIUM },
+    alerts: {
+      rulesFile: e.ALERT_RULES_FILE,
+      defaultRules: e.ALERT_DEFAULT_RULES,
+      evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_MS,
+      externalUrl: (e.ALERT_EXTERNAL_URL ?? `http://localhost:${e.PORT || 8080}`).replace(/\/+$/, ''),
+      notify: { attempts: e.ALERT_NOTIFY_ATTEMPTS, backoffMs: e.ALERT_NOTIFY_BACKOFF_MS, timeoutMs: e.ALERT_NOTIFY_TIMEOUT_MS },
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

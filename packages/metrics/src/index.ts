@@ -80,3 +80,38 @@ export const httpSeconds = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
+export const alertNotificationsSent = new Counter({
+  name: 'kpi_alert_notifications_sent_total',
+  help: 'Alert notifications delivered (2xx from the receiver), by receiver type and status (firing, resolved)',
+  labelNames: ['receiver_type', 'status'] as const,
+  registers: [registry],
+});
+export const alertNotificationsFailed = new Counter({
+  name: 'kpi_alert_notifications_failed_total',
+  help: 'Failed alert notification attempts, by receiver type and outcome (retry: will be retried; gave_up: last attempt or refused by the receiver)',
+  labelNames: ['receiver_type', 'outcome'] as const,
+  registers: [registry],
+});
+export const alertInstances = new Gauge({
+  name: 'kpi_alerts',
+  help: 'Alert instances by state (pending, firing, resolved) and severity, as of the last evaluation',
+  labelNames: ['state', 'severity'] as const,
+  registers: [registry],
+});
+export const alertTransitions = new Counter({
+  name: 'kpi_alert_transitions_total',
+  help: 'Alert state changes, by the state entered',
+  labelNames: ['to'] as const,
+  registers: [registry],
+});
+export const alertEvaluationSeconds = new Histogram({
+  name: 'kpi_alert_evaluation_seconds',
+  help: 'Duration of one evaluation of every alert rule',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const alertRuleErrors = new Counter({
+  name: 'kpi_alert_rule_errors_total',
+  help: 'Alert rule evaluations that could not read their KPI (handled per the rule\'s on_error)',
+  registers: [registry],
+});

@@ -21,6 +21,26 @@ export const queueCatalog = {
     name: 'kpi-refresh',
     payload: z.object({}),
   },
+  /** Generate (or regenerate) the quarterly review report of a quarter and scope (`all` = the organisation). */
+  reportGenerate: {
+    name: 'report-generate',
+    payload: z.object({ quarter: z.string().regex(/^\d{4}-Q[1-4]$/), team: z.string().min(1), trigger: z.enum(['schedule', 'request']) }),
+  },
+  /** Periodic: request the reports of the last closed quarter once REPORT_DELAY_HOURS have passed since it closed. */
+  reportSchedule: {
+    name: 'report-schedule',
+    payload: z.object({}),
+  },
+  /** Evaluate every alert rule (periodic, after each KPI recompute, after rule or silence changes). */
+  alertEvaluate: {
+    name: 'alert-evaluate',
+    payload: z.object({ reason: z.string().default('schedule') }),
+  },
+  /** Deliver one alert notification; `id` is its key in the outbox and its idempotency key. */
+  alertNotify: {
+    name: 'alert-notify',
+    payload: z.object({ id: z.string().min(1) }),
+  },
 } as const;
 
 export type QueueKey = keyof typeof queueCatalog;

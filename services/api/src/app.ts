@@ -13,6 +13,9 @@ import { kpiRoutes } from './routes/kpis.ts';
 import { targetRoutes } from './routes/targets.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { loadRuleSources } from '@kpi/alerts';
 import { readTargetsFile } from '@kpi/kpi';
 
 export interface ApiOptions {
@@ -76,6 +79,9 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   await app.register(kpiRoutes(runtime, auth, fileOverrides));
   await app.register(targetRoutes(runtime, auth, fileOverrides));
   await app.register(operationRoutes(runtime, auth));
+  // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
+  await app.register(alertRoutes(runtime, auth, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
+  await app.register(reportRoutes(runtime, auth));
   await app.register(dashboardRoutes);
   return app;
 }

@@ -1,12 +1,20 @@
 import type { Worker } from 'bullmq';
 import { startWorker } from '@kpi/queue';
 import type { RoleHandle, Runtime } from '@kpi/runtime';
+import type { Config } from '@kpi/config';
 import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
+import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
+import { REPORT_SCHEDULE, startReportWorkers } from './reports.ts';
 
 export { recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
 /** Repeatable jobs, declared once and reconciled at start-up. */
-const SCHEDULES = [{ queue: 'kpiRefresh', id: 'refresh-open-periods', everyMs: 5 * 60_000 }] as const;
+const schedules = (config: Config) =>
+  [
+    { queue: 'kpiRefresh', id: 'refresh-open-periods', everyMs: 5 * 60_000 },
+    { queue: 'alertEvaluate', id: 'evaluate-alert-rules', everyMs: config.alerts.evaluationIntervalMs },
+    REPORT_SCHEDULE,
+  ] as const;
 
 export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
   const { storage, redis, queues, config } = runtime;
@@ -18,6 +26,7 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
       async (payload, job) => {
         const recomputed = await recomputeStale(storage, queues.dirty, payload.kpi, job.id!);
         await queues.valuesChanged();
+        await evaluateAfterRecompute(runtime);
         return { recomputed };
       },
       options,
@@ -27,13 +36,17 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
       async () => {
         const written = await refreshOpenPeriods(storage);
         await queues.valuesChanged();
+        await evaluateAfterRecompute(runtime);
         return { written };
       },
       { ...options, concurrency: 1 },
     ),
+    ...startAlertWorkers(runtime, options),
+    ...startReportWorkers(runtime, options),
   ];
-  for (const schedule of SCHEDULES) {
-    await queues.queue(schedule.queue).upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.id, data: {} });
+  for (const schedule of schedules(config)) {
+    const repeat = 'pattern' in schedule ? { pattern: schedule.pattern } : { every: schedule.everyMs };
+    await queues.queue(schedule.queue).upsertJobScheduler(schedule.id, repeat, { name: schedule.id, data: {} });
   }
   return {
     id: 'worker',

@@ -1,0 +1,245 @@
+/**
+ * View 5: quarterly review reports (GET /v1/reports) — open one, download its Markdown, JSON or PDF,
+ * request one (POST /v1/reports, admin token). Report files need the bearer token, which a link
+ * cannot carry: they are fetched with it and handed to the browser as blob URLs.
+ */
+import { getToken, Unauthorized } from '../api.ts';
+import { teamLabel, type Context, type Rendered } from '../context.ts';
+import { h, notice } from '../dom.ts';
+import { formatTime } from '../format.ts';
+import { lastQuarters } from '../state.ts';
+
+interface ReportItem {
+  id: string;
+  quarter: string;
+  team: string;
+  status: 'queued' | 'generating' | 'ready' | 'failed';
+  trigger: string;
+  requested_at: string;
+  generated_at: string | null;
+  content_hash: string | null;
+  has_data: boolean | null;
+  summary: { kpis: number; met: number; breached: number; no_target: number; no_data: number } | null;
+  formats: string[];
+  error: string | null;
+  links: { self: string; html: string; md: string; json: string; pdf: string };
+}
+
+type Message = { kind: 'info' | 'error'; text: string };
+
+/** Kept across the 15 s refresh: the form's choice and the last outcome. */
+let chosen: { quarter: string; team: string } | null = null;
+let message: Message | null = null;
+let preview: { id: string; html: string } | null = null;
+let pendingRefresh: ReturnType<typeof setTimeout> | undefined;
+
+const STATUS_TEXT: Record<ReportItem['status'], string> = { queued: '… queued', generating: '… generating', ready: '✓ ready', failed: '✕ failed' };
+const FORMAT_LABEL: Record<string, string> = { md: 'Markdown', json: 'JSON', pdf: 'PDF' };
+
+async function authorized(path: string, init: RequestInit = {}): Promise<Response> {
+  const token = getToken();
+  return fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+}
+
+async function failure(response: Response, what: string): Promise<string> {
+  let detail = `${response.status} ${response.statusText}`;
+  try {
+    const body = (await response.json()) as { message?: string };
+    if (body.message) detail = body.message;
+  } catch {
+    /* not JSON */
+  }
+  return `${what}: ${detail}`;
+}
+
+/** The report's HTML, fetched with the token, in a new window (a blob URL); inline when pop-ups are blocked. */
+async function openReport(item: ReportItem, ctx: Context) {
+  // Opened synchronously, in the click, so that pop-up blockers let it through; filled when the HTML is here.
+  const target = window.open('', '_blank');
+  try {
+    const response = await authorized(item.links.html);
+    if (!response.ok) throw new Error(await failure(response, `Opening ${item.id}`));
+    const html = await response.text();
+    if (target) {
+      const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+      target.opener = null;
+      target.location.href = url;
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      preview = null;
+    } else {
+      preview = { id: item.id, html };
+      message = { kind: 'info', text: `Pop-ups are blocked: ${item.id} is shown below.` };
+    }
+  } catch (error) {
+    target?.close();
+    message = { kind: 'error', text: error instanceof Error ? error.message : String(error) };
+  }
+  ctx.rerender();
+}
+
+async function download(item: ReportItem, format: 'md' | 'json' | 'pdf', ctx: Context) {
+  try {
+    const response = await authorized(`${item.links[format]}?download=1`);
+    if (!response.ok) throw new Error(await failure(response, `Downloading the ${FORMAT_LABEL[format]} of ${item.id}`));
+    const url = URL.createObjectURL(await response.blob());
+    const link = h('a', { href: url, download: `kpi-review-${item.id}.${format}`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (error) {
+    message = { kind: 'error', text: error instanceof Error ? error.message : String(error) };
+    ctx.rerender();
+  }
+}
+
+async function requestReport(quarter: string, team: string, ctx: Context, button: HTMLButtonElement) {
+  button.disabled = true;
+  try {
+    const response = await authorized('/v1/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quarter, team }) });
+    if (response.status === 403) message = { kind: 'error', text: 'Requesting a report needs an admin token; this one may only read (403). Sign in with an admin token to request reports.' };
+    else if (!response.ok) message = { kind: 'error', text: await failure(response, 'Requesting the report') };
+    else {
+      const body = (await response.json()) as ReportItem;
+      message = { kind: 'info', text: `Requested ${body.id}: a worker generates it; it shows as ready below.` };
+    }
+  } catch (error) {
+    message = { kind: 'error', text: `Requesting the report: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  ctx.rerender();
+}
+
+function summaryOf(item: ReportItem) {
+  if (!item.summary) return h('span', { class: 'muted' }, '—');
+  if (item.has_data === false) return h('span', { class: 'muted' }, 'no data in this quarter');
+  return h(
+    'span',
+    { class: 'nowrap' },
+    h('span', { class: 'ok' }, `✓ ${item.summary.met} met`),
+    ' · ',
+    h('span', { class: item.summary.breached ? 'bad' : 'muted' }, `✕ ${item.summary.breached} breached`),
+    h('span', { class: 'muted' }, ` · ${item.summary.no_target + item.summary.no_data} other`),
+  );
+}
+
+function row(item: ReportItem, ctx: Context) {
+  const readable = item.content_hash !== null;
+  return h(
+    'tr',
+    { 'data-report': item.id, 'data-report-status': item.status },
+    h('th', { scope: 'row' }, h('code', {}, item.id)),
+    h('td', {}, item.quarter),
+    h('td', {}, teamLabel(item.team)),
+    h('td', { class: `report-status report-${item.status}`, title: item.error ?? '' }, STATUS_TEXT[item.status], item.error && item.status === 'failed' ? h('div', { class: 'muted small' }, item.error) : null),
+    h('td', { class: 'nowrap' }, item.generated_at ? formatTime(item.generated_at) : h('span', { class: 'muted' }, 'not yet'), h('div', { class: 'muted small' }, item.trigger === 'schedule' ? 'scheduled' : 'requested')),
+    h('td', {}, summaryOf(item)),
+    h(
+      'td',
+      { class: 'report-actions' },
+      readable
+        ? [
+            h('button', { type: 'button', class: 'primary', 'data-focus': `open-${item.id}`, 'data-action': 'open', onclick: () => void openReport(item, ctx) }, 'Open'),
+            (['md', 'json', 'pdf'] as const).map((format) =>
+              h('button', { type: 'button', class: 'ghost', 'data-focus': `${format}-${item.id}`, 'data-action': format, onclick: () => void download(item, format, ctx) }, FORMAT_LABEL[format]!),
+            ),
+          ]
+        : h('span', { class: 'muted' }, 'not generated yet'),
+    ),
+  );
+}
+
+export async function reportsView(ctx: Context): Promise<Rendered> {
+  const response = await authorized('/v1/reports?limit=500');
+  // The shell's sign-in flow handles these for every view.
+  if (response.status === 401 || response.status === 403) throw new Unauthorized(response.status);
+  const available = response.status !== 404;
+  const reports = available && response.ok ? ((await response.json()) as { reports: ReportItem[] }).reports : [];
+  if (available && !response.ok) throw new Error(await failure(response, 'GET /v1/reports'));
+
+  // Closed quarters first (a review is of a closed quarter), the current one last.
+  const quarters = [...lastQuarters(9).slice(1), lastQuarters(1)[0]!];
+  if (!chosen) chosen = { quarter: quarters.includes(ctx.state.quarter) && ctx.state.quarter !== lastQuarters(1)[0] ? ctx.state.quarter : quarters[0]!, team: ctx.state.team };
+  const quarterSelect = h(
+    'select',
+    { id: 'report-quarter', onchange: () => (chosen = { ...chosen!, quarter: quarterSelect.value }) },
+    quarters.map((q, index) => h('option', { value: q }, index === quarters.length - 1 ? `${q} (open)` : q)),
+  );
+  quarterSelect.value = chosen.quarter;
+  const teamSelect = h(
+    'select',
+    { id: 'report-team', onchange: () => (chosen = { ...chosen!, team: teamSelect.value }) },
+    h('option', { value: 'all' }, 'all — organisation'),
+    ctx.teams.map((t) => h('option', { value: t.team }, t.team)),
+  );
+  teamSelect.value = ctx.teams.some((t) => t.team === chosen!.team) ? chosen.team : 'all';
+  const button: HTMLButtonElement = h('button', { type: 'submit', class: 'primary', id: 'request-report' }, 'Request report');
+  const form = h(
+    'form',
+    {
+      class: 'report-request',
+      id: 'report-request',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        void requestReport(quarterSelect.value, teamSelect.value, ctx, button);
+      },
+    },
+    h('label', { for: 'report-quarter' }, 'Quarter '),
+    quarterSelect,
+    h('label', { for: 'report-team' }, 'Scope '),
+    teamSelect,
+    button,
+    h('span', { class: 'muted small' }, 'Needs an admin token. Asking again regenerates the report; the same data gives the same report.'),
+  );
+
+  const pending = reports.some((item) => item.status === 'queued' || item.status === 'generating');
+  const node = h(
+    'section',
+    { class: 'view view-reports', 'aria-labelledby': 'view-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', { id: 'view-title', tabindex: '-1' }, 'Quarterly review reports'),
+      h('p', { class: 'muted' }, 'Every KPI of a quarter for a team or the organisation, with trends, breached targets, alerts, incidents, experiments, releases, drift gaps, data freshness and cost. Generated after each quarter closes, or on request.'),
+    ),
+    h('section', { class: 'panel', 'aria-labelledby': 'request-title' }, h('h2', { id: 'request-title' }, 'Request a report'), form),
+    message ? h('div', { class: 'report-message', role: 'status' }, notice(message.kind, message.text)) : null,
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'reports-title' },
+      h('h2', { id: 'reports-title' }, `Reports (${reports.length})`),
+      !available
+        ? notice('unavailable', 'Reports: not available on this server.')
+        : reports.length === 0
+          ? h('p', { class: 'muted', id: 'no-reports' }, 'No report yet. They are generated after each quarter closes; request one above.')
+          : h(
+              'div',
+              { class: 'scroll-x' },
+              h(
+                'table',
+                { class: 'data compact', id: 'reports-table' },
+                h('thead', {}, h('tr', {}, ['Report', 'Quarter', 'Scope', 'Status', 'Generated', 'KPIs', ''].map((label) => h('th', { scope: 'col' }, label)))),
+                h('tbody', {}, reports.map((item) => row(item, ctx))),
+              ),
+            ),
+    ),
+    preview
+      ? h(
+          'section',
+          { class: 'panel', 'aria-labelledby': 'preview-title' },
+          h('h2', { id: 'preview-title' }, `Preview · ${preview.id}`, ' ', h('button', { type: 'button', class: 'ghost', onclick: () => ((preview = null), ctx.rerender()) }, 'Close')),
+          // No script runs in it (sandbox), and the report makes no request of its own (its CSP).
+          h('iframe', { class: 'report-preview', title: `Report ${preview.id}`, sandbox: '', srcdoc: preview.html }),
+        )
+      : null,
+  );
+  return {
+    node,
+    title: 'Reports',
+    // While a report is being generated, look again sooner than the shell's 15 s refresh.
+    mount: () => {
+      clearTimeout(pendingRefresh);
+      if (pending) pendingRefresh = setTimeout(() => ctx.rerender(), 3_000);
+    },
+    unmount: () => clearTimeout(pendingRefresh),
+  };
+}

@@ -1,0 +1,123 @@
+import { ALL_TEAMS, effectiveOverrides, knownTeams, kpiById, type TargetOverride } from '@kpi/kpi';
+import { alertEvaluationSeconds, alertInstances, alertRuleErrors, alertTransitions } from '@kpi/metrics';
+import type { Storage } from '@kpi/storage';
+import { recordTransitions } from './history.ts';
+import { fingerprintOf } from './labels.ts';
+import { planNotifications, type Notification, type RuleReceivers } from './notify.ts';
+import { periodOfRule, readScopes, type Reading } from './readings.ts';
+import { timersOf, SEVERITIES } from './rule.ts';
+import { receiversOf, rulesInForce, type RuleSources } from './rules.ts';
+import { listSilences } from './silences.ts';
+import { ALERT_STATES, labelsOf, step, type AlertInstance, type InstanceSpec, type Observation, type Transition } from './state.ts';
+import type { AlertStore } from './store.ts';
+
+export interface EvaluatorDeps {
+  storage: Storage;
+  store: AlertStore;
+  sources: RuleSources;
+  /** Target overrides of the deployment's targets file (KPI_TARGETS_FILE); the API's are read here. */
+  fileOverrides: TargetOverride[];
+  /** Base URL of the API and dashboard, for links in notifications. */
+  externalUrl: string;
+  log?: { warn(object: object, message: string): void };
+}
+
+export interface EvaluationResult {
+  rules: number;
+  instances: number;
+  transitions: { fingerprint: string; rule: string; team: string; from: string; to: string }[];
+  notifications: Notification[];
+}
+
+/** Resolved and inactive instances are kept this long (flapping keeps its history numbering), then forgotten. */
+const RETENTION_MS = 3_600_000;
+
+/**
+ * One evaluation of every rule in force, at `now`: reads each rule's KPI for its scopes in one
+ * query, steps every instance, appends the state changes to ClickHouse, plans the notifications
+ * each group is due, and stores instances, groups and the new notifications (the outbox) in one
+ * Redis transaction. Run under the store's evaluation lock. The caller enqueues deliveries.
+ */
+export async function evaluateAlerts(deps: EvaluatorDeps, now = new Date()): Promise<EvaluationResult> {
+  const timer = alertEvaluationSeconds.startTimer();
+  try {
+    return await evaluate(deps, now);
+  } finally {
+    timer();
+  }
+}
+
+async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResult> {
+  const { storage, store, sources } = deps;
+  const rules = (await rulesInForce(storage, sources, (name, problem) => deps.log?.warn({ rule: name, problem }, 'stored alert rule no longer valid; skipped'))).filter(
+    ({ rule }) => rule.enabled,
+  );
+  const previous = new Map((await store.instances()).map((instance) => [instance.fingerprint, instance]));
+  const groups = new Map((await store.groups()).map((group) => [group.id, group]));
+  const silences = await listSilences(storage, now.getTime());
+  const overrides = await effectiveOverrides(storage, deps.fileOverrides);
+  const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await knownTeams(storage) : [];
+
+  const next = new Map<string, AlertInstance>();
+  const transitions: Transition[] = [];
+  const apply = (spec: InstanceSpec | undefined, fingerprint: string, observation: Observation) => {
+    const result = step(spec, previous.get(fingerprint), observation, now);
+    if (result.next) next.set(result.next.fingerprint, result.next);
+    if (result.transition) transitions.push(result.transition);
+  };
+
+  for (const { rule } of rules) {
+    const kpi = kpiById(rule.kpi)!;
+    const scopes = rule.scope === 'all' ? [ALL_TEAMS] : rule.scope === 'team' ? [rule.team!] : teams;
+    const period = periodOfRule(rule, now);
+    let readings: Map<string, Reading> | undefined;
+    let error: string | undefined;
+    try {
+      readings = scopes.length > 0 ? await readScopes(storage, kpi, { granularity: rule.granularity, tier: rule.tier, teams: scopes, period }, overrides) : new Map();
+    } catch (caught) {
+      error = (caught as Error).message;
+      alertRuleErrors.inc();
+      deps.log?.warn({ rule: rule.name, err: caught }, 'alert rule could not read its KPI');
+    }
+    for (const teamScope of scopes) {
+      const spec: InstanceSpec = { rule, kpi, teamScope, externalUrl: deps.externalUrl };
+      const fingerprint = fingerprintOf(labelsOf(rule, teamScope));
+      const reading = readings?.get(teamScope);
+      apply(spec, fingerprint, reading ? { kind: 'value', ...reading, period } : { kind: 'error', message: error ?? 'no reading', period });
+    }
+  }
+  // Instances no rule produced this time: their rule was deleted or disabled, or no longer covers them.
+  for (const [fingerprint, instance] of previous) {
+    if (next.has(fingerprint)) continue;
+    const inForce = rules.find(({ rule }) => rule.name === instance.rule);
+    apply(undefined, fingerprint, { kind: 'gone', reason: inForce ? 'no longer in the rule\'s scope' : 'rule deleted or disabled' });
+  }
+  for (const [fingerprint, instance] of next) {
+    if ((instance.state === 'inactive' || instance.state === 'resolved') && now.getTime() - Date.parse(instance.last_change_at) > RETENTION_MS) next.delete(fingerprint);
+  }
+
+  const ruleReceivers: RuleReceivers[] = rules.map(({ rule }) => ({ rule, receivers: receiversOf(rule, sources), timers: timersOf(rule) }));
+  const plan = planNotifications({ rules: ruleReceivers, instances: [...next.values()], groups, silences, now, externalUrl: deps.externalUrl });
+
+  // History first: a crash before the Redis commit replays the same (fingerprint, version) rows.
+  await recordTransitions(storage, transitions);
+  await store.commit({
+    instances: [...next.values()],
+    removedInstances: [...previous.keys()].filter((fingerprint) => !next.has(fingerprint)),
+    groups: plan.groups,
+    removedGroups: plan.removedGroups,
+    notifications: plan.notifications,
+  });
+
+  for (const transition of transitions) alertTransitions.inc({ to: transition.to });
+  alertInstances.reset();
+  for (const state of ALERT_STATES) for (const severity of SEVERITIES) alertInstances.set({ state, severity }, 0);
+  for (const instance of next.values()) alertInstances.inc({ state: instance.state, severity: instance.severity });
+
+  return {
+    rules: rules.length,
+    instances: next.size,
+    transitions: transitions.map(({ instance, from, to }) => ({ fingerprint: instance.fingerprint, rule: instance.rule, team: instance.team, from, to })),
+    notifications: plan.notifications,
+  };
+}

@@ -1,0 +1,25 @@
+export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
+export {
+  ruleSchema, receiverSchema, parseRule, describeIssues, holdOf, timersOf, RuleError,
+  RULE_NAME, LABEL_NAME, RESERVED_LABELS, OPERATORS, SEVERITIES,
+  type AlertRule, type AlertRuleInput, type Receiver, type ReceiverInput, type RuleOrigin, type Severity, type Operator,
+} from './rule.ts';
+export { DEFAULT_RULES } from './defaults.ts';
+export {
+  loadRuleSources, readRulesFile, parseRulesDocument, rulesInForce, storedRules, saveRule, deleteStoredRule, receiversOf, fallbackOrigin, RulesFileError,
+  type RuleSources, type RuleInForce,
+} from './rules.ts';
+export { TEMPLATE_VARIABLES, renderTemplate, unknownPlaceholders, formatNumber, periodLabel } from './template.ts';
+export { fingerprintOf, formatLabels, matcherSchema, matches, matchesAll, MATCH_OPS, type Labels, type Matcher } from './labels.ts';
+export {
+  silenceInputSchema, newSilence, saveSilence, listSilences, getSilence, expireSilence, silenceState, silencedBy,
+  type Silence, type SilenceInput, type SilenceState,
+} from './silences.ts';
+export { step, conditionHolds, labelsOf, dashboardUrl, ALERT_STATES, type AlertInstance, type AlertState, type Observation, type Transition, type InstanceSpec } from './state.ts';
+export { planNotifications, slackMessage, groupIdOf, notificationIdOf, ZERO_TIME, type GroupState, type Notification, type WebhookPayload, type WebhookAlert, type PlanInput, type Timers } from './notify.ts';
+export { readScopes, periodOfRule, type Reading } from './readings.ts';
+export { recordTransitions, readHistory, recordDelivery, type HistoryEntry, type HistoryQuery } from './history.ts';
+export { AlertStore } from './store.ts';
+export { evaluateAlerts, type EvaluatorDeps, type EvaluationResult } from './evaluator.ts';
+export { enqueueDeliveries, deliverNotification, post, DeliveryError, IDEMPOTENCY_HEADER, type DeliveryOptions, type DeliverDeps } from './deliver.ts';
+export { runEvaluation, requestEvaluation } from './run.ts';

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { LABEL_NAME } from './rule.ts';
+
+export type Labels = Record<string, string>;
+
+/** Labels sorted by name: the canonical form that fingerprints and group keys are computed from. */
+export function sortedLabels(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** 16 hex digits identifying a label set, like Alertmanager's fingerprints. */
+export function fingerprintOf(labels: Labels): string {
+  return createHash('sha256').update(JSON.stringify(sortedLabels(labels))).digest('hex').slice(0, 16);
+}
+
+/** `{a="1", b="2"}` as Prometheus prints a label set. */
+export function formatLabels(labels: Labels): string {
+  return `{${Object.entries(sortedLabels(labels))
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(', ')}}`;
+}
+
+export const MATCH_OPS = ['=', '!=', '=~', '!~'] as const;
+
+/** A label matcher as Alertmanager's silences use them; regular expressions are anchored (full match). */
+export const matcherSchema = z
+  .object({
+    name: z.string({ error: 'expected a label name' }).regex(LABEL_NAME, 'expected a label name (^[a-zA-Z_][a-zA-Z0-9_]*$)'),
+    value: z.string({ error: 'expected a string' }).max(1024),
+    op: z.enum(MATCH_OPS, { error: `expected one of ${MATCH_OPS.join(' ')}` }).default('='),
+  })
+  .strict()
+  .superRefine((matcher, ctx) => {
+    if (matcher.op === '=~' || matcher.op === '!~') {
+      try {
+        new RegExp(`^(?:${matcher.value})$`);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `not a valid regular expression: ${(error as Error).message}` });
+      }
+    }
+  });
+export type Matcher = z.output<typeof matcherSchema>;
+
+const regexCache = new Map<string, RegExp>();
+function regexOf(source: string): RegExp {
+  let regex = regexCache.get(source);
+  if (!regex) {
+    regex = new RegExp(`^(?:${source})$`);
+    if (regexCache.size > 1_000) regexCache.clear();
+    regexCache.set(source, regex);
+  }
+  return regex;
+}
+
+/** A missing label matches as the empty string, as in Alertmanager. */
+export function matches(matcher: Matcher, labels: Labels): boolean {
+  const value = labels[matcher.name] ?? '';
+  switch (matcher.op) {
+    case '=':
+      return value === matcher.value;
+    case '!=':
+      return value !== matcher.value;
+    case '=~':
+      return regexOf(matcher.value).test(value);
+    case '!~':
+      return !regexOf(matcher.value).test(value);
+  }
+}
+
+export const matchesAll = (matchers: Matcher[], labels: Labels) => matchers.every((matcher) => matches(matcher, labels));

@@ -1,0 +1,221 @@
+import type { Direction, Status, Unit } from '@kpi/kpi';
+
+/**
+ * The quarterly review of one team (or the organisation) as data: what the JSON format is, and
+ * what the HTML and Markdown renderers read. Every KPI number is the KPI API's own (read with
+ * the same `readValuesOf` as GET /v1/scorecard and /v1/kpis/:id/values); the sections list the
+ * entities behind them. Nothing in it depends on when it was generated except `generated_at`.
+ */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface TrendPoint {
+  quarter: string;
+  value: number | null;
+  target: number | null;
+  status: Status;
+}
+
+export interface ReportKpi {
+  id: string;
+  name: string;
+  description: string;
+  unit: Unit;
+  direction: Direction;
+  group: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  sample_size: number;
+  target: number | null;
+  /** `threshold`, `previous_period` (no worse than the previous quarter), or null when none applies. */
+  target_kind: 'threshold' | 'previous_period' | null;
+  status: Status;
+  previous_value: number | null;
+  previous_status: Status | null;
+  /** value - previous_value; relative to |previous_value| when that is not 0; better/worse by the KPI's direction. */
+  change: { absolute: number | null; relative: number | null; direction: 'better' | 'worse' | 'unchanged' | null };
+  /** The last eight quarters, oldest first, ending with this one. */
+  trend: TrendPoint[];
+}
+
+/** A KPI value for tier 1 only (the scope of the tier-1 targets: TTD, TTM, drift model coverage). */
+export interface TierValue {
+  id: string;
+  value: number | null;
+  sample_size: number;
+  target: number | null;
+  status: Status;
+  previous_value: number | null;
+  details: Record<string, unknown>;
+}
+
+export interface BreachedTarget {
+  id: string;
+  name: string;
+  unit: Unit;
+  direction: Direction;
+  tier: 'all' | '1';
+  value: number | null;
+  target: number | null;
+  previous_value: number | null;
+  /** Breached in the previous quarter too. */
+  repeated: boolean;
+}
+
+export interface FiredAlert {
+  at: string;
+  rule: string;
+  kpi: string;
+  team: string;
+  severity: string;
+  value: number | null;
+  target: number | null;
+  period_start: string | null;
+  reason: string;
+}
+
+export type AlertsSection =
+  | { configured: false; note: string }
+  | { configured: true; fired: number; by_rule: { rule: string; kpi: string; fired: number }[]; alerts: FiredAlert[]; truncated: boolean };
+
+export interface IncidentRow {
+  incident_id: string;
+  team: string;
+  tier: number;
+  severity: string;
+  category: string;
+  model_id: string | null;
+  opened_at: string;
+  detected_at: string;
+  mitigated_at: string | null;
+  ttd_hours: number;
+  ttm_hours: number | null;
+}
+
+export interface IncidentsSection {
+  /** Incidents opened in the quarter. */
+  opened: number;
+  by_severity: Record<'sev0' | 'sev1' | 'sev2' | 'sev3', number>;
+  by_category: Record<string, number>;
+  /** Incidents whose first mitigation is in the quarter (the TTM sample). */
+  mitigated: number;
+  ttd: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
+  ttm: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
+  /** Incidents detected more than the 72 h TTM target before the quarter end and not mitigated by then. */
+  open_past_target: { incident_id: string; team: string; tier: number; hours_open: number }[];
+  /** The slowest first mitigations of the quarter, slowest first. */
+  slowest_mitigations: (IncidentRow & { over_tier1_target: boolean })[];
+  sev0: IncidentRow[];
+}
+
+export interface ExperimentRow {
+  experiment_id: string;
+  team: string;
+  model_id: string | null;
+  primary_metric: string | null;
+  decided_at: string | null;
+  decision: string | null;
+  lift: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  p_value: number | null;
+  improvement: number | null;
+  significance: string | null;
+}
+
+export interface ExperimentsSection {
+  /** Experiments whose latest decision falls in the quarter, by decision. */
+  decided: number;
+  by_decision: Record<string, number>;
+  /** Decided `ship` in the quarter; counted in shipped lift when a significant win. */
+  shipped: (ExperimentRow & { counted_in_shipped_lift: boolean })[];
+  srm_failures: { experiment_id: string; team: string; latest_readout_at: string; p_value: number }[];
+  guardrail_breaches: { experiment_id: string; team: string; decided_at: string; metrics: string[] }[];
+}
+
+export interface ModelReleaseGaps {
+  model_id: string;
+  team: string;
+  tier: number | null;
+  releases: number;
+  rolled_back: number;
+  not_first_pass: number;
+  not_reproducible: number;
+  missing_model_card: number;
+  missing_runbook: number;
+  missing_readout: number;
+}
+
+export interface ReleasesSection {
+  count: number;
+  rolled_back: { release_id: string; model_id: string; team: string; deployed_at: string; rolled_back_at: string }[];
+  /** Per model, releases of the quarter and their gaps; models with gaps first. */
+  by_model: ModelReleaseGaps[];
+}
+
+export interface DriftGap {
+  model_id: string;
+  release_id: string;
+  team: string;
+  model_version: string;
+  drift_enabled: boolean;
+  drift_alerting: boolean;
+  critical_features: number;
+  unmonitored_critical_features: string[];
+}
+
+export interface DriftSection {
+  /** The instant live models are taken at: the quarter end, or the generation time for the open quarter. */
+  as_of: string;
+  live_models: number;
+  tier1_models: number;
+  tier1: { feature_coverage: TierValue; model_coverage: TierValue };
+  /** Live tier-1 models with unmonitored critical features, or drift detection or alerting off. */
+  tier1_gaps: DriftGap[];
+}
+
+export interface DataCostSection {
+  arrivals: number;
+  late_arrivals: number;
+  late_by_dataset: { dataset: string; arrivals: number; late: number; worst_delay_minutes: number }[];
+  serving: {
+    requests: number;
+    cost_usd: number;
+    by_model: { model_id: string; tier: number; requests: number; cost_usd: number; cost_per_1k: number | null; latency_p95_ms: number | null }[];
+  };
+  training: { runs: number; cost_usd: number };
+}
+
+export interface Narrative {
+  headline: string;
+  highlights: string[];
+  lowlights: string[];
+}
+
+export interface Report {
+  schema_version: number;
+  /** Deterministic: the quarter and the scope. */
+  id: string;
+  quarter: string;
+  team: string;
+  scope: string;
+  period: { start: string; end: string };
+  previous_quarter: string;
+  /** Whether the quarter has any data for this scope; false gives a report that says so. */
+  has_data: boolean;
+  /** Whether the quarter was still open when the report was made. */
+  open_quarter: boolean;
+  summary: { kpis: number; met: number; breached: number; no_target: number; no_data: number };
+  narrative: Narrative;
+  kpis: ReportKpi[];
+  breached: BreachedTarget[];
+  alerts: AlertsSection;
+  incidents: IncidentsSection;
+  experiments: ExperimentsSection;
+  releases: ReleasesSection;
+  drift: DriftSection;
+  data_and_cost: DataCostSection;
+  /** sha256 of the report's content without `generated_at` and `content_hash`: the same data gives the same hash. */
+  content_hash: string;
+  generated_at: string;
+}

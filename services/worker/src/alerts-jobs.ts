@@ -1,0 +1,27 @@
+import type { Worker } from 'bullmq';
+import { AlertStore, deliverNotification, loadRuleSources, requestEvaluation, runEvaluation } from '@kpi/alerts';
+import { readTargetsFile } from '@kpi/kpi';
+import { startWorker } from '@kpi/queue';
+import type { Runtime } from '@kpi/runtime';
+
+/**
+ * The alerting jobs of the worker role: rule evaluation (repeatable, and after each KPI
+ * recompute) and notification delivery. The rules file and the targets file are read once at
+ * start-up; a bad one stops the worker with a message naming the file, the rule and the field.
+ */
+export function startAlertWorkers(runtime: Runtime, options: { connection: Runtime['redis']; prefix: string; concurrency: number }): Worker[] {
+  const { storage, redis, queues, config } = runtime;
+  const log = runtime.log.child({ role: 'worker', part: 'alerts' });
+  const sources = loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules });
+  const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
+  const store = new AlertStore(redis, config.queuePrefix);
+  const evaluator = { storage, store, sources, fileOverrides, externalUrl: config.alerts.externalUrl, log, queues, delivery: config.alerts.notify };
+  return [
+    // One evaluation at a time per process; the store's lock makes it one across processes.
+    startWorker('alertEvaluate', () => runEvaluation(evaluator), { ...options, concurrency: 1 }),
+    startWorker('alertNotify', (payload, job) => deliverNotification({ store, storage, timeoutMs: config.alerts.notify.timeoutMs, log }, payload.id, job), options),
+  ];
+}
+
+/** Asks for an evaluation because KPI values changed; repeats collapse into one waiting job. */
+export const evaluateAfterRecompute = (runtime: Runtime) => requestEvaluation(runtime.queues, 'recompute');
