@@ -217,6 +217,13 @@ describe('built-in dashboard in a browser', () => {
     await page.click('nav a:has-text("Operations")');
     await expect.poll(() => page.locator('#view-title').textContent(), { timeout: 15_000 }).toContain('Operations');
     await page.locator('#incidents-title').waitFor();
+    // The alerts panel lists exactly what GET /v1/alerts calls active (firing or pending).
+    await page.locator('#alerts-title').waitFor();
+    const shownAsActive = async () => {
+      const active = await pipeline.get('/v1/alerts?state=active');
+      return (await page.locator('#alerts-title').textContent()) === `Alerts firing or pending (${active.body.alerts.length})`;
+    };
+    await expect.poll(shownAsActive, { timeout: 20_000 }).toBe(true);
     const incidents = await pipeline.get('/v1/incidents?state=open');
     if (incidents.status === 404) {
       expect(await page.locator('.notice-unavailable').count()).toBeGreaterThan(0);

@@ -39,8 +39,10 @@ runMain(async () => {
     log = runtime.log;
     const handles: RoleHandle[] = [];
     started.push({ stop: () => stopAll(runtime, handles) });
-    if (config.roles.includes('ingest')) handles.push(await startIngestRole(runtime));
+    // The worker first: it has nothing to wait for, while a restarted ingest consumer may wait
+    // for its predecessor's Kafka session to time out before it gets its partitions.
     if (config.roles.includes('worker')) handles.push(await startWorkerRole(runtime));
+    if (config.roles.includes('ingest')) handles.push(await startIngestRole(runtime));
     const api = config.roles.includes('api') ? await startApiRole(runtime) : undefined;
     if (api) handles.push(api);
     if (config.demo) {

@@ -152,9 +152,66 @@ function releasesSection(releases: LiveRelease[] | null) {
   );
 }
 
+/** An alert as GET /v1/alerts lists it (the fields this view shows). */
+interface Alert {
+  fingerprint: string;
+  rule: string;
+  kpi: string;
+  team: string;
+  severity: string;
+  state: string;
+  active_at: string | null;
+  fired_at: string | null;
+  value: number | null;
+  target: number | null;
+  annotations: Record<string, string>;
+  silenced: boolean;
+}
+
+function alertsSection(alerts: Alert[] | null) {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'alerts-title' },
+    h('h2', { id: 'alerts-title' }, `Alerts firing or pending${alerts ? ` (${alerts.length})` : ''}`),
+    !alerts
+      ? unavailable('Alerts')
+      : alerts.length === 0
+        ? h('p', { class: 'muted' }, 'No alert is firing or pending.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact', 'data-role': 'alerts' },
+              h('thead', {}, h('tr', {}, ['Alert', 'State', 'Severity', 'Team', 'KPI', 'Value', 'Target', 'Since', 'Summary'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                alerts.map((alert) =>
+                  h(
+                    'tr',
+                    { 'data-state': alert.state },
+                    h('th', { scope: 'row' }, alert.rule),
+                    h('td', {}, h('span', { class: alert.state === 'firing' ? 'bad' : 'muted' }, `${alert.state}${alert.silenced ? ' (silenced)' : ''}`)),
+                    h('td', {}, alert.severity),
+                    h('td', {}, alert.team),
+                    h('td', {}, h('code', {}, alert.kpi)),
+                    h('td', { class: 'num' }, formatNumber(alert.value)),
+                    h('td', { class: 'num' }, formatNumber(alert.target)),
+                    h('td', {}, formatTime(alert.fired_at ?? alert.active_at)),
+                    h('td', {}, alert.annotations.summary ?? ''),
+                  ),
+                ),
+              ),
+            ),
+          ),
+  );
+}
+
 export async function opsView(ctx: Context): Promise<Rendered> {
   const { team } = ctx.state;
-  const [incidents, experiments, releases] = await Promise.all([
+  const [alerts, incidents, experiments, releases] = await Promise.all([
+    apiGetOptional<{ alerts: Alert[] }>('/v1/alerts', team === 'all' ? { state: 'active' } : { state: 'active', team }),
     apiGetOptional<{ incidents: Incident[] }>('/v1/incidents', { team, state: 'open', limit: 100 }),
     apiGetOptional<{ experiments: Experiment[] }>('/v1/experiments', { team, limit: 25 }),
     apiGetOptional<{ releases: LiveRelease[] }>('/v1/releases/live', { team }),
@@ -163,6 +220,7 @@ export async function opsView(ctx: Context): Promise<Rendered> {
     'section',
     { class: 'view view-ops', 'aria-labelledby': 'view-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'view-title', tabindex: '-1' }, `Operations · ${teamLabel(team)}`), h('p', { class: 'muted' }, 'As they stand now (not limited to the selected quarter). Times in UTC.')),
+    alertsSection(alerts?.alerts ?? null),
     incidentsSection(incidents?.incidents ?? null),
     experimentsSection(experiments?.experiments ?? null),
     releasesSection(releases?.releases ?? null),
