@@ -40,9 +40,11 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions: n
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) }).catch((error: Error) => {
-        // Another replica may have created them in the meantime.
-        if (!/already exists/i.test(error.message)) throw error;
+      // kafkajs' own waitForLeaders gives up on a topic the broker's metadata does not show yet; the loop below waits for it.
+      await admin.createTopics({ waitForLeaders: false, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) }).catch(async (error: Error) => {
+        // Another replica may have created them in the meantime: only a topic still missing is an error.
+        const now = new Set(await admin.listTopics());
+        if (missing.some((topic) => !now.has(topic))) throw error;
       });
     }
     // A new topic is usable once every partition has a leader in the broker's metadata.
