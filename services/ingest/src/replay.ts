@@ -24,7 +24,13 @@ export async function replayTopic(runtime: Runtime, request: ReplayRequest): Pro
   const starts =
     'offset' in request.from
       ? new Map([...ends.keys()].map((partition) => [partition, (request.from as { offset: string }).offset]))
-      : new Map((await admin.fetchTopicOffsetsByTimestamp(request.topic, request.from.timestamp.getTime())).map((p) => [p.partition, p.offset]));
+      : new Map(
+          (await admin.fetchTopicOffsetsByTimestamp(request.topic, request.from.timestamp.getTime())).map((p) => [
+            p.partition,
+            // -1: no message at or after the instant in this partition, so nothing to replay there.
+            Number(p.offset) < 0 ? String(ends.get(p.partition) ?? 0n) : p.offset,
+          ]),
+        );
   await admin.disconnect();
   const remaining = new Set([...ends].filter(([partition, end]) => BigInt(starts.get(partition) ?? '0') < end).map(([partition]) => partition));
   if (remaining.size === 0) return { messages: 0 };
@@ -55,7 +61,9 @@ export async function replayTopic(runtime: Runtime, request: ReplayRequest): Pro
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           const end = ends.get(batch.partition)!;
-          const inRange = batch.messages.filter((message) => BigInt(message.offset) < end);
+          // A fetch may start before the seek lands: keep exactly the requested range.
+          const start = BigInt(starts.get(batch.partition) ?? '0');
+          const inRange = batch.messages.filter((message) => BigInt(message.offset) >= start && BigInt(message.offset) < end);
           if (inRange.length > 0) {
             await handle({ topic: batch.topic, partition: batch.partition, messages: inRange });
             messages += inRange.length;
