@@ -1,9 +1,10 @@
 import { entityKeyOfType, teamOf, toUtcMillis, type CloudEvent, type EventType } from '@kpi/events';
-import { GRANULARITIES, type Recompute } from '@kpi/queue';
+import { GRANULARITIES, type Granularity, type Recompute } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { CATALOG } from './catalog/index.ts';
 import { ALL_TEAMS } from './compute.ts';
 import { nextPeriodStart, periodStartOf } from './periods.ts';
+import { DAY } from './definition.ts';
 import { SOURCES, type SourceName } from './sources.ts';
 
 const sourceOfType = new Map<EventType, SourceName>(
@@ -22,28 +23,25 @@ const entitySources = new Set<SourceName>(['incidents', 'releases', 'experiments
  * Each affects its team's scope and the whole organisation's.
  */
 export async function planRecomputes(storage: Storage, events: CloudEvent[], now: Date): Promise<Recompute[]> {
-  const plans = new Map<string, Recompute>();
-  const add = (source: SourceName, team: string, times: number[]) => {
-    for (const kpi of CATALOG) {
-      if (kpi.source !== source) continue;
-      // Live state (drift coverage) and open-item details (incidents open past target) hold from
-      // the event on: every later period up to the open one changes too.
-      const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
-      for (const granularity of GRANULARITIES) {
-        const starts = new Set<number>();
-        for (const time of times) {
-          let start = periodStartOf(granularity, time);
-          starts.add(start.getTime());
-          while (throughNow && (start = nextPeriodStart(granularity, start)) <= now) starts.add(start.getTime());
-        }
-        for (const start of starts) {
-          for (const scope of [team, ALL_TEAMS]) {
-            const plan = { kpi: kpi.id, granularity, periodStart: new Date(start).toISOString(), team: scope };
-            plans.set(`${plan.kpi}|${granularity}|${plan.periodStart}|${scope}`, plan);
-          }
-        }
-      }
+  // First the distinct (source, team, period) touched, then the KPIs: a batch of thousands of
+  // events touches a handful of periods per team.
+  const touched = new Map<string, { source: SourceName; team: string; starts: Map<Granularity, Set<number>> }>();
+  const startsOfDay = new Map<number, number[]>();
+  const touch = (source: SourceName, team: string, time: number) => {
+    const key = `${source}|${team}`;
+    let entry = touched.get(key);
+    if (!entry) {
+      entry = { source, team, starts: new Map(GRANULARITIES.map((granularity) => [granularity, new Set<number>()])) };
+      touched.set(key, entry);
     }
+    // Periods are whole UTC days: the day decides all three period starts.
+    const day = Math.floor(time / DAY);
+    let starts = startsOfDay.get(day);
+    if (!starts) {
+      starts = GRANULARITIES.map((granularity) => periodStartOf(granularity, day * DAY).getTime());
+      startsOfDay.set(day, starts);
+    }
+    GRANULARITIES.forEach((granularity, index) => entry.starts.get(granularity)!.add(starts[index]!));
   };
 
   const lifecycle = new Map<SourceName, Set<string>>();
@@ -55,7 +53,7 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
       ids.add(String((event.data as Record<string, unknown>)[entityKeyOfType[event.type]!]));
       lifecycle.set(source, ids);
     } else {
-      add(source, teamOf(event), [toUtcMillis(event.time)]);
+      touch(source, teamOf(event), toUtcMillis(event.time));
     }
   }
   for (const [source, ids] of lifecycle) {
@@ -69,8 +67,28 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
     for (const row of rows) {
       // An entity whose defining event has not arrived yet counts nowhere: nothing to recompute.
       if (row.team === '') continue;
-      add(source, row.team, row.times.map(Number));
+      for (const time of row.times) touch(source, row.team, Number(time));
     }
   }
-  return [...plans.values()];
+
+  const plans: Recompute[] = [];
+  for (const { source, team, starts } of touched.values()) {
+    for (const kpi of CATALOG) {
+      if (kpi.source !== source) continue;
+      // Live state (drift coverage) and open-item details (incidents open past target) hold from
+      // the event on: every later period up to the open one changes too.
+      const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
+      for (const granularity of GRANULARITIES) {
+        const periods = new Set(starts.get(granularity));
+        if (throughNow && periods.size > 0) {
+          for (let start = new Date(Math.min(...periods)); start <= now; start = nextPeriodStart(granularity, start)) periods.add(start.getTime());
+        }
+        for (const start of periods) {
+          const periodStart = new Date(start).toISOString();
+          plans.push({ kpi: kpi.id, granularity, periodStart, team }, { kpi: kpi.id, granularity, periodStart, team: ALL_TEAMS });
+        }
+      }
+    }
+  }
+  return plans;
 }
