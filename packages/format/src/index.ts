@@ -182,3 +182,13 @@ export function listOf(items: string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
+
+/** Presentation groups of the catalog, in the order science leads read a scorecard (dashboard and reports alike). */
+export const KPI_GROUPS: { title: string; ids: string[] }[] = [
+  { title: 'Delivery and model quality', ids: ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate', 'offline_win_rate', 'calibration_ece', 'slice_regressions'] },
+  { title: 'Experimentation', ids: ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'guardrail_breaches', 'srm_failure_rate', 'offline_online_alignment'] },
+  { title: 'Incidents and alerting', ids: ['sev0_incidents', 'model_incidents', 'data_quality_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours', 'alert_precision'] },
+  { title: 'Monitoring and data', ids: ['drift_feature_coverage', 'drift_model_coverage', 'data_freshness_sla'] },
+  { title: 'Serving and cost', ids: ['inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run'] },
+  { title: 'Stakeholders', ids: ['stakeholder_satisfaction'] },
+];

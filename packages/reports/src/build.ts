@@ -12,14 +12,9 @@ import { narrate } from './narrative.ts';
 import { ORGANISATION, reportId, resolveRequest, scopeLabel } from './request.ts';
 
 /** Presentation groups, in the order a science lead reads a scorecard (the dashboard's). */
-export const KPI_GROUPS: { title: string; ids: string[] }[] = [
-  { title: 'Delivery and model quality', ids: ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate', 'offline_win_rate', 'calibration_ece', 'slice_regressions'] },
-  { title: 'Experimentation', ids: ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'guardrail_breaches', 'srm_failure_rate', 'offline_online_alignment'] },
-  { title: 'Incidents and alerting', ids: ['sev0_incidents', 'model_incidents', 'data_quality_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours', 'alert_precision'] },
-  { title: 'Monitoring and data', ids: ['drift_feature_coverage', 'drift_model_coverage', 'data_freshness_sla'] },
-  { title: 'Serving and cost', ids: ['inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run'] },
-  { title: 'Stakeholders', ids: ['stakeholder_satisfaction'] },
-];
+import { KPI_GROUPS } from '@kpi/format';
+
+export { KPI_GROUPS };
 const groupOf = (id: string) => KPI_GROUPS.find((group) => group.ids.includes(id))?.title ?? 'Other';
 
 /** How many quarters the trend charts cover, the report's quarter included. */
