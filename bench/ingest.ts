@@ -15,7 +15,7 @@ import { benchInfra, peakRssMb, quantile, report } from './support.ts';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const infra = await benchInfra();
-const config = infra.config({ INGEST_BATCH_SIZE: '10000', INGEST_BATCH_MAX_WAIT_MS: '100' });
+const config = infra.config();
 const topics = config.kafka.topics;
 const eventTopics = [topics.releases, topics.incidents, topics.experiments, topics.signals];
 const kafka = createKafka(config.kafka, config.kafka.brokers!);
@@ -66,7 +66,7 @@ const admin = kafka.admin();
 await admin.connect();
 const committed = async () =>
   (await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: eventTopics })).flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-const env = { ...process.env, KAFKA_BROKERS: config.kafka.brokers!.join(','), REDIS_URL: config.redis.url!, DATA_DIR: config.dataDir, LOG_LEVEL: 'error', INGEST_BATCH_SIZE: '10000', INGEST_BATCH_MAX_WAIT_MS: '100' };
+const env = { ...process.env, KAFKA_BROKERS: config.kafka.brokers!.join(','), REDIS_URL: config.redis.url!, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
 const ingest = spawn(process.execPath, ['services/ingest'], { cwd: join(import.meta.dirname, '..'), env, stdio: 'inherit' });
 started = Date.now();
 let peak = 0;

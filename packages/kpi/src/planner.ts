@@ -1,4 +1,4 @@
-import { entityKeyOfType, teamOf, toUtcMillis, type CloudEvent, type EventType } from '@kpi/events';
+import { entityKeyOfType, teamOf, type CloudEvent, type EventType } from '@kpi/events';
 import { GRANULARITIES, type Granularity, type Recompute } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { CATALOG } from './catalog/index.ts';
@@ -53,7 +53,7 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
       ids.add(String((event.data as Record<string, unknown>)[entityKeyOfType[event.type]!]));
       lifecycle.set(source, ids);
     } else {
-      touch(source, teamOf(event), toUtcMillis(event.time));
+      touch(source, teamOf(event), Date.parse(event.time)); // validated RFC 3339
     }
   }
   for (const [source, ids] of lifecycle) {
