@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeEvent, type CloudEvent } from '@kpi/events';
+import { openInBrowser, type OpenBrowser } from './support/browser.ts';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
-import { buildDashboard, formatValue, launchChromium, type BrowserContext, type Page } from '../dashboards/web/test-support.ts';
+import { buildDashboard, formatValue, type Page } from '../dashboards/web/test-support.ts';
 
 // The built-in dashboard (dashboards/web) in Debian's headless chromium, served by the API at `/`,
 // reading KPIs that went through the real path (Kafka -> ingest -> ClickHouse -> worker -> API).
@@ -74,7 +75,7 @@ interface ScorecardKpi {
 
 let pipeline: TestPipeline;
 let origin: string;
-let browser: { context: BrowserContext; close(): Promise<void> };
+let browser: OpenBrowser;
 let page: Page;
 
 async function scorecard(team: string): Promise<ScorecardKpi[]> {
@@ -114,10 +115,8 @@ beforeAll(async () => {
     'the scorecard to reflect the events',
   );
   await pipeline.settle();
-  origin = await pipeline.api.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  browser = await openInBrowser(pipeline);
+  ({ origin, page } = browser);
 }, 240_000);
 
 afterAll(async () => {

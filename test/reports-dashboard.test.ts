@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeEvent } from '@kpi/events';
+import { openInBrowser, type OpenBrowser } from './support/browser.ts';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
-import { buildDashboard, launchChromium, type BrowserContext, type Page } from '../dashboards/web/test-support.ts';
+import { buildDashboard, type Page } from '../dashboards/web/test-support.ts';
 
 // The dashboard's Reports view in Debian's headless chromium, served by the API: it lists
 // GET /v1/reports, opens a report (fetched with the token, shown from a blob URL in a new window),
@@ -13,7 +14,7 @@ const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
 let pipeline: TestPipeline;
 let origin: string;
-let browser: { context: BrowserContext; close(): Promise<void> };
+let browser: OpenBrowser;
 let page: Page;
 
 const status = (id: string) => page.locator(`tr[data-report="${id}"]`).getAttribute('data-report-status');
@@ -31,10 +32,8 @@ beforeAll(async () => {
   // One report there from the start.
   expect((await pipeline.post('/v1/reports', { quarter: '2025-Q4' }, TOKENS.admin)).status).toBe(202);
   await eventually(async () => ((await pipeline.get('/v1/reports/2025-Q4-all')).body.status === 'ready' ? true : undefined), 90_000, 'first report');
-  origin = await pipeline.api.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  browser = await openInBrowser(pipeline);
+  ({ origin, page } = browser);
 }, 240_000);
 
 afterAll(async () => {
