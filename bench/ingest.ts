@@ -67,7 +67,9 @@ await admin.connect();
 const committed = async () =>
   (await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: eventTopics })).flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 const env = { ...process.env, KAFKA_BROKERS: config.kafka.brokers!.join(','), REDIS_URL: config.redis.url!, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
-const ingest = spawn(process.execPath, ['services/ingest'], { cwd: join(import.meta.dirname, '..'), env, stdio: 'inherit' });
+// BENCH_INGEST_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the ingest process.
+const nodeArgs = (process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const ingest = spawn(process.execPath, [...nodeArgs, 'services/ingest'], { cwd: join(import.meta.dirname, '..'), env, stdio: 'inherit' });
 started = Date.now();
 let peak = 0;
 while ((await committed()) < total) {

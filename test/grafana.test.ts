@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeEvent, entityIdOf, teamOf, toUtcMillis, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
+import { eventRow, insertEventRows } from '@kpi/ingest';
+import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
 import { ALL_TEAMS, CATALOG, applicableRule, computeKpi, kpiById, periodOf, readValues, saveOverride, storeValues, storedOverrides, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
 import type { Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
@@ -91,7 +92,6 @@ function variableSets(dashboard: Json): Record<string, string>[] {
 // ---------------------------------------------------------------------------------------------
 // Events of 2026-Q1 and Q2 for two teams; KPI values computed from them by the pipeline's code.
 
-let offset = 0;
 let eventNo = 0;
 function event<T extends EventType>(type: T, time: string, data: DataInput<T>, source = 'grafana-test'): CloudEvent {
   return makeEvent(type, data, { source, id: `e-${++eventNo}`, time });
@@ -160,24 +160,12 @@ const EVENTS: CloudEvent[] = [
   event('survey.response', '2026-05-02T00:00:00Z', { team: 'ranking', score: 5 }),
 ];
 
-const eventRow = (e: CloudEvent) => ({
-  source: e.source,
-  id: e.id,
-  type: e.type,
-  time: new Date(toUtcMillis(e.time)).toISOString().replace('T', ' ').replace('Z', ''),
-  team: teamOf(e),
-  entity_id: entityIdOf(e),
-  data: JSON.stringify(e.data),
-  topic: 'grafana-test',
-  partition: 0,
-  offset: String(++offset),
-});
 
 let storage: Storage;
 let overrides: TargetOverride[];
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
-  await storage.insert('events', EVENTS.map(eventRow));
+  await insertEventRows(storage, EVENTS.map((e, i) => eventRow(e, { topic: 'grafana-test', partition: 0, offset: String(i) })), 'grafana-test');
   const computed = await Promise.all(
     CATALOG.flatMap((kpi) =>
       (['month', 'quarter'] as const).map((granularity) =>

@@ -4,6 +4,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
 import { replayTopic } from '@kpi/ingest/replay';
+import { insertEventRows } from '@kpi/ingest';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.
@@ -19,7 +20,7 @@ beforeAll(async () => {
           insertFailuresLeft--;
           throw new Error('ClickHouse unavailable (injected)');
         }
-        await pipeline.runtime.storage.insert('events', rows, { insert_deduplication_token: token });
+        await insertEventRows(pipeline.runtime.storage, rows, token);
       },
     },
   });
@@ -47,6 +48,22 @@ describe('ingestion: Kafka -> ClickHouse', () => {
       { source, id: 'e-3' },
     );
     expect(row).toEqual({ team: 'search', entity_id: `inc-${source}-3`, type: 'incident.opened' });
+  });
+
+  it('stores producer strings exactly, whatever characters they hold', async () => {
+    const source = uniqueName('chars');
+    const awkward = ['tab\there', 'new\nline', 'back\\slash \\t \\n', 'cr\r', 'nul\0', 'quote"\'', 'ünïcødé 🚀', '\\'];
+    const events = awkward.map((text, i) =>
+      makeEvent('incident.mitigated', { incident_id: `inc\t${text}`, action: text }, { source, id: `${text}|${i}`, time: '2026-03-01T10:00:00Z' }),
+    );
+    await pipeline.produce(events);
+    await eventually(async () => ((await countEvents(pipeline.runtime, source)) === events.length ? true : undefined), 30_000, 'the awkward events');
+    const rows = await pipeline.runtime.storage.query<{ id: string; entity_id: string; data: string }>(
+      'SELECT id, entity_id, data FROM {db:Identifier}.events FINAL WHERE source = {source:String} ORDER BY id',
+      { source },
+    );
+    const expected = events.map((e) => ({ id: e.id, entity_id: e.data.incident_id, data: e.data })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    expect(rows.map((row) => ({ ...row, data: JSON.parse(row.data) }))).toEqual(expected);
   });
 
   it('the same events sent twice are counted once', async () => {

@@ -4,7 +4,7 @@ import type { CloudEvent } from '@kpi/events';
 import type { Storage } from '@kpi/storage';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, insertRetries, insertSeconds } from '@kpi/metrics';
-import { decodeMessage, type EventRow } from './rows.ts';
+import { decodeMessage, insertEventRows, type EventRow } from './rows.ts';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -31,8 +31,7 @@ export interface IngestOptions {
  */
 export function chunkHandler(options: IngestOptions) {
   const insert =
-    options.insert ??
-    ((rows: EventRow[], token: string) => options.storage.insert('events', rows, { insert_deduplication_token: token }));
+    options.insert ?? ((rows: EventRow[], token: string) => insertEventRows(options.storage, rows, token));
   return async (batch: PartitionBatch) => {
     const valid: { row: EventRow; event: CloudEvent }[] = [];
     const dlq: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
