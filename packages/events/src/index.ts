@@ -3,3 +3,4 @@ export * from './parse.ts';
 export * from './json-schema.ts';
 export * from './fixtures.ts';
 export * from './entity.ts';
+export { compiledCheckOfType } from './compiled.ts';

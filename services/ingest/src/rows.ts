@@ -23,9 +23,13 @@ export type StepResult =
   | { kind: 'ok'; row: EventRow; event: CloudEvent }
   | { kind: 'dlq'; reason: string; error: string; message: KafkaMessage };
 
-/** ClickHouse DateTime64(3, 'UTC') text form of an instant: 2026-06-01 12:00:00.000 */
-export function clickhouseTime(epochMillis: number): string {
-  const iso = new Date(epochMillis).toISOString();
+/**
+ * ClickHouse DateTime64(3, 'UTC') text of a validated RFC 3339 timestamp: 2026-06-01 12:00:00.000.
+ * Any offset is applied and sub-millisecond digits are truncated, as Date.parse does.
+ */
+export function clickhouseTime(rfc3339: string): string {
+  // Already UTC to the millisecond, as most producers send it: no Date needed.
+  const iso = rfc3339.length === 24 && rfc3339.endsWith('Z') ? rfc3339 : new Date(Date.parse(rfc3339)).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
@@ -35,8 +39,7 @@ export function eventRow(event: CloudEvent, origin: { topic: string; partition: 
     source: event.source,
     id: event.id,
     type: event.type,
-    // The schema has validated `time` as RFC 3339 with an offset, which Date.parse reads exactly.
-    time: clickhouseTime(Date.parse(event.time)),
+    time: clickhouseTime(event.time),
     team: teamOf(event),
     entity_id: entityIdOf(event),
     data: JSON.stringify(event.data),
