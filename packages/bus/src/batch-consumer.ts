@@ -16,6 +16,8 @@ export interface BatchConsumerOptions {
   /** How long a fetch waits for data to accumulate: the batching-by-time knob. */
   maxWaitMs: number;
   fromBeginning?: boolean;
+  /** Partitions whose chunks are handled at the same time (at most). */
+  concurrency: number;
   /**
    * Makes a chunk durable (insert rows, produce DLQ messages). Resolves only when everything is
    * acknowledged; throws to have the same chunk retried. Must be idempotent for a chunk.
@@ -54,7 +56,8 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: Math.max(1, options.topics.length),
+    // Every partition at once: while one chunk is in ClickHouse, others are decoded or committed.
+    partitionsConsumedConcurrently: options.concurrency,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       for (let start = 0; start < batch.messages.length; start += options.chunkSize) {
         if (!isRunning() || isStale()) return;

@@ -81,12 +81,14 @@ export function chunkHandler(options: IngestOptions) {
   };
 }
 
-export async function startIngest(options: IngestOptions): Promise<BatchConsumer> {
+/** `concurrency`: partitions handled at the same time. */
+export async function startIngest(options: IngestOptions & { concurrency: number }): Promise<BatchConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
     topics: options.topics,
     chunkSize: options.chunkSize,
+    concurrency: options.concurrency,
     maxWaitMs: options.maxWaitMs,
     handle: chunkHandler(options),
     onRetry: (error, attempt, batch) => {

@@ -21,6 +21,7 @@ export async function startIngestRole(runtime: Runtime, overrides: Partial<Inges
     topics: [topics.releases, topics.incidents, topics.experiments, topics.signals],
     dlqTopic: topics.dlq,
     chunkSize: config.ingest.batchSize,
+    concurrency: 4 * config.kafka.partitions,
     maxWaitMs: config.ingest.batchMaxWaitMs,
     maxMessageBytes: config.ingest.maxMessageBytes,
     afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, new Date())),
