@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRow, insertEventRows } from '@kpi/ingest';
+import { eventLine, insertEventLines } from '@kpi/ingest';
 import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
 import { ALL_TEAMS, CATALOG, applicableRule, computeKpi, kpiById, periodOf, readValues, saveOverride, storeValues, storedOverrides, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
 import type { Storage } from '@kpi/storage';
@@ -165,7 +165,7 @@ let storage: Storage;
 let overrides: TargetOverride[];
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
-  await insertEventRows(storage, EVENTS.map((e, i) => eventRow(e, { topic: 'grafana-test', partition: 0, offset: String(i) })), 'grafana-test');
+  await insertEventLines(storage, EVENTS.map((e, i) => eventLine(e, { topic: 'grafana-test', partition: 0, offset: String(i) })).join(''), 'grafana-test');
   const computed = await Promise.all(
     CATALOG.flatMap((kpi) =>
       (['month', 'quarter'] as const).map((granularity) =>

@@ -4,7 +4,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
 import { replayTopic } from '@kpi/ingest/replay';
-import { insertEventRows } from '@kpi/ingest';
+import { insertEventLines } from '@kpi/ingest';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.
@@ -15,12 +15,12 @@ beforeAll(async () => {
     roles: ['ingest'],
     ingest: {
       // ClickHouse "unavailable": the insert fails while insertFailuresLeft > 0.
-      insert: async (rows, token) => {
+      insert: async (lines, token) => {
         if (insertFailuresLeft > 0) {
           insertFailuresLeft--;
           throw new Error('ClickHouse unavailable (injected)');
         }
-        await insertEventRows(pipeline.runtime.storage, rows, token);
+        await insertEventLines(pipeline.runtime.storage, lines, token);
       },
     },
   });

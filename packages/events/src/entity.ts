@@ -28,3 +28,18 @@ export function teamOf(event: CloudEvent): string {
   const team = (event.data as { team?: unknown }).team;
   return typeof team === 'string' ? team : '';
 }
+
+/** What recompute planning needs of an event, without holding the event itself. */
+export interface EventRef {
+  type: EventType;
+  /** Validated RFC 3339. */
+  time: string;
+  /** '' for lifecycle events that carry none. */
+  team: string;
+  /** '' for types without an entity. */
+  entityId: string;
+}
+
+export function eventRef(event: CloudEvent): EventRef {
+  return { type: event.type, time: event.time, team: teamOf(event), entityId: entityIdOf(event) };
+}

@@ -1,4 +1,4 @@
-import { entityKeyOfType, teamOf, type CloudEvent, type EventType } from '@kpi/events';
+import type { EventRef, EventType } from '@kpi/events';
 import { GRANULARITIES, type Granularity, type Recompute } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { CATALOG } from './catalog/index.ts';
@@ -22,26 +22,15 @@ const entitySources = new Set<SourceName>(['incidents', 'releases', 'experiments
  * onwards, through the current period.
  * Each affects its team's scope and the whole organisation's.
  */
-export async function planRecomputes(storage: Storage, events: CloudEvent[], now: Date): Promise<Recompute[]> {
-  // First the distinct (source, team, period) touched, then the KPIs: a batch of thousands of
-  // events touches a handful of periods per team.
-  const touched = new Map<string, { source: SourceName; team: string; starts: Map<Granularity, Set<number>> }>();
-  const startsOfDay = new Map<number, number[]>();
+export async function planRecomputes(storage: Storage, events: readonly EventRef[], now: Date): Promise<Recompute[]> {
+  // First the distinct (source, team, day) touched, then periods and KPIs: a batch of thousands
+  // of events touches a handful of days per team.
+  const daysTouched = new Map<string, { source: SourceName; team: string; days: Set<number> }>();
   const touch = (source: SourceName, team: string, time: number) => {
     const key = `${source}|${team}`;
-    let entry = touched.get(key);
-    if (!entry) {
-      entry = { source, team, starts: new Map(GRANULARITIES.map((granularity) => [granularity, new Set<number>()])) };
-      touched.set(key, entry);
-    }
-    // Periods are whole UTC days: the day decides all three period starts.
-    const day = Math.floor(time / DAY);
-    let starts = startsOfDay.get(day);
-    if (!starts) {
-      starts = GRANULARITIES.map((granularity) => periodStartOf(granularity, day * DAY).getTime());
-      startsOfDay.set(day, starts);
-    }
-    GRANULARITIES.forEach((granularity, index) => entry.starts.get(granularity)!.add(starts[index]!));
+    let entry = daysTouched.get(key);
+    if (!entry) daysTouched.set(key, (entry = { source, team, days: new Set() }));
+    entry.days.add(Math.floor(time / DAY));
   };
 
   const lifecycle = new Map<SourceName, Set<string>>();
@@ -49,11 +38,11 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
     const source = sourceOfType.get(event.type);
     if (!source) continue;
     if (entitySources.has(source)) {
-      const ids = lifecycle.get(source) ?? new Set<string>();
-      ids.add(String((event.data as Record<string, unknown>)[entityKeyOfType[event.type]!]));
-      lifecycle.set(source, ids);
+      let ids = lifecycle.get(source);
+      if (!ids) lifecycle.set(source, (ids = new Set()));
+      ids.add(event.entityId);
     } else {
-      touch(source, teamOf(event), Date.parse(event.time)); // validated RFC 3339
+      touch(source, event.team, Date.parse(event.time)); // validated RFC 3339
     }
   }
   for (const [source, ids] of lifecycle) {
@@ -72,14 +61,16 @@ export async function planRecomputes(storage: Storage, events: CloudEvent[], now
   }
 
   const plans: Recompute[] = [];
-  for (const { source, team, starts } of touched.values()) {
+  for (const { source, team, days } of daysTouched.values()) {
+    // Periods are whole UTC days: the day decides the period of every granularity.
+    const starts = GRANULARITIES.map((granularity) => new Set([...days].map((day) => periodStartOf(granularity, day * DAY).getTime())));
     for (const kpi of CATALOG) {
       if (kpi.source !== source) continue;
       // Live state (drift coverage) and open-item details (incidents open past target) hold from
       // the event on: every later period up to the open one changes too.
       const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
-      for (const granularity of GRANULARITIES) {
-        const periods = new Set(starts.get(granularity));
+      for (const [index, granularity] of GRANULARITIES.entries()) {
+        const periods = new Set(starts[index]);
         if (throughNow && periods.size > 0) {
           for (let start = new Date(Math.min(...periods)); start <= now; start = nextPeriodStart(granularity, start)) periods.add(start.getTime());
         }

@@ -1,10 +1,10 @@
 import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CloudEvent } from '@kpi/events';
+import { decodeEventMessage, eventRef, type EventRef } from '@kpi/events';
 import type { Storage } from '@kpi/storage';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, insertRetries, insertSeconds } from '@kpi/metrics';
-import { decodeMessage, insertEventRows, type EventRow } from './rows.ts';
+import { eventLine, insertEventLines } from './rows.ts';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -18,9 +18,9 @@ export interface IngestOptions {
   maxWaitMs: number;
   maxMessageBytes: number;
   /** Runs after a chunk's rows are acknowledged and before its offsets commit (recompute jobs). */
-  afterInsert(events: CloudEvent[]): Promise<void>;
+  afterInsert(events: EventRef[]): Promise<void>;
   /** Test seam: wraps the insert, e.g. to make ClickHouse unavailable for a while. */
-  insert?: (rows: EventRow[], token: string) => Promise<void>;
+  insert?: (lines: string, token: string) => Promise<void>;
 }
 
 /**
@@ -30,30 +30,35 @@ export interface IngestOptions {
  * Throws when anything is not acknowledged, so the chunk is retried and never committed.
  */
 export function chunkHandler(options: IngestOptions) {
-  const insert =
-    options.insert ?? ((rows: EventRow[], token: string) => insertEventRows(options.storage, rows, token));
+  const insert = options.insert ?? ((lines: string, token: string) => insertEventLines(options.storage, lines, token));
   return async (batch: PartitionBatch) => {
-    const valid: { row: EventRow; event: CloudEvent }[] = [];
+    // Only the row text and what planning needs are kept while the chunk is in flight.
+    let lines = '';
+    const refs: EventRef[] = [];
+    const ingestedOfType = new Map<string, number>();
     const dlq: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
     for (const message of batch.messages) {
-      const result = decodeMessage(message, batch.topic, batch.partition, options.maxMessageBytes);
-      if (result.kind === 'ok') {
-        valid.push({ row: result.row, event: result.event });
+      const decoded = decodeEventMessage(message.value, options.maxMessageBytes);
+      if (decoded.ok) {
+        const { event } = decoded;
+        lines += eventLine(event, { topic: batch.topic, partition: batch.partition, offset: message.offset });
+        refs.push(eventRef(event));
+        ingestedOfType.set(event.type, (ingestedOfType.get(event.type) ?? 0) + 1);
         continue;
       }
-      const value = result.message.value;
+      const value = message.value;
       const oversized = value !== null && value.length > options.maxMessageBytes;
       dlq.push({
-        key: result.message.key,
+        key: message.key,
         // An oversized value would be refused by the DLQ topic too; its head is enough to identify it.
         value: oversized ? value.subarray(0, 4096) : value,
         headers: {
-          dlq_reason: result.reason,
-          dlq_error: result.error.slice(0, 2000),
+          dlq_reason: decoded.reason,
+          dlq_error: decoded.error.slice(0, 2000),
           dlq_step: 'decode',
           dlq_topic: batch.topic,
           dlq_partition: String(batch.partition),
-          dlq_offset: result.message.offset,
+          dlq_offset: message.offset,
           dlq_timestamp: new Date().toISOString(),
           ...(oversized ? { dlq_original_bytes: String(value.length), dlq_truncated: 'true' } : {}),
         },
@@ -61,27 +66,23 @@ export function chunkHandler(options: IngestOptions) {
     }
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    if (valid.length > 0) {
+    if (refs.length > 0) {
       const timer = insertSeconds.startTimer();
-      await insert(
-        valid.map((entry) => entry.row),
-        `${batch.topic}|${batch.partition}|${first}|${last}`,
-      );
+      await insert(lines, `${batch.topic}|${batch.partition}|${first}|${last}`);
       timer();
     }
     if (dlq.length > 0) {
       const producer = await options.producer();
       await producer.send({ topic: options.dlqTopic, acks: -1, messages: dlq });
     }
-    await options.afterInsert(valid.map((entry) => entry.event));
+    await options.afterInsert(refs);
     ingestBatchSize.observe({ topic: batch.topic }, batch.messages.length);
-    for (const entry of valid) eventsIngested.inc({ topic: batch.topic, type: entry.event.type });
+    for (const [type, count] of ingestedOfType) eventsIngested.inc({ topic: batch.topic, type }, count);
     for (const entry of dlq) eventsRejected.inc({ topic: batch.topic, reason: String(entry.headers.dlq_reason) });
     if (dlq.length > 0) dlqMessages.inc(dlq.length);
   };
 }
 
-/** `concurrency`: partitions handled at the same time. */
 export async function startIngest(options: IngestOptions & { concurrency: number }): Promise<BatchConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
