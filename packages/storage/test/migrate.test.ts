@@ -19,6 +19,8 @@ describe('migrations', () => {
     expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['events', 'kpi_values', 'schema_migrations']));
     const recorded = await storage.query<{ n: number }>('SELECT count() AS n FROM {db:Identifier}.schema_migrations FINAL');
     expect(recorded[0]!.n).toBe(all.length);
+    const [events] = await storage.query<{ ddl: string }>("SELECT create_table_query AS ddl FROM system.tables WHERE database = {db:String} AND name = 'events'");
+    expect(events!.ddl).toMatch(/vertical_merge_algorithm_min_columns_to_activate = 1/);
   });
 
   it('render Replicated engines and ON CLUSTER when a cluster is configured', () => {
