@@ -45,7 +45,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
     maxWaitTimeInMs: options.maxWaitMs,
     minBytes: 1,
     // A fetch holds at most this much per partition in memory (x partitions consumed at once).
-    maxBytesPerPartition: 512 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
