@@ -48,7 +48,7 @@ export async function planRecomputes(storage: Storage, events: readonly EventRef
   for (const [source, ids] of lifecycle) {
     const rows = await storage.query<{ team: string; times: string[] }>(
       `SELECT anyIf(team, team != '') AS team, groupUniqArray(toString(toUnixTimestamp64Milli(time))) AS times
-       FROM {db:Identifier}.events
+       FROM {db:Identifier}.entity_events
        WHERE type IN {types:Array(String)} AND entity_id IN {ids:Array(String)}
        GROUP BY entity_id`,
       { types: [...SOURCES[source].eventTypes], ids: [...ids] },
