@@ -1,5 +1,5 @@
 import type { EventRef, EventType } from '@kpi/events';
-import { GRANULARITIES, type Granularity, type Recompute } from '@kpi/queue';
+import { GRANULARITIES, type Recompute } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { CATALOG } from './catalog/index.ts';
 import { ALL_TEAMS } from './compute.ts';
@@ -10,7 +10,8 @@ import { SOURCES, type SourceName } from './sources.ts';
 const sourceOfType = new Map<EventType, SourceName>(
   Object.entries(SOURCES).flatMap(([name, source]) => source.eventTypes.map((type) => [type as EventType, name as SourceName])),
 );
-const entitySources = new Set<SourceName>(['incidents', 'releases', 'experiments']);
+// Sources of entities with a lifecycle: the ones defined by an event (incident opened, ...).
+const entitySources = new Set(Object.entries(SOURCES).flatMap(([name, source]) => ('definingType' in source ? [name as SourceName] : [])));
 
 /**
  * The (KPI, period, scope) recomputes that just-inserted events call for, and no others.

@@ -80,7 +80,7 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
         await rawInsert({ table: `${database}.${table}`, columns: [...columns], values: body, settings: insertSettings as Record<string, string | number | boolean> });
         return;
       }
-      await client.insert({ table: `${database}.${table}`, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated', clickhouse_settings: insertSettings });
+      await client.insert({ table: `${database}.${table}`, columns: [...columns] as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'TabSeparated', clickhouse_settings: insertSettings });
     },
     async ping() {
       const result = await client.ping();

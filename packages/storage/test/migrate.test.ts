@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStorage, loadMigrations, migrate } from '../src/index.ts';
+import { createStorage, loadMigrations, migrate, wrapClient } from '../src/index.ts';
 
 // Embedded ClickHouse through the same @clickhouse/client code that talks to a server.
 const dataDir = mkdtempSync(join(tmpdir(), 'kpi-storage-'));
@@ -21,6 +21,20 @@ describe('migrations', () => {
     expect(recorded[0]!.n).toBe(all.length);
     const [events] = await storage.query<{ ddl: string }>("SELECT create_table_query AS ddl FROM system.tables WHERE database = {db:String} AND name = 'events'");
     expect(events!.ddl).toMatch(/vertical_merge_algorithm_min_columns_to_activate = 1/);
+  });
+
+  it('insert TabSeparated text through the client as against a server, escapes and all', async () => {
+    // Without chdb's raw insert, the body goes through @clickhouse/client's stream insert.
+    const viaClient = wrapClient(storage.client, storage.database, undefined, true);
+    await viaClient.command('CREATE TABLE IF NOT EXISTS {db:Identifier}.tsv_test (k String, v String) ENGINE = MergeTree ORDER BY k');
+    await viaClient.insertTabSeparated('tsv_test', ['k', 'v'], 'a\ttab\\there\nb\tline\\nbreak\n');
+    await storage.insertTabSeparated('tsv_test', ['k', 'v'], 'c\traw\\tinsert\n');
+    const rows = await storage.query<{ k: string; v: string }>('SELECT k, v FROM {db:Identifier}.tsv_test ORDER BY k');
+    expect(rows).toEqual([
+      { k: 'a', v: 'tab\there' },
+      { k: 'b', v: 'line\nbreak' },
+      { k: 'c', v: 'raw\tinsert' },
+    ]);
   });
 
   it('render Replicated engines and ON CLUSTER when a cluster is configured', () => {
