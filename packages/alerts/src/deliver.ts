@@ -4,9 +4,12 @@ import type { Queues } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import { recordDelivery } from './history.ts';
 import type { Notification } from './notify.ts';
+import { endpointOf, headersOf } from './receivers/index.ts';
 import type { AlertStore } from './store.ts';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+const deliveryJobId = (notification: string) => `notify-${notification}`;
 
 /** How notifications are delivered: BullMQ retries with exponential backoff (delay x 2^(attempt-1)). */
 export interface DeliveryOptions {
@@ -26,9 +29,19 @@ export async function enqueueDeliveries(queues: Queues, notifications: Notificat
     notifications.map((notification) => ({
       name: notification.receiver.type,
       data: { id: notification.id },
-      opts: { jobId: `notify-${notification.id}`, attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs } },
+      opts: { jobId: deliveryJobId(notification.id), attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs } },
     })),
   );
+}
+
+/**
+ * Removes the delivery jobs of notifications taken out of the outbox (superseded snapshots), so
+ * they do not wait out their backoff to find nothing to send. A job being attempted right now
+ * cannot be removed; it finds its notification gone at its next attempt.
+ */
+export async function dropDeliveries(queues: Queues, ids: string[]): Promise<void> {
+  const queue = queues.queue('alertNotify');
+  await Promise.all(ids.map((id) => queue.remove(deliveryJobId(id)).catch(() => 0)));
 }
 
 export class DeliveryError extends Error {
@@ -46,7 +59,7 @@ export async function post(notification: Notification, timeoutMs: number): Promi
   const receiver = notification.receiver;
   let response: Response;
   try {
-    response = await fetch(receiver.url, {
+    response = await fetch(endpointOf(receiver), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -54,7 +67,7 @@ export async function post(notification: Notification, timeoutMs: number): Promi
         [IDEMPOTENCY_HEADER]: notification.id,
         'X-Alert-Group-Key': encodeURIComponent(notification.group_key),
         'X-Alert-Sequence': String(notification.seq),
-        ...(receiver.type === 'webhook' ? receiver.headers : {}),
+        ...headersOf(receiver),
       },
       body: notification.body,
       signal: AbortSignal.timeout(timeoutMs),

@@ -19,6 +19,8 @@ export interface EvaluatorDeps {
   fileOverrides: TargetOverride[];
   /** Base URL of the API and dashboard, for links in notifications. */
   externalUrl: string;
+  /** ALERT_EVALUATION_INTERVAL_MS: alerts pushed to an Alertmanager hold for three of them. */
+  evaluationIntervalMs: number;
   log?: { warn(object: object, message: string): void };
 }
 
@@ -27,6 +29,8 @@ export interface EvaluationResult {
   instances: number;
   transitions: { fingerprint: string; rule: string; team: string; from: string; to: string }[];
   notifications: Notification[];
+  /** Undelivered snapshots that a newer one replaced (their delivery jobs can go). */
+  superseded: string[];
 }
 
 /** Resolved and inactive instances are kept this long (flapping keeps its history numbering), then forgotten. */
@@ -97,11 +101,11 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
   }
 
   const ruleReceivers: RuleReceivers[] = rules.map(({ rule }) => ({ rule, receivers: receiversOf(rule, sources), timers: timersOf(rule) }));
-  const plan = planNotifications({ rules: ruleReceivers, instances: [...next.values()], groups, silences, now, externalUrl: deps.externalUrl });
+  const plan = planNotifications({ rules: ruleReceivers, instances: [...next.values()], groups, silences, now, externalUrl: deps.externalUrl, evaluationIntervalMs: deps.evaluationIntervalMs });
 
   // History first: a crash before the Redis commit replays the same (fingerprint, version) rows.
   await recordTransitions(storage, transitions);
-  await store.commit({
+  const { superseded } = await store.commit({
     instances: [...next.values()],
     removedInstances: [...previous.keys()].filter((fingerprint) => !next.has(fingerprint)),
     groups: plan.groups,
@@ -119,5 +123,6 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
     instances: next.size,
     transitions: transitions.map(({ instance, from, to }) => ({ fingerprint: instance.fingerprint, rule: instance.rule, team: instance.team, from, to })),
     notifications: plan.notifications,
+    superseded,
   };
 }

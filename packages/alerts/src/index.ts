@@ -1,6 +1,6 @@
 export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
 export {
-  ruleSchema, receiverSchema, parseRule, describeIssues, holdOf, timersOf, RuleError,
+  ruleSchema, receiverSchema, RECEIVER_TYPES, parseRule, describeIssues, holdOf, timersOf, RuleError,
   RULE_NAME, LABEL_NAME, RESERVED_LABELS, OPERATORS, SEVERITIES,
   type AlertRule, type AlertRuleInput, type Receiver, type ReceiverInput, type RuleOrigin, type Severity, type Operator,
 } from './rule.ts';
@@ -16,10 +16,14 @@ export {
   type Silence, type SilenceInput, type SilenceState,
 } from './silences.ts';
 export { step, conditionHolds, labelsOf, dashboardUrl, ALERT_STATES, type AlertInstance, type AlertState, type Observation, type Transition, type InstanceSpec } from './state.ts';
-export { planNotifications, slackMessage, groupIdOf, notificationIdOf, ZERO_TIME, type GroupState, type Notification, type WebhookPayload, type WebhookAlert, type PlanInput, type Timers } from './notify.ts';
+export {
+  planNotifications, groupIdOf, notificationIdOf, ZERO_TIME, ALL_LABELS, LEASE_INTERVALS, RESOLVED_RESEND_MS,
+  type GroupState, type Notification, type NotificationContent, type AlertView, type WebhookPayload, type WebhookAlert, type PlanInput, type Timers,
+} from './notify.ts';
+export { slackMessage, teamsMessage, pagerdutyEvent, postableAlerts, redactReceiver, endpointOf, type PostableAlert } from './receivers/index.ts';
 export { readScopes, periodOfRule, type Reading } from './readings.ts';
 export { recordTransitions, readHistory, recordDelivery, type HistoryEntry, type HistoryQuery } from './history.ts';
 export { AlertStore } from './store.ts';
 export { evaluateAlerts, type EvaluatorDeps, type EvaluationResult } from './evaluator.ts';
-export { enqueueDeliveries, deliverNotification, post, DeliveryError, IDEMPOTENCY_HEADER, type DeliveryOptions, type DeliverDeps } from './deliver.ts';
+export { enqueueDeliveries, dropDeliveries, deliverNotification, post, DeliveryError, IDEMPOTENCY_HEADER, type DeliveryOptions, type DeliverDeps } from './deliver.ts';
 export { runEvaluation, requestEvaluation } from './run.ts';

@@ -3,7 +3,10 @@ import { TEAM_PATTERN } from '@kpi/events';
 import { kpiById, type KpiDefinition } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import { DURATION_HINT, parseDuration } from './duration.ts';
+import { receiverSchema, type Receiver } from './receivers/index.ts';
 import { unknownPlaceholders, TEMPLATE_VARIABLES } from './template.ts';
+
+export { receiverSchema, RECEIVER_TYPES, type Receiver, type ReceiverInput } from './receivers/index.ts';
 
 /**
  * An alert rule on one KPI, in the words of Prometheus alerting rules and Alertmanager routes:
@@ -24,37 +27,7 @@ export type Severity = (typeof SEVERITIES)[number];
 const duration = z.string({ error: DURATION_HINT }).refine((value) => parseDuration(value) !== undefined, {
   error: (issue) => `${DURATION_HINT}; got ${JSON.stringify(issue.input)}`,
 });
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, e.g. https://hooks.example.com/alerts' });
-const receiverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected 1-64 letters, digits, _ . -');
 const labelName = z.string().regex(LABEL_NAME, 'expected a label name (^[a-zA-Z_][a-zA-Z0-9_]*$)');
-
-const webhookReceiver = z
-  .object({
-    type: z.literal('webhook'),
-    name: receiverName.optional(),
-    url: httpUrl,
-    send_resolved: z.boolean().default(true),
-    /** Extra request headers, e.g. Authorization for the receiving tool. */
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'expected an HTTP header name'), z.string().max(4096)).optional(),
-    /** At most this many alerts per notification (Alertmanager's max_alerts); 0 = all. */
-    max_alerts: z.number().int().min(0).default(0),
-  })
-  .strict();
-const slackReceiver = z
-  .object({
-    type: z.literal('slack'),
-    name: receiverName.optional(),
-    url: httpUrl,
-    send_resolved: z.boolean().default(true),
-    channel: z.string().max(128).optional(),
-    username: z.string().max(128).optional(),
-  })
-  .strict();
-
-export const receiverSchema = z.discriminatedUnion('type', [webhookReceiver, slackReceiver], { error: 'expected type webhook or slack' });
-export type ReceiverInput = z.input<typeof receiverSchema>;
-/** A receiver with its name resolved (`<type>-<n>` when the rule gives none). */
-export type Receiver = z.output<typeof receiverSchema> & { name: string };
 
 const tier = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.enum(['all', '1', '2', '3'], { error: 'expected 1, 2, 3 or all' }));
 

@@ -93,6 +93,11 @@ const DEFAULT_SUMMARY = {
   target_breached: '{{kpi_name}} is {{value}} for {{team}} in {{period}}; target {{target}}',
   threshold: '{{kpi_name}} is {{value}} for {{team}} in {{period}}; threshold {{threshold}}',
 };
+/** Without a rule description: what is judged, for which scope, and against what. */
+const DEFAULT_DESCRIPTION = {
+  target_breached: '{{kpi_name}} ({{kpi}}) of team {{team}}, tier {{tier}}, {{granularity}} {{period}}: {{value}} against a target of {{target}} (rule {{rule}}, {{severity}})',
+  threshold: '{{kpi_name}} ({{kpi}}) of team {{team}}, tier {{tier}}, {{granularity}} {{period}}: {{value}} against a threshold of {{threshold}} (rule {{rule}}, {{severity}})',
+};
 
 function annotationsOf(spec: InstanceSpec, instance: AlertInstance, period: Period | undefined): Record<string, string> {
   const { rule, kpi } = spec;
@@ -114,8 +119,11 @@ function annotationsOf(spec: InstanceSpec, instance: AlertInstance, period: Peri
     state: instance.state,
     dashboard_url: instance.dashboard_url,
   };
-  const templates = { summary: DEFAULT_SUMMARY[rule.condition], dashboard_url: '{{dashboard_url}}', ...rule.annotations };
-  return Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, renderTemplate(template, variables, instance.labels)]));
+  const templates = { summary: DEFAULT_SUMMARY[rule.condition], description: DEFAULT_DESCRIPTION[rule.condition], dashboard_url: '{{dashboard_url}}', ...rule.annotations };
+  const rendered = Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, renderTemplate(template, variables, instance.labels)]));
+  // The rule's own description is plain text, not a template.
+  if (rule.description && !('description' in rule.annotations)) rendered.description = rule.description;
+  return rendered;
 }
 
 function compare(value: number, op: NonNullable<AlertRule['op']>, threshold: number): boolean {

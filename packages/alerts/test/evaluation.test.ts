@@ -110,7 +110,7 @@ describe('notification grouping', () => {
     return {
       sent,
       plan(instances: AlertInstance[], seconds: number, silences: Silence[] = []) {
-        const plan = planNotifications({ rules: [{ rule, receivers: rule.receivers, timers: timersOf(rule) }], instances, groups, silences, now: at(seconds), externalUrl: 'http://kpi.local' });
+        const plan = planNotifications({ rules: [{ rule, receivers: rule.receivers, timers: timersOf(rule) }], instances, groups, silences, now: at(seconds), externalUrl: 'http://kpi.local', evaluationIntervalMs: 60_000 });
         groups = new Map(plan.groups.map((group) => [group.id, group]));
         for (const n of plan.notifications) sent.push({ seconds, payload: JSON.parse(n.body) as WebhookPayload, id: n.id, seq: n.seq });
         return plan.notifications.length;
@@ -168,7 +168,7 @@ describe('notification grouping', () => {
   it('announces the resolution of a deleted rule\'s alerts once, and keeps numbering if the rule returns', () => {
     let groups = new Map<string, GroupState>();
     const plan = (rules: typeof rule[], instances: AlertInstance[], seconds: number) => {
-      const result = planNotifications({ rules: rules.map((r) => ({ rule: r, receivers: r.receivers, timers: timersOf(r) })), instances, groups, silences: [], now: at(seconds), externalUrl: 'http://kpi.local' });
+      const result = planNotifications({ rules: rules.map((r) => ({ rule: r, receivers: r.receivers, timers: timersOf(r) })), instances, groups, silences: [], now: at(seconds), externalUrl: 'http://kpi.local', evaluationIntervalMs: 60_000 });
       groups = new Map(result.groups.map((group) => [group.id, group]));
       return result.notifications;
     };

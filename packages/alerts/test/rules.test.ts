@@ -54,7 +54,7 @@ describe('rule validation', () => {
     expect(problems({ ...valid, kpi: 'experiment_throughput', tier: 1 })[0]).toMatch(/^tier: experiment_throughput is computed over events that carry no tier/);
     expect(problems({ ...valid, labels: { team: 'x' } })).toEqual(['labels.team: team is set from the rule itself']);
     expect(problems({ ...valid, annotations: { summary: '{{valeu}} sev0' } })[0]).toMatch(/^annotations.summary: unknown template variable \{\{valeu\}\}/);
-    expect(problems({ ...valid, receivers: [{ type: 'pager', url: 'http://x' }] })).toEqual(['receivers.0.type: expected type webhook or slack']);
+    expect(problems({ ...valid, receivers: [{ type: 'pager', url: 'http://x' }] })).toEqual(['receivers.0.type: expected type webhook, slack, alertmanager, teams, pagerduty']);
     expect(problems({ ...valid, receivers: [{ type: 'webhook', url: 'ftp://x' }] })[0]).toMatch(/^receivers.0.url: expected an http\(s\) URL/);
     expect(problems({ ...valid, treshold: 3 })[0]).toMatch(/Unrecognized key: "treshold"/);
     expect(problems({ ...valid, group_interval: '1m', repeat_interval: '30s' })[0]).toMatch(/^repeat_interval: must not be shorter than group_interval/);

@@ -15,7 +15,7 @@ export function startAlertWorkers(runtime: Runtime, options: { connection: Runti
   const sources = loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules });
   const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
   const store = new AlertStore(redis, config.queuePrefix);
-  const evaluator = { storage, store, sources, fileOverrides, externalUrl: config.alerts.externalUrl, log, queues, delivery: config.alerts.notify };
+  const evaluator = { storage, store, sources, fileOverrides, externalUrl: config.alerts.externalUrl, evaluationIntervalMs: config.alerts.evaluationIntervalMs, log, queues, delivery: config.alerts.notify };
   return [
     // One evaluation at a time per process; the store's lock makes it one across processes.
     startWorker('alertEvaluate', () => runEvaluation(evaluator), { ...options, concurrency: 1 }),

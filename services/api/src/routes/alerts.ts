@@ -5,7 +5,7 @@ import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
 import {
   ALERT_STATES, AlertStore, deleteStoredRule, expireSilence, fallbackOrigin, getSilence, listSilences, newSilence, readHistory, requestEvaluation,
-  rulesInForce, ruleSchema, saveRule, saveSilence, SEVERITIES, silencedBy, silenceInputSchema, silenceState,
+  redactReceiver, rulesInForce, ruleSchema, saveRule, saveSilence, SEVERITIES, silencedBy, silenceInputSchema, silenceState,
   type AlertInstance, type AlertRule, type RuleInForce, type RuleSources, type Silence,
 } from '@kpi/alerts';
 import type { Runtime } from '@kpi/runtime';
@@ -20,17 +20,10 @@ const silenceId = z.object({ id: z.string().min(1).max(64) });
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
-/** Receiver secrets (header values, the secret path of a Slack hook) are shown to admins only. */
+/** Receiver secrets (header values, hook URLs' paths, routing keys) are shown to admins only. */
 function redact(rule: AlertRule, request: FastifyRequest): AlertRule {
   if (request.role === 'admin') return rule;
-  return {
-    ...rule,
-    receivers: rule.receivers.map((receiver) => ({
-      ...receiver,
-      url: receiver.type === 'slack' ? `${new URL(receiver.url).origin}/…` : receiver.url,
-      ...(receiver.type === 'webhook' && receiver.headers ? { headers: Object.fromEntries(Object.keys(receiver.headers).map((name) => [name, '<redacted>'])) } : {}),
-    })),
-  };
+  return { ...rule, receivers: rule.receivers.map(redactReceiver) };
 }
 
 function conflict(message: string) {
@@ -118,7 +111,7 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
 
   app.get('/v1/alert-rules', { preHandler: read, schema: { tags: ['alerts'], description: 'The rules in force: built-in defaults, the rules file and the API\'s, by name (the API\'s win).' } }, async (request) => ({
     rules: (await rulesInForce(storage, sources)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
-    default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map((receiver) => ({ ...receiver, url: `${new URL(receiver.url).origin}/…` })),
+    default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
   }));
 
   app.get('/v1/alert-rules/:name', { preHandler: read, schema: { tags: ['alerts'], params: ruleName } }, async (request, reply) => {
