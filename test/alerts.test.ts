@@ -168,7 +168,7 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     await refused({ ...base, for: '15 minutes' }, /body\.for: expected a duration such as 30s, 15m, 1h30m or 2d, or a number of evaluations; got "15 minutes"/);
     await refused({ ...base, repeat_interval: 'hourly' }, /body\.repeat_interval: expected a duration/);
     await refused({ ...base, annotations: { summary: '{{vlaue}}' } }, /body\.annotations\.summary: unknown template variable \{\{vlaue\}\}/);
-    await refused({ ...base, receivers: [{ type: 'email', to: 'x@example.com' }] }, /body\.receivers\.0\.type: expected type webhook or slack/);
+    await refused({ ...base, receivers: [{ type: 'email', to: 'x@example.com' }] }, /body\.receivers\.0\.type: expected type webhook, slack, alertmanager, teams, pagerduty/);
     await refused({ ...base, name: 'other' }, /body\.name: must match the path/, '/v1/alert-rules/invalid', 'PUT');
     await refused({ matchers: [{ name: 'team', value: '(', op: '=~' }], duration: '1h' }, /body\.matchers\.0\.value: not a valid regular expression/, '/v1/silences');
     await refused({ matchers: [{ name: 'team', value: 'x' }], ends_at: '2020-01-01T00:00:00Z' }, /body\.ends_at: is in the past/, '/v1/silences');

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { LABEL_NAME } from './rule.ts';
 
 export type Labels = Record<string, string>;
+
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
 
 /** Labels sorted by name: the canonical form that fingerprints and group keys are computed from. */
 export function sortedLabels(labels: Labels): Labels {

@@ -3,9 +3,11 @@ import { TEAM_PATTERN } from '@kpi/events';
 import { kpiById, type KpiDefinition } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import { DURATION_HINT, parseDuration } from './duration.ts';
+import { LABEL_NAME } from './labels.ts';
 import { receiverSchema, type Receiver } from './receivers/index.ts';
 import { unknownPlaceholders, TEMPLATE_VARIABLES } from './template.ts';
 
+export { LABEL_NAME } from './labels.ts';
 export { receiverSchema, RECEIVER_TYPES, type Receiver, type ReceiverInput } from './receivers/index.ts';
 
 /**
@@ -16,7 +18,6 @@ export { receiverSchema, RECEIVER_TYPES, type Receiver, type ReceiverInput } fro
  */
 
 export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
 /** Labels every alert carries, set from the rule; a rule's own labels cannot replace them. */
 export const RESERVED_LABELS = ['alertname', 'kpi', 'team', 'tier', 'granularity', 'severity'] as const;
 export const OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
