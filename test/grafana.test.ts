@@ -29,13 +29,19 @@ const providersYaml = readYaml(join(GRAFANA, 'provisioning/dashboards/kpi.yaml')
 const dashboardFiles = readdirSync(join(GRAFANA, 'dashboards'))
   .filter((file) => file.endsWith('.json'))
   .sort();
-const dashboards = dashboardFiles.map((file) => ({ file, json: readJson(join(GRAFANA, 'dashboards', file)) }));
-const byUid = (uid: string) => dashboards.find((dashboard) => dashboard.json.uid === uid)!.json;
-
 /** Every panel, including those nested in (collapsed) rows. */
 function panelsOf(dashboard: Json): Json[] {
   return (dashboard.panels as Json[]).flatMap((panel) => [panel, ...((panel.panels as Json[] | undefined) ?? [])]);
 }
+
+// The dashboards over Prometheus (GET /v1/metrics) are checked here statically; their queries run
+// against a real Prometheus in outbound-prometheus.test.ts. The rest read ClickHouse.
+const overPrometheus = (json: Json) => panelsOf(json).some((panel) => panel.datasource?.type === 'prometheus');
+const allDashboards = dashboardFiles.map((file) => ({ file, json: readJson(join(GRAFANA, 'dashboards', file)) }));
+const dashboards = allDashboards.filter(({ json }) => !overPrometheus(json));
+const prometheusDashboards = allDashboards.filter(({ json }) => overPrometheus(json));
+const prometheusYaml = readYaml(join(GRAFANA, 'provisioning/datasources/prometheus.yaml'));
+const byUid = (uid: string) => dashboards.find((dashboard) => dashboard.json.uid === uid)!.json;
 
 interface PanelQuery {
   dashboard: string;
@@ -235,6 +241,15 @@ describe('Grafana provisioning', () => {
     expect(compose.services.clickhouse.environment.CLICKHOUSE_USER).toBe(datasource!.jsonData.username);
   });
 
+  it('provisions the Prometheus that scrapes GET /v1/metrics, its URL from the grafana service\'s PROMETHEUS_URL', () => {
+    const [datasource, ...others] = prometheusYaml.datasources as Json[];
+    expect(others).toEqual([]);
+    expect(datasource).toMatchObject({ type: 'prometheus', uid: 'kpi-prometheus', access: 'proxy' });
+    expect(datasource!.url).toMatch(/^\$\{?PROMETHEUS_URL\}?$/);
+    const compose = parseYaml(readFileSync(COMPOSE, 'utf8')) as Json;
+    expect(compose.services.grafana.environment.PROMETHEUS_URL).toMatch(/^\$\{PROMETHEUS_URL:-http:\/\/.+\}$/);
+  });
+
   it('loads the dashboards directory that docker-compose mounts into the "KPI pipeline" folder', () => {
     const compose = parseYaml(readFileSync(COMPOSE, 'utf8')) as Json;
     const mounts = new Map((compose.services.grafana.volumes as string[]).map((volume) => [volume.split(':')[0], volume.split(':')[1]]));
@@ -350,6 +365,36 @@ describe('Grafana dashboards (static)', () => {
       }
     }
     expect((byUid('kpi-team').templating.list as Json[]).find((variable) => variable.name === 'team')).toMatchObject({ type: 'query', datasource: { uid: 'kpi-clickhouse' } });
+  });
+});
+
+describe('Grafana dashboard over Prometheus (static)', () => {
+  it('is one dashboard whose every panel and query reads the chosen Prometheus datasource', () => {
+    expect(prometheusDashboards.map(({ json }) => json.uid)).toEqual(['kpi-prometheus']);
+    const { json } = prometheusDashboards[0]!;
+    expect(json.schemaVersion).toBeGreaterThanOrEqual(36);
+    expect(json.schemaVersion).toBeLessThanOrEqual(41);
+    expect(json.id ?? null).toBeNull();
+    const variables = new Map((json.templating.list as Json[]).map((variable) => [variable.name as string, variable]));
+    // A datasource variable: the provisioned Prometheus by default, any other Prometheus in the organisation's Grafana.
+    expect(variables.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: prometheusYaml.datasources[0].uid } });
+    const ids = panelsOf(json).map((panel) => panel.id as number);
+    expect(new Set(ids).size).toBe(ids.length);
+    const exported = new Set(['kpi_value', 'kpi_target', 'kpi_sample_size', 'kpi_status']);
+    for (const panel of panelsOf(json)) {
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
+      expect((panel.targets as Json[]).length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets as Json[]) {
+        expect(target.datasource, panel.title).toEqual(panel.datasource);
+        const metrics = [...(target.expr as string).matchAll(/\b(kpi_\w+)\s*\{/g)].map((match) => match[1]!);
+        expect(metrics.length, `${panel.title}: ${target.expr}`).toBeGreaterThan(0);
+        for (const metric of metrics) expect(exported.has(metric), `${panel.title}: ${metric}`).toBe(true);
+        for (const [, name] of (target.expr as string).matchAll(/\$(\w+)/g)) expect(variables.has(name!), `${panel.title}: $${name}`).toBe(true);
+      }
+    }
+    // Granularities, teams, tiers and KPIs come from the metrics themselves: a new granularity or a custom KPI shows up on its own.
+    for (const name of ['granularity', 'team', 'tier', 'kpi']) expect(variables.get(name)?.definition, name).toMatch(/^label_values\(kpi_\w+(\{[^}]*\})?, \w+\)$/);
   });
 });
 

@@ -10,6 +10,7 @@ import { requireRole } from './auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kpiRoutes } from './routes/kpis.ts';
+import { kpiMetricsRoutes } from './routes/kpi-metrics.ts';
 import { targetRoutes } from './routes/targets.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -77,6 +78,7 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   // The deployment's targets file is read once; a bad file stops start-up naming the problem.
   const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
   await app.register(kpiRoutes(runtime, auth, fileOverrides));
+  await app.register(kpiMetricsRoutes(runtime, auth, fileOverrides));
   await app.register(targetRoutes(runtime, auth, fileOverrides));
   await app.register(operationRoutes(runtime, auth));
   // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
