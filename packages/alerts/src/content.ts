@@ -1,15 +1,7 @@
 import type { Labels } from './labels.ts';
 
 /** One alert as a notification carries it: the Alertmanager alert fields, and the numbers behind it. */
-export interface AlertView {
-  status: 'firing' | 'resolved';
-  labels: Labels;
-  annotations: Record<string, string>;
-  startsAt: string;
-  /** ZERO_TIME for a firing alert of a grouped notification; its lease for a pushed one; the resolve time once resolved. */
-  endsAt: string;
-  generatorURL: string;
-  fingerprint: string;
+export interface AlertView extends WebhookAlert {
   value: number | null;
   target: number | null;
   threshold: number | null;
@@ -48,6 +40,7 @@ export interface WebhookAlert {
   labels: Labels;
   annotations: Record<string, string>;
   startsAt: string;
+  /** ZERO_TIME for a firing alert of a grouped notification; its lease for a pushed one; the resolve time once resolved. */
   endsAt: string;
   generatorURL: string;
   fingerprint: string;
