@@ -99,7 +99,7 @@ export interface Incident {
   category: string;
   model_id: string | null;
   opened_at: string;
-  started_at: string;
+  started_at: string | null;
   detected_at: string;
   mitigated_at: string | null;
   resolved_at: string | null;
@@ -135,8 +135,9 @@ export interface LiveRelease {
   tier: number;
   model_version: string;
   deployed_at: string;
-  drift_enabled: boolean;
-  drift_alerting: boolean;
+  /** null: the live release reports no monitoring. */
+  drift_enabled: boolean | null;
+  drift_alerting: boolean | null;
   critical_features: number | string[];
   monitored_critical_features: number | string[];
   unmonitored_critical_features: string[];

@@ -33,6 +33,7 @@ export function startTrickle(options: { producer: Producer; topics: Topics; seed
   const organisation = buildOrganisation(new Random(options.seed));
   const models = organisation.teams.flatMap((team) => team.models);
   const open: { id: string; detected: number }[] = [];
+  const firing: { alert_id: string; team: string; model_id: string }[] = [];
   let n = 0;
   const tick = () => {
     const now = Date.now();
@@ -42,13 +43,19 @@ export function startTrickle(options: { producer: Producer; topics: Topics; seed
     events.push(
       makeEvent('serving.window', { model_id: model.id, team: model.team, tier: model.tier, requests: Math.round(model.requestsPerDay / 8640), latency_p95_ms: Math.round(random.logNormal(60 + 15 * model.tier, 0.25)), cost_usd: Math.round(random.between(1, 4)) / 100 }, { id: id(), source: 'serving/gateway' }),
     );
-    if (random.chance(0.3)) events.push(makeEvent('alert.triaged', { alert_id: `alert-live-${now}`, team: model.team, model_id: model.id, actionable: random.chance(0.7) }, { id: id(), source: 'pagerduty' }));
+    // Model monitors fire alerts; on-call triages most of them a while later, the rest wait.
+    if (random.chance(0.3)) {
+      const alert = { alert_id: `alert-live-${now}`, team: model.team, model_id: model.id };
+      events.push(makeEvent('alert.fired', { ...alert, name: 'PredictionDrift', severity: 'warning', labels: { alertname: 'PredictionDrift', model_id: model.id } }, { id: id(), source: 'alertmanager' }));
+      if (random.chance(0.7)) firing.push(alert);
+    }
+    if (firing.length > 20 || (firing.length > 0 && random.chance(0.2))) events.push(makeEvent('alert.triaged', { ...firing.shift()!, actionable: random.chance(0.7) }, { id: id(), source: 'pagerduty' }));
     if (random.chance(0.04)) {
       const incident = `INC-live-${now}`;
       const detected = now - random.logNormal(3_600_000, 0.8);
       open.push({ id: incident, detected });
       events.push(
-        makeEvent('incident.opened', { ...sampleData['incident.opened'], incident_id: incident, team: model.team, tier: model.tier, model_id: model.id, severity: random.pick(['sev1', 'sev2', 'sev3'] as const), started_at: new Date(detected - random.logNormal(3_600_000, 1)).toISOString(), detected_at: new Date(detected).toISOString() }, { id: id(), source: 'pagerduty' }),
+        makeEvent('incident.opened', { ...sampleData['incident.opened'], incident_id: incident, team: model.team, tier: model.tier, model_id: model.id, severity: random.pick(['sev1', 'sev2', 'sev3'] as const), started_at: random.chance(0.5) ? new Date(detected - random.logNormal(3_600_000, 1)).toISOString() : undefined, detected_at: new Date(detected).toISOString() }, { id: id(), source: 'pagerduty' }),
       );
     }
     if (open.length > 0 && random.chance(0.05)) events.push(makeEvent('incident.mitigated', { incident_id: open.shift()!.id }, { id: id(), source: 'pagerduty' }));

@@ -68,7 +68,10 @@ export function generateHistory(options: { seed: number; from: number; to: numbe
       }
       for (let day = from + DAY; day < to; day += DAY) {
         const requests = Math.round(model.requestsPerDay * random.between(0.8, 1.2));
-        out.emit('serving.window', day, { model_id: model.id, team: model.team, tier: model.tier, requests, latency_p95_ms: round(random.logNormal(60 + 15 * model.tier, 0.25), 1), cost_usd: round((requests / 1000) * random.between(0.01, 0.03), 2) }, 'serving/gateway');
+        const p95 = round(random.logNormal(60 + 15 * model.tier, 0.25), 1);
+        // Older gateways report no p99: those windows are left out of inference_latency_p99_ms.
+        const p99 = random.chance(0.9) ? { latency_p99_ms: round(p95 * random.between(1.3, 2.2), 1) } : {};
+        out.emit('serving.window', day, { model_id: model.id, team: model.team, tier: model.tier, requests, latency_p95_ms: p95, ...p99, cost_usd: round((requests / 1000) * random.between(0.01, 0.03), 2) }, 'serving/gateway');
       }
     }
     for (const dataset of team.datasets) {
@@ -82,8 +85,14 @@ export function generateHistory(options: { seed: number; from: number; to: numbe
     experiments(random, out, team.name, team.models, team.maturity, from, to);
     for (let at = from + random.exponentialMs(0.7); at < to; at += random.exponentialMs(0.7)) {
       const model = random.pick(team.models);
-      out.emit('alert.triaged', at, { alert_id: `alert-${model.id}-${Math.round(at / 60_000)}`, team: team.name, model_id: model.id, actionable: random.chance(0.55 + 0.3 * team.maturity) }, 'pagerduty');
+      const alertId = `alert-${model.id}-${Math.round(at / 60_000)}`;
+      const name = random.pick(['FeatureDrift', 'PredictionDrift', 'LatencyHigh', 'DataFreshness']);
+      out.emit('alert.fired', at, { alert_id: alertId, team: team.name, model_id: model.id, name, severity: random.pick(['warning', 'critical']), labels: { alertname: name, model_id: model.id, team: team.name } }, 'alertmanager');
+      const triaged = at + random.logNormal(6 * HOUR, 0.8);
+      // Alerts of the last days are still awaiting triage.
+      if (triaged < to - 2 * DAY) out.emit('alert.triaged', triaged, { alert_id: alertId, team: team.name, model_id: model.id, actionable: random.chance(0.55 + 0.3 * team.maturity) }, 'pagerduty');
     }
+    teamPractice(random, out, team.name, team.models, organisation.teams.map((other) => other.name), from, to);
     for (let at = from + random.exponentialMs(0.05); at < to; at += random.exponentialMs(0.05)) {
       out.emit('survey.response', at, { team: team.name, score: Math.min(5, Math.max(1, Math.round(random.normal(3.4 + team.maturity, 0.7)))) }, 'surveys');
     }
@@ -96,32 +105,32 @@ function releases(random: Random, out: Emitter, model: Model, from: number, to: 
   for (let at = from + random.exponentialMs(1 / 20); at < to; at += random.exponentialMs(1 / 20)) {
     version++;
     const releaseId = `${model.id}-v${version}`;
-    const environment = random.chance(0.8) ? 'production' : random.pick(['staging', 'shadow'] as const);
+    const environment = random.chance(0.8) ? ('production' as const) : random.pick(['staging', 'shadow'] as const);
     const good = model.maturity;
-    out.emit(
-      'release.deployed',
-      at,
-      {
-        release_id: releaseId,
-        model_id: model.id,
-        model_version: `1.${version}.0`,
-        team: model.team,
-        tier: model.tier,
-        environment,
-        readiness_first_pass: random.chance(good * 0.95),
-        reproducible: random.chance(good),
-        docs: { model_card: random.chance(good), runbook: random.chance(good), readout: random.chance(good * 0.95) },
-        monitoring: {
-          drift_enabled: random.chance(model.tier === 1 ? 0.97 : 0.85),
-          drift_alerting: random.chance(model.tier === 1 ? 0.9 : 0.7),
-          features: model.features.map((feature) => ({ ...feature, drift_monitored: random.chance(feature.critical ? good : 0.4) })),
-        },
-        offline_metric: { name: 'auc', value: round(0.8 + random.normal(0.004, 0.006), 4), baseline: 0.8, higher_is_better: true },
-        calibration_ece: round(random.logNormal(0.03, 0.4), 4),
-        slices: ['mobile', 'desktop', 'new_users'].map((segment) => ({ segment, value: round(0.8 * (1 + random.normal(0, 0.03)), 4), baseline: 0.8, higher_is_better: true })),
+    const facts = {
+      readiness_first_pass: random.chance(good * 0.95),
+      reproducible: random.chance(good),
+      docs: { model_card: random.chance(good), runbook: random.chance(good), readout: random.chance(good * 0.95) },
+      monitoring: {
+        drift_enabled: random.chance(model.tier === 1 ? 0.97 : 0.85),
+        drift_alerting: random.chance(model.tier === 1 ? 0.9 : 0.7),
+        features: model.features.map((feature) => ({ ...feature, drift_monitored: random.chance(feature.critical ? good : 0.4) })),
       },
-      'mlflow/registry',
-    );
+      offline_metric: { name: 'auc', value: round(0.8 + random.normal(0.004, 0.006), 4), baseline: 0.8, higher_is_better: true },
+      calibration_ece: round(random.logNormal(0.03, 0.4), 4),
+      slices: ['mobile', 'desktop', 'new_users'].map((segment) => ({ segment, value: round(0.8 * (1 + random.normal(0, 0.03)), 4), baseline: 0.8, higher_is_better: true })),
+    };
+    const release = { release_id: releaseId, model_id: model.id, model_version: `1.${version}.0`, team: model.team, tier: model.tier, environment };
+    // Most releases come from the model registry with their facts; some from a deploy tool that
+    // knows none, their facts recorded later from the registry's review tags (or, for a few, never).
+    const reporting = random.pick(['registry', 'registry', 'registry', 'registry', 'registry', 'deploy-tool', 'deploy-tool', 'unreported'] as const);
+    if (reporting === 'registry') {
+      out.emit('release.deployed', at, { ...release, ...facts }, 'mlflow/registry');
+    } else {
+      out.emit('release.deployed', at, release, 'github/deployments');
+      const recorded = at + random.logNormal(DAY, 0.8);
+      if (reporting === 'deploy-tool' && recorded < to) out.emit('release.updated', recorded, { release_id: releaseId, ...facts }, 'mlflow/registry');
+    }
     if (environment === 'production' && random.chance(0.12 * (1.5 - good))) {
       const rollbackAt = at + random.logNormal(2 * DAY, 1);
       if (rollbackAt < to) out.emit('release.rolled_back', rollbackAt, { release_id: releaseId, model_id: model.id, team: model.team, reason: 'online regression' }, 'argo/rollouts');
@@ -138,13 +147,21 @@ function incidents(random: Random, out: Emitter, models: Model[], from: number, 
     const opened = detected + random.between(5, 30) * 60_000;
     if (opened >= to) break;
     const severity = random.pick(['sev0', 'sev1', 'sev1', 'sev2', 'sev2', 'sev2', 'sev3', 'sev3'] as const);
-    out.emit('incident.opened', opened, { incident_id: id, team: model.team, tier: model.tier, severity, category: random.pick(['model', 'model', 'data_pipeline', 'data_quality', 'infrastructure', 'other'] as const), model_id: model.id, started_at: iso(start), detected_at: iso(detected) }, 'pagerduty');
+    // A pager knows when it paged, not when the degradation began: a third of incidents learn
+    // their start from the postmortem (incident.updated), some never.
+    const knownStart = random.pick(['opened', 'opened', 'postmortem', 'never'] as const);
+    const category = random.pick(['model', 'model', 'data_pipeline', 'data_quality', 'infrastructure', 'other'] as const);
+    out.emit('incident.opened', opened, { incident_id: id, team: model.team, tier: model.tier, severity, category, model_id: model.id, ...(knownStart === 'opened' ? { started_at: iso(start) } : {}), detected_at: iso(detected) }, 'pagerduty');
     if (random.chance(0.15)) out.emit('incident.updated', opened + random.between(1, 12) * HOUR, { incident_id: id, severity: random.pick(['sev1', 'sev2'] as const) }, 'pagerduty');
     const mitigated = detected + random.logNormal(model.tier === 1 ? 10 * HOUR : 30 * HOUR, 0.9);
     if (mitigated < to) {
-      out.emit('incident.mitigated', mitigated, { incident_id: id, action: random.pick(['rollback', 'feature flag', 'retrain', 'hotfix']) }, 'pagerduty');
-      const resolved = mitigated + random.logNormal(DAY, 0.7);
+      // Some teams close an incident without recording a mitigation: it counts as mitigated at its resolution.
+      const recordsMitigation = random.chance(0.85);
+      if (recordsMitigation) out.emit('incident.mitigated', mitigated, { incident_id: id, action: random.pick(['rollback', 'feature flag', 'retrain', 'hotfix']) }, 'pagerduty');
+      const resolved = recordsMitigation ? mitigated + random.logNormal(DAY, 0.7) : mitigated;
       if (resolved < to) out.emit('incident.resolved', resolved, { incident_id: id }, 'pagerduty');
+      const postmortem = resolved + random.logNormal(3 * DAY, 0.5);
+      if (knownStart === 'postmortem' && postmortem < to) out.emit('incident.updated', postmortem, { incident_id: id, started_at: iso(start) }, 'incident-review');
     }
   }
 }
@@ -183,6 +200,37 @@ function experiments(random: Random, out: Emitter, team: string, models: Model[]
       const decision = trueLift > 0.01 && !srmBroken ? 'ship' : random.pick(['iterate', 'abandon', 'rollback'] as const);
       out.emit('experiment.decided', decided, { experiment_id: id, decision, actionable: random.chance(0.5 + 0.4 * maturity) }, 'growthbook');
     }
+  }
+}
+
+/**
+ * The team's engineering practice: ML-debt and other work items closed, shared assets reused by
+ * other teams (and by itself, which does not count as cross-team reuse), mentorship, and the
+ * fairness and segment evaluations of its models.
+ */
+function teamPractice(random: Random, out: Emitter, team: string, models: Model[], teams: string[], from: number, to: number) {
+  let n = 0;
+  for (let at = from + random.exponentialMs(0.4); at < to; at += random.exponentialMs(0.4)) {
+    out.emit('workitem.closed', at, { item_id: `${team.toUpperCase()}-${++n}`, team, kind: random.chance(0.35) ? 'ml_debt' : 'other' }, 'jira');
+  }
+  const assets = [`${team}/feature-store/embeddings`, `${team}/eval-harness`, `${team}/labelling-guidelines`];
+  for (let at = from + random.exponentialMs(1 / 20); at < to; at += random.exponentialMs(1 / 20)) {
+    out.emit('asset.reused', at, { asset_id: random.pick(assets), owner_team: team, team: random.chance(0.8) ? random.pick(teams) : team }, 'backstage');
+  }
+  for (let at = from + random.exponentialMs(1 / 10); at < to; at += random.exponentialMs(1 / 10)) {
+    out.emit('mentorship.recorded', at, { record_id: `${team}-mentorship-${++n}`, team, kind: random.pick(['review', 'talk', 'mentoring'] as const) }, 'people-ops');
+  }
+  for (let at = from + random.exponentialMs(1 / 14); at < to; at += random.exponentialMs(1 / 14)) {
+    const model = random.pick(models);
+    const isProtected = random.chance(0.5);
+    const attribute = isProtected ? random.pick(['age_band', 'gender']) : random.pick(['region', 'device']);
+    const groups = (isProtected ? ['a', 'b', 'c'] : ['eu', 'us', 'apac']).map((name) => ({ name, value: round(0.05 + random.normal(0, 0.02), 4), n: random.int(2_000, 20_000) }));
+    out.emit(
+      'model.evaluated',
+      at,
+      { evaluation_id: `EVAL-${team}-${++n}`, model_id: model.id, team, tier: model.tier, metric: 'false_positive_rate', higher_is_better: false, attribute, protected: isProtected, groups },
+      'mlflow/evaluation',
+    );
   }
 }
 

@@ -3,12 +3,15 @@ import type { CloudEvent, EventType } from './schemas.ts';
 /** The field of each event type that names the entity the event is about. */
 export const entityKeyOfType = {
   'release.deployed': 'release_id',
+  'release.updated': 'release_id',
   'release.rolled_back': 'release_id',
+  'model.evaluated': 'evaluation_id',
   'training.run_completed': 'run_id',
   'incident.opened': 'incident_id',
   'incident.updated': 'incident_id',
   'incident.mitigated': 'incident_id',
   'incident.resolved': 'incident_id',
+  'alert.fired': 'alert_id',
   'alert.triaged': 'alert_id',
   'experiment.started': 'experiment_id',
   'experiment.readout': 'experiment_id',
@@ -16,6 +19,9 @@ export const entityKeyOfType = {
   'serving.window': 'model_id',
   'dataset.arrived': 'dataset',
   'survey.response': undefined,
+  'workitem.closed': 'item_id',
+  'asset.reused': 'asset_id',
+  'mentorship.recorded': 'record_id',
 } as const satisfies Record<EventType, string | undefined>;
 
 export function entityIdOf(event: CloudEvent): string {

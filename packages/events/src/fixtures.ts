@@ -27,7 +27,23 @@ export const sampleData: { readonly [T in EventType]: DataInput<T> } = {
     calibration_ece: 0.03,
     slices: [{ segment: 'mobile', value: 0.41, baseline: 0.4, higher_is_better: true }],
   },
+  'release.updated': { release_id: 'rel-1', readiness_first_pass: true, docs: { model_card: true, runbook: true, readout: true } },
   'release.rolled_back': { release_id: 'rel-1', model_id: 'ranker', team: 'search', reason: 'latency regression' },
+  'model.evaluated': {
+    evaluation_id: 'eval-1',
+    model_id: 'ranker',
+    team: 'search',
+    tier: 1,
+    release_id: 'rel-1',
+    metric: 'false_positive_rate',
+    higher_is_better: false,
+    attribute: 'region',
+    protected: true,
+    groups: [
+      { name: 'eu', value: 0.031, n: 5000 },
+      { name: 'us', value: 0.042, n: 7000 },
+    ],
+  },
   'training.run_completed': { run_id: 'run-7', model_id: 'ranker', team: 'search', cost_usd: 12.5, reproducible: true },
   'incident.opened': {
     incident_id: 'inc-1',
@@ -42,6 +58,7 @@ export const sampleData: { readonly [T in EventType]: DataInput<T> } = {
   'incident.updated': { incident_id: 'inc-1', severity: 'sev1' },
   'incident.mitigated': { incident_id: 'inc-1', action: 'rolled back' },
   'incident.resolved': { incident_id: 'inc-1' },
+  'alert.fired': { alert_id: 'alert-1', team: 'search', model_id: 'ranker', name: 'FeatureDrift', severity: 'warning', labels: { feature: 'query_len' } },
   'alert.triaged': { alert_id: 'alert-1', team: 'search', model_id: 'ranker', actionable: true },
   'experiment.started': {
     experiment_id: 'exp-1',
@@ -58,9 +75,12 @@ export const sampleData: { readonly [T in EventType]: DataInput<T> } = {
     guardrails: [{ metric: 'latency_ms', higher_is_better: false, control: arm(1000, 80), treatment: arm(1000, 81) }],
   },
   'experiment.decided': { experiment_id: 'exp-1', decision: 'ship', actionable: true },
-  'serving.window': { model_id: 'ranker', team: 'search', tier: 1, requests: 1200, latency_p95_ms: 85, cost_usd: 0.4 },
+  'serving.window': { model_id: 'ranker', team: 'search', tier: 1, requests: 1200, latency_p95_ms: 85, latency_p99_ms: 140, cost_usd: 0.4 },
   'dataset.arrived': { dataset: 'clicks_daily', team: 'search', expected_at: T0, sla_minutes: 60 },
   'survey.response': { team: 'search', score: 4 },
+  'workitem.closed': { item_id: 'JIRA-12', team: 'search', kind: 'ml_debt' },
+  'asset.reused': { asset_id: 'feature-store/query-embeddings', owner_team: 'search', team: 'ads' },
+  'mentorship.recorded': { record_id: 'talk-2026-03', team: 'search', kind: 'talk' },
 };
 
 export type MakeEventOptions = { id?: string; source?: string; time?: string };

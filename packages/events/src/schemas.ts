@@ -56,6 +56,21 @@ const comparison = { value: z.number(), baseline: z.number(), higher_is_better: 
 const arm = obj({ n: count, mean: z.number(), variance: nonNegative }).register(schemaRegistry, { id: 'Arm' });
 const fraction = z.number().min(0).max(1);
 
+/** What a release reports about itself; every fact is optional (SPEC §5: missing facts are left out, not guessed). */
+const releaseFacts = {
+  readiness_first_pass: bool.optional(),
+  reproducible: bool.optional(),
+  docs: obj({ model_card: bool, runbook: bool, readout: bool }).optional(),
+  monitoring: obj({
+    drift_enabled: bool,
+    drift_alerting: bool,
+    features: z.array(obj({ name: id, critical: bool, drift_monitored: bool })),
+  }).optional(),
+  offline_metric: obj({ name: id, ...comparison }).optional(),
+  calibration_ece: nonNegative.optional(),
+  slices: z.array(obj({ segment: id, ...comparison })).optional(),
+};
+
 // ---- data schemas, one per event type ---------------------------------------------------------
 export const dataSchemas = {
   // ml.releases
@@ -66,19 +81,24 @@ export const dataSchemas = {
     team,
     tier,
     environment: z.enum(['production', 'staging', 'shadow']),
-    readiness_first_pass: bool,
-    reproducible: bool,
-    docs: obj({ model_card: bool, runbook: bool, readout: bool }),
-    monitoring: obj({
-      drift_enabled: bool,
-      drift_alerting: bool,
-      features: z.array(obj({ name: id, critical: bool, drift_monitored: bool })),
-    }),
-    offline_metric: obj({ name: id, ...comparison }).optional(),
-    calibration_ece: nonNegative.optional(),
-    slices: z.array(obj({ segment: id, ...comparison })).optional(),
+    ...releaseFacts,
   }),
+  // Facts a deploy tool does not know at deploy time (a readiness review, a model card written
+  // later): per field, the latest `time` among the deployed and updated events carrying it wins.
+  'release.updated': obj({ release_id: id, tier: tier.optional(), ...releaseFacts }),
   'release.rolled_back': obj({ release_id: id, model_id: id, team, reason: z.string().optional() }),
+  'model.evaluated': obj({
+    evaluation_id: id,
+    model_id: id,
+    team,
+    tier,
+    release_id: id.optional(),
+    metric: id,
+    higher_is_better: bool,
+    attribute: id,
+    protected: bool,
+    groups: z.array(obj({ name: id, value: z.number(), n: count.optional() })).min(2),
+  }),
   'training.run_completed': obj({ run_id: id, model_id: id, team, cost_usd: nonNegative, reproducible: bool }),
 
   // ml.incidents
@@ -89,7 +109,8 @@ export const dataSchemas = {
     severity: z.enum(['sev0', 'sev1', 'sev2', 'sev3']),
     category: z.enum(['model', 'data_pipeline', 'data_quality', 'infrastructure', 'other']),
     model_id: id.optional(),
-    started_at: timestamp,
+    // Many incident tools know only when they paged: the degradation start is optional.
+    started_at: timestamp.optional(),
     detected_at: timestamp,
   }),
   // Corrections: every field but the id is optional (an empty correction is a harmless no-op).
@@ -103,6 +124,14 @@ export const dataSchemas = {
   }),
   'incident.mitigated': obj({ incident_id: id, action: z.string().optional() }),
   'incident.resolved': obj({ incident_id: id }),
+  'alert.fired': obj({
+    alert_id: id,
+    team,
+    model_id: id.optional(),
+    name: id,
+    severity: z.string().min(1).max(64).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
   'alert.triaged': obj({ alert_id: id, team, model_id: id.optional(), actionable: bool }),
 
   // ml.experiments
@@ -150,6 +179,7 @@ export const dataSchemas = {
     tier,
     requests: count,
     latency_p95_ms: nonNegative,
+    latency_p99_ms: nonNegative.optional(),
     cost_usd: nonNegative,
   }),
   'dataset.arrived': obj({
@@ -162,6 +192,10 @@ export const dataSchemas = {
     }),
   }),
   'survey.response': obj({ team, score: z.number().min(1).max(5) }),
+  'workitem.closed': obj({ item_id: id, team, kind: z.enum(['ml_debt', 'other']) }),
+  'asset.reused': obj({ asset_id: id, owner_team: team, team }),
+  // Team level only: no person is named in any event.
+  'mentorship.recorded': obj({ record_id: id, team, kind: z.enum(['review', 'talk', 'mentoring']) }),
 } satisfies Record<string, z.ZodType>;
 
 export type DataSchemas = typeof dataSchemas;
@@ -169,12 +203,15 @@ export type EventType = keyof DataSchemas;
 
 export const topicOfType: Record<EventType, TopicKey> = {
   'release.deployed': 'releases',
+  'release.updated': 'releases',
   'release.rolled_back': 'releases',
+  'model.evaluated': 'releases',
   'training.run_completed': 'releases',
   'incident.opened': 'incidents',
   'incident.updated': 'incidents',
   'incident.mitigated': 'incidents',
   'incident.resolved': 'incidents',
+  'alert.fired': 'incidents',
   'alert.triaged': 'incidents',
   'experiment.started': 'experiments',
   'experiment.readout': 'experiments',
@@ -182,6 +219,9 @@ export const topicOfType: Record<EventType, TopicKey> = {
   'serving.window': 'signals',
   'dataset.arrived': 'signals',
   'survey.response': 'signals',
+  'workitem.closed': 'signals',
+  'asset.reused': 'signals',
+  'mentorship.recorded': 'signals',
 };
 
 export const EVENT_TYPES = Object.keys(dataSchemas) as readonly EventType[];

@@ -34,8 +34,8 @@ function schemaError(v: unknown): string {
 }
 
 describe('catalogue', () => {
-  it('has the 14 types, each with a data schema and a topic', () => {
-    expect(EVENT_TYPES).toHaveLength(14);
+  it('has the 20 types, each with a data schema and a topic', () => {
+    expect(EVENT_TYPES).toHaveLength(20);
     expect(Object.keys(dataSchemas).sort()).toEqual([...EVENT_TYPES].sort());
     expect(Object.keys(topicOfType).sort()).toEqual([...EVENT_TYPES].sort());
     expect(topicOfType['incident.opened']).toBe('incidents');
@@ -164,6 +164,27 @@ describe('failure reasons', () => {
     ['bad severity', 'incident.updated', { incident_id: 'i', severity: 'sev9' }],
     ['timestamp inside data without offset', 'dataset.arrived', { dataset: 'd', team: 't', expected_at: '2026-03-01 10:00:00' }],
     ['impossible date', 'dataset.arrived', { dataset: 'd', team: 't', expected_at: '2026-02-30T10:00:00Z' }],
+  ])('rejects %s', (_label, type, data) => {
+    expect(parseEvent(envelope(type, data))).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('accepts what real tools can send: a release without facts, a correction of facts, a page without a start', () => {
+    const d = sampleData['release.deployed'];
+    const bare = { release_id: d.release_id, model_id: d.model_id, model_version: d.model_version, team: d.team, tier: d.tier, environment: d.environment };
+    expect(parseEvent(envelope('release.deployed', bare)).ok).toBe(true);
+    expect(parseEvent(envelope('release.updated', { release_id: 'r', reproducible: false })).ok).toBe(true);
+    expect(parseEvent(envelope('release.updated', { release_id: 'r', docs: { model_card: true } }))).toMatchObject({ ok: false, reason: 'schema' });
+    const { started_at: _dropped, ...page } = sampleData['incident.opened'];
+    expect(parseEvent(envelope('incident.opened', page)).ok).toBe(true);
+    expect(schemaError(envelope('incident.opened', { ...page, detected_at: undefined }))).toBe('data.detected_at: required');
+  });
+
+  it.each([
+    ['an evaluation of one group', 'model.evaluated', { ...sampleData['model.evaluated'], groups: [{ name: 'eu', value: 0.1 }] }],
+    ['a work item of an unknown kind', 'workitem.closed', { item_id: 'i', team: 't', kind: 'bug' }],
+    ['reuse without its owner', 'asset.reused', { asset_id: 'a', team: 't' }],
+    ['alert labels that are not strings', 'alert.fired', { alert_id: 'a', team: 't', name: 'n', labels: { n: 1 } }],
+    ['a negative p99', 'serving.window', { ...sampleData['serving.window'], latency_p99_ms: -1 }],
   ])('rejects %s', (_label, type, data) => {
     expect(parseEvent(envelope(type, data))).toMatchObject({ ok: false, reason: 'schema' });
   });

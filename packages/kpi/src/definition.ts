@@ -94,31 +94,43 @@ function contribution<E extends Entity>(kind: string, item: Anchored<E>, counted
 const anchored = <E extends Entity>(definition: { anchorOf(entity: E): number | null }, entities: E[]): Anchored<E>[] =>
   entities.map((entity) => ({ entity, anchor: definition.anchorOf(entity)! }));
 
-/** Counts entities matching `counts` (0 for an empty period). */
-export function countOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, counts: (e: E) => number | boolean) {
+/** Counts entities matching `counts` (0 for an empty period), over the entities that report what it counts. */
+export function countOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, counts: (e: E) => number | boolean, reported: (e: E) => boolean = () => true) {
   return (entities: E[], context: EvaluationContext): Evaluation => {
-    const items = anchored({ anchorOf }, entities);
     let total = 0;
+    let sampleSize = 0;
     const contributions = contributionsFor(context);
-    for (const item of items) {
+    for (const item of anchored({ anchorOf }, entities)) {
+      if (!reported(item.entity)) {
+        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
+        continue;
+      }
+      sampleSize++;
       const n = Number(counts(item.entity));
       if (n > 0) {
         total += n;
         contributions.add(() => contribution(kind, item, { num: true, den: false }, n));
       }
     }
-    return { value: total, numerator: null, denominator: null, sample_size: items.length, details: {}, contributions: contributions.list };
+    return { value: total, numerator: null, denominator: null, sample_size: sampleSize, details: {}, contributions: contributions.list };
   };
 }
 
-/** numerator / denominator over the entities in the denominator (null when there are none). */
+/**
+ * numerator / denominator over the entities in the denominator (null when there are none). An
+ * entity outside it (a release that never reported the fact) is left out, not guessed, and a
+ * breakdown lists it as "not reported".
+ */
 export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, inDenominator: (e: E) => boolean, inNumerator: (e: E) => boolean) {
   return (entities: E[], context: EvaluationContext): Evaluation => {
     const contributions = contributionsFor(context);
     let numerator = 0;
     let denominator = 0;
     for (const item of anchored({ anchorOf }, entities)) {
-      if (!inDenominator(item.entity)) continue;
+      if (!inDenominator(item.entity)) {
+        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
+        continue;
+      }
       const num = inNumerator(item.entity);
       denominator++;
       if (num) numerator++;
@@ -147,7 +159,10 @@ export function aggregateOf<E extends Entity>(
     const contributions = contributionsFor(context);
     for (const item of anchored({ anchorOf }, entities)) {
       const value = quantity(item.entity);
-      if (value === null || value === undefined || !Number.isFinite(value)) continue;
+      if (value === null || value === undefined || !Number.isFinite(value)) {
+        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
+        continue;
+      }
       values.push(value);
       contributions.add(() => contribution(kind, item, { num: true, den: false }, value));
     }

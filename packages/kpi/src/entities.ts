@@ -18,8 +18,10 @@ export interface Incident extends Base {
   category: string;
   model_id: string;
   opened_at: number;
-  started_at: number;
+  /** null: the incident tool did not report when the degradation began. */
+  started_at: number | null;
   detected_at: number;
+  /** The earliest mitigation, else the earliest resolution (a resolved incident was mitigated by then). */
   mitigated_at: number | null;
   resolved_at: number | null;
 }
@@ -35,13 +37,14 @@ export interface Release extends Base {
   model_version: string;
   deployed_at: number;
   rollbacks: number[];
-  readiness_first_pass: boolean;
-  reproducible: boolean;
-  docs: { model_card: boolean; runbook: boolean; readout: boolean };
-  monitoring: { drift_enabled: boolean; drift_alerting: boolean; features: { name: string; critical: boolean; drift_monitored: boolean }[] };
+  // Facts after corrections; undefined where the release never reported one (left out, not guessed).
+  readiness_first_pass: boolean | undefined;
+  reproducible: boolean | undefined;
+  docs: { model_card: boolean; runbook: boolean; readout: boolean } | undefined;
+  monitoring: { drift_enabled: boolean; drift_alerting: boolean; features: { name: string; critical: boolean; drift_monitored: boolean }[] } | undefined;
   offline_metric: (Comparison & { name: string }) | undefined;
   calibration_ece: number | undefined;
-  slices: (Comparison & { segment: string })[];
+  slices: (Comparison & { segment: string })[] | undefined;
 }
 
 export interface ArmStats {
@@ -86,7 +89,7 @@ function parseIncident(raw: Raw): Incident {
     category: String(raw.category),
     model_id: String(raw.model_id),
     opened_at: time(raw.opened_at as string)!,
-    started_at: time(raw.started_at as string)!,
+    started_at: time(raw.started_at as string | null),
     detected_at: time(raw.detected_at as string)!,
     mitigated_at: time(raw.mitigated_at as string | null),
     resolved_at: time(raw.resolved_at as string | null),
@@ -95,19 +98,20 @@ function parseIncident(raw: Raw): Incident {
 
 function parseRelease(raw: Raw): Release {
   const deployed = JSON.parse(raw.deployed as string);
+  const facts = JSON.parse(raw.facts as string);
   return {
     ...base(raw),
     model_id: deployed.model_id,
     model_version: deployed.model_version,
     deployed_at: time(raw.deployed_at as string)!,
     rollbacks: (raw.rollbacks as string[]).map((value) => time(value)!),
-    readiness_first_pass: deployed.readiness_first_pass,
-    reproducible: deployed.reproducible,
-    docs: deployed.docs,
-    monitoring: deployed.monitoring,
-    offline_metric: deployed.offline_metric,
-    calibration_ece: deployed.calibration_ece,
-    slices: deployed.slices ?? [],
+    readiness_first_pass: facts.readiness_first_pass,
+    reproducible: facts.reproducible,
+    docs: facts.docs,
+    monitoring: facts.monitoring,
+    offline_metric: facts.offline_metric,
+    calibration_ece: facts.calibration_ece,
+    slices: facts.slices,
   };
 }
 

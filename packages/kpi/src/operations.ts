@@ -37,7 +37,7 @@ export async function listIncidents(storage: Storage, options: { team: string; o
       detected_at: iso(incident.detected_at),
       mitigated_at: iso(incident.mitigated_at),
       resolved_at: iso(incident.resolved_at),
-      ttd_hours: (incident.detected_at - incident.started_at) / HOUR,
+      ttd_hours: incident.started_at === null ? null : (incident.detected_at - incident.started_at) / HOUR,
       ttm_hours: incident.mitigated_at === null ? null : (incident.mitigated_at - incident.detected_at) / HOUR,
       open_hours: incident.mitigated_at === null ? (now - incident.detected_at) / HOUR : null,
     }));
@@ -75,7 +75,7 @@ export async function listLiveReleases(storage: Storage, options: { team: string
   return liveReleases(releases, options.now.getTime())
     .sort((a, b) => a.team.localeCompare(b.team) || a.model_id.localeCompare(b.model_id))
     .map((release) => {
-      const critical = release.monitoring.features.filter((feature) => feature.critical);
+      const critical = (release.monitoring?.features ?? []).filter((feature) => feature.critical);
       return {
         model_id: release.model_id,
         release_id: release.entity_id,
@@ -83,8 +83,9 @@ export async function listLiveReleases(storage: Storage, options: { team: string
         tier: release.tier,
         model_version: release.model_version,
         deployed_at: iso(release.deployed_at),
-        drift_enabled: release.monitoring.drift_enabled,
-        drift_alerting: release.monitoring.drift_alerting,
+        // null: the live release reports no monitoring (it counts as not covered).
+        drift_enabled: release.monitoring?.drift_enabled ?? null,
+        drift_alerting: release.monitoring?.drift_alerting ?? null,
         critical_features: critical.length,
         monitored_critical_features: critical.filter((feature) => feature.drift_monitored).length,
         unmonitored_critical_features: critical.filter((feature) => !feature.drift_monitored).map((feature) => feature.name),

@@ -22,26 +22,34 @@ const incidentsSql = `
     argMaxIf(JSONExtractString(data, 'severity'), ${latest}, JSONHas(data, 'severity')) AS severity,
     argMaxIf(JSONExtractString(data, 'category'), ${latest}, JSONHas(data, 'category')) AS category,
     argMaxIf(JSONExtractString(data, 'model_id'), ${latest}, type = 'incident.opened') AS model_id,
-    argMaxIf(parseDateTime64BestEffortOrZero(JSONExtractString(data, 'started_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'started_at')) AS started_at,
+    if(countIf(JSONHas(data, 'started_at')) > 0, argMaxIf(parseDateTime64BestEffortOrZero(JSONExtractString(data, 'started_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'started_at')), NULL) AS started_at,
     argMaxIf(parseDateTime64BestEffortOrZero(JSONExtractString(data, 'detected_at'), 3, 'UTC'), ${latest}, JSONHas(data, 'detected_at')) AS detected_at,
     minIf(time, type = 'incident.opened') AS opened_at,
-    if(countIf(type = 'incident.mitigated') > 0, minIf(time, type = 'incident.mitigated'), NULL) AS mitigated_at,
+    -- The earliest mitigation; an incident resolved with none counts as mitigated at its earliest resolution.
+    multiIf(countIf(type = 'incident.mitigated') > 0, minIf(time, type = 'incident.mitigated'), countIf(type = 'incident.resolved') > 0, minIf(time, type = 'incident.resolved'), NULL) AS mitigated_at,
     if(countIf(type = 'incident.resolved') > 0, minIf(time, type = 'incident.resolved'), NULL) AS resolved_at
   FROM {db:Identifier}.events FINAL
   WHERE type IN ('incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved')
   GROUP BY entity_id
   HAVING countIf(type = 'incident.opened') > 0`;
 
+/** Release facts: per field, the latest deployed or updated event carrying it wins (`{}` when none does). */
+const RELEASE_FACTS = ['tier', 'readiness_first_pass', 'reproducible', 'docs', 'monitoring', 'offline_metric', 'calibration_ece', 'slices'];
+const factsOfRelease = `concat('{', arrayStringConcat(arrayFilter(x -> x != '', [${RELEASE_FACTS.map(
+  (field) => `if(countIf(JSONHas(data, '${field}')) > 0, concat('"${field}":', argMaxIf(JSONExtractRaw(data, '${field}'), ${latest}, JSONHas(data, '${field}'))), '')`,
+).join(', ')}]), ','), '}')`;
+
 const releasesSql = `
   SELECT
     entity_id AS entity_id,
     argMaxIf(team, ${latest}, type = 'release.deployed') AS team,
-    toUInt8(argMaxIf(JSONExtractUInt(data, 'tier'), ${latest}, type = 'release.deployed')) AS tier,
+    toUInt8(JSONExtractUInt(facts, 'tier')) AS tier,
     argMaxIf(data, ${latest}, type = 'release.deployed') AS deployed,
+    ${factsOfRelease} AS facts,
     maxIf(time, type = 'release.deployed') AS deployed_at,
     arraySort(groupArrayIf(time, type = 'release.rolled_back')) AS rollbacks
   FROM {db:Identifier}.events FINAL
-  WHERE type IN ('release.deployed', 'release.rolled_back')
+  WHERE type IN ('release.deployed', 'release.updated', 'release.rolled_back')
   GROUP BY entity_id
   HAVING countIf(type = 'release.deployed') > 0 AND JSONExtractString(deployed, 'environment') = 'production'`;
 
@@ -80,7 +88,7 @@ const latestPerEntity = (type: string) => `
 
 export const SOURCES = {
   incidents: { sql: incidentsSql, since: 'opened_at', entity: 'incident', definingType: 'incident.opened', eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'] },
-  releases: { sql: releasesSql, since: 'deployed_at', entity: 'release', definingType: 'release.deployed', eventTypes: ['release.deployed', 'release.rolled_back'] },
+  releases: { sql: releasesSql, since: 'deployed_at', entity: 'release', definingType: 'release.deployed', eventTypes: ['release.deployed', 'release.updated', 'release.rolled_back'] },
   experiments: { sql: experimentsSql, since: 'started_at', entity: 'experiment', definingType: 'experiment.started', eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'] },
   servingWindows: { since: 'time', sql: eventsOf('serving.window'), entity: 'serving_window', eventTypes: ['serving.window'] },
   datasetArrivals: { since: 'time', sql: eventsOf('dataset.arrived'), entity: 'dataset_arrival', eventTypes: ['dataset.arrived'] },

@@ -266,7 +266,7 @@ function driftSection(report: Report): string {
   const { drift } = report;
   const feature = report.kpis.find((kpi) => kpi.id === 'drift_feature_coverage')!;
   const model = report.kpis.find((kpi) => kpi.id === 'drift_model_coverage')!;
-  const yesNo = (value: boolean) => (value ? { html: '<span class="ok">✓ on</span>' } : { html: '<span class="bad">✕ off</span>' });
+  const yesNo = (value: boolean | null) => (value === null ? { html: '<span class="bad">not reported</span>' } : value ? { html: '<span class="ok">✓ on</span>' } : { html: '<span class="bad">✕ off</span>' });
   const gaps = drift.tier1_gaps.length
     ? table(
         ['Model', 'Team', 'Release', 'Version', 'Drift detection', 'Drift alerting', 'Critical features monitored', 'Unmonitored critical features'],

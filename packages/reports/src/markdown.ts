@@ -9,6 +9,8 @@ import {
 import type { Report, ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
 
+const onOff = (value: boolean | null) => (value === null ? '**not reported**' : value ? 'on' : '**off**');
+
 /** Text in a table cell or a paragraph: Markdown's active characters escaped, one line. */
 export function md(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1');
@@ -223,7 +225,7 @@ export function renderMarkdown(report: Report): string {
     drift.tier1_gaps.length
       ? table(
           ['Model', 'Team', 'Release', 'Drift detection', 'Drift alerting', 'Critical features monitored', 'Unmonitored critical features'],
-          drift.tier1_gaps.map((gap) => [code(gap.model_id), md(gap.team), code(gap.release_id), gap.drift_enabled ? 'on' : '**off**', gap.drift_alerting ? 'on' : '**off**', `${gap.critical_features - gap.unmonitored_critical_features.length} of ${gap.critical_features}`, gap.unmonitored_critical_features.map(code).join(', ') || 'none']),
+          drift.tier1_gaps.map((gap) => [code(gap.model_id), md(gap.team), code(gap.release_id), onOff(gap.drift_enabled), onOff(gap.drift_alerting), `${gap.critical_features - gap.unmonitored_critical_features.length} of ${gap.critical_features}`, gap.unmonitored_critical_features.map(code).join(', ') || 'none']),
         )
       : drift.tier1_models === 0
         ? '_No live tier-1 model at the quarter end._'

@@ -88,7 +88,8 @@ export interface IncidentRow {
   opened_at: string;
   detected_at: string;
   mitigated_at: string | null;
-  ttd_hours: number;
+  /** null: the incident tool did not report when the degradation began. */
+  ttd_hours: number | null;
   ttm_hours: number | null;
 }
 
@@ -158,8 +159,9 @@ export interface DriftGap {
   release_id: string;
   team: string;
   model_version: string;
-  drift_enabled: boolean;
-  drift_alerting: boolean;
+  /** null: the live release reports no monitoring (it counts as not covered). */
+  drift_enabled: boolean | null;
+  drift_alerting: boolean | null;
   critical_features: number;
   unmonitored_critical_features: string[];
 }

@@ -41,7 +41,8 @@ function featureCoverage(live: Release[], context: EvaluationContext): Evaluatio
   const contributions = contributionsFor(context);
   const gaps: { model_id: string; release_id: string; features: string[] }[] = [];
   for (const release of live) {
-    const criticalFeatures = release.monitoring.features.filter((feature) => feature.critical);
+    // A live release that reports no monitoring adds no features.
+    const criticalFeatures = (release.monitoring?.features ?? []).filter((feature) => feature.critical);
     const covered = criticalFeatures.filter((feature) => feature.drift_monitored).length;
     monitored += covered;
     critical += criticalFeatures.length;
@@ -60,7 +61,9 @@ function featureCoverage(live: Release[], context: EvaluationContext): Evaluatio
 }
 
 function modelCoverage(live: Release[], context: EvaluationContext): Evaluation {
-  const covered = live.filter((release) => release.monitoring.drift_enabled && release.monitoring.drift_alerting);
+  // A live release that reports no monitoring counts as not covered.
+  const isCovered = (release: Release) => release.monitoring?.drift_enabled === true && release.monitoring.drift_alerting;
+  const covered = live.filter(isCovered);
   return {
     value: live.length === 0 ? null : covered.length / live.length,
     numerator: covered.length,
@@ -68,8 +71,9 @@ function modelCoverage(live: Release[], context: EvaluationContext): Evaluation 
     sample_size: live.length,
     details: live.length === 0 ? { null_reason: 'no live production model at the period end' } : {},
     contributions: !context.explain ? [] : live.map((release) => {
-      const ok = release.monitoring.drift_enabled && release.monitoring.drift_alerting;
-      return contribution(release, context, ok ? 1 : 0, { num: ok, den: true }, `model ${release.model_id}: drift ${release.monitoring.drift_enabled ? 'on' : 'off'}, alerting ${release.monitoring.drift_alerting ? 'on' : 'off'}`);
+      const ok = isCovered(release);
+      const state = release.monitoring ? `drift ${release.monitoring.drift_enabled ? 'on' : 'off'}, alerting ${release.monitoring.drift_alerting ? 'on' : 'off'}` : 'monitoring not reported';
+      return contribution(release, context, ok ? 1 : 0, { num: ok, den: true }, `model ${release.model_id}: ${state}`);
     }),
   };
 }

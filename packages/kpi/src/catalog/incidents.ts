@@ -53,7 +53,7 @@ export const incidentKpis = [
     unit: 'hours',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 24, tier1Only: true }],
-    evaluate: aggregateOf('incident', opened, (incident) => (incident.detected_at - incident.started_at) / HOUR, 'median'),
+    evaluate: aggregateOf('incident', opened, (incident) => (incident.started_at === null ? null : (incident.detected_at - incident.started_at) / HOUR), 'median'),
   }),
   defineKpi<Incident>({
     ...base,

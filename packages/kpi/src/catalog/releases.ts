@@ -10,7 +10,7 @@ const base = { source: 'releases', anchor: 'deployed_at', anchorOf: deployed, ti
 export const rolledBackWithin7Days = (release: Release) => release.rollbacks.some((at) => at >= release.deployed_at && at - release.deployed_at <= 7 * DAY);
 
 /** Direction-aware relative worsening beyond 5 % of |baseline|; a zero baseline never counts. */
-export const sliceRegressed = (slice: Release['slices'][number]) =>
+export const sliceRegressed = (slice: NonNullable<Release['slices']>[number]) =>
   slice.baseline !== 0 &&
   (slice.higher_is_better ? slice.baseline - slice.value : slice.value - slice.baseline) > 0.05 * Math.abs(slice.baseline);
 
@@ -43,7 +43,7 @@ export const releaseKpis = [
     unit: 'ratio',
     direction: 'higher_is_better',
     targets: [{ kind: 'threshold', op: '>=', value: 0.8 }],
-    evaluate: shareOf('release', deployed, all, (release) => release.readiness_first_pass),
+    evaluate: shareOf('release', deployed, (release) => release.readiness_first_pass !== undefined, (release) => release.readiness_first_pass === true),
   }),
   defineKpi<Release>({
     ...base,
@@ -53,7 +53,7 @@ export const releaseKpis = [
     unit: 'ratio',
     direction: 'higher_is_better',
     targets: [{ kind: 'threshold', op: '>=', value: 1.0 }],
-    evaluate: shareOf('release', deployed, all, (release) => release.docs.model_card && release.docs.runbook && release.docs.readout),
+    evaluate: shareOf('release', deployed, (release) => release.docs !== undefined, ({ docs }) => docs!.model_card && docs!.runbook && docs!.readout),
   }),
   defineKpi<Release>({
     ...base,
@@ -63,7 +63,7 @@ export const releaseKpis = [
     unit: 'ratio',
     direction: 'higher_is_better',
     targets: [{ kind: 'threshold', op: '>=', value: 0.9 }],
-    evaluate: shareOf('release', deployed, all, (release) => release.reproducible),
+    evaluate: shareOf('release', deployed, (release) => release.reproducible !== undefined, (release) => release.reproducible === true),
   }),
   defineKpi<Release>({
     ...base,
@@ -98,6 +98,6 @@ export const releaseKpis = [
     unit: 'count',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0 }],
-    evaluate: countOf('release', deployed, (release) => release.slices.filter(sliceRegressed).length),
+    evaluate: countOf('release', deployed, (release) => release.slices!.filter(sliceRegressed).length, (release) => release.slices !== undefined),
   }),
 ];
