@@ -76,6 +76,7 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   WORKER_CONCURRENCY: positiveInt.default(4),
   KPI_TARGETS_FILE: z.string().min(1).optional(),
+  KPI_CONNECTORS_FILE: z.string().min(1).optional(),
   REPORT_DELAY_HOURS: z.coerce.number({ message: 'expected a number of hours' }).min(0, 'expected 0 or more hours').max(24 * 92, 'expected at most 2208 hours (a quarter)').default(24),
   REPORT_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
   ALERT_RULES_FILE: z.string().min(1).optional(),
@@ -111,6 +112,8 @@ export interface Config {
   ingest: { batchSize: number; batchMaxWaitMs: number; maxMessageBytes: number };
   worker: { concurrency: number };
   targetsFile: string | undefined;
+  /** YAML of the inbound webhook connectors (packages/connectors), read once at start-up. */
+  connectorsFile: string | undefined;
   /** Quarterly reports: requested for the closed quarter `delayHours` after it closes; PDFs printed with `chromium`. */
   reports: { delayHours: number; chromium: string };
   alerts: {
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: { batchSize: e.INGEST_BATCH_SIZE, batchMaxWaitMs: e.INGEST_BATCH_MAX_WAIT_MS, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
     worker: { concurrency: e.WORKER_CONCURRENCY },
     targetsFile: e.KPI_TARGETS_FILE,
+    connectorsFile: e.KPI_CONNECTORS_FILE,
     reports: { delayHours: e.REPORT_DELAY_HOURS, chromium: e.REPORT_CHROMIUM },
     alerts: {
       rulesFile: e.ALERT_RULES_FILE,

@@ -1,28 +1,17 @@
 import type { Producer } from 'kafkajs';
-import { makeEvent, sampleData, topicOfType, entityIdOf, type CloudEvent } from '@kpi/events';
+import { makeEvent, sampleData, type CloudEvent } from '@kpi/events';
 import type { Config } from '@kpi/config';
 import { buildOrganisation, generateHistory } from './organisation.ts';
 import { Random } from './random.ts';
 
 export { generateHistory, buildOrganisation } from './organisation.ts';
 export { Random } from './random.ts';
+/** Producing events to their topics is the bus's (re-exported for the demo's callers). */
+import { produceEvents } from '@kpi/bus';
+
+export { produceEvents };
 
 type Topics = Config['kafka']['topics'];
-
-/** Produces events to their topics through the real producer, keyed by entity, in batches. */
-export async function produceEvents(producer: Producer, topics: Topics, events: CloudEvent[], batchSize = 5_000): Promise<void> {
-  for (let start = 0; start < events.length; start += batchSize) {
-    const byTopic = new Map<string, { key: string | null; value: string }[]>();
-    for (const event of events.slice(start, start + batchSize)) {
-      const topic = topics[topicOfType[event.type]];
-      const message = { key: entityIdOf(event) || null, value: JSON.stringify(event) };
-      const messages = byTopic.get(topic);
-      if (messages) messages.push(message);
-      else byTopic.set(topic, [message]);
-    }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-  }
-}
 
 /**
  * Keeps the organisation alive: every `intervalMs`, a few events happening now (serving

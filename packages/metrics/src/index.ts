@@ -115,3 +115,15 @@ export const alertRuleErrors = new Counter({
   help: 'Alert rule evaluations that could not read their KPI (handled per the rule\'s on_error)',
   registers: [registry],
 });
+export const webhookDeliveries = new Counter({
+  name: 'kpi_webhook_deliveries_total',
+  help: 'Authenticated connector webhook deliveries (and replays), by connector and outcome (accepted, ignored, unmappable, bad_request, retry)',
+  labelNames: ['connector', 'outcome'] as const,
+  registers: [registry],
+});
+export const webhookSignatureFailures = new Counter({
+  name: 'kpi_webhook_signature_failures_total',
+  help: 'Connector webhook deliveries refused (401) because their signature or token did not check out; never stored',
+  labelNames: ['connector'] as const,
+  registers: [registry],
+});

@@ -41,6 +41,16 @@ export const queueCatalog = {
     name: 'alert-notify',
     payload: z.object({ id: z.string().min(1) }),
   },
+  /** Pull one GrowthBook experiment's results into an experiment.readout (while it runs, and once when it stops). */
+  growthbookResults: {
+    name: 'growthbook-results',
+    payload: z.object({ experiment: z.string().min(1), final: z.boolean() }),
+  },
+  /** Periodic: pull the results of every GrowthBook experiment that is running. */
+  growthbookPoll: {
+    name: 'growthbook-poll',
+    payload: z.object({}),
+  },
 } as const;
 
 export type QueueKey = keyof typeof queueCatalog;

@@ -5,10 +5,13 @@ import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
+import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
 
 /** What every role of a process shares: one ClickHouse client, one Kafka client, one Redis. */
 export interface Runtime {
   config: Config;
+  /** The inbound webhook connectors of KPI_CONNECTORS_FILE, parsed once at start-up. */
+  connectors: ConnectorsConfig;
   brokers: string[];
   log: Logger;
   storage: Storage;
@@ -37,6 +40,8 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const redisUrl = options.redisUrl ?? config.redis.url;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: a role run on its own needs an external Kafka (the start command starts a local one)');
   if (!redisUrl) throw new Error('REDIS_URL is not set: a role run on its own needs an external Redis (the start command starts a local one)');
+  // A bad connectors file stops start-up (ConfigError naming the file and field) before anything connects.
+  const connectors = loadConnectorsFile(config.connectorsFile);
   const log = options.log ?? pino({ level: config.logLevel, base: undefined });
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
@@ -47,6 +52,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   let producer: Promise<Producer> | undefined;
   return {
     config,
+    connectors,
     brokers,
     log,
     storage,

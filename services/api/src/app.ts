@@ -16,6 +16,8 @@ import { operationRoutes } from './routes/operations.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { triageRoutes } from './routes/triage.ts';
 import { loadRuleSources } from '@kpi/alerts';
 import { readTargetsFile } from '@kpi/kpi';
 
@@ -84,6 +86,8 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
   await app.register(alertRoutes(runtime, auth, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
   await app.register(reportRoutes(runtime, auth));
+  await app.register(webhookRoutes(runtime, auth));
+  await app.register(triageRoutes(runtime, auth));
   await app.register(dashboardRoutes);
   return app;
 }

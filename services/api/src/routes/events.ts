@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
-import type { Message } from 'kafkajs';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
-import { entityIdOf, eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/events';
+import { produceEvents } from '@kpi/bus';
+import { eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
 import { errorResponse } from '../schemas.ts';
@@ -44,21 +44,13 @@ export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       if (errors.length > 0) {
         return reply.code(400).send({ error: 'invalid_events', message: `${errors.length} of ${items.length} events are invalid; none was accepted`, errors });
       }
-      const byTopic = new Map<string, Message[]>();
-      for (const event of events) {
-        const topic = topics[topicOfType[event.type]];
-        const messages = byTopic.get(topic) ?? [];
-        messages.push({ key: entityIdOf(event) || null, value: JSON.stringify(event) });
-        byTopic.set(topic, messages);
-      }
       try {
-        const producer = await runtime.producer();
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await produceEvents(await runtime.producer(), topics, events);
       } catch (error) {
         request.log.error({ err: error }, 'could not produce events');
         return reply.code(503).send({ error: 'unavailable', message: 'Kafka did not acknowledge the events; retry: events written before the failure count once, by (source, id)' });
       }
-      for (const [topic, messages] of byTopic) eventsProduced.inc({ topic }, messages.length);
+      for (const event of events) eventsProduced.inc({ topic: topics[topicOfType[event.type]] });
       return reply.code(202).send({ accepted: events.length });
     },
   );

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { CloudEvent } from '@kpi/events';
+import { mapAlertmanager, verifyAlertmanager } from './alertmanager.ts';
+import { mapArgocd, verifyArgocd } from './argocd.ts';
+import type { ConnectorName, ConnectorsConfig } from './config.ts';
+import { ignored, parseJson, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
+import { resolveDeployment, type ReleaseHistory } from './deployments.ts';
+import { validateDrafts } from './events.ts';
+import { mapGithub, verifyGithub } from './github.ts';
+import { mapGrowthbook, verifyGrowthbook } from './growthbook.ts';
+import { mapMlflowAlias, mapMlflowTag, modelVersionOf, readMlflowWebhook, verifyMlflow, type MlflowConfig, type MlflowRegistry } from './mlflow.ts';
+import { mapPagerduty, verifyPagerduty } from './pagerduty.ts';
+import { RegistryUnavailable } from './registry.ts';
+
+/** What mapping needs from outside: the release history (ClickHouse) and the MLflow registry. */
+export interface ConnectorDeps {
+  releases: ReleaseHistory;
+  mlflowRegistry(trackingUri: string): MlflowRegistry;
+}
+
+/** How a delivery ended; stored in the archive and answered per SPEC §8. */
+export type Outcome =
+  | { outcome: 'accepted'; events: CloudEvent[]; pulls: ResultsPull[] }
+  | { outcome: 'ignored' | 'unmappable' | 'bad_request' | 'retry'; reason: string };
+
+type Config<K extends ConnectorName> = NonNullable<ConnectorsConfig[K]>;
+interface ConnectorSpec<K extends ConnectorName> {
+  /** undefined when authentic, else why not. */
+  verify(delivery: RawDelivery, config: Config<K>): string | undefined;
+  /** The header carrying the sender's id of the delivery, if it sends one. */
+  deliveryHeader?: string;
+  map(body: unknown, config: Config<K>, delivery: RawDelivery, deps: ConnectorDeps): Mapped | Promise<Mapped>;
+}
+
+const CONNECTORS: { [K in ConnectorName]: ConnectorSpec<K> } = {
+  github: { verify: verifyGithub, deliveryHeader: 'x-github-delivery', map: (body, config, delivery) => mapGithub(delivery.headers['x-github-event'], body, config) },
+  mlflow: { verify: verifyMlflow, deliveryHeader: 'x-mlflow-delivery-id', map: mapMlflow },
+  argocd: { verify: verifyArgocd, map: mapArgocd },
+  pagerduty: { verify: verifyPagerduty, deliveryHeader: 'x-webhook-id', map: mapPagerduty },
+  alertmanager: { verify: verifyAlertmanager, map: mapAlertmanager },
+  growthbook: { verify: verifyGrowthbook, map: mapGrowthbook },
+};
+
+/** Authenticity, on the raw bytes: undefined when the delivery is the tool's, else the reason. */
+export function verifyDelivery<K extends ConnectorName>(name: K, config: Config<K>, delivery: RawDelivery): string | undefined {
+  return CONNECTORS[name].verify(delivery, config);
+}
+
+/** The sender's id of a delivery, or a digest of its body for senders that give none (a re-sent body is the same delivery). */
+export function deliveryIdOf(name: ConnectorName, delivery: RawDelivery): string {
+  const header = CONNECTORS[name].deliveryHeader;
+  const sent = header ? delivery.headers[header] : undefined;
+  return sent && sent.length <= 200 ? sent : `sha256:${createHash('sha256').update(delivery.body).digest('hex')}`;
+}
+
+/** Maps an authenticated delivery to validated events (or says why there are none). Throws only when ClickHouse cannot be read. */
+export async function mapDelivery<K extends ConnectorName>(name: K, config: Config<K>, delivery: RawDelivery, deps: ConnectorDeps): Promise<Outcome> {
+  const json = parseJson(delivery.body);
+  if (!json.ok) return { outcome: 'bad_request', reason: json.reason };
+  let mapped: Mapped;
+  try {
+    mapped = await CONNECTORS[name].map(json.value, config, delivery, deps);
+  } catch (error) {
+    if (error instanceof RegistryUnavailable) return { outcome: 'retry', reason: error.message };
+    throw error;
+  }
+  if (mapped.kind === 'deployment') mapped = resolveDeployment(mapped.deployment, await deps.releases(mapped.deployment.release.model_id));
+  switch (mapped.kind) {
+    case 'events': {
+      const valid = validateDrafts(mapped.events);
+      if (!valid.ok) return { outcome: 'unmappable', reason: valid.reason };
+      return { outcome: 'accepted', events: valid.events, pulls: mapped.pulls ?? [] };
+    }
+    case 'ignored':
+      return { outcome: 'ignored', reason: mapped.reason };
+    case 'unmappable':
+      return { outcome: 'unmappable', reason: mapped.reason };
+    case 'bad_request':
+      return { outcome: 'bad_request', reason: mapped.reason };
+    case 'retry':
+      return { outcome: 'retry', reason: mapped.reason };
+    default:
+      throw new Error(`unresolved mapping ${(mapped as Mapped).kind}`);
+  }
+}
+
+/** MLflow: alias and tag webhooks need the version's tags from the registry (and, for tags, whether it was deployed). */
+async function mapMlflow(body: unknown, config: MlflowConfig, delivery: RawDelivery, deps: ConnectorDeps): Promise<Mapped> {
+  const webhook = readMlflowWebhook(body, delivery);
+  if ('kind' in webhook) return webhook;
+  const registry = deps.mlflowRegistry(config.tracking_uri);
+  const target = modelVersionOf(webhook);
+  if (webhook.event.endsWith('_tag.set') || webhook.event.endsWith('_tag.deleted')) {
+    const name = typeof webhook.data.name === 'string' ? webhook.data.name : '';
+    registry.forget(name, target?.version);
+  }
+  if (webhook.event === 'model_version_alias.created') {
+    if (!target) return { kind: 'bad_request', reason: 'data.name and data.version are required' };
+    if (!config.production_aliases.includes(String(webhook.data.alias))) return mapMlflowAlias(webhook, { version: {}, model: {} }, config);
+    return mapMlflowAlias(webhook, await registry.tags(target.name, target.version), config);
+  }
+  if (webhook.event === 'model_version_tag.set') {
+    if (!target) return { kind: 'bad_request', reason: 'data.name and data.version are required' };
+    if (!String(webhook.data.key ?? '').startsWith('kpi.')) return mapMlflowTag(webhook, { version: {}, model: {} }, false);
+    const history = await deps.releases(target.name);
+    const deployed = history.some((record) => record.release_id === `mlflow:${target.name}:${target.version}`);
+    return mapMlflowTag(webhook, deployed ? await registry.tags(target.name, target.version) : { version: {}, model: {} }, deployed);
+  }
+  return ignored(`MLflow event ${webhook.event} carries nothing to measure (subscribe to model_version_alias.created and model_version_tag.set)`);
+}

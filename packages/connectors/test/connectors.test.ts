@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConnectorsFile, resolveDeployment, type ReleaseRecord } from '../src/index.ts';
+
+const file = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'connectors-')), 'connectors.yaml');
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('KPI_CONNECTORS_FILE', () => {
+  it('expands ${VAR} from the environment and applies defaults', () => {
+    const config = loadConnectorsFile(file('github: {secret: "${GH_SECRET}", repositories: {acme/ranker: {team: ranking, tier: 1}}}\nmlflow: {secret: s3cret-value, tracking_uri: "http://mlflow:5000/"}\n'), { GH_SECRET: 'from-the-env' });
+    expect(config.github).toEqual({ secret: 'from-the-env', environments: ['production'], repositories: { 'acme/ranker': { team: 'ranking', tier: 1 } } });
+    expect(config.mlflow).toEqual({ secret: 's3cret-value', tracking_uri: 'http://mlflow:5000', production_aliases: ['production', 'champion'] });
+    expect(config.pagerduty).toBeUndefined();
+  });
+
+  it('stops start-up naming the file and the field', () => {
+    const path = file('github: {secret: long-enough-secret, repositories: {acme/ranker: {team: ranking, tier: 5}}}\n');
+    expect(() => loadConnectorsFile(path, {})).toThrow(`KPI_CONNECTORS_FILE=${path}: github.repositories.acme/ranker.tier: expected 1, 2 or 3`);
+    expect(() => loadConnectorsFile(file('alertmanager: {token: "${MISSING_TOKEN}"}\n'), {})).toThrow(/alertmanager\.token: environment variable MISSING_TOKEN is not set/);
+    expect(() => loadConnectorsFile(file('jenkins: {token: abcdefghij}\n'), {})).toThrow(/unknown field\(s\) jenkins \(connectors: github, mlflow, argocd, pagerduty, alertmanager, growthbook\)/);
+    expect(() => loadConnectorsFile(file('pagerduty: {secret: long-enough-secret, severity: {P1: critical}}\n'), {})).toThrow(/pagerduty\.severity\.P1: /);
+    expect(() => loadConnectorsFile(file('github: [unclosed\n'), {})).toThrow(/not valid YAML/);
+    expect(() => loadConnectorsFile('/nonexistent/connectors.yaml', {})).toThrow(/KPI_CONNECTORS_FILE=\/nonexistent\/connectors.yaml: cannot read the file/);
+  });
+});
+
+describe('rollback inference', () => {
+  const release = (id: string, version: string, at: string, rolledBack: string[] = []): ReleaseRecord => ({ release_id: id, model_version: version, team: 'ranking', deployed_at: at, rolled_back_at: rolledBack });
+  const deploy = (version: string, at: string, rollback?: { of?: string }) => ({
+    source: 'argocd',
+    ids: { deployed: `change-${at}`, rollback: `change-${at}` },
+    time: at,
+    release: { release_id: `argocd:ranker:${version}`, model_id: 'ranker', model_version: version, team: 'ranking', tier: 1 as const, environment: 'production' as const },
+    ...(rollback ? { rollback } : {}),
+  });
+  const history = [release('r1', 'v1', '2026-01-01T00:00:00.000Z'), release('r2', 'v2', '2026-01-02T00:00:00.000Z'), release('r3', 'v3', '2026-01-03T00:00:00.000Z', ['2026-01-03T12:00:00.000Z'])];
+  const undone = (result: ReturnType<typeof resolveDeployment>) => (result.kind === 'events' ? result.events.map((event) => `${event.type}:${String(event.data.release_id)}`) : result.kind);
+
+  it('a new version is a release', () => {
+    expect(undone(resolveDeployment(deploy('v4', '2026-01-04T00:00:00.000Z'), history))).toEqual(['release.deployed:argocd:ranker:v4']);
+  });
+  it('moving back rolls back every later release not already rolled back, and deploys nothing', () => {
+    expect(undone(resolveDeployment(deploy('v1', '2026-01-04T00:00:00.000Z'), history))).toEqual(['release.rolled_back:r2']);
+    // r3's rollback came after this change: as of then it was live.
+    expect(undone(resolveDeployment(deploy('v1', '2026-01-03T06:00:00.000Z'), history))).toEqual(['release.rolled_back:r2', 'release.rolled_back:r3']);
+  });
+  it('the same version redelivered is the same release, not a rollback', () => {
+    expect(undone(resolveDeployment(deploy('v2', '2026-01-02T00:00:00.000Z'), history))).toEqual(['release.deployed:argocd:ranker:v2']);
+  });
+  it('a deploy the tool calls a rollback undoes the live release, or the one it names', () => {
+    expect(undone(resolveDeployment(deploy('v9', '2026-01-04T00:00:00.000Z', {}), history))).toEqual(['release.rolled_back:r2']);
+    expect(undone(resolveDeployment(deploy('v9', '2026-01-04T00:00:00.000Z', { of: 'v1' }), history))).toEqual(['release.rolled_back:r1']);
+  });
+  it('nothing live to roll back is ignored', () => {
+    expect(undone(resolveDeployment(deploy('v2', '2026-01-05T00:00:00.000Z'), [release('r2', 'v2', '2026-01-02T00:00:00.000Z'), release('r3', 'v3', '2026-01-03T00:00:00.000Z', ['2026-01-04T00:00:00.000Z'])]))).toBe('ignored');
+  });
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { Storage } from '../client.ts';
+
+const alertRow = z.object({
+  alert_id: z.string(),
+  team: z.string(),
+  model_id: z.string().transform((value) => value || null),
+  name: z.string(),
+  severity: z.string().transform((value) => value || null),
+  labels: z.record(z.string(), z.string()),
+  fired_at: z.string(),
+  triaged: z.coerce.boolean(),
+  actionable: z.coerce.boolean().nullable(),
+  triaged_at: z.string().nullable(),
+});
+export type TriageAlert = z.infer<typeof alertRow>;
+
+/**
+ * Alerts of the organisation's monitors (`alert.fired`) and their triage (`alert.triaged`, the
+ * latest by time wins): an alert awaits triage until one with its alert_id arrives.
+ */
+export const alertTriage = {
+  async list(storage: Storage, filter: { team: string | undefined; triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
+    const rows = await storage.query<Record<string, unknown>>(
+      `SELECT f.alert_id AS alert_id, f.team AS team, JSONExtractString(f.data, 'model_id') AS model_id, JSONExtractString(f.data, 'name') AS name,
+              JSONExtractString(f.data, 'severity') AS severity, JSONExtract(f.data, 'labels', 'Map(String, String)') AS labels, f.fired_at AS fired_at,
+              t.alert_id != '' AS triaged, if(triaged, t.actionable, NULL) AS actionable, if(triaged, t.triaged_at, NULL) AS triaged_at
+       FROM (
+         SELECT entity_id AS alert_id, argMax(team, (time, ingested_at)) AS team, argMax(data, (time, ingested_at)) AS data, min(time) AS fired_at
+         FROM {db:Identifier}.events FINAL WHERE type = 'alert.fired' GROUP BY entity_id
+       ) AS f
+       LEFT JOIN (
+         SELECT entity_id AS alert_id, argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) AS actionable, max(time) AS triaged_at
+         FROM {db:Identifier}.events FINAL WHERE type = 'alert.triaged' GROUP BY entity_id
+       ) AS t ON t.alert_id = f.alert_id
+       WHERE ({team:String} = '' OR f.team = {team:String}) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
+       ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32}`,
+      { team: filter.team ?? '', triaged: filter.triaged === undefined ? -1 : filter.triaged ? 1 : 0, limit: filter.limit },
+    );
+    return rows.map((row) => alertRow.parse(row));
+  },
+
+  /** The fired alert (team, model) a triage refers to, or undefined when none with that id arrived. */
+  async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null } | undefined> {
+    const [row] = await storage.query<{ team: string; model_id: string }>(
+      `SELECT argMax(team, (time, ingested_at)) AS team, argMax(JSONExtractString(data, 'model_id'), (time, ingested_at)) AS model_id
+       FROM {db:Identifier}.events FINAL WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
+      { id: alertId },
+    );
+    return row ? { team: row.team, model_id: row.model_id || null } : undefined;
+  },
+};

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { Storage } from '../client.ts';
+
+const releaseRecord = z.object({
+  release_id: z.string(),
+  model_version: z.string(),
+  team: z.string(),
+  deployed_at: z.string(),
+  rolled_back_at: z.array(z.string()),
+});
+export type ReleaseOfModel = z.infer<typeof releaseRecord>;
+
+/**
+ * The production releases of one model with their rollbacks, from the deduplicated raw events:
+ * what rollback inference of the deploy connectors reads (SPEC §8). Both event types carry
+ * `model_id`; a release counts once its production `release.deployed` has arrived.
+ */
+export async function productionReleasesOfModel(storage: Storage, modelId: string): Promise<ReleaseOfModel[]> {
+  const rows = await storage.query<Record<string, unknown>>(
+    `SELECT
+       entity_id AS release_id,
+       argMaxIf(JSONExtractString(data, 'model_version'), (time, ingested_at), type = 'release.deployed') AS model_version,
+       argMaxIf(team, (time, ingested_at), type = 'release.deployed') AS team,
+       maxIf(time, type = 'release.deployed') AS deployed_at,
+       arraySort(groupArrayIf(time, type = 'release.rolled_back')) AS rolled_back_at
+     FROM {db:Identifier}.events FINAL
+     WHERE type IN ('release.deployed', 'release.rolled_back') AND JSONExtractString(data, 'model_id') = {model:String}
+     GROUP BY entity_id
+     HAVING countIf(type = 'release.deployed') > 0
+        AND argMaxIf(JSONExtractString(data, 'environment'), (time, ingested_at), type = 'release.deployed') = 'production'
+     ORDER BY deployed_at`,
+    { model: modelId },
+  );
+  return rows.map((row) => releaseRecord.parse(row));
+}
