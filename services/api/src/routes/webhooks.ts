@@ -6,7 +6,7 @@ import { CONNECTOR_NAMES, deliveryIdOf, mapDelivery, mlflowRegistry, verifyDeliv
 import { produceEvents } from '@kpi/bus';
 import { webhookDeliveries, webhookSignatureFailures } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
-import { DELIVERY_OUTCOMES, productionReleasesOfModel, webhookDeliveries as archive } from '@kpi/storage';
+import { DELIVERY_OUTCOMES, deliveryRow, productionReleasesOfModel, storedDelivery, webhookDeliveries as archive } from '@kpi/storage';
 import { errorResponse } from '../schemas.ts';
 
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
@@ -123,17 +123,6 @@ export const webhookRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHand
   });
 
   const admin = auth('admin');
-  const deliverySummary = z.object({
-    id: z.string(),
-    connector: z.string(),
-    delivery_id: z.string(),
-    received_at: z.string(),
-    outcome: z.enum(DELIVERY_OUTCOMES),
-    reason: z.string(),
-    events: z.array(z.string()),
-    attempts: z.number().int(),
-    updated_at: z.string(),
-  });
   app.get(
     '/v1/webhooks/deliveries',
     {
@@ -146,7 +135,7 @@ export const webhookRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHand
           outcome: z.enum(DELIVERY_OUTCOMES).optional(),
           limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(1000, 'at most 1000').default(100),
         }),
-        response: { 200: z.object({ deliveries: z.array(deliverySummary) }) },
+        response: { 200: z.object({ deliveries: z.array(deliveryRow) }) },
       },
     },
     async (request) => ({ deliveries: await archive.list(storage, request.query) }),
@@ -159,7 +148,7 @@ export const webhookRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHand
         tags: ['webhooks'],
         description: 'One stored delivery with its raw body and kept headers.',
         params: z.object({ id: z.string() }),
-        response: { 200: deliverySummary.extend({ headers: z.record(z.string(), z.string()), body: z.string() }), 404: errorResponse },
+        response: { 200: storedDelivery, 404: errorResponse },
       },
     },
     async (request, reply) => {
