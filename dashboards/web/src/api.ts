@@ -83,3 +83,17 @@ export async function apiGetOptional<T>(path: string, params: Record<string, str
     throw error;
   }
 }
+
+/** POST JSON with the token; a refusal is thrown as ApiError carrying the API's message (403: the token's role is too low). */
+export async function apiPost<T>(path: string, body: unknown): Promise<T> {
+  const token = getToken() ?? memoryToken;
+  const response = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  let parsed: { message?: string } | undefined;
+  try {
+    parsed = (await response.json()) as { message?: string };
+  } catch {
+    /* not JSON */
+  }
+  if (!response.ok) throw new ApiError(response.status, parsed?.message ?? `${response.status} ${response.statusText}`);
+  return parsed as T;
+}

@@ -142,3 +142,17 @@ export interface LiveRelease {
   monitored_critical_features: number | string[];
   unmonitored_critical_features: string[];
 }
+
+/** An alert of the organisation's monitors, as GET /v1/triage lists it. */
+export interface TriageAlert {
+  alert_id: string;
+  team: string;
+  model_id: string | null;
+  name: string;
+  severity: string | null;
+  labels: Record<string, string>;
+  fired_at: string;
+  triaged: boolean;
+  actionable: boolean | null;
+  triaged_at: string | null;
+}

@@ -1,5 +1,5 @@
 export { createStorage, wrapClient, type Storage, type QueryParams } from './client.ts';
 export { migrate, loadMigrations, type Migration } from './migrate.ts';
 export { webhookDeliveries, deliveryKey, deliveryRow, storedDelivery, DELIVERY_OUTCOMES, type DeliveryOutcome, type DeliveryRecord, type DeliverySummary, type StoredDelivery } from './tables/webhook-deliveries.ts';
-export { productionReleasesOfModel, type ReleaseOfModel } from './tables/releases.ts';
+export { productionReleasesOfModel, runningExperiments, type ReleaseOfModel } from './tables/connector-state.ts';
 export { alertTriage, type TriageAlert } from './tables/alert-triage.ts';

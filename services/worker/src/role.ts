@@ -5,15 +5,17 @@ import type { Config } from '@kpi/config';
 import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
 import { REPORT_SCHEDULE, startReportWorkers } from './reports.ts';
+import { GROWTHBOOK_POLL, startGrowthbookWorkers } from './growthbook-jobs.ts';
 
 export { recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
 /** Repeatable jobs, declared once and reconciled at start-up. */
-const schedules = (config: Config) =>
+const schedules = (config: Config, connectors: Runtime['connectors']) =>
   [
     { queue: 'kpiRefresh', id: 'refresh-open-periods', everyMs: 5 * 60_000 },
     { queue: 'alertEvaluate', id: 'evaluate-alert-rules', everyMs: config.alerts.evaluationIntervalMs },
     REPORT_SCHEDULE,
+    ...(connectors.growthbook ? [GROWTHBOOK_POLL] : []),
   ] as const;
 
 export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
@@ -43,8 +45,9 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
     ),
     ...startAlertWorkers(runtime, options),
     ...startReportWorkers(runtime, options),
+    ...startGrowthbookWorkers(runtime, options),
   ];
-  for (const schedule of schedules(config)) {
+  for (const schedule of schedules(config, runtime.connectors)) {
     const repeat = 'pattern' in schedule ? { pattern: schedule.pattern } : { every: schedule.everyMs };
     await queues.queue(schedule.queue).upsertJobScheduler(schedule.id, repeat, { name: schedule.id, data: {} });
   }

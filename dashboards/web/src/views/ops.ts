@@ -1,10 +1,10 @@
 /** View 4: what stands now behind the KPIs — open incidents, recent experiments, live releases and their drift gaps. */
-import { apiGetOptional } from '../api.ts';
+import { ApiError, apiGetOptional, apiPost } from '../api.ts';
 import { intervalBar, STATUS_COLOUR } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice } from '../dom.ts';
 import { formatDate, formatHours, formatNumber, formatP, formatTime, formatValue } from '../format.ts';
-import type { Experiment, Incident, LiveRelease } from '../types.ts';
+import type { Experiment, Incident, LiveRelease, TriageAlert } from '../types.ts';
 
 const yesNo = (value: boolean | null | undefined, good = true) =>
   value === null || value === undefined ? h('span', { class: 'muted' }, '—') : h('span', { class: value === good ? 'ok' : 'bad' }, value ? '✓ yes' : '✕ no');
@@ -208,10 +208,76 @@ function alertsSection(alerts: Alert[] | null) {
   );
 }
 
+/** The outcome of the last triage click, shown above the table until the next render. */
+let triageMessage: { kind: 'info' | 'error'; text: string } | null = null;
+
+async function triage(alert: TriageAlert, actionable: boolean, ctx: Context, row: HTMLElement) {
+  for (const button of row.querySelectorAll('button')) button.disabled = true;
+  try {
+    await apiPost(`/v1/triage/${encodeURIComponent(alert.alert_id)}`, { actionable });
+    triageMessage = { kind: 'info', text: `${alert.name} (${alert.team}) marked ${actionable ? 'actionable' : 'noise'}; alert precision counts it once the event is ingested.` };
+  } catch (error) {
+    const text = error instanceof ApiError && error.status === 403 ? 'Triage needs an ingest or admin token; this one may only read (403).' : `Triage of ${alert.name}: ${error instanceof Error ? error.message : String(error)}`;
+    triageMessage = { kind: 'error', text };
+  }
+  ctx.rerender();
+}
+
+function triageSection(alerts: TriageAlert[] | null, ctx: Context) {
+  const message = triageMessage;
+  triageMessage = null;
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'triage-title' },
+    h('h2', { id: 'triage-title' }, `Monitor alerts awaiting triage${alerts ? ` (${alerts.length})` : ''}`),
+    h('p', { class: 'muted small' }, 'Alerts of the model monitors (Alertmanager connector). Marking each one actionable or noise feeds the alert precision KPI.'),
+    message ? notice(message.kind, message.text) : null,
+    !alerts
+      ? unavailable('Triage')
+      : alerts.length === 0
+        ? h('p', { class: 'muted' }, 'No alert awaits triage.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact', 'data-role': 'triage' },
+              h('thead', {}, h('tr', {}, ['Alert', 'Team', 'Model', 'Severity', 'Fired', 'Triage'].map((label) => h('th', { scope: 'col' }, label)))),
+              h(
+                'tbody',
+                {},
+                alerts.map((alert) => {
+                  const row = h(
+                    'tr',
+                    { 'data-alert': alert.alert_id },
+                    h('th', { scope: 'row' }, alert.name, h('div', { class: 'muted small' }, h('code', {}, alert.alert_id))),
+                    h('td', {}, alert.team),
+                    h('td', {}, alert.model_id ?? '—'),
+                    h('td', {}, alert.severity ?? '—'),
+                    h('td', { class: 'nowrap' }, formatTime(alert.fired_at)),
+                  );
+                  row.append(
+                    h(
+                      'td',
+                      { class: 'nowrap' },
+                      h('button', { type: 'button', 'data-triage': 'actionable', onclick: () => triage(alert, true, ctx, row) }, 'Actionable'),
+                      ' ',
+                      h('button', { type: 'button', 'data-triage': 'noise', onclick: () => triage(alert, false, ctx, row) }, 'Noise'),
+                    ),
+                  );
+                  return row;
+                }),
+              ),
+            ),
+          ),
+  );
+}
+
 export async function opsView(ctx: Context): Promise<Rendered> {
   const { team } = ctx.state;
-  const [alerts, incidents, experiments, releases] = await Promise.all([
+  const [alerts, awaiting, incidents, experiments, releases] = await Promise.all([
     apiGetOptional<{ alerts: Alert[] }>('/v1/alerts', team === 'all' ? { state: 'active' } : { state: 'active', team }),
+    apiGetOptional<{ alerts: TriageAlert[] }>('/v1/triage', { team, triaged: 'false', limit: 100 }),
     apiGetOptional<{ incidents: Incident[] }>('/v1/incidents', { team, state: 'open', limit: 100 }),
     apiGetOptional<{ experiments: Experiment[] }>('/v1/experiments', { team, limit: 25 }),
     apiGetOptional<{ releases: LiveRelease[] }>('/v1/releases/live', { team }),
@@ -221,6 +287,7 @@ export async function opsView(ctx: Context): Promise<Rendered> {
     { class: 'view view-ops', 'aria-labelledby': 'view-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'view-title', tabindex: '-1' }, `Operations · ${teamLabel(team)}`), h('p', { class: 'muted' }, 'As they stand now (not limited to the selected quarter). Times in UTC.')),
     alertsSection(alerts?.alerts ?? null),
+    triageSection(awaiting?.alerts ?? null, ctx),
     incidentsSection(incidents?.incidents ?? null),
     experimentsSection(experiments?.experiments ?? null),
     releasesSection(releases?.releases ?? null),

@@ -33,3 +33,17 @@ export async function productionReleasesOfModel(storage: Storage, modelId: strin
   );
   return rows.map((row) => releaseRecord.parse(row));
 }
+
+/** Experiments a source started that it has not decided yet (the GrowthBook connector polls their results). */
+export async function runningExperiments(storage: Storage, source: string): Promise<string[]> {
+  const rows = await storage.query<{ experiment_id: string }>(
+    `SELECT entity_id AS experiment_id
+     FROM {db:Identifier}.events FINAL
+     WHERE source = {source:String} AND type IN ('experiment.started', 'experiment.decided')
+     GROUP BY entity_id
+     HAVING countIf(type = 'experiment.started') > 0 AND countIf(type = 'experiment.decided') = 0
+     ORDER BY entity_id`,
+    { source },
+  );
+  return rows.map((row) => row.experiment_id);
+}
