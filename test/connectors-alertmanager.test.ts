@@ -50,7 +50,7 @@ async function postAlerts(alerts: { labels: Record<string, string>; startsAt: st
   expect(response.status, await response.text()).toBe(200);
 }
 
-describe('alertmanager connector, with a real Alertmanager', () => {
+describe('alertmanager connector, with a real Alertmanager', { timeout: 180_000 }, () => {
   it('turns firing alerts into alerts awaiting triage, per team', async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, '.000Z');
     await postAlerts([

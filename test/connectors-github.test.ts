@@ -49,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => pipeline?.stop());
 const { value } = kpiReader(() => pipeline);
 
-describe('github connector', () => {
+describe('github connector', { timeout: 180_000 }, () => {
   it('turns a successful production deployment_status into release.deployed, counted in releases_delivered', async () => {
     const body = deploymentStatus({ deployment: 5001, status: 9001, at: '2026-01-05T10:00:00Z' });
     const response = await deliver(pipeline, 'github', body, signed('deployment_status', body, 'delivery-1'));

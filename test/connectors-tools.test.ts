@@ -76,7 +76,7 @@ const replayWith = (yaml: string, id: string) =>
     return { status: response.statusCode, body: response.json() };
   });
 
-describe('pagerduty connector (V3 webhooks)', () => {
+describe('pagerduty connector (V3 webhooks)', { timeout: 180_000 }, () => {
   // A V3 webhook: {event: {id, event_type, resource_type, occurred_at, agent, client, data}} with the incident as data.
   const incident = (id: string, overrides: Record<string, unknown> = {}) => ({
     id,
@@ -153,7 +153,7 @@ describe('pagerduty connector (V3 webhooks)', () => {
   });
 });
 
-describe('growthbook connector (event webhooks, results from the REST API)', () => {
+describe('growthbook connector (event webhooks, results from the REST API)', { timeout: 180_000 }, () => {
   const arm = (variationId: string, users: number, mean: number, stddev: number) => ({ variationId, users, analyses: [{ engine: 'frequentist', numerator: mean * users, denominator: users, mean, stddev, percentChange: 0, ciLow: 0, ciHigh: 0, pValue: 0.5 }] });
   const experimentObject = (status: string, extra: Record<string, unknown> = {}) => ({
     id: 'exp_ranker_1',
@@ -270,7 +270,7 @@ describe('growthbook connector (event webhooks, results from the REST API)', () 
   });
 });
 
-describe('argocd connector (the notifications template of infra/argocd)', () => {
+describe('argocd connector (the notifications template of infra/argocd)', { timeout: 180_000 }, () => {
   const sync = (revision: string, finishedAt: string, labels: Record<string, unknown> = { team: 'payments', tier: '1', model_id: 'fraud-scorer', environment: 'production' }) =>
     JSON.stringify({ app: 'fraud-scorer-prod', revision, finished_at: finishedAt, ...labels });
   const bearer = (token = ARGO_TOKEN) => ({ authorization: `Bearer ${token}` });
