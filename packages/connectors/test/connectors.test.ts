@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,16 @@ describe('KPI_CONNECTORS_FILE', () => {
     expect(config.github).toEqual({ secret: 'from-the-env', environments: ['production'], repositories: { 'acme/ranker': { team: 'ranking', tier: 1 } } });
     expect(config.mlflow).toEqual({ secret: 's3cret-value', tracking_uri: 'http://mlflow:5000', production_aliases: ['production', 'champion'] });
     expect(config.pagerduty).toBeUndefined();
+  });
+
+  it('the README example is a valid file', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Inbound'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const env = Object.fromEntries([...example.matchAll(/\$\{([A-Z_]+)\}/g)].map((match) => [match[1]!, `${match[1]!.toLowerCase()}-value`]));
+    const config = loadConnectorsFile(file(example), env);
+    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'github', 'growthbook', 'mlflow', 'pagerduty']);
+    expect(config.growthbook?.api_key).toBe('growthbook_api_key-value');
   });
 
   it('stops start-up naming the file and the field', () => {
