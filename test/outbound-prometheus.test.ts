@@ -136,15 +136,17 @@ describe('GET /v1/metrics', () => {
       }
     }
     const month = periodOf('month', Date.now());
-    for (const kpi of kpis) {
-      const labels = { kpi: kpi.id, team: TEAM, tier: 'all', granularity: 'month' };
-      const what = JSON.stringify(labels);
-      const [current] = (await pipeline.get(`/v1/kpis/${kpi.id}/values?granularity=month&team=${TEAM}&from=${month.start.toISOString()}&to=${month.end.toISOString()}`)).body.values;
-      expect(of('kpi_status', labels).find((sample) => sample.value === 1)!.labels.status, what).toBe(current.status);
-      expect(of('kpi_value', labels).map((sample) => sample.value), what).toEqual(current.value === null ? [] : [current.value]);
-      expect(of('kpi_target', labels).map((sample) => sample.value), what).toEqual(current.target === null ? [] : [current.target]);
-      expect(of('kpi_sample_size', labels)[0]!.value, what).toBe(current.sample_size);
-    }
+    await Promise.all(
+      kpis.map(async (kpi) => {
+        const labels = { kpi: kpi.id, team: TEAM, tier: 'all', granularity: 'month' };
+        const what = JSON.stringify(labels);
+        const [current] = (await pipeline.get(`/v1/kpis/${kpi.id}/values?granularity=month&team=${TEAM}&from=${month.start.toISOString()}&to=${month.end.toISOString()}`)).body.values;
+        expect(of('kpi_status', labels).find((sample) => sample.value === 1)!.labels.status, what).toBe(current.status);
+        expect(of('kpi_value', labels).map((sample) => sample.value), what).toEqual(current.value === null ? [] : [current.value]);
+        expect(of('kpi_target', labels).map((sample) => sample.value), what).toEqual(current.target === null ? [] : [current.target]);
+        expect(of('kpi_sample_size', labels)[0]!.value, what).toBe(current.sample_size);
+      }),
+    );
     // No incident this week: time to detect has no value (absent), a sample size of 0 and status no_data.
     expect(text).not.toMatch(new RegExp(`kpi_value\\{kpi="time_to_detect_hours",team="${TEAM}"`));
     expect(text).toContain(`kpi_sample_size{kpi="time_to_detect_hours",team="${TEAM}",tier="all",granularity="week"} 0`);
@@ -164,24 +166,27 @@ describe('a real Prometheus scraping GET /v1/metrics', () => {
   });
 
   it('PromQL returns what GET /v1/kpis/:id/values says for the current period, and what the SPEC says', async () => {
-    for (const [kpi, byTeam] of Object.entries(EXPECTED)) {
-      for (const [team, byTier] of Object.entries(byTeam)) {
-        for (const [tier, expected] of Object.entries(byTier)) {
-          for (const granularity of GRANULARITIES) {
-            const period = periodOf(granularity, Date.now());
-            const [current] = (await pipeline.get(`/v1/kpis/${kpi}/values?granularity=${granularity}&team=${team}&tier=${tier}&from=${period.start.toISOString()}&to=${period.end.toISOString()}`)).body.values;
-            const what = `${kpi} ${team} tier ${tier} ${granularity}`;
-            expect(current.value, what).toBeCloseTo(expected, 12);
-            const [series] = await eventually(async () => {
-              const result = await promql(`kpi_value{kpi="${kpi}", team="${team}", tier="${tier}", granularity="${granularity}", job="kpi"}`);
-              return result.length > 0 ? result : undefined;
-            }, 30_000, what);
-            expect(Number(series!.value[1]), what).toBe(current.value);
-            const [status] = await promql(`kpi_status{kpi="${kpi}", team="${team}", tier="${tier}", granularity="${granularity}", job="kpi"} == 1`);
-            expect(status!.metric.status, what).toBe(current.status);
-          }
-        }
-      }
+    const kpis = Object.keys(EXPECTED).join('|');
+    for (const granularity of GRANULARITIES) {
+      // One query per granularity: the three KPIs, the organisation and the team, every tier.
+      const selector = `{kpi=~"${kpis}", team=~"all|${TEAM}", tier=~"all|1|2", granularity="${granularity}", job="kpi"}`;
+      const values = await eventually(async () => {
+        const result = await promql(`kpi_value${selector}`);
+        return result.length === 18 ? result : undefined;
+      }, 30_000, `the ${granularity} values scraped`);
+      const statuses = await promql(`kpi_status${selector} == 1`);
+      const period = periodOf(granularity, Date.now());
+      await Promise.all(
+        values.map(async ({ metric, value: [, text] }) => {
+          const what = `${metric.kpi} ${metric.team} tier ${metric.tier} ${granularity}`;
+          const expected = (EXPECTED as Record<string, Record<string, Record<string, number>>>)[metric.kpi!]![metric.team!]![metric.tier!]!;
+          const [current] = (await pipeline.get(`/v1/kpis/${metric.kpi}/values?granularity=${granularity}&team=${metric.team}&tier=${metric.tier}&from=${period.start.toISOString()}&to=${period.end.toISOString()}`)).body.values;
+          expect(current.value, what).toBeCloseTo(expected, 12);
+          expect(Number(text), what).toBe(current.value);
+          const status = statuses.find((series) => series.metric.kpi === metric.kpi && series.metric.team === metric.team && series.metric.tier === metric.tier);
+          expect(status?.metric.status, what).toBe(current.status);
+        }),
+      );
     }
     // The change failure rate of the team (1/4) breaches its 0.15 target; the query a user would alert on.
     const breached = await promql(`kpi_status{kpi="change_failure_rate", status="breached", granularity="month", tier="all", job="kpi"} == 1`);

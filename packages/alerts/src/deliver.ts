@@ -9,8 +9,6 @@ import type { AlertStore } from './store.ts';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
-const deliveryJobId = (notification: string) => `notify-${notification}`;
-
 /** How notifications are delivered: BullMQ retries with exponential backoff (delay x 2^(attempt-1)). */
 export interface DeliveryOptions {
   attempts: number;
@@ -29,19 +27,9 @@ export async function enqueueDeliveries(queues: Queues, notifications: Notificat
     notifications.map((notification) => ({
       name: notification.receiver.type,
       data: { id: notification.id },
-      opts: { jobId: deliveryJobId(notification.id), attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs } },
+      opts: { jobId: `notify-${notification.id}`, attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs } },
     })),
   );
-}
-
-/**
- * Removes the delivery jobs of notifications taken out of the outbox (superseded snapshots), so
- * they do not wait out their backoff to find nothing to send. A job being attempted right now
- * cannot be removed; it finds its notification gone at its next attempt.
- */
-export async function dropDeliveries(queues: Queues, ids: string[]): Promise<void> {
-  const queue = queues.queue('alertNotify');
-  await Promise.all(ids.map((id) => queue.remove(deliveryJobId(id)).catch(() => 0)));
 }
 
 export class DeliveryError extends Error {
@@ -96,9 +84,11 @@ export interface DeliverDeps {
  * The delivery job of one notification. Notifications of a group go out in order: one waits
  * (without using an attempt) while an earlier one of its group is still undelivered. A failed
  * attempt is retried by BullMQ with exponential backoff; after the last attempt, or when the
- * receiver refuses it (4xx), the notification is given up on and recorded as such.
+ * receiver refuses it (4xx), the notification is given up on and recorded as such. A snapshot
+ * (the whole state of its group) with a later one behind it is superseded instead: not sent, or
+ * not retried; the later one carries everything it said, and goes out after it, never before.
  */
-export async function deliverNotification(deps: DeliverDeps, id: string, job: Job): Promise<{ outcome: 'sent' | 'already_done'; seq?: number }> {
+export async function deliverNotification(deps: DeliverDeps, id: string, job: Job): Promise<{ outcome: 'sent' | 'already_done' | 'superseded'; seq?: number }> {
   const notification = await deps.store.outboxEntry(id);
   if (!notification) return { outcome: 'already_done' };
   const head = await deps.store.outboxHead(notification.group);
@@ -107,11 +97,19 @@ export async function deliverNotification(deps: DeliverDeps, id: string, job: Jo
     throw new DelayedError();
   }
   const type = notification.receiver.type;
+  const superseded = async () => {
+    if (!notification.snapshot || !(await deps.store.hasLater(notification))) return false;
+    alertNotificationsFailed.inc({ receiver_type: type, outcome: 'superseded' });
+    await deps.store.finish(notification);
+    return true;
+  };
+  if (await superseded()) return { outcome: 'superseded', seq: notification.seq };
   try {
     await post(notification, deps.timeoutMs);
   } catch (error) {
     const retryable = !(error instanceof DeliveryError) || error.retryable;
     const attempts = job.opts.attempts ?? 1;
+    if (retryable && (await superseded())) return { outcome: 'superseded', seq: notification.seq };
     if (retryable && job.attemptsMade + 1 < attempts) {
       alertNotificationsFailed.inc({ receiver_type: type, outcome: 'retry' });
       throw error;

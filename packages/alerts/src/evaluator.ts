@@ -29,8 +29,6 @@ export interface EvaluationResult {
   instances: number;
   transitions: { fingerprint: string; rule: string; team: string; from: string; to: string }[];
   notifications: Notification[];
-  /** Undelivered snapshots that a newer one replaced (their delivery jobs can go). */
-  superseded: string[];
 }
 
 /** Resolved and inactive instances are kept this long (flapping keeps its history numbering), then forgotten. */
@@ -105,7 +103,7 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
 
   // History first: a crash before the Redis commit replays the same (fingerprint, version) rows.
   await recordTransitions(storage, transitions);
-  const { superseded } = await store.commit({
+  await store.commit({
     instances: [...next.values()],
     removedInstances: [...previous.keys()].filter((fingerprint) => !next.has(fingerprint)),
     groups: plan.groups,
@@ -123,6 +121,5 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
     instances: next.size,
     transitions: transitions.map(({ instance, from, to }) => ({ fingerprint: instance.fingerprint, rule: instance.rule, team: instance.team, from, to })),
     notifications: plan.notifications,
-    superseded,
   };
 }

@@ -25,5 +25,5 @@ export { readScopes, periodOfRule, type Reading } from './readings.ts';
 export { recordTransitions, readHistory, recordDelivery, type HistoryEntry, type HistoryQuery } from './history.ts';
 export { AlertStore } from './store.ts';
 export { evaluateAlerts, type EvaluatorDeps, type EvaluationResult } from './evaluator.ts';
-export { enqueueDeliveries, dropDeliveries, deliverNotification, post, DeliveryError, IDEMPOTENCY_HEADER, type DeliveryOptions, type DeliverDeps } from './deliver.ts';
+export { enqueueDeliveries, deliverNotification, post, DeliveryError, IDEMPOTENCY_HEADER, type DeliveryOptions, type DeliverDeps } from './deliver.ts';
 export { runEvaluation, requestEvaluation } from './run.ts';

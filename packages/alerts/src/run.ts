@@ -1,5 +1,5 @@
 import type { Queues } from '@kpi/queue';
-import { dropDeliveries, enqueueDeliveries, type DeliveryOptions } from './deliver.ts';
+import { enqueueDeliveries, type DeliveryOptions } from './deliver.ts';
 import { evaluateAlerts, type EvaluatorDeps } from './evaluator.ts';
 
 /** One evaluation waiting and one running at most: repeated requests collapse into them. */
@@ -25,7 +25,6 @@ export async function runEvaluation(deps: EvaluatorDeps & { queues: Queues; deli
   try {
     const result = await evaluateAlerts(deps, now);
     await enqueueDeliveries(deps.queues, await deps.store.outbox(), deps.delivery);
-    await dropDeliveries(deps.queues, result.superseded);
     await lock.release();
     released = true;
     if (await deps.store.takeRerun()) await requestEvaluation(deps.queues, 'rerun');

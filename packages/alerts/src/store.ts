@@ -35,15 +35,9 @@ export class AlertStore {
     return all.map((text) => JSON.parse(text) as GroupState);
   }
 
-  /**
-   * Writes one evaluation's outcome atomically: instances, groups and new notifications. A new
-   * snapshot takes the place of its group's undelivered ones (returned: their delivery jobs can go).
-   */
-  async commit(change: { instances: AlertInstance[]; removedInstances: string[]; groups: GroupState[]; removedGroups: string[]; notifications: Notification[] }): Promise<{ superseded: string[] }> {
+  /** Writes one evaluation's outcome atomically: instances, groups and new notifications. */
+  async commit(change: { instances: AlertInstance[]; removedInstances: string[]; groups: GroupState[]; removedGroups: string[]; notifications: Notification[] }): Promise<void> {
     const multi = this.redis.multi();
-    // First, so their results come first: each new snapshot's group drops its undelivered older ones.
-    const snapshots = change.notifications.filter((notification) => notification.snapshot);
-    for (const snapshot of snapshots) multi.eval(SUPERSEDE, 2, this.keys.outbox, this.outboxOrder(snapshot.group), String(snapshot.seq));
     if (change.instances.length > 0) multi.hset(this.keys.instances, Object.fromEntries(change.instances.map((instance) => [instance.fingerprint, JSON.stringify(instance)])));
     if (change.removedInstances.length > 0) multi.hdel(this.keys.instances, ...change.removedInstances);
     if (change.groups.length > 0) multi.hset(this.keys.groups, Object.fromEntries(change.groups.map((group) => [group.id, JSON.stringify(group)])));
@@ -55,7 +49,6 @@ export class AlertStore {
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw new Error(`could not store the alert state: ${failed?.[0]?.message ?? 'transaction aborted'}`);
-    return { superseded: results.slice(0, snapshots.length).flatMap(([, ids]) => ids as string[]) };
   }
 
   /** Notifications not yet delivered (nor given up on). */
@@ -75,7 +68,12 @@ export class AlertStore {
     return head;
   }
 
-  /** Delivered or given up: out of the outbox. */
+  /** Whether a later notification of its group waits in the outbox (for a snapshot: one that makes it pointless). */
+  async hasLater(notification: Notification): Promise<boolean> {
+    return (await this.redis.zcount(this.outboxOrder(notification.group), `(${notification.seq}`, '+inf')) > 0;
+  }
+
+  /** Delivered, given up or superseded: out of the outbox. */
   async finish(notification: Notification): Promise<void> {
     await this.redis.multi().hdel(this.keys.outbox, notification.id).zrem(this.outboxOrder(notification.group), notification.id).exec();
   }
@@ -110,10 +108,5 @@ export class AlertStore {
   }
 }
 
-/** Removes a group's notifications numbered below ARGV[1] from the outbox; returns their ids. */
-const SUPERSEDE = `local older = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
-for _, id in ipairs(older) do redis.call('HDEL', KEYS[1], id) end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
-return older`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -23,6 +23,7 @@ const labelSet = { type: 'object', additionalProperties: { type: 'string' } };
 const postableAlerts = {
   type: 'array',
   items: {
+    type: 'object',
     allOf: [
       { type: 'object', properties: { startsAt: { type: 'string', format: 'date-time' }, endsAt: { type: 'string', format: 'date-time' }, annotations: labelSet } },
       { type: 'object', properties: { labels: labelSet, generatorURL: { type: 'string', format: 'uri' } }, required: ['labels'] },

@@ -88,7 +88,7 @@ export const alertNotificationsSent = new Counter({
 });
 export const alertNotificationsFailed = new Counter({
   name: 'kpi_alert_notifications_failed_total',
-  help: 'Failed alert notification attempts, by receiver type and outcome (retry: will be retried; gave_up: last attempt or refused by the receiver)',
+  help: 'Failed alert notification attempts, by receiver type and outcome (retry: will be retried; gave_up: last attempt or refused by the receiver; superseded: a snapshot not sent or not retried, as a later one of its group carries it)',
   labelNames: ['receiver_type', 'outcome'] as const,
   registers: [registry],
 });

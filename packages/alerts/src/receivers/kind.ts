@@ -8,7 +8,7 @@ import type { NotificationContent } from '../content.ts';
  * - `alert`: the same with every label as the group (one alert per notification), for receivers
  *   that take one alert per request;
  * - `snapshot`: every evaluation pushes the state of every alert of the rule, as Prometheus pushes
- *   to Alertmanager; the receiver does its own grouping, and a newer snapshot supersedes an
+ *   to Alertmanager; the receiver does its own grouping, and a later snapshot supersedes an
  *   undelivered older one.
  */
 export type Grouping = 'group_by' | 'alert' | 'snapshot';
