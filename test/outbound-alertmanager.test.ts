@@ -154,12 +154,12 @@ describe('alertmanager receiver against a real Alertmanager', () => {
     expect(Date.parse(resolution.body.alerts[0].endsAt)).toBe(Date.parse(resolved.resolved_at));
     expect(Date.parse(resolution.body.alerts[0].startsAt)).toBe(Date.parse(firing.fired_at));
 
-    // Every push that got through is in the delivery log, none given up.
+    // Every push that got through is in the delivery log (at least: the first, one while silenced, the resolution), none given up.
     const log = await pipeline.runtime.storage.query<{ outcome: string; n: number }>(
       'SELECT outcome, count() AS n FROM {db:Identifier}.alert_notifications FINAL WHERE rule = {rule:String} GROUP BY outcome',
       { rule },
     );
     expect(log.map((row) => row.outcome)).toEqual(['sent']);
-    expect(Number(log[0]!.n)).toBeGreaterThan(3);
+    expect(Number(log[0]!.n)).toBeGreaterThanOrEqual(3);
   });
 });
