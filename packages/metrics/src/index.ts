@@ -127,3 +127,14 @@ export const webhookSignatureFailures = new Counter({
   labelNames: ['connector'] as const,
   registers: [registry],
 });
+export const cacheBypassed = new Counter({
+  name: 'kpi_api_cache_bypassed_total',
+  help: 'API reads answered straight from ClickHouse because Redis (which holds the cache version) was unavailable',
+  registers: [registry],
+});
+export const localRestarts = new Counter({
+  name: 'kpi_local_service_restarts_total',
+  help: 'Restarts of the start command\'s local Kafka broker or Redis after an unexpected exit, by service',
+  labelNames: ['service'] as const,
+  registers: [registry],
+});

@@ -53,6 +53,15 @@ export function createStorage(options: { clickhouse: Config['clickhouse']; dataD
   return wrapClient(client, database, cluster, false);
 }
 
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** True when `error` says a ClickHouse server could not be reached or did not answer in time (not a bad query). */
+export function isClickHouseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && NETWORK_ERRORS.has(code)) || /^Timeout error|socket hang up/.test(error.message);
+}
+
 /** chdb's zero-copy insert of text in a given format. */
 type RawInsert = (params: { table: string; columns: string[]; values: string; settings?: Record<string, string | number | boolean> }) => Promise<unknown>;
 

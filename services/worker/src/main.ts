@@ -13,6 +13,6 @@ runMain(async () => {
     return;
   }
   const handle = await startWorkerRole(runtime);
-  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]));
+  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]), runtime.config.shutdown.timeoutMs);
   runtime.log.info('worker running');
 });

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import { startWorker } from '@kpi/queue';
-import type { RoleHandle, Runtime } from '@kpi/runtime';
+import { createQueues, startWorker } from '@kpi/queue';
+import { within, type Deadline, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -18,8 +18,12 @@ const schedules = (config: Config, connectors: Runtime['connectors']) =>
     ...(connectors.growthbook ? [GROWTHBOOK_POLL] : []),
   ] as const;
 
-export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
-  const { storage, redis, queues, config } = runtime;
+export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
+  // Workers and their jobs wait for an absent Redis to come back instead of failing (and using up
+  // their attempts): background work is delayed by an outage, never lost to it.
+  const redis = base.workerRedis();
+  const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix) };
+  const { storage, queues, config } = runtime;
   const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency };
   const workers: Worker[] = [
     startWorker(
@@ -53,8 +57,16 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
   }
   return {
     id: 'worker',
-    async stop() {
-      await Promise.all(workers.map((worker) => worker.close()));
+    async stop(deadline?: Deadline) {
+      const drained = Promise.all(workers.map((worker) => worker.close()));
+      // Jobs in flight may finish until a second before the deadline; then they are left to be
+      // retried as stalled (their taken scopes stay in Redis, see DirtySet), and the stop is unclean.
+      if (deadline && !(await within(drained, deadline.remaining() - 1_000)).done) {
+        await Promise.all(workers.map((worker) => worker.close(true)));
+        throw new Error('jobs still running at the shutdown deadline were left to be retried');
+      }
+      await drained;
+      await queues.close();
     },
   };
 }
