@@ -37,12 +37,12 @@ export interface Readiness {
 }
 
 /**
- * A started role: stopping it drains its work (consumer batch, jobs in flight, requests), falling
- * back to a forced stop when the deadline comes near.
+ * A started role: stopping it drains its work (consumer batch, jobs in flight, requests); the
+ * caller bounds how long that may take (stopAll). A stop that leaves work behind rejects, saying what.
  */
 export interface RoleHandle {
   id: string;
-  stop(deadline?: Deadline): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** How long a start-up waits for Redis before it fails naming it. */
@@ -144,7 +144,7 @@ async function answersWithin(probe: Promise<boolean>, ms: number): Promise<boole
  * (default: SHUTDOWN_TIMEOUT_MS from now). Resolves true when everything stopped in time.
  */
 export async function stopAll(runtime: Runtime, handles: RoleHandle[], deadline = Deadline.in(runtime.config.shutdown.timeoutMs)): Promise<boolean> {
-  const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: (d: Deadline) => handle.stop(d) }));
+  const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: () => handle.stop() }));
   return runSteps([...roles, { name: 'clients', stop: () => runtime.close() }], deadline, runtime.log);
 }
 

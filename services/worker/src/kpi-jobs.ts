@@ -56,9 +56,11 @@ export function refreshOpenPeriods(storage: Storage, now = new Date()): Promise<
 
 /**
  * Recomputes everything from the raw events, from the first event's period to the open one:
- * one query per entity source, shared by every KPI and granularity built on it.
+ * one query per entity source, shared by every KPI and granularity built on it. Idempotent: an
+ * interrupted rebuild is simply run again (its values are overwritten, later `computed_at` wins).
+ * `onStored` hears about each stored batch (the command logs its progress).
  */
-export async function rebuildAll(storage: Storage, now = new Date()): Promise<number> {
+export async function rebuildAll(storage: Storage, now = new Date(), onStored?: (batch: { kpi: string; granularity: string; values: number }) => void): Promise<number> {
   const [first] = await storage.query<{ first: string | null }>("SELECT if(count() = 0, NULL, toString(min(time))) AS first FROM {db:Identifier}.events");
   if (!first?.first) return 0;
   const start = new Date(`${first.first.replace(' ', 'T')}Z`);
@@ -67,6 +69,7 @@ export async function rebuildAll(storage: Storage, now = new Date()): Promise<nu
   await computeAll(storage, { kpis: CATALOG, granularities: GRANULARITIES, from: (granularity) => periodStartOf(granularity, start), to: new Date(now.getTime() + 1), teams, now }, async (values) => {
     await storeValues(storage, values, now);
     written += values.length;
+    if (values[0]) onStored?.({ kpi: values[0].kpi, granularity: values[0].granularity, values: values.length });
   });
   return written;
 }

@@ -7,7 +7,11 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
-    const written = await rebuildAll(runtime.storage);
+    const written = await rebuildAll(runtime.storage, new Date(), (batch) => runtime.log.info(batch, 'rebuild: values stored'));
+    // API replicas cache answers under the values version: a rebuild changes the values.
+    await runtime.queues.valuesChanged().catch((error: Error) => {
+      throw new Error(`every KPI value is rebuilt, but API caches could not be told (${error.message}); they may serve older values until the next recompute`);
+    });
     runtime.log.info({ written, seconds: (Date.now() - started) / 1000 }, 'rebuilt every KPI value');
     await runtime.close();
     return;

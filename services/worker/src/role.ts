@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import { createQueues, startWorker } from '@kpi/queue';
-import { within, type Deadline, type RoleHandle, type Runtime } from '@kpi/runtime';
+import type { RoleHandle, Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -57,15 +57,18 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   }
   return {
     id: 'worker',
-    async stop(deadline?: Deadline) {
-      const drained = Promise.all(workers.map((worker) => worker.close()));
-      // Jobs in flight may finish until a second before the deadline; then they are left to be
-      // retried as stalled (their taken scopes stay in Redis, see DirtySet), and the stop is unclean.
-      if (deadline && !(await within(drained, deadline.remaining() - 1_000)).done) {
+    async stop() {
+      if (redis.status !== 'ready') {
+        // Jobs in flight could not be marked done: cut the connection, which ends every wait on
+        // Redis, and close without them. They are retried as stalled when a worker next runs (the
+        // scopes a recompute took stay in Redis, see DirtySet). (A graceful close would wait for
+        // Redis forever, and cannot be turned into a forced one once begun.)
+        redis.disconnect();
         await Promise.all(workers.map((worker) => worker.close(true)));
-        throw new Error('jobs still running at the shutdown deadline were left to be retried');
+        throw new Error('Redis is unavailable: workers closed without handing back jobs in flight (they are retried when a worker next runs)');
       }
-      await drained;
+      // Jobs in flight finish first; the caller's deadline bounds how long that may take.
+      await Promise.all(workers.map((worker) => worker.close()));
       await queues.close();
     },
   };
