@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
+import { sharedInfra } from '@kpi/testing';
 import { eventually } from './support/pipeline.ts';
 import { alive, startStack, waitReady, type StackProcess } from './support/stack.ts';
 
@@ -170,6 +172,37 @@ describe('faults: the start command while its Redis or Kafka broker dies', () =>
     const log = readFileSync(join(stack.dataDir, 'stack.log'), 'utf8');
     expect(log).toContain('Redis is unavailable: workers closed without handing back jobs in flight');
     expect(log).toContain('stopped, but not everything drained or closed in time');
+  });
+});
+
+describe('faults: a local dependency that keeps failing', () => {
+  it('the supervisor gives up with a message naming it and exit code 4, leaving no process behind', { timeout: 120_000 }, async () => {
+    // The shared broker: this stack starts only its own Redis (and the API), which is all this needs.
+    const stack = await startStack({ KAFKA_BROKERS: sharedInfra().kafkaBrokers.join(','), KPI_ROLES: 'api', LOCAL_RESTART_MAX: '1', LOCAL_RESTART_BACKOFF_MS: '2000' });
+    const blocker = createServer();
+    try {
+      await waitReady(stack);
+      const pid = stack.pidOf('redis');
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(readFileSync(`/proc/${pid}/cmdline`, "utf8"))![1]); // redis-server sets its title to its address
+      // Killed, and its port taken before the restart: every restart fails.
+      process.kill(pid, 'SIGKILL');
+      await eventually(
+        () =>
+          new Promise<true>((resolve, reject) => {
+            blocker.once('error', reject).listen(port, '127.0.0.1', () => resolve(true));
+          }),
+        1_500,
+        `port ${port} free once Redis is dead`,
+      );
+      expect(await stack.exited).toBe(4);
+      const log = readFileSync(join(stack.dataDir, 'stack.log'), 'utf8');
+      expect(log).toContain('the local Redis failed 2 times within 10 min (last: did not start); giving up');
+      expect(log).toContain(join(stack.dataDir, 'redis', 'redis.log'));
+      expect(stack.leftovers()).toEqual([]);
+    } finally {
+      blocker.close();
+      stack.kill();
+    }
   });
 });
 

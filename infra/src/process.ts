@@ -119,8 +119,12 @@ export class LocalProcess {
     const child = this.spec.spawn();
     this.child = child;
     if (this.spec.pidFile) writePidFile(this.spec.pidFile, child);
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`${this.spec.name} exited (${signal ?? `code ${code}`}) before it was ready`)));
+    });
+    exited.catch(() => undefined); // only the race below reports it
     try {
-      await this.spec.waitReady(child);
+      await Promise.race([this.spec.waitReady(child), exited]);
     } catch (error) {
       await stopProcess(child, 2_000);
       throw error;

@@ -71,6 +71,11 @@ function ping(port: number, child: ChildProcess): Promise<boolean> {
   if (child.exitCode !== null) return Promise.reject(new Error(`redis-server exited with code ${child.exitCode}`));
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+    // Whatever holds the port must answer PONG, and soon.
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.on('data', (data) => {
       socket.destroy();
       resolve(data.toString().startsWith('+PONG'));
