@@ -37,6 +37,8 @@ export interface LocalKafkaOptions {
   dataDir: string;
   port?: number;
   heapMb?: number;
+  /** Aborting it while the broker starts stops it. */
+  signal?: AbortSignal;
 }
 
 /** Starts a single-node KRaft broker (broker + controller in one JVM) and waits until it serves metadata. */
@@ -83,6 +85,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const local = new LocalProcess({
     name: 'kafka',
     pidFile,
+    signal: options.signal,
     graceMs: 20_000,
     spawn: () => {
       const child = spawn(

@@ -93,6 +93,8 @@ export interface LocalProcessSpec {
   spawn(): ChildProcess;
   /** Resolves once the process serves; must reject soon after it exits. */
   waitReady(child: ChildProcess): Promise<void>;
+  /** Aborted while the first start is in progress: the process is stopped (e.g. a signal during start-up). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -115,7 +117,7 @@ export class LocalProcess {
   }
 
   async start(): Promise<void> {
-    if (this.stopped) throw new Error(`${this.spec.name} was stopped`);
+    if (this.stopped || this.spec.signal?.aborted) throw new Error(`${this.spec.name} was stopped`);
     const child = this.spec.spawn();
     this.child = child;
     if (this.spec.pidFile) writePidFile(this.spec.pidFile, child);
@@ -123,11 +125,15 @@ export class LocalProcess {
       child.once('exit', (code, signal) => reject(new Error(`${this.spec.name} exited (${signal ?? `code ${code}`}) before it was ready`)));
     });
     exited.catch(() => undefined); // only the race below reports it
+    const abort = () => void stopProcess(child, 2_000);
+    this.spec.signal?.addEventListener('abort', abort, { once: true });
     try {
       await Promise.race([this.spec.waitReady(child), exited]);
     } catch (error) {
       await stopProcess(child, 2_000);
       throw error;
+    } finally {
+      this.spec.signal?.removeEventListener('abort', abort);
     }
   }
 

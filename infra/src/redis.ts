@@ -20,6 +20,8 @@ export interface LocalRedisOptions {
   port?: number;
   /** Keep an append-only file here (the start command: alert state and jobs survive a restart); omit for tests. */
   persistDir?: string;
+  /** Aborting it while Redis starts stops it. */
+  signal?: AbortSignal;
 }
 
 /** Installs Debian's redis-server when it is missing (we run as root on these machines). */
@@ -50,6 +52,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   const local = new LocalProcess({
     name: 'redis',
     pidFile,
+    signal: options.signal,
     graceMs: 10_000,
     spawn: () => spawn('redis-server', args, { stdio: 'ignore', detached: true }),
     waitReady: (child) => waitFor(`redis-server on port ${port}`, () => ping(port, child), 20_000, 100),

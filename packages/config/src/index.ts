@@ -58,7 +58,7 @@ const envSchema = z.object({
   CLICKHOUSE_DATABASE: identifier.default('kpi'),
   CLICKHOUSE_CLUSTER: identifier.optional(),
   REDIS_URL: redisUrl.optional(),
-  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(500),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
   KPI_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'expected letters, digits, : _ -').default('kpi'),
   DATA_DIR: z.string().min(1).default('./.data'),
   HOST: z.string().min(1).default('0.0.0.0'),

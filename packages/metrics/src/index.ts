@@ -56,7 +56,7 @@ export const eventsProduced = new Counter({
 });
 export const jobsProcessed = new Counter({
   name: 'kpi_jobs_total',
-  help: 'BullMQ jobs finished, by queue and outcome (completed, failed)',
+  help: 'BullMQ jobs finished, by queue and outcome (completed, failed; delayed: a dependency was away, the job runs again later)',
   labelNames: ['queue', 'outcome'] as const,
   registers: [registry],
 });

@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { jobSeconds, jobsEnqueued, jobsProcessed } from '@kpi/metrics';
@@ -82,19 +82,31 @@ export function createQueues(connection: Redis, prefix: string): Queues {
 
 export type Processor<K extends QueueKey> = (payload: Payload<K>, job: Job) => Promise<unknown>;
 
-/** Starts a worker whose processor gets a parsed payload and is measured in /metrics. */
+/** How long a job waits before it runs again when a dependency it needs is away. */
+const OUTAGE_RETRY_MS = 5_000;
+
+/**
+ * Starts a worker whose processor gets a parsed payload and is measured in /metrics. A job that
+ * fails because a dependency is away (`isOutage`, e.g. ClickHouse down) is no fault of its own:
+ * it runs again after a few seconds without using up an attempt, however long the outage lasts.
+ */
 export function startWorker<K extends QueueKey>(
   key: K,
   processor: Processor<K>,
-  options: { connection: ConnectionOptions; prefix: string; concurrency: number },
+  options: { connection: ConnectionOptions; prefix: string; concurrency: number; isOutage?: (error: unknown) => boolean },
 ): Worker {
   const { name, payload } = queueCatalog[key];
   const worker = new Worker(
     name,
-    async (job) => {
+    async (job, token) => {
       const timer = jobSeconds.startTimer({ queue: name });
       try {
         return await processor(payload.parse(job.data) as Payload<K>, job);
+      } catch (error) {
+        if (!token || !options.isOutage?.(error)) throw error;
+        jobsProcessed.inc({ queue: name, outcome: 'delayed' });
+        await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+        throw new DelayedError();
       } finally {
         timer();
       }

@@ -45,7 +45,8 @@ export async function redisReady(redis: Redis, timeoutMs: number): Promise<void>
   }
 }
 
-const REDIS_UNAVAILABLE = /Stream isn't writeable|Command timed out|Connection is closed|Command aborted due to connection close|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
+// What ioredis rejects a command with when Redis is away or silent (connection errors themselves are events).
+const REDIS_UNAVAILABLE = /^(Stream isn't writeable and enableOfflineQueue options is false|Command timed out|Connection is closed|Command aborted due to connection close)/;
 
 /** True when `error` says Redis could not be reached or did not answer in time (not a bad command). */
 export function isRedisUnavailable(error: unknown): boolean {

@@ -28,10 +28,13 @@ runMain(async () => {
   const started: StopStep[] = [];
   const local: (LocalKafka | LocalRedis)[] = [];
   const supervisors: Supervisor[] = [];
+  // A signal during start-up also stops a local broker or Redis that is still starting.
+  const startUp = new AbortController();
   let stopping: Promise<boolean> | undefined;
   const stopEverything = () =>
     (stopping ??= (async () => {
       const deadline = Deadline.in(config.shutdown.timeoutMs);
+      startUp.abort();
       for (const supervisor of supervisors) supervisor.stop();
       const roles = await runSteps([...started].reverse(), deadline, log);
       // Never left behind: SIGTERM, then SIGKILL when the deadline (or the grace) is over.
@@ -63,11 +66,11 @@ runMain(async () => {
     let kafka: LocalKafka | undefined;
     let redis: LocalRedis | undefined;
     if (!config.kafka.brokers) {
-      kafka = await startLocalKafka({ dataDir: join(dataDir, 'kafka'), port: config.kafka.localPort });
+      kafka = await startLocalKafka({ dataDir: join(dataDir, 'kafka'), port: config.kafka.localPort, signal: startUp.signal });
       superviseLocal('kafka', kafka);
     }
     if (!config.redis.url) {
-      redis = await startLocalRedis({ persistDir: join(dataDir, 'redis') });
+      redis = await startLocalRedis({ persistDir: join(dataDir, 'redis'), signal: startUp.signal });
       superviseLocal('redis', redis);
     }
     const runtime = await createRuntime(config, { brokers: kafka?.brokers, redisUrl: redis?.url, log });

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import { createQueues, startWorker } from '@kpi/queue';
-import type { RoleHandle, Runtime } from '@kpi/runtime';
+import { asUnavailable, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -24,7 +24,8 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   const redis = base.workerRedis();
   const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix) };
   const { storage, queues, config } = runtime;
-  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency };
+  // A job that meets ClickHouse (or Kafka) down waits and runs again, whatever its attempts.
+  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency, isOutage: (error: unknown) => asUnavailable(error) !== undefined };
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
