@@ -3,7 +3,8 @@
 // then its broker SIGKILLed once each (the supervisor brings them back). Prints events sent and
 // counted, RSS of every process at start and end, and API errors and timeouts while each
 // dependency was down. Run by hand:
-//   node --import tsx bench/soak.ts [--minutes 30] [--rate 500] [--clients 20]
+//   node --import tsx bench/soak.ts [--minutes 30] [--rate 500] [--clients 20] [--think-ms 1000]
+// Each API client waits --think-ms between its requests (a dashboard refreshing), 0 for a closed loop.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,10 +13,13 @@ import { makeEvent, topicOfType, type CloudEvent } from '@kpi/events';
 import { quantile, report } from './support.ts';
 import { startStack, waitReady, type StackProcess } from '../test/support/stack.ts';
 
-const { values: args } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, rate: { type: 'string', default: '500' }, clients: { type: 'string', default: '20' } } });
+const { values: args } = parseArgs({
+  options: { minutes: { type: 'string', default: '30' }, rate: { type: 'string', default: '500' }, clients: { type: 'string', default: '20' }, 'think-ms': { type: 'string', default: '1000' } },
+});
 const minutes = Number(args.minutes);
 const rate = Number(args.rate);
 const clients = Number(args.clients);
+const thinkMs = Number(args['think-ms']);
 const durationMs = minutes * 60_000;
 
 const TEAMS = ['ranking', 'search', 'ads', 'fraud', 'vision', 'speech'];
@@ -53,7 +57,7 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/pr
 
 const stack: StackProcess = await startStack({ LOG_LEVEL: 'info' });
 process.on('exit', () => stack.kill());
-process.stdout.write(`soak: ${minutes} min, ${rate} events/s, ${clients} API clients; stack data in ${stack.dataDir}\n`);
+process.stdout.write(`soak: ${minutes} min, ${rate} events/s, ${clients} API clients (${thinkMs} ms between requests); stack data in ${stack.dataDir}\n`);
 await waitReady(stack);
 const startedAt = Date.now();
 
@@ -130,6 +134,7 @@ const reading = Array.from({ length: clients }, async (_, client) => {
     else outcome.errors++;
     if (!response.timedOut) outcome.statuses.set(response.status, (outcome.statuses.get(response.status) ?? 0) + 1);
     outcome.latencies.push(response.ms);
+    await sleep(thinkMs);
   }
 });
 
@@ -191,7 +196,7 @@ stack.child.kill('SIGTERM');
 const exitCode = await stack.exited;
 const stopSeconds = (Date.now() - stopStarted) / 1000;
 
-report(`soak: ${minutes} min at ${rate} events/s, ${clients} API clients (node services/stack)`, {
+report(`soak: ${minutes} min at ${rate} events/s, ${clients} API clients, ${thinkMs} ms between requests (node services/stack)`, {
   'events sent (acknowledged by Kafka)': acknowledged,
   'events counted (KPI sample sizes, once each)': countedEvents,
   'equal': String(countedEvents === acknowledged),
