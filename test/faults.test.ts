@@ -89,7 +89,7 @@ describe('faults: the start command while its Redis or Kafka broker dies', () =>
     for (const outage of ['hung', 'killed']) {
       const answers = during.filter((entry) => entry.what.startsWith(outage));
       // Every answer within 2 s; reads from ClickHouse, the collector through Kafka, Redis-only state 503 naming Redis.
-      expect(answers.map((entry) => [entry.what, entry.ms < 2_000])).toEqual(answers.map((entry) => [entry.what, true]));
+      expect(answers.filter((entry) => entry.ms >= 2_000).map((entry) => `${entry.what}: ${entry.ms} ms`)).toEqual([]);
       expect(answers.map((entry) => [entry.what, entry.status])).toEqual([
         [`${outage}: KPI values`, 200],
         [`${outage}: alerts (state in Redis)`, 503],
@@ -131,10 +131,11 @@ describe('faults: the start command while its Redis or Kafka broker dies', () =>
       const ready = await stack.request('/readyz', { timeoutMs: 2_000 });
       during.push({ what: 'readyz', status: ready.status, ms: ready.ms, body: ready.body });
     });
-    expect(during.map((entry) => [entry.what, entry.status, entry.ms < 2_000])).toEqual([
-      ['KPI values', 200, true],
-      ['POST /v1/events', 503, true],
-      ['readyz', 503, true],
+    expect(during.filter((entry) => entry.ms >= 2_000).map((entry) => `${entry.what}: ${entry.ms} ms`)).toEqual([]);
+    expect(during.map((entry) => [entry.what, entry.status])).toEqual([
+      ['KPI values', 200],
+      ['POST /v1/events', 503],
+      ['readyz', 503],
     ]);
     expect(during[1]!.body).toMatchObject({ error: 'unavailable', dependency: 'kafka' });
     expect(during[2]!.body).toMatchObject({ failing: ['kafka'] });
