@@ -20,4 +20,13 @@ describe('stale KPI scopes in Redis', () => {
     expect(await dirty.take('sev0_incidents', 'job-2')).toEqual([]);
     redis.disconnect();
   });
+
+  it('take any number of scopes at once (an event far in the past marks every period since)', async () => {
+    const redis = new Redis(sharedInfra().redisUrl);
+    const dirty = new DirtySet(redis, uniqueName('dirty'));
+    const weeks = Array.from({ length: 250_000 }, (_, i) => ({ kpi: 'drift_model_coverage', granularity: 'week' as const, periodStart: new Date(Date.UTC(1970, 0, 5) + i * 604_800_000).toISOString(), team: 'ranking' }));
+    expect(await dirty.add(weeks)).toEqual(['drift_model_coverage']);
+    expect(await dirty.take('drift_model_coverage', 'job-1')).toHaveLength(250_000);
+    redis.disconnect();
+  });
 });

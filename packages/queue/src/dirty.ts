@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Granularity, Recompute } from './catalog.ts';
 import { execAll } from './redis.ts';
 
+const SADD_SLICE = 10_000;
+
 /**
  * The stale (granularity, period, team) scopes of each KPI, a Redis set per KPI. Ingestion adds
  * to it (a repeat is a no-op) and enqueues one recompute job per KPI (deduplicated); the job
@@ -28,7 +30,8 @@ export class DirtySet {
       else byKpi.set(r.kpi, [member]);
     }
     const multi = this.redis.multi();
-    for (const [kpi, members] of byKpi) multi.sadd(this.key(kpi), ...members);
+    // In slices: an event far in the past marks every period since then, more members than one call can spread.
+    for (const [kpi, members] of byKpi) for (let i = 0; i < members.length; i += SADD_SLICE) multi.sadd(this.key(kpi), ...members.slice(i, i + SADD_SLICE));
     await execAll(multi);
     return [...byKpi.keys()];
   }
