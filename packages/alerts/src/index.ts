@@ -1,6 +1,6 @@
 export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
 export {
-  ruleSchema, receiverSchema, RECEIVER_TYPES, parseRule, describeIssues, holdOf, timersOf, RuleError,
+  ruleSchema, parsedRuleSchema, receiverSchema, namedReceiverSchema, RECEIVER_TYPES, parseRule, describeIssues, holdOf, timersOf, RuleError,
   RULE_NAME, LABEL_NAME, RESERVED_LABELS, OPERATORS, SEVERITIES,
   type AlertRule, type AlertRuleInput, type Receiver, type ReceiverInput, type RuleOrigin, type Severity, type Operator,
 } from './rule.ts';

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { kpiById, type KpiDefinition } from '@kpi/kpi';
+import { CATALOG, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { LABEL_NAME } from './labels.ts';
-import { receiverSchema, type Receiver } from './receivers/index.ts';
+import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';
 import { unknownPlaceholders, TEMPLATE_VARIABLES } from './template.ts';
 
 export { LABEL_NAME } from './labels.ts';
-export { receiverSchema, RECEIVER_TYPES, type Receiver, type ReceiverInput } from './receivers/index.ts';
+export { receiverSchema, namedReceiverSchema, RECEIVER_TYPES, type Receiver, type ReceiverInput } from './receivers/index.ts';
 
 /**
  * An alert rule on one KPI, in the words of Prometheus alerting rules and Alertmanager routes:
@@ -30,13 +30,19 @@ const duration = z.string({ error: DURATION_HINT }).refine((value) => parseDurat
 });
 const labelName = z.string().regex(LABEL_NAME, 'expected a label name (^[a-zA-Z_][a-zA-Z0-9_]*$)');
 
-const tier = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.enum(['all', '1', '2', '3'], { error: 'expected 1, 2, 3 or all' }));
+const TIERS = ['all', '1', '2', '3'] as const;
+// A tier as a string or (as YAML writes it) a number; parsed to the string.
+const tier = z.union([z.enum(TIERS), z.literal([1, 2, 3]).transform((value) => String(value) as '1' | '2' | '3')], { error: 'expected 1, 2, 3 or all' });
 
 const ruleObject = z
   .object({
     name: z.string({ error: 'expected a rule name' }).regex(RULE_NAME, 'expected 1-128 letters, digits, _ . - (starting with a letter or digit)'),
     description: z.string().max(2000).optional(),
-    kpi: z.string({ error: 'expected a KPI id' }).refine((id) => kpiById(id) !== undefined, { error: (issue) => `unknown KPI ${JSON.stringify(issue.input)}; GET /v1/kpis lists them` }),
+    kpi: z
+      .string({ error: 'expected a KPI id' })
+      .refine((id) => kpiById(id) !== undefined, { error: (issue) => `unknown KPI ${JSON.stringify(issue.input)}; GET /v1/kpis lists them` })
+      // The JSON Schema (the API's OpenAPI document) states the refinement: one of the catalog's ids.
+      .meta({ enum: CATALOG.map((kpi) => kpi.id) }),
     /** team: one team (`team`); each_team: one alert per team seen in the events; all: the whole organisation. */
     scope: z.enum(['team', 'each_team', 'all'], { error: 'expected team, each_team or all' }).default('each_team'),
     team: z.string().regex(TEAM_PATTERN, `expected a team name (${TEAM_PATTERN.source})`).optional(),
@@ -128,6 +134,16 @@ export const ruleSchema = ruleObject
       receivers: rule.receivers.map((receiver, index) => ({ ...receiver, name: receiver.name ?? `${receiver.type}-${index + 1}` })) as Receiver[],
     };
   });
+
+/**
+ * A rule as it is served and stored: what `ruleSchema` parses to (defaults applied, condition
+ * decided, receivers named), as a schema of its own so the API can declare and check its answers.
+ */
+export const parsedRuleSchema = ruleObject.extend({
+  tier: z.enum(TIERS),
+  condition: z.enum(['target_breached', 'threshold']),
+  receivers: z.array(namedReceiverSchema),
+});
 
 export type AlertRuleInput = z.input<typeof ruleSchema>;
 export type AlertRule = z.output<typeof ruleSchema>;

@@ -9,8 +9,8 @@ import { formatNumber, periodLabel, renderTemplate, type TemplateVariable } from
  * (a duration since active_at, or a number of consecutive evaluations); a pending alert whose
  * condition stops holding goes back to inactive; a firing one is resolved. `for: 0` fires at once.
  */
-export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved';
-export const ALERT_STATES: readonly AlertState[] = ['inactive', 'pending', 'firing', 'resolved'];
+export const ALERT_STATES = ['inactive', 'pending', 'firing', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
 
 export interface AlertInstance {
   fingerprint: string;

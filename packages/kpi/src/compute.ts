@@ -7,7 +7,8 @@ import { periodsStartingIn, chTime, type Period } from './periods.ts';
 import { selectRows, SOURCES, type SourceName } from './sources.ts';
 
 export const ALL_TEAMS = '*';
-export type TierScope = 'all' | '1' | '2' | '3';
+export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
+export type TierScope = (typeof TIER_SCOPES)[number];
 
 export function tierScopes(kpi: KpiDefinition): TierScope[] {
   return kpi.tiered ? ['all', '1', '2', '3'] : ['all'];

@@ -3,8 +3,11 @@ import { mean, median, p90 } from '@kpi/stats';
 import type { Entity } from './entities.ts';
 import type { SourceName } from './sources.ts';
 
-export type Unit = 'count' | 'ratio' | 'hours' | 'days' | 'ms' | 'usd' | 'usd_per_1k_requests' | 'score' | 'correlation' | 'relative_lift';
-export type Direction = 'higher_is_better' | 'lower_is_better';
+/** Every unit a KPI value can have; the API contract's enum and the formatters follow this list. */
+export const UNITS = ['count', 'ratio', 'hours', 'days', 'ms', 'usd', 'usd_per_1k_requests', 'score', 'correlation', 'relative_lift'] as const;
+export type Unit = (typeof UNITS)[number];
+export const DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
 
 /** A target: a fixed threshold (optionally for some granularities or tier 1 only), or "no worse than the previous period". */
 export type TargetRule =

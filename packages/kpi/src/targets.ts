@@ -3,7 +3,8 @@ import { GRANULARITIES, type Granularity } from '@kpi/queue';
 import type { KpiDefinition, TargetRule } from './definition.ts';
 import type { TierScope } from './compute.ts';
 
-export type Status = 'met' | 'breached' | 'no_target' | 'no_data';
+export const STATUSES = ['met', 'breached', 'no_target', 'no_data'] as const;
+export type Status = (typeof STATUSES)[number];
 
 /** A team's own target for a KPI, replacing the catalog's default for that team (and granularity, if given). */
 export const targetOverrideSchema = z.object({

@@ -1,13 +1,12 @@
 import type { Storage } from '@kpi/storage';
+import { REPORT_FORMATS, type REPORT_TRIGGERS, type ReportFormat, type ReportStatus } from '@kpi/api-contract';
 import type { Report } from './model.ts';
 
 /** The `reports` and `report_files` tables (migration 005_reports): report states and rendered files. */
 
-export const REPORT_FORMATS = ['html', 'md', 'json', 'pdf'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-export const REPORT_STATUSES = ['queued', 'generating', 'ready', 'failed'] as const;
-export type ReportStatus = (typeof REPORT_STATUSES)[number];
-export type ReportTrigger = 'schedule' | 'request' | 'cli';
+// The formats, statuses and triggers are the API's words (its contract); the tables store them.
+export { REPORT_FORMATS, REPORT_STATUSES, REPORT_TRIGGERS, type ReportFormat, type ReportStatus } from '@kpi/api-contract';
+export type ReportTrigger = (typeof REPORT_TRIGGERS)[number];
 
 export interface ReportState {
   id: string;

@@ -1,12 +1,15 @@
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { openApiDocument, routes } from '@kpi/api-contract';
 import type { ApiRole } from '@kpi/config';
 import { httpSeconds } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { requireRole } from './auth.ts';
+import { routeTable } from './methods.ts';
+import { routeServer } from './serve.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kpiRoutes } from './routes/kpis.ts';
@@ -28,17 +31,40 @@ export interface ApiOptions {
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
+/** Routes outside the contract: the documents about the API and the dashboard's files. */
+export const UNDOCUMENTED_ROUTES = [/^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/\*?$/];
+
 /** The HTTP API, without listening: tests inject requests, the role listens on PORT. */
 export async function buildApi({ runtime, tokens }: ApiOptions) {
   const { config } = runtime;
-    // Per-request logs belong in /metrics (latency histogram), not in the log: warn and above only.
+  // Per-request logs belong in /metrics (latency histogram), not in the log: warn and above only.
   const log = runtime.log.child({ role: 'api' }, { level: runtime.log.levelVal > 40 ? runtime.log.level : 'warn' });
-  const app = Fastify({ bodyLimit: config.http.maxBodyBytes, loggerInstance: log }).withTypeProvider<ZodTypeProvider>();
+  // Path parameters are as long as their schema allows (a 400 names a longer one), not cut short by the router.
+  const app = Fastify({ bodyLimit: config.http.maxBodyBytes, loggerInstance: log, routerOptions: { maxParamLength: 8_192 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const methods = routeTable();
+  app.addHook('onRoute', methods.record);
+  app.decorate('registeredRoutes', methods.all);
+
+  // No route for the method and path: a 405 naming the methods the path has (RFC 9110), else a 404.
+  const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = methods.at(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: 'method_not_allowed', message: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
+  };
+  app.setNotFoundHandler(unrouted);
 
   // Bad input is a 400 naming the parameter and the rule, never a 500.
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // A request no route takes can fail before the not-found handler runs (a QUERY without a body's content type).
+    if (request.is404) return unrouted(request, reply);
     if (hasZodFastifySchemaValidationErrors(error)) {
       const problems = error.validation.map((issue) => {
         const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -54,7 +80,6 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
     request.log.error({ err: error }, 'request failed');
     return reply.code(status).send({ error: 'internal', message: 'internal error; see the server log' });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   app.addHook('onResponse', async (request, reply) => {
     httpSeconds.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -67,32 +92,41 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
     // Without Redis there is no shared count: requests go through rather than wait or fail.
     skipOnError: true,
     keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} requests per ${context.after} exceeded for this token; retry in ${context.after}`), { statusCode: 429, code: 'too_many_requests' }),
   });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Applied-science KPI pipeline', version: '0.1.0', description: 'KPI values, scorecards and the event collector.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
+  // The document is generated from the contract once; /docs renders the same one.
+  const document = openApiDocument(routes, {
+    title: 'Applied-science KPI pipeline',
+    version: '0.1.0',
+    description: 'KPI values, scorecards, alerts, quarterly reports and the event collector.',
   });
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => document);
 
   const auth = (role: ApiRole) => requireRole(tokens, role);
-  await app.register(healthRoutes(runtime));
-  await app.register(eventRoutes(runtime, auth));
+  const serve = routeServer(auth, config.http);
+  await app.register(healthRoutes(runtime, serve));
+  await app.register(eventRoutes(runtime, serve));
   // The deployment's targets file is read once; a bad file stops start-up naming the problem.
   const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
-  await app.register(kpiRoutes(runtime, auth, fileOverrides));
-  await app.register(kpiMetricsRoutes(runtime, auth, fileOverrides));
-  await app.register(targetRoutes(runtime, auth, fileOverrides));
-  await app.register(operationRoutes(runtime, auth));
+  await app.register(kpiRoutes(runtime, serve, fileOverrides));
+  await app.register(kpiMetricsRoutes(runtime, serve, fileOverrides));
+  await app.register(targetRoutes(runtime, serve, fileOverrides));
+  await app.register(operationRoutes(runtime, serve));
   // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
-  await app.register(alertRoutes(runtime, auth, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
-  await app.register(reportRoutes(runtime, auth));
+  await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
+  await app.register(reportRoutes(runtime, serve));
   await app.register(webhookRoutes(runtime, auth));
   await app.register(triageRoutes(runtime, auth));
   await app.register(dashboardRoutes);
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every (method, path) registered, for the test that holds them to the contract. */
+    registeredRoutes(): { method: string; url: string }[];
+  }
 }

@@ -6,7 +6,7 @@ export async function diagnose(storage: Storage, kpi: KpiDefinition, evaluation:
   const waiting = await waitingForDefiningEvent(storage, kpi.source);
   const source = SOURCES[kpi.source];
   return {
-    null_reason: evaluation.value === null ? (evaluation.details.null_reason ?? 'no entities in this period and scope') : null,
+    null_reason: evaluation.value === null ? String(evaluation.details.null_reason ?? 'no entities in this period and scope') : null,
     waiting_for_defining_event: {
       explanation:
         'definingType' in source

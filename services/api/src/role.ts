@@ -3,7 +3,7 @@ import type { RoleHandle, Runtime } from '@kpi/runtime';
 import { buildApi } from './app.ts';
 import { resolveTokens } from './auth.ts';
 
-export { buildApi, type Api } from './app.ts';
+export { buildApi, UNDOCUMENTED_ROUTES, type Api } from './app.ts';
 export { resolveTokens } from './auth.ts';
 
 export interface ApiHandle extends RoleHandle {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { NotificationContent } from '../content.ts';
 import { alertmanager } from './alertmanager.ts';
+import { receiverName } from './common.ts';
 import type { Grouping, ReceiverKind } from './kind.ts';
 import { pagerduty } from './pagerduty.ts';
 import { slack } from './slack.ts';
@@ -19,6 +20,14 @@ export const RECEIVER_TYPES = Object.keys(RECEIVER_KINDS) as (keyof typeof RECEI
 export const receiverSchema = z.discriminatedUnion('type', [webhook.schema, slack.schema, alertmanager.schema, teams.schema, pagerduty.schema], {
   error: `expected type ${RECEIVER_TYPES.join(', ')}`,
 });
+/** A receiver with its name resolved, as parsed rules carry (and the API serves) it. */
+export const namedReceiverSchema = z.discriminatedUnion('type', [
+  webhook.schema.extend({ name: receiverName }),
+  slack.schema.extend({ name: receiverName }),
+  alertmanager.schema.extend({ name: receiverName }),
+  teams.schema.extend({ name: receiverName }),
+  pagerduty.schema.extend({ name: receiverName }),
+]);
 export type ReceiverInput = z.input<typeof receiverSchema>;
 /** A receiver with its name resolved (`<type>-<n>` when the rule gives none). */
 export type Receiver = z.output<typeof receiverSchema> & { name: string };

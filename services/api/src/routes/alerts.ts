@@ -1,21 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { z } from 'zod';
-import type { ApiRole } from '@kpi/config';
-import { TEAM_PATTERN } from '@kpi/events';
+import type { FastifyRequest } from 'fastify';
+import { routes } from '@kpi/api-contract';
 import {
-  ALERT_STATES, AlertStore, deleteStoredRule, expireSilence, fallbackOrigin, getSilence, listSilences, newSilence, readHistory, requestEvaluation,
-  redactReceiver, rulesInForce, ruleSchema, saveRule, saveSilence, SEVERITIES, silencedBy, silenceInputSchema, silenceState,
+  AlertStore, deleteStoredRule, expireSilence, fallbackOrigin, getSilence, listSilences, newSilence, readHistory, requestEvaluation,
+  redactReceiver, rulesInForce, saveRule, saveSilence, silencedBy, silenceState,
   type AlertInstance, type AlertRule, type RuleInForce, type RuleSources, type Silence,
 } from '@kpi/alerts';
 import type { Runtime } from '@kpi/runtime';
+import type { Serve } from '../serve.ts';
 
-const date = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'expected a date (2026-01-31) or an RFC 3339 timestamp' });
 const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-const team = z.string().refine((value) => value === 'all' || TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' });
-const severity = z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` });
-const ruleName = z.object({ name: z.string().min(1).max(128) });
-const silenceId = z.object({ id: z.string().min(1).max(64) });
 
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
@@ -34,32 +28,16 @@ function conflict(message: string) {
  * Alerts: the current instances and their history (read), rules and silences (read to list,
  * admin to change). A change to a rule or a silence asks for an evaluation right away.
  */
-export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, sources: RuleSources): FastifyPluginAsyncZod => async (app) => {
+export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues } = runtime;
   const store = new AlertStore(runtime.redis, runtime.config.queuePrefix);
-  const read = auth('read');
-  const admin = auth('admin');
   const evaluateSoon = (reason: string) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation'));
   const ruleNamed = async (name: string): Promise<RuleInForce | undefined> => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name);
   const describeSilence = (silence: Silence, now = Date.now()) => ({ ...silence, state: silenceState(silence, now) });
 
-  app.get(
-    '/v1/alerts',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['alerts'],
-        description: 'Alert instances, one per rule and label set: by default those pending or firing (state=active).',
-        querystring: z.object({
-          state: z.enum(['active', ...ALERT_STATES, 'all'], { error: 'expected active, inactive, pending, firing, resolved or all' }).default('active'),
-          team: team.optional(),
-          severity: severity.optional(),
-          rule: z.string().optional(),
-          kpi: z.string().optional(),
-        }),
-      },
-    },
-    async (request) => {
+  app.route({
+    ...serve(routes.listAlerts),
+    handler: async (request) => {
       const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const now = Date.now();
       const silences = await listSilences(storage, now);
@@ -78,28 +56,11 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
         });
       return { alerts };
     },
-  );
+  });
 
-  app.get(
-    '/v1/alerts/history',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['alerts'],
-        description: 'Every state change of the alerts, newest first.',
-        querystring: z.object({
-          rule: z.string().optional(),
-          team: team.optional(),
-          fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'expected a 16-hex-digit fingerprint').optional(),
-          state: z.enum(ALERT_STATES, { error: 'expected inactive, pending, firing or resolved (the state entered)' }).optional(),
-          severity: severity.optional(),
-          from: date.optional(),
-          to: date.optional(),
-          limit: z.coerce.number({ error: 'expected a number' }).int('expected an integer').min(1).max(1000, 'at most 1000').default(100),
-        }),
-      },
-    },
-    async (request) => {
+  app.route({
+    ...serve(routes.listAlertHistory),
+    handler: async (request) => {
       const query = request.query;
       const from = query.from ? toInstant(query.from) : undefined;
       const to = query.to ? toInstant(query.to) : undefined;
@@ -107,23 +68,28 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       const entries = await readHistory(storage, { ...query, from, to });
       return { history: entries };
     },
-  );
-
-  app.get('/v1/alert-rules', { preHandler: read, schema: { tags: ['alerts'], description: 'The rules in force: built-in defaults, the rules file and the API\'s, by name (the API\'s win).' } }, async (request) => ({
-    rules: (await rulesInForce(storage, sources)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
-    default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
-  }));
-
-  app.get('/v1/alert-rules/:name', { preHandler: read, schema: { tags: ['alerts'], params: ruleName } }, async (request, reply) => {
-    const found = await ruleNamed(request.params.name);
-    if (!found) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
-    return { origin: found.origin, rule: redact(found.rule, request) };
   });
 
-  app.post(
-    '/v1/alert-rules',
-    { preHandler: admin, schema: { tags: ['alerts'], description: 'Creates a rule. A name already in force (from any source) is a 409: PUT replaces.', body: ruleSchema } },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.listAlertRules),
+    handler: async (request) => ({
+      rules: (await rulesInForce(storage, sources)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
+      default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
+    }),
+  });
+
+  app.route({
+    ...serve(routes.getAlertRule),
+    handler: async (request, reply) => {
+      const found = await ruleNamed(request.params.name);
+      if (!found) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
+      return { origin: found.origin, rule: redact(found.rule, request) };
+    },
+  });
+
+  app.route({
+    ...serve(routes.createAlertRule),
+    handler: async (request, reply) => {
       const rule = request.body;
       const existing = await ruleNamed(rule.name);
       if (existing) throw conflict(`alert rule ${rule.name} exists (origin ${existing.origin}); PUT /v1/alert-rules/${rule.name} replaces it`);
@@ -131,20 +97,11 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       await evaluateSoon('rule created');
       return reply.code(201).send({ origin: 'api', rule });
     },
-  );
+  });
 
-  app.put(
-    '/v1/alert-rules/:name',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['alerts'],
-        description: 'Creates or replaces a rule; one of the rules file or the defaults is overridden by name until the API\'s is deleted.',
-        params: ruleName,
-        body: ruleSchema,
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.putAlertRule),
+    handler: async (request, reply) => {
       const rule = request.body;
       if (rule.name !== request.params.name) {
         return reply.code(400).send({ error: 'bad_request', message: `body.name: must match the path (${request.params.name}); got ${rule.name}` });
@@ -154,32 +111,27 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       await evaluateSoon('rule replaced');
       return reply.code(existing?.origin === 'api' ? 200 : 201).send({ origin: 'api', rule });
     },
-  );
-
-  app.delete('/v1/alert-rules/:name', { preHandler: admin, schema: { tags: ['alerts'], params: ruleName } }, async (request, reply) => {
-    const { name } = request.params;
-    const existing = await ruleNamed(name);
-    if (!existing) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${name}` });
-    if (existing.origin !== 'api') {
-      throw conflict(`alert rule ${name} comes from ${existing.origin === 'file' ? `the rules file (${sources.fileName})` : 'the built-in defaults'}; disable it with PUT /v1/alert-rules/${name} and enabled: false`);
-    }
-    await deleteStoredRule(storage, name);
-    await evaluateSoon('rule deleted');
-    const fallback = fallbackOrigin(sources, name);
-    return reply.code(204).header('x-alert-rule-now-from', fallback ?? 'none').send();
   });
 
-  app.get(
-    '/v1/silences',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['alerts'],
-        description: 'Silences: by default those in force or starting later (state=current).',
-        querystring: z.object({ state: z.enum(['current', 'active', 'pending', 'expired', 'all'], { error: 'expected current, active, pending, expired or all' }).default('current') }),
-      },
+  app.route({
+    ...serve(routes.deleteAlertRule),
+    handler: async (request, reply) => {
+      const { name } = request.params;
+      const existing = await ruleNamed(name);
+      if (!existing) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${name}` });
+      if (existing.origin !== 'api') {
+        throw conflict(`alert rule ${name} comes from ${existing.origin === 'file' ? `the rules file (${sources.fileName})` : 'the built-in defaults'}; disable it with PUT /v1/alert-rules/${name} and enabled: false`);
+      }
+      await deleteStoredRule(storage, name);
+      await evaluateSoon('rule deleted');
+      const fallback = fallbackOrigin(sources, name);
+      return reply.header('x-alert-rule-now-from', fallback ?? 'none').code(204).send();
     },
-    async (request) => {
+  });
+
+  app.route({
+    ...serve(routes.listSilences),
+    handler: async (request) => {
       const now = Date.now();
       const { state } = request.query;
       const silences = await listSilences(storage, state === 'current' || state === 'active' || state === 'pending' ? now : undefined);
@@ -187,37 +139,35 @@ export const alertRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
         silences: silences.map((silence) => describeSilence(silence, now)).filter((silence) => state === 'all' || state === 'current' || silence.state === state),
       };
     },
-  );
-
-  app.get('/v1/silences/:id', { preHandler: read, schema: { tags: ['alerts'], params: silenceId } }, async (request, reply) => {
-    const silence = await getSilence(storage, request.params.id);
-    if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
-    return describeSilence(silence);
   });
 
-  app.post(
-    '/v1/silences',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['alerts'],
-        description: 'Silences the alerts whose labels match every matcher ({name, value, op: = != =~ !~}) from starts_at (default now) to ends_at (or for a duration).',
-        body: silenceInputSchema,
-      },
+  app.route({
+    ...serve(routes.getSilence),
+    handler: async (request, reply) => {
+      const silence = await getSilence(storage, request.params.id);
+      if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      return describeSilence(silence);
     },
-    async (request, reply) => {
+  });
+
+  app.route({
+    ...serve(routes.createSilence),
+    handler: async (request, reply) => {
       const silence = newSilence(request.body);
       await saveSilence(storage, silence);
       await evaluateSoon('silence created');
       return reply.code(201).send(describeSilence(silence));
     },
-  );
+  });
 
-  app.delete('/v1/silences/:id', { preHandler: admin, schema: { tags: ['alerts'], description: 'Expires a silence now.', params: silenceId } }, async (request, reply) => {
-    const silence = await getSilence(storage, request.params.id);
-    if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
-    await expireSilence(storage, silence);
-    await evaluateSoon('silence expired');
-    return reply.code(204).send();
+  app.route({
+    ...serve(routes.deleteSilence),
+    handler: async (request, reply) => {
+      const silence = await getSilence(storage, request.params.id);
+      if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      await expireSilence(storage, silence);
+      await evaluateSoon('silence expired');
+      return reply.code(204).send();
+    },
   });
 };

@@ -1,39 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
-import { z } from 'zod';
-import type { ApiRole } from '@kpi/config';
+import { MAX_EVENTS_PER_REQUEST, routes } from '@kpi/api-contract';
 import { eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { produceForRequest } from '../produce.ts';
-import { errorResponse } from '../schemas.ts';
-
-const MAX_EVENTS = 1000;
+import type { Serve } from '../serve.ts';
 
 /** POST /v1/events: the HTTP collector. All events valid -> produced, durable, 202; any invalid -> 400, nothing produced. */
-export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler): FastifyPluginAsyncZod => async (app) => {
+export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { topics } = runtime.config.kafka;
-  app.post(
-    '/v1/events',
-    {
-      preHandler: auth('ingest'),
-      config: { rateLimit: { max: runtime.config.http.rateLimitPerMinute, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['events'],
-        description: `One CloudEvent or an array of up to ${MAX_EVENTS}. The JSON Schema of every event type is at GET /v1/schemas.`,
-        body: z.unknown(),
-        response: {
-          202: z.object({ accepted: z.number().int() }),
-          400: errorResponse.extend({ errors: z.array(z.object({ index: z.number().int(), error: z.string() })).optional() }),
-          503: errorResponse,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.postEvents),
+    handler: async (request, reply) => {
       const body = request.body;
       const items = Array.isArray(body) ? body : [body];
       if (items.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'body: expected a CloudEvent or a non-empty array of them' });
-      if (items.length > MAX_EVENTS) return reply.code(400).send({ error: 'bad_request', message: `body: at most ${MAX_EVENTS} events per request, got ${items.length}` });
+      if (items.length > MAX_EVENTS_PER_REQUEST) return reply.code(400).send({ error: 'bad_request', message: `body: at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}` });
       const events: CloudEvent[] = [];
       const errors: { index: number; error: string }[] = [];
       items.forEach((item, index) => {
@@ -55,8 +37,8 @@ export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       for (const event of events) eventsProduced.inc({ topic: topics[topicOfType[event.type]] });
       return reply.code(202).send({ accepted: events.length });
     },
-  );
+  });
 
   const schema = eventJsonSchema();
-  app.get('/v1/schemas', { preHandler: auth('read'), schema: { tags: ['events'], description: 'JSON Schema (2020-12) of every accepted event type.' } }, async () => schema);
+  app.route({ ...serve(routes.getEventSchemas), handler: async () => schema });
 };

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
-import type { ApiRole } from '@kpi/config';
+import { routes } from '@kpi/api-contract';
 import { ALL_TEAMS, CATALOG, effectiveOverrides, knownTeams, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride } from '@kpi/kpi';
 import { GRANULARITIES } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 import type { Storage } from '@kpi/storage';
 import { createValuesCache } from '../cache.ts';
+import type { Serve } from '../serve.ts';
 
 const LABELS = ['kpi', 'team', 'tier', 'granularity'] as const;
 /** Every status, each a kpi_status series (1 for the current one, 0 for the others); the compiler keeps it complete. */
@@ -51,25 +51,17 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
   for (let index = 0; index < items.length; index += size) await Promise.all(items.slice(index, index + size).map(work));
 }
 
-export const kpiMetricsRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
+export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   const cached = createValuesCache(runtime.queues, 16);
-  app.get(
-    '/v1/metrics',
-    {
-      preHandler: auth('read'),
-      schema: {
-        tags: ['kpis'],
-        description:
-          'Prometheus text exposition of the current period of every granularity: kpi_value, kpi_target, kpi_sample_size and kpi_status{status} per KPI, team (all = the organisation) and tier. Scrape it with a read token.',
-      },
-    },
-    async (_request, reply) => {
+  app.route({
+    ...serve(routes.getKpiMetrics),
+    handler: async (_request, reply) => {
       const now = new Date();
       // The current periods are part of the key: a new week, month or quarter is a new exposition.
       const key = GRANULARITIES.map((granularity) => periodOf(granularity, now).start.toISOString()).join('|');
       const text = await cached(key, async () => kpiExposition(storage, await effectiveOverrides(storage, fileOverrides), now));
       return reply.header('content-type', Registry.PROMETHEUS_CONTENT_TYPE).send(text);
     },
-  );
+  });
 };

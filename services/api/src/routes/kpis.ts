@@ -1,40 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
-import { z } from 'zod';
-import type { ApiRole } from '@kpi/config';
-import { TEAM_PATTERN } from '@kpi/events';
+import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
   ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
   quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
 import { createValuesCache } from '../cache.ts';
+import type { Serve } from '../serve.ts';
 
-const MAX_PERIODS = 520;
-const date = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'expected a date (2026-01-31) or an RFC 3339 timestamp' });
-const team = z
-  .string()
-  .refine((value) => value === 'all' || TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' })
-  .default('all');
-const tier = z.enum(['all', '1', '2', '3'], { error: 'expected 1, 2, 3 or all' }).default('all');
-const granularity = z.enum(GRANULARITIES, { error: 'expected week, month or quarter' }).default('month');
-const scopeQuery = z.object({ granularity, from: date.optional(), to: date.optional(), team, tier });
-const kpiParams = z.object({ id: z.string().describe('KPI id, see GET /v1/kpis') });
-
-const valueSchema = z.object({
-  period_start: z.string(),
-  period_end: z.string(),
-  value: z.number().nullable(),
-  numerator: z.number().nullable(),
-  denominator: z.number().nullable(),
-  sample_size: z.number(),
-  target: z.number().nullable(),
-  status: z.enum(['met', 'breached', 'no_target', 'no_data']),
-  previous_value: z.number().nullable(),
-  details: z.record(z.string(), z.unknown()),
-});
+type ValuesQuery = z.output<typeof routes.getKpiValues.schema.querystring>;
 
 const describeKpi = (kpi: KpiDefinition) => ({
   id: kpi.id,
@@ -66,7 +43,7 @@ function checkTier(kpi: KpiDefinition, value: TierScope) {
 const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
 /** Periods starting in [from, to); by default the last 12 up to the current one. */
-function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
+function periodsOf(query: ValuesQuery, now: Date) {
   if (!query.from && !query.to) return lastPeriods(query.granularity, 12, now);
   const to = query.to ? toInstant(query.to) : nextPeriodStart(query.granularity, periodStartOf(query.granularity, now));
   let from = query.from ? toInstant(query.from) : undefined;
@@ -80,27 +57,15 @@ function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
   return periods;
 }
 
-export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
+export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   const cached = createValuesCache(runtime.queues);
   const overrides = () => cached('overrides', () => effectiveOverrides(storage, fileOverrides));
-  const read = auth('read');
+  app.route({ ...serve(routes.listKpis), handler: async () => CATALOG.map(describeKpi) });
 
-  app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog.' } }, async () => CATALOG.map(describeKpi));
-
-  app.get(
-    '/v1/kpis/:id/values',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['kpis'],
-        description: 'One value per period (empty periods included), judged against its target.',
-        params: kpiParams,
-        querystring: scopeQuery,
-        response: { 200: z.object({ kpi: z.string(), granularity: z.string(), team: z.string(), tier: z.string(), values: z.array(valueSchema) }) },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.getKpiValues),
+    handler: async (request, reply) => {
       const kpi = resolveKpi(request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
@@ -111,20 +76,11 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       const values = await cached(key, async () => readValues(storage, kpi, scope, periods, await overrides()));
       return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
     },
-  );
+  });
 
-  app.get(
-    '/v1/kpis/:id/breakdown',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['kpis'],
-        description: 'The entities behind one value, each with its contribution, and diagnostics on what was left out and why.',
-        params: kpiParams,
-        querystring: scopeQuery.omit({ from: true, to: true }).extend({ period_start: date }),
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.getKpiBreakdown),
+    handler: async (request, reply) => {
       const kpi = resolveKpi(request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
@@ -158,22 +114,11 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
         diagnostics: await diagnose(storage, kpi, evaluation),
       };
     },
-  );
+  });
 
-  app.get(
-    '/v1/scorecard',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['kpis'],
-        description: 'Every KPI of the catalog for one quarter and team: value, target, status and the previous quarter.',
-        querystring: z.object({
-          quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'expected a quarter such as 2026-Q3').optional(),
-          team,
-        }),
-      },
-    },
-    async (request) => {
+  app.route({
+    ...serve(routes.getScorecard),
+    handler: async (request) => {
       const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
       const values = await cached(`scorecard|${team}|${quarter.start.toISOString()}`, async () =>
@@ -197,14 +142,17 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       });
       return { quarter: quarterLabel(quarter.start), team: request.query.team, kpis };
     },
-  );
+  });
 
-  app.get('/v1/teams', { preHandler: read, schema: { tags: ['kpis'], description: 'Teams seen in the events, with their models.' } }, async () => {
+  app.route({
+    ...serve(routes.listTeams),
+    handler: async () => {
     const rows = await storage.query<{ team: string; models: string[]; events: number; last_event_at: string }>(
       `SELECT team, arraySort(groupUniqArrayIf(JSONExtractString(data, 'model_id'), JSONExtractString(data, 'model_id') != '')) AS models,
               count() AS events, toString(max(time)) AS last_event_at
        FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team`,
     );
     return { teams: rows.map((row) => ({ team: row.team, models: row.models, events: row.events, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` })) };
+    },
   });
 };

@@ -1,25 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
-import { z } from 'zod';
-import type { ApiRole } from '@kpi/config';
-import { TEAM_PATTERN } from '@kpi/events';
+import type { FastifyReply } from 'fastify';
+import { REPORT_FORMATS, REPORT_MEDIA_TYPES, routes, type ReportFormat } from '@kpi/api-contract';
 import {
-  addReportFile, findChromium, getReport, listReports, parseReportId, QUARTER_PATTERN, readReportFile, renderPdf, REPORT_FORMATS, ReportRequestError, requestReport, resolveRequest,
-  type ReportFormat, type ReportState,
+  addReportFile, findChromium, getReport, listReports, parseReportId, readReportFile, renderPdf, ReportRequestError, requestReport, resolveRequest, type ReportState,
 } from '@kpi/reports';
 import type { Runtime } from '@kpi/runtime';
-
-const quarter = z.string().regex(QUARTER_PATTERN, 'expected a quarter such as 2026-Q1');
-const team = z.string().refine((value) => value === 'all' || TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' });
-const idParams = z.object({ id: z.string().max(200).describe('report id, <quarter>-<team>, e.g. 2026-Q1-all') });
-
-const CONTENT_TYPE: Record<ReportFormat, string> = {
-  html: 'text/html; charset=utf-8',
-  md: 'text/markdown; charset=utf-8',
-  json: 'application/json; charset=utf-8',
-  pdf: 'application/pdf',
-};
-const EXTENSION: Record<ReportFormat, string> = { html: 'html', md: 'md', json: 'json', pdf: 'pdf' };
+import type { Serve } from '../serve.ts';
 
 function describe(state: ReportState) {
   const self = `/v1/reports/${encodeURIComponent(state.id)}`;
@@ -36,7 +22,7 @@ function describe(state: ReportState) {
     summary: state.summary,
     formats: state.formats,
     error: state.error || null,
-    links: { self, ...Object.fromEntries(REPORT_FORMATS.map((format) => [format, `${self}/${format}`])) },
+    links: { self, ...(Object.fromEntries(REPORT_FORMATS.map((format) => [format, `${self}/${format}`])) as Record<ReportFormat, string>) },
   };
 }
 
@@ -50,9 +36,8 @@ class BadRequest extends Error {
  * state and download each format. A report's id is its quarter and scope, so asking again
  * regenerates the same report; the previous content stays readable meanwhile.
  */
-export const reportRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler): FastifyPluginAsyncZod => async (app) => {
+export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues, config } = runtime;
-  const read = auth('read');
 
   const known = async (id: string, reply: FastifyReply): Promise<ReportState | undefined> => {
     const state = parseReportId(id) ? await getReport(storage, id) : undefined;
@@ -60,17 +45,9 @@ export const reportRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
     return state;
   };
 
-  app.post(
-    '/v1/reports',
-    {
-      preHandler: auth('admin'),
-      schema: {
-        tags: ['reports'],
-        description: 'Requests the quarterly review report of a quarter for a team (or `all`, the organisation, the default): 202 with its id; a worker generates it. Asking again regenerates it.',
-        body: z.object({ quarter, team: team.optional() }),
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.requestReport),
+    handler: async (request, reply) => {
       let resolved;
       try {
         resolved = resolveRequest(request.body.quarter, request.body.team, new Date());
@@ -82,42 +59,21 @@ export const reportRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
       const body = describe(state);
       return reply.code(202).header('location', body.links.self).send(body);
     },
-  );
+  });
 
-  app.get(
-    '/v1/reports',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['reports'],
-        description: 'Reports, newest quarter first (the organisation before its teams), with their status and links.',
-        querystring: z.object({ quarter: quarter.optional(), team: team.optional(), limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(1000, 'at most 1000').default(200) }),
-      },
-    },
-    async (request) => ({ reports: (await listReports(storage, request.query)).map(describe) }),
-  );
+  app.route({ ...serve(routes.listReports), handler: async (request) => ({ reports: (await listReports(storage, request.query)).map(describe) }) });
 
-  app.get(
-    '/v1/reports/:id',
-    { preHandler: read, schema: { tags: ['reports'], description: 'A report: status (queued, generating, ready, failed), summary and links to each format.', params: idParams } },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.getReport),
+    handler: async (request, reply) => {
       const state = await known(request.params.id, reply);
       return state ? describe(state) : reply;
     },
-  );
+  });
 
-  app.get(
-    '/v1/reports/:id/:format',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['reports'],
-        description: 'A report as self-contained HTML, Markdown, JSON or PDF (printed with headless chromium). `download=1` asks the browser to save it.',
-        params: idParams.extend({ format: z.enum(REPORT_FORMATS, { error: 'expected html, md, json or pdf' }) }),
-        querystring: z.object({ download: z.enum(['0', '1']).default('0') }),
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...serve(routes.getReportFile),
+    handler: async (request, reply) => {
       const state = await known(request.params.id, reply);
       if (!state) return reply;
       const { format } = request.params;
@@ -136,15 +92,16 @@ export const reportRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
         await addReportFile(storage, state, 'pdf', body);
       }
       if (body === undefined) return reply.code(404).send({ error: 'not_available', message: `report ${state.id} has no ${format}` });
-      const filename = `kpi-review-${state.id}.${EXTENSION[format]}`;
+      const filename = `kpi-review-${state.id}.${format}`;
       reply
-        .type(CONTENT_TYPE[format])
+        .type(REPORT_MEDIA_TYPES[format])
         .header('content-disposition', `${request.query.download === '1' ? 'attachment' : 'inline'}; filename="${filename}"`)
         .header('etag', `"${state.content_hash.slice(0, 32)}-${format}"`)
         .header('x-content-type-options', 'nosniff');
       // The report makes no request of its own; the header says so for browsers that ignore the page's meta tag.
       if (format === 'html') reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-      return reply.send(body);
+      // Bytes or text, sent as they are (fastify serializes neither).
+      return reply.send(body as string);
     },
-  );
+  });
 };

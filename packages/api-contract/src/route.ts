@@ -1,0 +1,119 @@
+import type { z } from 'zod';
+import type { ApiRole } from '@kpi/config';
+import { errorBody } from './shared.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** Who may call a route: anyone (`public`), or a bearer token of at least this role. */
+export type Access = 'public' | ApiRole;
+
+/** A response whose body is not JSON, or that comes in several media types. */
+export interface ContentResponse {
+  description: string;
+  content: Record<string, { schema: z.ZodType }>;
+  headers?: Record<string, { description: string; schema: { type: 'string' } }>;
+}
+/** A JSON body (a zod schema), a body of another media type, or none (z.undefined()). */
+export type ResponseSpec = z.ZodType | ContentResponse;
+
+/** The schemas fastify validates and serializes with (fastify-type-provider-zod), keyed as fastify keys them. */
+export interface RouteSchema {
+  params?: z.ZodObject;
+  querystring?: z.ZodObject;
+  body?: z.ZodType;
+  response: Record<number, ResponseSpec>;
+}
+
+/** A link from one operation's response to another's parameters (OpenAPI links: what stateful clients and testers follow). */
+export interface Link {
+  operation: string;
+  /** parameter name -> runtime expression, e.g. `$response.body#/id` or `$request.path.kpi`. */
+  parameters: Record<string, string>;
+}
+
+export interface RouteContract<M extends Method = Method, P extends string = string, S extends RouteSchema = RouteSchema> {
+  method: M;
+  /** fastify's path syntax (`/v1/kpis/:id/values`); the OpenAPI document writes `{id}`. */
+  path: P;
+  access: Access;
+  tags: string[];
+  summary: string;
+  description?: string;
+  /** Rate-limited per token (API_RATE_LIMIT_PER_MINUTE): 429 when exceeded. */
+  rateLimited?: boolean;
+  /**
+   * The handler validates the body itself (to name each invalid item of a batch); the body
+   * schema is the one it validates against and documents it, but fastify does not apply it.
+   */
+  handlerValidatesBody?: boolean;
+  schema: S;
+  links?: Partial<Record<number, Record<string, Link>>>;
+}
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Bad request: a parameter or the body is invalid; the message names it',
+  401: 'Missing or unknown bearer token',
+  403: "The token's role is too low for this operation",
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'The body is larger than API_MAX_BODY_BYTES',
+  415: 'The body is not JSON (Content-Type: application/json)',
+  429: 'Too many requests for this token; retry after the time in Retry-After',
+  503: 'A dependency (Kafka, ClickHouse or Redis) is unavailable; retry',
+};
+export const describeStatus = (status: number) => ERROR_DESCRIPTIONS[status];
+
+/** The errors every route of a kind can answer with, added by defineRoute. */
+type StandardErrors<D extends RouteDefinition> =
+  (D['params'] extends z.ZodType ? { 400: typeof errorBody } : D['querystring'] extends z.ZodType ? { 400: typeof errorBody } : D['body'] extends z.ZodType ? { 400: typeof errorBody } : {}) &
+  (D['access'] extends 'public' ? {} : { 401: typeof errorBody }) &
+  (D['access'] extends 'ingest' | 'admin' ? { 403: typeof errorBody } : {}) &
+  (D['body'] extends z.ZodType ? { 413: typeof errorBody; 415: typeof errorBody } : {}) &
+  (D['rateLimited'] extends true ? { 429: typeof errorBody } : {});
+
+export interface RouteDefinition {
+  method: Method;
+  path: string;
+  access: Access;
+  tags: string[];
+  summary: string;
+  description?: string;
+  rateLimited?: boolean;
+  handlerValidatesBody?: boolean;
+  params?: z.ZodObject;
+  querystring?: z.ZodObject;
+  body?: z.ZodType;
+  /** Every answer the route itself gives (2xx, and 404, 409, ... where they apply); defineRoute adds the standard errors. */
+  responses: Record<number, ResponseSpec>;
+  links?: RouteContract['links'];
+}
+
+type SchemaOf<D extends RouteDefinition> = (D['params'] extends z.ZodObject ? { params: D['params'] } : {}) &
+  (D['querystring'] extends z.ZodObject ? { querystring: D['querystring'] } : {}) &
+  (D['body'] extends z.ZodType ? { body: D['body'] } : {}) & { response: StandardErrors<D> & D['responses'] };
+
+export type RouteOf<D extends RouteDefinition> = RouteContract<D['method'], D['path'], SchemaOf<D>>;
+
+/**
+ * One route of the API: its parameters, body and every answer. The errors that follow from its
+ * shape are added here, so no route forgets them: 400 when it takes input, 401 (and 403 above
+ * the read role) when it needs a token, 413/415 when it takes a body, 429 when rate-limited.
+ */
+export function defineRoute<const D extends RouteDefinition>(definition: D): RouteOf<D> {
+  const { params, querystring, body, responses, ...rest } = definition;
+  const standard: Record<number, z.ZodType> = {};
+  if (params || querystring || body) standard[400] = errorBody;
+  if (definition.access !== 'public') standard[401] = errorBody;
+  if (definition.access === 'ingest' || definition.access === 'admin') standard[403] = errorBody;
+  if (body) Object.assign(standard, { 413: errorBody, 415: errorBody });
+  if (definition.rateLimited) standard[429] = errorBody;
+  const schema = {
+    ...(params ? { params } : {}),
+    ...(querystring ? { querystring } : {}),
+    ...(body ? { body } : {}),
+    response: { ...standard, ...responses },
+  };
+  return { ...rest, schema } as unknown as RouteOf<D>;
+}
+
+/** The 2xx answers of a route: what the client returns. */
+export type SuccessStatus = 200 | 201 | 202 | 204;

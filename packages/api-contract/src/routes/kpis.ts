@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { GRANULARITIES } from '@kpi/kpi';
+import { defineRoute } from '../route.ts';
+import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit } from '../shared.ts';
+
+/** KPI ids: the built-in catalog's and custom ones alike (SPEC 5b). */
+export const kpiId = z.string().regex(/^[a-z][a-z0-9_]{2,63}$/, 'expected a KPI id (^[a-z][a-z0-9_]{2,63}$); GET /v1/kpis lists them').describe('KPI id, see GET /v1/kpis');
+/** The most periods one values request may span. */
+export const MAX_PERIODS = 520;
+
+export const targetRule = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('threshold'),
+    op: z.enum(['>=', '<=']),
+    value: z.number(),
+    granularities: z.array(granularity).optional(),
+    tier1Only: z.boolean().optional(),
+  }),
+  z.object({ kind: z.literal('previous_period'), op: z.literal('<=') }),
+]);
+
+export const kpiDescription = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  unit,
+  direction,
+  /** Whether its events carry a tier; the others answer tier=all only. */
+  tiered: z.boolean(),
+  targets: z.array(targetRule),
+});
+
+export const kpiValue = z.object({
+  period_start: iso,
+  period_end: iso,
+  value: z.number().nullable(),
+  numerator: z.number().nullable(),
+  denominator: z.number().nullable(),
+  sample_size: z.number(),
+  target: z.number().nullable().describe('the number the status was judged against (for "previous period" targets, that value)'),
+  status,
+  previous_value: z.number().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const contribution = z.object({
+  entity: z.string(),
+  kind: z.string(),
+  team: z.string(),
+  tier: z.number().nullable(),
+  anchor: iso,
+  in_numerator: z.boolean(),
+  in_denominator: z.boolean(),
+  value: z.number().nullable(),
+  note: z.string().optional(),
+});
+
+const scope = { granularity: granularity.default('month'), team: team.default('all'), tier: tier.default('all') };
+const kpiParams = z.object({ id: kpiId });
+const notFound = errorBody.describe('Unknown KPI');
+
+export const kpiValues = z.object({ kpi: z.string(), granularity, team: z.string(), tier, values: z.array(kpiValue) });
+export const breakdown = kpiValue.omit({ previous_value: true }).extend({
+  kpi: z.string(),
+  granularity,
+  team: z.string(),
+  tier,
+  entities: z.array(contribution),
+  diagnostics: z.object({
+    null_reason: z.string().nullable(),
+    waiting_for_defining_event: z.object({
+      explanation: z.string(),
+      total: z.number().int(),
+      entities: z.array(z.object({ entity_id: z.string(), types: z.array(z.string()) })),
+    }),
+  }),
+});
+export const scorecardKpi = z.object({
+  id: z.string(),
+  name: z.string(),
+  unit,
+  direction,
+  value: z.number().nullable(),
+  numerator: z.number().nullable(),
+  denominator: z.number().nullable(),
+  sample_size: z.number(),
+  target: z.number().nullable(),
+  status,
+  previous_value: z.number().nullable(),
+});
+export const scorecard = z.object({ quarter: z.string(), team: z.string(), kpis: z.array(scorecardKpi) });
+export const teamSummary = z.object({ team: z.string(), models: z.array(z.string()), events: z.number().int(), last_event_at: iso });
+
+export const kpiRoutes = {
+  listKpis: defineRoute({
+    method: 'GET',
+    path: '/v1/kpis',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'The KPI catalog',
+    responses: { 200: z.array(kpiDescription) },
+    links: { 200: { values: { operation: 'getKpiValues', parameters: { id: '$response.body#/0/id' } } } },
+  }),
+  getKpiValues: defineRoute({
+    method: 'GET',
+    path: '/v1/kpis/:id/values',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'One value per period, empty periods included, judged against its target',
+    description: `Periods starting in [from, to); by default the last 12 up to the current one. Also refused with a 400 naming the parameter: a tier other than all for a KPI whose events carry no tier (tiered: false in GET /v1/kpis), from not before to, and a range of more than ${MAX_PERIODS} periods. Granularities: ${GRANULARITIES.join(', ')}.`,
+    params: kpiParams,
+    querystring: z.object({ ...scope, from: instant.optional(), to: instant.optional() }),
+    responses: { 200: kpiValues, 404: notFound },
+  }),
+  getKpiBreakdown: defineRoute({
+    method: 'GET',
+    path: '/v1/kpis/:id/breakdown',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'The entities behind one value, and what was left out and why',
+    description: 'period_start must be the start of a period of the granularity (a 400 names the one containing it), and a tier other than all needs a tiered KPI.',
+    params: kpiParams,
+    querystring: z.object({ ...scope, period_start: instant }),
+    responses: { 200: breakdown, 404: notFound },
+  }),
+  getScorecard: defineRoute({
+    method: 'GET',
+    path: '/v1/scorecard',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'Every KPI for one quarter and team: value, target, status and the previous quarter',
+    querystring: z.object({ quarter: quarter.optional().describe('default: the current quarter'), team: team.default('all') }),
+    responses: { 200: scorecard },
+  }),
+  getKpiMetrics: defineRoute({
+    method: 'GET',
+    path: '/v1/metrics',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'The current period of every granularity as Prometheus metrics, for scraping with a read token',
+    description:
+      'kpi_value, kpi_target, kpi_sample_size and kpi_status{status} per KPI, team (all = the organisation), tier and granularity. A null value or target is an absent series, never NaN or 0.',
+    responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
+  }),
+  listTeams: defineRoute({
+    method: 'GET',
+    path: '/v1/teams',
+    access: 'read',
+    tags: ['kpis'],
+    summary: 'Teams seen in the events, with their models',
+    responses: { 200: z.object({ teams: z.array(teamSummary) }) },
+  }),
+};

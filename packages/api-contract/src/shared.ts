@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { TEAM_PATTERN } from '@kpi/events';
+import { DIRECTIONS, GRANULARITIES, STATUSES, TIER_SCOPES, UNITS } from '@kpi/kpi';
+
+/**
+ * The building blocks every route shares. Enumerations come from where the pipeline defines
+ * them (granularities, units, statuses), so a new one appears in the contract by itself.
+ */
+
+/** A team as the events carry it; `all` (which the pattern admits) is the whole organisation. */
+export const team = z
+  .string()
+  .regex(TEAM_PATTERN, `expected all or a team name (${TEAM_PATTERN.source})`)
+  .describe('A team name, or all for the whole organisation');
+export const tier = z.enum(TIER_SCOPES, { error: `expected ${TIER_SCOPES.join(', ')}` }).describe('A tier (1 = most critical), or all');
+export const granularity = z.enum(GRANULARITIES, { error: `expected ${GRANULARITIES.join(', ')}` });
+export const unit = z.enum(UNITS);
+export const direction = z.enum(DIRECTIONS);
+export const status = z.enum(STATUSES);
+
+/**
+ * Years whose periods ClickHouse's DateTime can hold (1970 to 2106). Part of every date
+ * parameter's pattern, so a generated or hand-written date outside them is a 400 naming it.
+ */
+const YEAR = '(?:19[7-9][0-9]|20[0-9][0-9]|210[0-5])';
+const YEAR_PREFIX = new RegExp(`^${YEAR}-`);
+
+/** A calendar date (2026-01-31) or an RFC 3339 timestamp with offset, 1970 to 2105. */
+export const instant = z.union([z.iso.date().regex(YEAR_PREFIX), z.iso.datetime({ offset: true }).regex(YEAR_PREFIX)], {
+  error: 'expected a date (2026-01-31) or an RFC 3339 timestamp, 1970 to 2105',
+});
+export const timestamp = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 timestamp, e.g. 2026-11-20T10:00:00Z' });
+/** A quarter such as 2026-Q3, 1970 to 2105. */
+export const quarter = z.string().regex(new RegExp(`^${YEAR}-Q[1-4]$`), 'expected a quarter such as 2026-Q3 (1970 to 2105)');
+export const limit = (max: number, fallback: number) =>
+  z.coerce.number({ error: 'expected a number' }).int('expected an integer').min(1, 'at least 1').max(max, `at most ${max}`).default(fallback);
+
+/** Every 4xx/5xx body: a machine-readable code, a message naming the problem, and each problem on its own for validation errors. */
+export const errorBody = z
+  .object({
+    error: z.string().describe('machine-readable code: bad_request, unauthorized, forbidden, not_found, conflict, ...'),
+    message: z.string().describe('what was wrong, naming the parameter or field'),
+    issues: z.array(z.string()).optional().describe('one line per problem, for validation errors'),
+  });
+export type ErrorBody = z.output<typeof errorBody>;
+
+export const iso = z.string().describe('RFC 3339 UTC timestamp');

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { alertInstance, historyEntry, ruleInForce, silence } from './routes/alerts.ts';
+import type { breakdown, contribution, kpiDescription, kpiValue, kpiValues, scorecard, scorecardKpi, targetRule, teamSummary } from './routes/kpis.ts';
+import type { experiment, incident, liveRelease } from './routes/operations.ts';
+import type { reportDescription, REPORT_FORMATS, REPORT_STATUSES } from './routes/reports.ts';
+import type { targetOverride } from './routes/targets.ts';
+import type { direction, granularity, status, tier, unit } from './shared.ts';
+
+/** The JSON the API answers with, as its clients read it: derived from the route schemas. */
+export type Granularity = z.output<typeof granularity>;
+export type Tier = z.output<typeof tier>;
+export type Unit = z.output<typeof unit>;
+export type Direction = z.output<typeof direction>;
+export type Status = z.output<typeof status>;
+export type TargetRule = z.output<typeof targetRule>;
+export type KpiDescription = z.output<typeof kpiDescription>;
+export type KpiValue = z.output<typeof kpiValue>;
+export type KpiValues = z.output<typeof kpiValues>;
+export type Contribution = z.output<typeof contribution>;
+export type Breakdown = z.output<typeof breakdown>;
+export type ScorecardKpi = z.output<typeof scorecardKpi>;
+export type Scorecard = z.output<typeof scorecard>;
+export type TeamSummary = z.output<typeof teamSummary>;
+export type TargetOverrideBody = z.output<typeof targetOverride>;
+export type Incident = z.output<typeof incident>;
+export type Experiment = z.output<typeof experiment>;
+export type LiveRelease = z.output<typeof liveRelease>;
+export type AlertInstance = z.output<typeof alertInstance>;
+export type AlertHistoryEntry = z.output<typeof historyEntry>;
+export type AlertRuleInForce = z.output<typeof ruleInForce>;
+export type SilenceDescription = z.output<typeof silence>;
+export type ReportDescription = z.output<typeof reportDescription>;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export type ReportStatus = (typeof REPORT_STATUSES)[number];

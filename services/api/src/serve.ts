@@ -1,0 +1,42 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
+import type { ApiRole, Config } from '@kpi/config';
+import type { RouteContract, RouteSchema } from '@kpi/api-contract';
+
+export type Auth = (role: ApiRole) => onRequestAsyncHookHandler;
+
+type FastifySchemaOf<R extends RouteContract> = R['handlerValidatesBody'] extends true ? Omit<R['schema'], 'body'> : R['schema'];
+
+/** What fastify is given: a JSON answer of one media type is its zod schema; a body the handler checks is not validated first. */
+function fastifySchema(route: RouteContract): RouteSchema {
+  const { body, response, ...rest } = route.schema;
+  const responses = Object.fromEntries(
+    Object.entries(response).map(([status, spec]) => {
+      if ('content' in spec && !('_zod' in spec)) {
+        const types = Object.keys(spec.content);
+        if (types.length === 1 && types[0] === 'application/json') return [status, spec.content['application/json']!.schema];
+      }
+      return [status, spec];
+    }),
+  );
+  return { ...rest, ...(body && !route.handlerValidatesBody ? { body } : {}), response: responses };
+}
+
+/**
+ * Makes the fastify route options of a contract route: method, path, the contract's schemas
+ * (requests validated and answers serialized by fastify-type-provider-zod, so the handler's types
+ * are the contract's), the role check and the rate limit.
+ *
+ *   app.route({ ...serve(routes.getKpiValues), handler: async (request) => ... })
+ */
+export function routeServer(auth: Auth, http: Config['http']) {
+  return <R extends RouteContract>(route: R) =>
+    ({
+      method: route.method,
+      url: route.path,
+      schema: fastifySchema(route) as FastifySchemaOf<R>,
+      // Authentication comes first, before the request is validated: no token is a 401 whatever the body.
+      ...(route.access === 'public' ? {} : { onRequest: auth(route.access) }),
+      ...(route.rateLimited ? { config: { rateLimit: { max: http.rateLimitPerMinute, timeWindow: '1 minute' } } } : {}),
+    }) as const;
+}
+export type Serve = ReturnType<typeof routeServer>;
