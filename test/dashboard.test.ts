@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ScorecardKpi } from '@kpi/api-contract';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { openInBrowser, type OpenBrowser } from './support/browser.ts';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
@@ -66,22 +67,13 @@ const events: CloudEvent[] = [
 // KPIs whose displayed value is compared with the API's, per team.
 const COMPARED = ['releases_delivered', 'readiness_first_pass_rate', 'stakeholder_satisfaction', 'sev0_incidents', 'time_to_detect_hours', 'documentation_completeness'];
 
-interface ScorecardKpi {
-  id: string;
-  unit: string;
-  value: number | null;
-  status: string;
-}
-
 let pipeline: TestPipeline;
 let origin: string;
 let browser: OpenBrowser;
 let page: Page;
 
 async function scorecard(team: string): Promise<ScorecardKpi[]> {
-  const response = await pipeline.get(`/v1/scorecard?team=${team}`);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.kpis;
+  return (await pipeline.client.read.get('/v1/scorecard', { query: { team } })).kpis;
 }
 
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}dashboard-${name}.png`, fullPage: true });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { pearson, relativeLift, srmTest } from '@kpi/stats';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
-import { kpiReader, type KpiValueRow } from './support/kpi-values.ts';
+import type { KpiValue } from '@kpi/api-contract';
+import { kpiReader } from './support/kpi-values.ts';
 
 // Experiments of 2026-Q1/Q2, hand-built; every expected number below is worked out from SPEC sections 4 and 5.
 // Teams: ranking and search. Q1 and Q2 are closed periods (today is after 2026-Q3).
@@ -142,7 +143,7 @@ afterAll(() => pipeline?.stop());
 
 const { values, value } = kpiReader(() => pipeline);
 const close = (x: number) => expect.closeTo(x, 9);
-const judged = (rows: KpiValueRow[]) => rows.map(({ period_start, value, numerator, denominator, sample_size, target, status }) => ({ period_start: period_start.slice(0, 10), value, numerator, denominator, sample_size, target, status }));
+const judged = (rows: KpiValue[]) => rows.map(({ period_start, value, numerator, denominator, sample_size, target, status }) => ({ period_start: period_start.slice(0, 10), value, numerator, denominator, sample_size, target, status }));
 /** A count or sum, or a median / correlation: no numerator or denominator. */
 const plain = (value: number | null, sample_size: number, target: number | null, status: string) => ({ value: value === null || Number.isInteger(value) ? value : close(value), numerator: null, denominator: null, sample_size, target, status });
 /** A share: numerator / denominator, sample_size the denominator. */
@@ -418,11 +419,9 @@ describe('experiment KPIs through Kafka -> ingest -> ClickHouse -> worker -> API
   });
 
   it('a breakdown lists exactly the experiments counted, and the readout waiting for its experiment', async () => {
-    const response = await pipeline.get('/v1/kpis/shipped_lift/breakdown?granularity=quarter&period_start=2026-01-01');
-    expect(response.status, JSON.stringify(response.body)).toBe(200);
-    expect(response.body).toMatchObject({ value: close(0.1), numerator: null, denominator: null, sample_size: 4, target: 0.005, status: 'met' });
-    type Entity = { entity: string; value: number | null; in_numerator: boolean; team: string };
-    const entities = response.body.entities as Entity[];
+    const breakdown = await pipeline.client.read.get('/v1/kpis/:id/breakdown', { params: { id: 'shipped_lift' }, query: { granularity: 'quarter', period_start: '2026-01-01' } });
+    expect(breakdown).toMatchObject({ value: close(0.1), numerator: null, denominator: null, sample_size: 4, target: 0.005, status: 'met' });
+    const { entities } = breakdown;
     // Counted: exp-1 (+0.05) and exp-3 (+0.05); anything else listed is a shipped experiment that did not count.
     expect(Object.fromEntries(entities.filter((e) => e.in_numerator).map((e) => [e.entity, e.value]))).toEqual({ 'exp-1': close(0.05), 'exp-3': close(0.05) });
     for (const other of entities.filter((e) => !e.in_numerator)) {
@@ -431,11 +430,11 @@ describe('experiment KPIs through Kafka -> ingest -> ClickHouse -> worker -> API
     }
     expect(entities.find((e) => e.entity === 'exp-3')?.team).toBe('search');
     // exp-99's readout has no experiment.started: it waits, counted nowhere.
-    expect(response.body.diagnostics.waiting_for_defining_event.entities).toEqual([{ entity_id: 'exp-99', types: ['experiment.readout'] }]);
+    expect(breakdown.diagnostics.waiting_for_defining_event.entities).toEqual([{ entity_id: 'exp-99', types: ['experiment.readout'] }]);
     // SRM in January: exp-5 is the failing one, out of exp-2, exp-5, exp-6.
-    const srm = await pipeline.get('/v1/kpis/srm_failure_rate/breakdown?granularity=month&period_start=2026-01-01&team=all');
-    expect(srm.body).toMatchObject({ value: close(1 / 3), numerator: 1, denominator: 3 });
-    expect(srm.body.entities.filter((e: Entity) => e.in_numerator).map((e: Entity) => e.entity)).toEqual(['exp-5']);
-    expect(srm.body.entities.map((e: Entity) => e.entity).sort()).toEqual(['exp-2', 'exp-5', 'exp-6']);
+    const srm = await pipeline.client.read.get('/v1/kpis/:id/breakdown', { params: { id: 'srm_failure_rate' }, query: { granularity: 'month', period_start: '2026-01-01', team: 'all' } });
+    expect(srm).toMatchObject({ value: close(1 / 3), numerator: 1, denominator: 3 });
+    expect(srm.entities.filter((e) => e.in_numerator).map((e) => e.entity)).toEqual(['exp-5']);
+    expect(srm.entities.map((e) => e.entity).sort()).toEqual(['exp-2', 'exp-5', 'exp-6']);
   });
 });

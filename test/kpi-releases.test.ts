@@ -1,3 +1,4 @@
+import type { Granularity, Tier } from '@kpi/api-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
@@ -221,7 +222,7 @@ const meanOf = (xs: number[], target: number | null, status: string): Expected =
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1e12) / 1e12);
 const comparable = (v: Expected) => ({ ...v, value: round(v.value), target: round(v.target) });
 
-type Row = [granularity: 'week' | 'month' | 'quarter', start: string, team: string, tier: string, expected: Expected];
+type Row = [granularity: Granularity, start: string, team: string, tier: Tier, expected: Expected];
 /** Checks every row (soft: each mismatch is reported, the rest still run). */
 async function check(kpi: string, rows: Row[]) {
   for (const [granularity, start, team, tier, expected] of rows) {

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
-import { kpiReader, type KpiValueRow } from './support/kpi-values.ts';
+import type { KpiValue } from '@kpi/api-contract';
+import { kpiReader } from './support/kpi-values.ts';
 
 // Signal events of 2026-Q1/Q2 (closed periods), hand-built; every expected number below is
 // worked out by hand from SPEC section 5. Teams: `search` and `ranking`.
@@ -559,21 +560,21 @@ describe('API contract (SPEC section 6)', () => {
     const months = Array.from({ length: 12 }, (_, i) => utc(now.getUTCFullYear(), now.getUTCMonth() - 11 + i));
     const monthly = (await pipeline.get('/v1/kpis/stakeholder_satisfaction/values')).body;
     expect(monthly).toMatchObject({ kpi: 'stakeholder_satisfaction', granularity: 'month', team: 'all', tier: 'all' });
-    expect(monthly.values.map((v: KpiValueRow) => [v.period_start, v.period_end])).toEqual(months.map((start) => [iso(start), iso(utc(start.getUTCFullYear(), start.getUTCMonth() + 1))]));
+    expect(monthly.values.map((v: KpiValue) => [v.period_start, v.period_end])).toEqual(months.map((start) => [iso(start), iso(utc(start.getUTCFullYear(), start.getUTCMonth() + 1))]));
     // January 4, February 4.5, March 5, May 2 (see above); every other month is empty: null, no_data.
     const byMonth: Record<string, number> = { '2026-01-01T00:00:00Z': 4, '2026-02-01T00:00:00Z': 4.5, '2026-03-01T00:00:00Z': 5, '2026-05-01T00:00:00Z': 2 };
-    expect(monthly.values.map((v: KpiValueRow) => [v.value, v.sample_size === 0])).toEqual(months.map((start) => [byMonth[iso(start)] ?? null, byMonth[iso(start)] === undefined]));
+    expect(monthly.values.map((v: KpiValue) => [v.value, v.sample_size === 0])).toEqual(months.map((start) => [byMonth[iso(start)] ?? null, byMonth[iso(start)] === undefined]));
     // Weeks: the 12 ISO weeks ending with the current one (Monday 00:00 UTC).
     const monday = utc(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7));
     const weekly = (await pipeline.get('/v1/kpis/alert_precision/values?granularity=week')).body;
-    expect(weekly.values.map((v: KpiValueRow) => v.period_start)).toEqual(Array.from({ length: 12 }, (_, i) => iso(new Date(monday.getTime() - (11 - i) * 7 * 86_400_000))));
+    expect(weekly.values.map((v: KpiValue) => v.period_start)).toEqual(Array.from({ length: 12 }, (_, i) => iso(new Date(monday.getTime() - (11 - i) * 7 * 86_400_000))));
     // Quarters: the current one and the 11 before it; data freshness 2026-Q1 (6/9) and Q2 (1/1) among them when in range.
     const quarterStart = utc(now.getUTCFullYear(), now.getUTCMonth() - (now.getUTCMonth() % 3));
     const quarters = Array.from({ length: 12 }, (_, i) => utc(quarterStart.getUTCFullYear(), quarterStart.getUTCMonth() - 3 * (11 - i)));
     const quarterly = (await pipeline.get('/v1/kpis/data_freshness_sla/values?granularity=quarter')).body;
-    expect(quarterly.values.map((v: KpiValueRow) => v.period_start)).toEqual(quarters.map(iso));
+    expect(quarterly.values.map((v: KpiValue) => v.period_start)).toEqual(quarters.map(iso));
     const byQuarter: Record<string, number> = { '2026-01-01T00:00:00Z': 6 / 9, '2026-04-01T00:00:00Z': 1 };
-    expect(quarterly.values.map((v: KpiValueRow) => v.value)).toEqual(quarters.map((start) => (byQuarter[iso(start)] === undefined ? null : near(byQuarter[iso(start)]!))));
+    expect(quarterly.values.map((v: KpiValue) => v.value)).toEqual(quarters.map((start) => (byQuarter[iso(start)] === undefined ? null : near(byQuarter[iso(start)]!))));
   });
 
   it('/openapi.json is served and documents /v1/kpis/{id}/values', async () => {

@@ -7,6 +7,7 @@ import { createRuntime, stopAll, type RoleHandle, type Runtime } from '@kpi/runt
 import { isolatedEnv } from '@kpi/testing';
 import type { CloudEvent } from '@kpi/events';
 import { produceEvents } from '@kpi/demo';
+import { createClient, type Client } from '@kpi/api-contract/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const TOKENS = { read: 'read-token', ingest: 'ingest-token', admin: 'admin-token' } as const;
@@ -17,6 +18,8 @@ export interface TestPipeline {
   env: Record<string, string>;
   /** Produces events with kafkajs to their topics, as any producer would. */
   produce(events: CloudEvent[]): Promise<void>;
+  /** The typed API client (packages/api-contract), in-process, with a token of each role. */
+  client: Record<keyof typeof TOKENS, Client>;
   /** GET through the API (in-process inject) with a token; returns status and parsed body. */
   get<T = any>(path: string, token?: string): Promise<{ status: number; body: T }>;
   post<T = any>(path: string, payload: unknown, token?: string): Promise<{ status: number; body: T }>;
@@ -53,6 +56,11 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
     runtime,
     api,
     env,
+    client: {
+      read: createClient({ token: TOKENS.read, fetch: injected(api) }),
+      ingest: createClient({ token: TOKENS.ingest, fetch: injected(api) }),
+      admin: createClient({ token: TOKENS.admin, fetch: injected(api) }),
+    },
     async produce(events) {
       await produceEvents(await runtime.producer(), config.kafka.topics, events);
     },
@@ -73,6 +81,21 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
       await patientQueues.close();
       await stopAll(runtime, handles);
     },
+  };
+}
+
+/** A fetch that hands each request to the API in this process (fastify's inject), for the typed client. */
+export function injected(api: Api): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(String(input), 'http://api.test');
+    const response = await api.inject({
+      method: (init?.method ?? 'GET') as 'GET',
+      url: `${url.pathname}${url.search}`,
+      headers: init?.headers as Record<string, string>,
+      payload: init?.body as string | undefined,
+    });
+    const empty = response.statusCode === 204 || response.statusCode === 304;
+    return new Response(empty ? null : new Uint8Array(response.rawPayload), { status: response.statusCode, headers: response.headers as Record<string, string> });
   };
 }
 

@@ -1,4 +1,5 @@
 /** The API client: same origin, bearer token from the URL fragment or the sign-in form, kept in localStorage. */
+import { createClient } from '@kpi/api-contract/client';
 
 const TOKEN_KEY = 'kpi-dashboard-token';
 
@@ -53,47 +54,25 @@ export function adoptTokenFromFragment(): boolean {
   return true;
 }
 
-export async function apiGet<T>(path: string, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, String(value));
-  const url = `${path}${query.size ? `?${query}` : ''}`;
-  const token = getToken() ?? memoryToken;
-  const response = await fetch(url, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal });
-  if (response.status === 401 || response.status === 403) throw new Unauthorized(response.status);
-  if (response.status === 404) throw new NotAvailable(`${path}: not available on this server`);
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try {
-      const body = (await response.json()) as { message?: string };
-      if (body.message) message = `${response.status}: ${body.message}`;
-    } catch {
-      /* not JSON */
-    }
-    throw new ApiError(response.status, `${path}: ${message}`);
-  }
-  return (await response.json()) as T;
-}
+/**
+ * The typed API client (packages/api-contract) with the page's token. A refused token is
+ * Unauthorized (sign in again), a 404 NotAvailable, any other error an ApiError with the API's message.
+ */
+export const api = createClient({
+  token: () => getToken() ?? memoryToken,
+  mapError: (error) => {
+    if (error.status === 401 || error.status === 403) return new Unauthorized(error.status);
+    if (error.status === 404) return new NotAvailable(error.message);
+    return new ApiError(error.status, error.message);
+  },
+});
 
 /** An optional endpoint: its 404 becomes `null` ("not available"), every other error is thrown. */
-export async function apiGetOptional<T>(path: string, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T | null> {
+export async function optional<T>(request: Promise<T>): Promise<T | null> {
   try {
-    return await apiGet<T>(path, params, signal);
+    return await request;
   } catch (error) {
     if (error instanceof NotAvailable) return null;
     throw error;
   }
-}
-
-/** POST JSON with the token; a refusal is thrown as ApiError carrying the API's message (403: the token's role is too low). */
-export async function apiPost<T>(path: string, body: unknown): Promise<T> {
-  const token = getToken() ?? memoryToken;
-  const response = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-  let parsed: { message?: string } | undefined;
-  try {
-    parsed = (await response.json()) as { message?: string };
-  } catch {
-    /* not JSON */
-  }
-  if (!response.ok) throw new ApiError(response.status, parsed?.message ?? `${response.status} ${response.statusText}`);
-  return parsed as T;
 }

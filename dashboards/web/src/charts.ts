@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { svg } from './dom.ts';
 import { formatAxis, formatPeriod, formatValue, type Granularity, type Status, type Unit } from './format.ts';
-import type { KpiValue } from './types.ts';
+import type { KpiValue } from '@kpi/api-contract';
 
 export const STATUS_COLOUR: Record<Status, string> = { met: '#1a7f37', breached: '#c62828', no_target: '#4a5b8c', no_data: '#8a8f98' };
 

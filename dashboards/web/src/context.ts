@@ -1,4 +1,4 @@
-import type { KpiDefinition, Team } from './types.ts';
+import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
 import type { State } from './state.ts';
 
 /** What every view gets: the state from the URL, the catalog (loaded once), the teams, and navigation. */

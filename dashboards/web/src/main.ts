@@ -1,10 +1,10 @@
 /** The dashboard shell: sign-in, header pickers, URL routing, 15 s refresh, keyboard. */
 import './style.css';
-import { adoptTokenFromFragment, apiGet, getToken, setToken, Unauthorized } from './api.ts';
+import { adoptTokenFromFragment, api, getToken, setToken, Unauthorized } from './api.ts';
 import type { Context, Rendered } from './context.ts';
 import { h, notice } from './dom.ts';
 import { hrefOf, lastQuarters, readState, type State } from './state.ts';
-import type { KpiDefinition, Team } from './types.ts';
+import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
 import { kpiView } from './views/kpi.ts';
 import { opsView } from './views/ops.ts';
 import { reportsView } from './views/reports.ts';
@@ -140,8 +140,8 @@ async function render(mode: 'navigate' | 'refresh' | 'pop') {
   busy = true;
   main.setAttribute('aria-busy', 'true');
   try {
-    if (!catalog) catalog = await apiGet<KpiDefinition[]>('/v1/kpis');
-    teams = (await apiGet<{ teams: Team[] }>('/v1/teams')).teams;
+    if (!catalog) catalog = await api.get('/v1/kpis');
+    teams = (await api.get('/v1/teams')).teams;
     const ctx = context(state);
     const view = state.view === 'kpi' ? await kpiView(ctx) : state.view === 'ops' ? await opsView(ctx) : state.view === 'reports' ? await reportsView(ctx) : await scorecardView(ctx);
     if (mine !== sequence || !signedIn) return;
@@ -209,7 +209,7 @@ function showSignIn(message?: string) {
         if (!token) return;
         setToken(token);
         try {
-          catalog = await apiGet<KpiDefinition[]>('/v1/kpis');
+          catalog = await api.get('/v1/kpis');
           startApp();
         } catch (failure) {
           setToken(null);

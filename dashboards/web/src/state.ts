@@ -1,8 +1,17 @@
 /** The dashboard's state lives in the URL query, so links, reloads and back/forward keep the view. */
-import type { Granularity } from './format.ts';
+import type { Granularity, Tier } from '@kpi/api-contract';
 
+export type { Tier };
 export type View = 'scorecard' | 'kpi' | 'ops' | 'reports';
-export type Tier = 'all' | '1' | '2' | '3';
+
+/**
+ * Every value of a union, listed (the browser cannot load the contract's enums at run time); the
+ * compiler refuses the list while it misses one, so a value added to the API shows up here.
+ */
+const every =
+  <T extends string>() =>
+  <const L extends readonly T[]>(values: L & ([Exclude<T, L[number]>] extends [never] ? unknown : `missing: ${Exclude<T, L[number]>}`)) =>
+    values;
 
 export interface State {
   view: View;
@@ -16,8 +25,8 @@ export interface State {
 }
 
 const VIEWS: View[] = ['scorecard', 'kpi', 'ops', 'reports'];
-const GRANULARITIES: Granularity[] = ['week', 'month', 'quarter'];
-const TIERS: Tier[] = ['all', '1', '2', '3'];
+export const GRANULARITIES = every<Granularity>()(['week', 'month', 'quarter']);
+const TIERS = every<Tier>()(['all', '1', '2', '3']);
 const TEAM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 

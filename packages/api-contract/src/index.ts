@@ -5,6 +5,8 @@ import { kpiRoutes } from './routes/kpis.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { targetRoutes } from './routes/targets.ts';
+import { triageRoutes } from './routes/triage.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /**
  * Every route of the API by operation id. The API registers its handlers from these, the
@@ -19,6 +21,8 @@ export const routes = {
   ...operationRoutes,
   ...alertRoutes,
   ...reportRoutes,
+  ...triageRoutes,
+  ...webhookRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

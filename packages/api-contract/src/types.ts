@@ -4,6 +4,7 @@ import type { breakdown, contribution, kpiDescription, kpiValue, kpiValues, scor
 import type { experiment, incident, liveRelease } from './routes/operations.ts';
 import type { reportDescription, REPORT_FORMATS, REPORT_STATUSES } from './routes/reports.ts';
 import type { targetOverride } from './routes/targets.ts';
+import type { triageAlert } from './routes/triage.ts';
 import type { direction, granularity, status, tier, unit } from './shared.ts';
 
 /** The JSON the API answers with, as its clients read it: derived from the route schemas. */
@@ -32,3 +33,4 @@ export type SilenceDescription = z.output<typeof silence>;
 export type ReportDescription = z.output<typeof reportDescription>;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
+export type TriageAlert = z.output<typeof triageAlert>;

@@ -4,10 +4,10 @@
  * No KPI arithmetic happens here. Pure and deterministic.
  */
 
-export type Unit = 'count' | 'ratio' | 'hours' | 'days' | 'ms' | 'usd' | 'usd_per_1k_requests' | 'score' | 'correlation' | 'relative_lift' | (string & {});
-export type Direction = 'higher_is_better' | 'lower_is_better';
-export type Granularity = 'week' | 'month' | 'quarter';
-export type Status = 'met' | 'breached' | 'no_target' | 'no_data';
+import type { Direction, Granularity, Status, Unit } from '@kpi/api-contract';
+
+// The words of the API's answers, from its contract: what every number here is written for.
+export type { Direction, Granularity, Status, Unit };
 
 export const NO_VALUE = '—';
 

@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ApiError, createClient } from '@kpi/api-contract/client';
 import { ConfigError, loadConfig } from '@kpi/config';
 import { effectiveOverrides, readTargetsFile } from '@kpi/kpi';
 import { createStorage, migrate } from '@kpi/storage';
@@ -32,25 +33,26 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-async function fromApi(api: string, quarter: string, team: string, format: ReportFormat): Promise<Buffer> {
+async function fromApi(url: string, quarter: string, team: string, format: ReportFormat): Promise<Buffer> {
   const token = process.env.KPI_API_TOKEN;
   if (!token) fail('--api needs KPI_API_TOKEN (an admin token; ./run start prints it, it is also in .data/api-token)');
-  const base = api.replace(/\/+$/, '');
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const requested = await fetch(`${base}/v1/reports`, { method: 'POST', headers, body: JSON.stringify({ quarter, team }) });
-  if (requested.status !== 202) fail(`POST /v1/reports: ${requested.status} ${await requested.text()}`, 1);
-  const { id } = (await requested.json()) as { id: string };
-  const deadline = Date.now() + 5 * 60_000;
-  for (;;) {
-    const state = (await (await fetch(`${base}/v1/reports/${encodeURIComponent(id)}`, { headers })).json()) as { status: string; error?: string };
-    if (state.status === 'ready') break;
-    if (state.status === 'failed') fail(`report ${id} failed: ${state.error ?? 'see the worker log'}`, 1);
-    if (Date.now() > deadline) fail(`report ${id} is still ${state.status} after 5 minutes`, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const api = createClient({ baseUrl: url, token });
+  try {
+    const { id } = await api.post('/v1/reports', { body: { quarter, team } });
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+      const state = await api.get('/v1/reports/:id', { params: { id } });
+      if (state.status === 'ready') break;
+      if (state.status === 'failed') fail(`report ${id} failed: ${state.error ?? 'see the worker log'}`, 1);
+      if (Date.now() > deadline) fail(`report ${id} is still ${state.status} after 5 minutes`, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const file = await api.response('GET', '/v1/reports/:id/:format', { params: { id, format } });
+    return Buffer.from(await file.arrayBuffer());
+  } catch (error) {
+    if (error instanceof ApiError) fail(error.message, 1);
+    throw error;
   }
-  const file = await fetch(`${base}/v1/reports/${encodeURIComponent(id)}/${format}`, { headers });
-  if (!file.ok) fail(`GET /v1/reports/${id}/${format}: ${file.status} ${await file.text()}`, 1);
-  return Buffer.from(await file.arrayBuffer());
 }
 
 async function main() {

@@ -118,8 +118,8 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
   await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
   await app.register(reportRoutes(runtime, serve));
-  await app.register(webhookRoutes(runtime, auth));
-  await app.register(triageRoutes(runtime, auth));
+  await app.register(webhookRoutes(runtime, serve));
+  await app.register(triageRoutes(runtime, serve));
   await app.register(dashboardRoutes);
   return app;
 }

@@ -1,11 +1,11 @@
 /** View 3: one KPI over periods, its definition, a per-team comparison and the breakdown of a period. */
-import { apiGet, NotAvailable } from '../api.ts';
+import type { KpiDescription as KpiDefinition, KpiValue, TargetRule } from '@kpi/api-contract';
+import { api, NotAvailable } from '../api.ts';
 import { kpiChart, STATUS_COLOUR, type KpiChart } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice, statusBadge } from '../dom.ts';
 import { formatDate, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, opFor, UNIT_LABEL, type Granularity } from '../format.ts';
-import { currentQuarter, quarterBounds, type Tier } from '../state.ts';
-import type { Breakdown, KpiDefinition, KpiValue, KpiValues, TargetRule } from '../types.ts';
+import { currentQuarter, GRANULARITIES, quarterBounds, type Tier } from '../state.ts';
 
 const ENTITY_ROWS = 200;
 /** Whether the whole entity list is shown; in memory, per KPI and period. */
@@ -57,7 +57,7 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
   const granularity: Granularity = state.granularity;
   // The last 12 periods up to the selected quarter's end (the API's default when it is the current quarter).
   const range = state.quarter === currentQuarter() ? {} : { to: quarterBounds(state.quarter).end };
-  const series = await apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity, team: state.team, tier, ...range });
+  const series = await api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team: state.team, tier, ...range } });
   const values = series.values;
   let selected = state.period ? values.findIndex((v) => dayOf(v.period_start) === state.period) : -1;
   if (selected < 0) selected = values.length - 1;
@@ -65,11 +65,11 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
 
   const [breakdown, comparison] = current
     ? await Promise.all([
-        apiGet<Breakdown>(`/v1/kpis/${encodeURIComponent(kpi.id)}/breakdown`, { granularity, period_start: dayOf(current.period_start), team: state.team, tier }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error))),
+        api.get('/v1/kpis/:id/breakdown', { params: { id: kpi.id }, query: { granularity, period_start: dayOf(current.period_start), team: state.team, tier } }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error))),
         // One values call per team for the selected period (and the organisation, for reference).
         Promise.all(
           ['all', ...ctx.teams.map((t) => t.team)].map((team) =>
-            apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity, team, tier, from: dayOf(current.period_start), to: dayOf(current.period_end) }).then(
+            api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team, tier, from: dayOf(current.period_start), to: dayOf(current.period_end) } }).then(
               (result) => ({ team, value: result.values[0] ?? null }),
               () => ({ team, value: null as KpiValue | null }),
             ),
@@ -119,7 +119,7 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
       h(
         'select',
         { id: 'granularity', onchange: (e: Event) => ctx.navigate({ granularity: (e.target as HTMLSelectElement).value as Granularity, period: null }) },
-        (['week', 'month', 'quarter'] as const).map((g) => h('option', { value: g, selected: g === granularity }, g)),
+        GRANULARITIES.map((g) => h('option', { value: g, selected: g === granularity }, g)),
       ),
     ),
     kpi.tiered

@@ -1,10 +1,10 @@
 /** View 4: what stands now behind the KPIs — open incidents, recent experiments, live releases and their drift gaps. */
-import { ApiError, apiGetOptional, apiPost } from '../api.ts';
+import type { AlertInstance as Alert, Experiment, Incident, LiveRelease, TriageAlert } from '@kpi/api-contract';
+import { api, optional, Unauthorized } from '../api.ts';
 import { intervalBar, STATUS_COLOUR } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice } from '../dom.ts';
 import { formatDate, formatHours, formatNumber, formatP, formatTime, formatValue } from '../format.ts';
-import type { Experiment, Incident, LiveRelease, TriageAlert } from '../types.ts';
 
 const yesNo = (value: boolean | null | undefined, good = true) =>
   value === null || value === undefined ? h('span', { class: 'muted' }, '—') : h('span', { class: value === good ? 'ok' : 'bad' }, value ? '✓ yes' : '✕ no');
@@ -152,22 +152,6 @@ function releasesSection(releases: LiveRelease[] | null) {
   );
 }
 
-/** An alert as GET /v1/alerts lists it (the fields this view shows). */
-interface Alert {
-  fingerprint: string;
-  rule: string;
-  kpi: string;
-  team: string;
-  severity: string;
-  state: string;
-  active_at: string | null;
-  fired_at: string | null;
-  value: number | null;
-  target: number | null;
-  annotations: Record<string, string>;
-  silenced: boolean;
-}
-
 function alertsSection(alerts: Alert[] | null) {
   return h(
     'section',
@@ -214,10 +198,10 @@ let triageMessage: { kind: 'info' | 'error'; text: string } | null = null;
 async function triage(alert: TriageAlert, actionable: boolean, ctx: Context, row: HTMLElement) {
   for (const button of row.querySelectorAll('button')) button.disabled = true;
   try {
-    await apiPost(`/v1/triage/${encodeURIComponent(alert.alert_id)}`, { actionable });
+    await api.post('/v1/triage/:alert_id', { params: { alert_id: alert.alert_id }, body: { actionable } });
     triageMessage = { kind: 'info', text: `${alert.name} (${alert.team}) marked ${actionable ? 'actionable' : 'noise'}; alert precision counts it once the event is ingested.` };
   } catch (error) {
-    const text = error instanceof ApiError && error.status === 403 ? 'Triage needs an ingest or admin token; this one may only read (403).' : `Triage of ${alert.name}: ${error instanceof Error ? error.message : String(error)}`;
+    const text = error instanceof Unauthorized && error.status === 403 ? 'Triage needs an ingest or admin token; this one may only read (403).' : `Triage of ${alert.name}: ${error instanceof Error ? error.message : String(error)}`;
     triageMessage = { kind: 'error', text };
   }
   ctx.rerender();
@@ -276,11 +260,11 @@ function triageSection(alerts: TriageAlert[] | null, ctx: Context) {
 export async function opsView(ctx: Context): Promise<Rendered> {
   const { team } = ctx.state;
   const [alerts, awaiting, incidents, experiments, releases] = await Promise.all([
-    apiGetOptional<{ alerts: Alert[] }>('/v1/alerts', team === 'all' ? { state: 'active' } : { state: 'active', team }),
-    apiGetOptional<{ alerts: TriageAlert[] }>('/v1/triage', { team, triaged: 'false', limit: 100 }),
-    apiGetOptional<{ incidents: Incident[] }>('/v1/incidents', { team, state: 'open', limit: 100 }),
-    apiGetOptional<{ experiments: Experiment[] }>('/v1/experiments', { team, limit: 25 }),
-    apiGetOptional<{ releases: LiveRelease[] }>('/v1/releases/live', { team }),
+    optional(api.get('/v1/alerts', { query: team === 'all' ? { state: 'active' } : { state: 'active', team } })),
+    optional(api.get('/v1/triage', { query: { team, triaged: 'false', limit: 100 } })),
+    optional(api.get('/v1/incidents', { query: { team, state: 'open', limit: 100 } })),
+    optional(api.get('/v1/experiments', { query: { team, limit: 25 } })),
+    optional(api.get('/v1/releases/live', { query: { team } })),
   ]);
   const node = h(
     'section',

@@ -3,27 +3,12 @@
  * request one (POST /v1/reports, admin token). Report files need the bearer token, which a link
  * cannot carry: they are fetched with it and handed to the browser as blob URLs.
  */
-import { getToken, Unauthorized } from '../api.ts';
+import type { ReportDescription as ReportItem } from '@kpi/api-contract';
+import { api, NotAvailable, Unauthorized } from '../api.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice } from '../dom.ts';
 import { formatTime } from '../format.ts';
 import { lastQuarters } from '../state.ts';
-
-interface ReportItem {
-  id: string;
-  quarter: string;
-  team: string;
-  status: 'queued' | 'generating' | 'ready' | 'failed';
-  trigger: string;
-  requested_at: string;
-  generated_at: string | null;
-  content_hash: string | null;
-  has_data: boolean | null;
-  summary: { kpis: number; met: number; breached: number; no_target: number; no_data: number } | null;
-  formats: string[];
-  error: string | null;
-  links: { self: string; html: string; md: string; json: string; pdf: string };
-}
 
 type Message = { kind: 'info' | 'error'; text: string };
 
@@ -36,30 +21,21 @@ let pendingRefresh: ReturnType<typeof setTimeout> | undefined;
 const STATUS_TEXT: Record<ReportItem['status'], string> = { queued: '… queued', generating: '… generating', ready: '✓ ready', failed: '✕ failed' };
 const FORMAT_LABEL: Record<string, string> = { md: 'Markdown', json: 'JSON', pdf: 'PDF' };
 
-async function authorized(path: string, init: RequestInit = {}): Promise<Response> {
-  const token = getToken();
-  return fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-}
+const failure = (error: unknown, what: string) => `${what}: ${error instanceof Error ? error.message : String(error)}`;
 
-async function failure(response: Response, what: string): Promise<string> {
-  let detail = `${response.status} ${response.statusText}`;
-  try {
-    const body = (await response.json()) as { message?: string };
-    if (body.message) detail = body.message;
-  } catch {
-    /* not JSON */
-  }
-  return `${what}: ${detail}`;
-}
+/** A report file, fetched with the token. */
+const reportFile = (item: ReportItem, format: ReportItem['formats'][number], download = false) =>
+  api.response('GET', '/v1/reports/:id/:format', { params: { id: item.id, format }, query: download ? { download: '1' } : {} });
 
 /** The report's HTML, fetched with the token, in a new window (a blob URL); inline when pop-ups are blocked. */
 async function openReport(item: ReportItem, ctx: Context) {
   // Opened synchronously, in the click, so that pop-up blockers let it through; filled when the HTML is here.
   const target = window.open('', '_blank');
   try {
-    const response = await authorized(item.links.html);
-    if (!response.ok) throw new Error(await failure(response, `Opening ${item.id}`));
-    const html = await response.text();
+    const html = await reportFile(item, 'html').then(
+      (response) => response.text(),
+      (error: unknown) => Promise.reject(new Error(failure(error, `Opening ${item.id}`))),
+    );
     if (target) {
       const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
       target.opener = null;
@@ -79,8 +55,7 @@ async function openReport(item: ReportItem, ctx: Context) {
 
 async function download(item: ReportItem, format: 'md' | 'json' | 'pdf', ctx: Context) {
   try {
-    const response = await authorized(`${item.links[format]}?download=1`);
-    if (!response.ok) throw new Error(await failure(response, `Downloading the ${FORMAT_LABEL[format]} of ${item.id}`));
+    const response = await reportFile(item, format, true).catch((error: unknown) => Promise.reject(new Error(failure(error, `Downloading the ${FORMAT_LABEL[format]} of ${item.id}`))));
     const url = URL.createObjectURL(await response.blob());
     const link = h('a', { href: url, download: `kpi-review-${item.id}.${format}`, hidden: true });
     document.body.append(link);
@@ -96,15 +71,11 @@ async function download(item: ReportItem, format: 'md' | 'json' | 'pdf', ctx: Co
 async function requestReport(quarter: string, team: string, ctx: Context, button: HTMLButtonElement) {
   button.disabled = true;
   try {
-    const response = await authorized('/v1/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quarter, team }) });
-    if (response.status === 403) message = { kind: 'error', text: 'Requesting a report needs an admin token; this one may only read (403). Sign in with an admin token to request reports.' };
-    else if (!response.ok) message = { kind: 'error', text: await failure(response, 'Requesting the report') };
-    else {
-      const body = (await response.json()) as ReportItem;
-      message = { kind: 'info', text: `Requested ${body.id}: a worker generates it; it shows as ready below.` };
-    }
+    const body = await api.post('/v1/reports', { body: { quarter, team } });
+    message = { kind: 'info', text: `Requested ${body.id}: a worker generates it; it shows as ready below.` };
   } catch (error) {
-    message = { kind: 'error', text: `Requesting the report: ${error instanceof Error ? error.message : String(error)}` };
+    const forbidden = error instanceof Unauthorized && error.status === 403;
+    message = { kind: 'error', text: forbidden ? 'Requesting a report needs an admin token; this one may only read (403). Sign in with an admin token to request reports.' : failure(error, 'Requesting the report') };
   }
   ctx.rerender();
 }
@@ -149,12 +120,10 @@ function row(item: ReportItem, ctx: Context) {
 }
 
 export async function reportsView(ctx: Context): Promise<Rendered> {
-  const response = await authorized('/v1/reports?limit=500');
-  // The shell's sign-in flow handles these for every view.
-  if (response.status === 401 || response.status === 403) throw new Unauthorized(response.status);
-  const available = response.status !== 404;
-  const reports = available && response.ok ? ((await response.json()) as { reports: ReportItem[] }).reports : [];
-  if (available && !response.ok) throw new Error(await failure(response, 'GET /v1/reports'));
+  // A refused token reaches the shell's sign-in flow; a server without reports shows none.
+  const listed = await api.get('/v1/reports', { query: { limit: 500 } }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error)));
+  const available = listed !== null;
+  const reports = listed?.reports ?? [];
 
   // Closed quarters first (a review is of a closed quarter), the current one last.
   const quarters = [...lastQuarters(9).slice(1), lastQuarters(1)[0]!];

@@ -1,11 +1,11 @@
 /** Views 1 and 2: the scorecard of a quarter for the organisation or one team. */
-import { apiGet } from '../api.ts';
+import type { ScorecardKpi } from '@kpi/api-contract';
+import { api } from '../api.ts';
 import { sparkline } from '../charts.ts';
 import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, statusBadge } from '../dom.ts';
 import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
 import { quarterBounds, quartersBefore } from '../state.ts';
-import type { KpiValues, Scorecard, ScorecardKpi } from '../types.ts';
 
 const STATUSES: Status[] = ['breached', 'met', 'no_target', 'no_data'];
 /** Which statuses are shown; in memory, so it survives the 15 s refresh. */
@@ -15,11 +15,11 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
   const { state, catalog } = ctx;
   const bounds = quarterBounds(state.quarter);
   const [scorecard, trends] = await Promise.all([
-    apiGet<Scorecard>('/v1/scorecard', { quarter: state.quarter, team: state.team }),
+    api.get('/v1/scorecard', { query: { quarter: state.quarter, team: state.team } }),
     // The last 8 quarters up to the selected one, for the sparklines; a failing series only loses its sparkline.
     Promise.all(
       catalog.map((kpi) =>
-        apiGet<KpiValues>(`/v1/kpis/${encodeURIComponent(kpi.id)}/values`, { granularity: 'quarter', team: state.team, from: quartersBefore(state.quarter, 7), to: bounds.end }).then(
+        api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity: 'quarter', team: state.team, from: quartersBefore(state.quarter, 7), to: bounds.end } }).then(
           (values) => [kpi.id, values] as const,
           () => [kpi.id, null] as const,
         ),

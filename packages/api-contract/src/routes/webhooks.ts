@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { CONNECTOR_NAMES, type ConnectorName } from '@kpi/connectors';
+import { DELIVERY_OUTCOMES, deliveryRow, storedDelivery } from '@kpi/storage';
+import { defineRoute } from '../route.ts';
+import { errorBody, limit } from '../shared.ts';
+
+const delivery = z.object({ delivery: z.string().describe('id of the stored delivery (empty when it could not be stored)') });
+/** What a delivery (or its replay) answers, SPEC §8. */
+const outcomes = {
+  200: delivery.extend({ ignored: z.string() }).describe('Nothing to measure in the delivery (the sender does not retry)'),
+  202: delivery.extend({ events: z.array(z.string()) }).describe('Events produced'),
+  400: errorBody.extend({ delivery: z.string().optional() }).describe('The body cannot be read'),
+  404: errorBody.describe('The connector is not configured in KPI_CONNECTORS_FILE'),
+  422: errorBody.extend({ delivery: z.string() }).describe('Not mappable (e.g. no team); kept for replay'),
+  503: errorBody.extend({ delivery: z.string().optional() }).describe('Mapping, producing or storing failed; the sender should retry'),
+};
+const deliveryId = z.object({ id: z.string().min(1).max(256) });
+
+export const webhookRoutes = {
+  receiveWebhook: defineRoute({
+    method: 'POST',
+    path: '/v1/webhooks/:connector',
+    access: 'public',
+    tags: ['webhooks'],
+    summary: `A tool's own webhook (${CONNECTOR_NAMES.join(', ')}; SPEC §8), authenticated by its signature or the connector's token`,
+    description: 'The body is read as raw bytes, in any media type: signatures are computed over exactly what was sent.',
+    params: z.object({ connector: z.string().min(1).max(64) }),
+    body: z.unknown(),
+    handlerValidatesBody: true,
+    responses: { ...outcomes, 401: errorBody.describe('Signature or token missing or wrong (counted in /metrics, not stored)') },
+  }),
+  listWebhookDeliveries: defineRoute({
+    method: 'GET',
+    path: '/v1/webhooks/deliveries',
+    access: 'admin',
+    tags: ['webhooks'],
+    summary: 'Authenticated webhook deliveries, newest first, with their outcome (the raw body: GET /v1/webhooks/deliveries/{id})',
+    querystring: z.object({
+      connector: z.enum(CONNECTOR_NAMES as [ConnectorName, ...ConnectorName[]]).optional(),
+      outcome: z.enum(DELIVERY_OUTCOMES).optional(),
+      limit: limit(1000, 100),
+    }),
+    responses: { 200: z.object({ deliveries: z.array(deliveryRow) }) },
+  }),
+  getWebhookDelivery: defineRoute({
+    method: 'GET',
+    path: '/v1/webhooks/deliveries/:id',
+    access: 'admin',
+    tags: ['webhooks'],
+    summary: 'One stored delivery with its raw body and kept headers',
+    params: deliveryId,
+    responses: { 200: storedDelivery, 404: errorBody.describe('No such delivery') },
+  }),
+  replayWebhookDelivery: defineRoute({
+    method: 'POST',
+    path: '/v1/webhooks/deliveries/:id/replay',
+    access: 'admin',
+    tags: ['webhooks'],
+    summary: 'Runs a stored delivery again through the current mapping and configuration (after a fix); answers as the webhook would',
+    params: deliveryId,
+    responses: { ...outcomes, 404: errorBody.describe('No such delivery, or its connector is not configured') },
+  }),
+};
