@@ -4,10 +4,12 @@
  * No KPI arithmetic happens here. Pure and deterministic.
  */
 
-import type { Direction, Granularity, Status, Unit } from '@kpi/api-contract';
+import type { Direction, Granularity, Status, Unit as KpiUnit } from '@kpi/api-contract';
 
 // The words of the API's answers, from its contract: what every number here is written for.
-export type { Direction, Granularity, Status, Unit };
+export type { Direction, Granularity, Status };
+/** A unit of the contract, or any other (written as a plain number). */
+export type Unit = KpiUnit | (string & {});
 
 export const NO_VALUE = '—';
 
