@@ -1,11 +1,13 @@
 import type { Storage } from '@kpi/storage';
-import { REPORT_FORMATS, type REPORT_TRIGGERS, type ReportFormat, type ReportStatus } from '@kpi/api-contract';
+import { REPORT_FORMATS, type REPORT_STATUSES, type REPORT_TRIGGERS } from '@kpi/api-contract/reports';
 import type { Report } from './model.ts';
 
 /** The `reports` and `report_files` tables (migration 005_reports): report states and rendered files. */
 
 // The formats, statuses and triggers are the API's words (its contract); the tables store them.
-export { REPORT_FORMATS, REPORT_STATUSES, REPORT_TRIGGERS, type ReportFormat, type ReportStatus } from '@kpi/api-contract';
+export { REPORT_FORMATS, REPORT_STATUSES, REPORT_TRIGGERS } from '@kpi/api-contract/reports';
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
 export type ReportTrigger = (typeof REPORT_TRIGGERS)[number];
 
 export interface ReportState {
