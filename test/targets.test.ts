@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '@kpi/events';
+import { buildApi } from '@kpi/api';
+import { startWorkerRole } from '@kpi/worker';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // Team "ml-platform" answers surveys 4 and 3 in March 2026: mean 3.5, below the catalog's 4.2.
@@ -55,5 +57,18 @@ describe('target overrides', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toContain('body.op');
     expect((await put(TOKENS.admin, { op: '>=', value: 1 }, '/v1/targets/no_such_kpi/ml-platform')).statusCode).toBe(404);
+  });
+
+  it('are read once, at start-up: roles started later work from the configuration, not from the file', async () => {
+    writeFileSync(targetsFile, 'this: [is not a targets file');
+    const api = await buildApi({ runtime: pipeline.runtime, tokens: pipeline.runtime.config.apiTokens! });
+    const worker = await startWorkerRole(pipeline.runtime);
+    try {
+      const response = await api.inject({ url: '/v1/kpis/stakeholder_satisfaction/values?granularity=month&from=2026-03-01&to=2026-04-01&team=all', headers: { authorization: `Bearer ${TOKENS.read}` } });
+      expect(response.json().values[0]).toMatchObject({ target: 3, status: 'met' });
+    } finally {
+      await worker.stop();
+      await api.close();
+    }
   });
 });

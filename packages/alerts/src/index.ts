@@ -6,7 +6,7 @@ export {
 } from './rule.ts';
 export { DEFAULT_RULES } from './defaults.ts';
 export {
-  loadRuleSources, readRulesFile, parseRulesDocument, rulesInForce, storedRules, saveRule, deleteStoredRule, receiversOf, fallbackOrigin, RulesFileError,
+  loadRuleSources, parseRulesDocument, rulesInForce, storedRules, saveRule, deleteStoredRule, receiversOf, fallbackOrigin, RulesFileError,
   type RuleSources, type RuleInForce,
 } from './rules.ts';
 export { TEMPLATE_VARIABLES, renderTemplate, unknownPlaceholders, formatNumber, periodLabel } from './template.ts';

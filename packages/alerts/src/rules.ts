@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { ConfigFile } from '@kpi/config';
 import type { Storage } from '@kpi/storage';
 import { DEFAULT_RULES } from './defaults.ts';
 import { describeIssues, receiverSchema, ruleSchema, type AlertRule, type Receiver, type RuleOrigin } from './rule.ts';
@@ -35,20 +34,6 @@ const fileSchema = z
   })
   .strict();
 
-/**
- * Reads a rules file: YAML (or JSON), either a list of rules or
- * `{ default_receivers: [...], rules: [...] }`. Throws naming the file, the rule and the field.
- */
-export function readRulesFile(path: string): { rules: AlertRule[]; defaultReceivers: Receiver[] } {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new RulesFileError(`ALERT_RULES_FILE=${path}: ${(error as Error).message}`);
-  }
-  return parseRulesDocument(parsed ?? [], `ALERT_RULES_FILE=${path}`);
-}
-
 export function parseRulesDocument(document: unknown, where: string): { rules: AlertRule[]; defaultReceivers: Receiver[] } {
   const shaped = fileSchema.safeParse(Array.isArray(document) ? { rules: document } : document);
   if (!shaped.success) throw new RulesFileError(`${where}: ${describeIssues(shaped.error).join('; ')}`);
@@ -66,13 +51,19 @@ export function parseRulesDocument(document: unknown, where: string): { rules: A
   return { rules, defaultReceivers };
 }
 
-export function loadRuleSources(options: { file: string | undefined; defaults: boolean }): RuleSources {
-  const fromFile = options.file ? readRulesFile(options.file) : { rules: [], defaultReceivers: [] };
+/**
+ * The rule sources of a deployment: the built-in defaults and the rules file (ALERT_RULES_FILE, read
+ * once into the configuration): YAML (or JSON), either a list of rules or
+ * `{ default_receivers: [...], rules: [...] }`. A bad file stops start-up naming the rule and the field.
+ */
+export function loadRuleSources(options: { file: ConfigFile | undefined; defaults: boolean }): RuleSources {
+  const { file } = options;
+  const fromFile = file ? parseRulesDocument(file.document ?? [], `${file.variable}=${file.path}`) : { rules: [], defaultReceivers: [] };
   return {
     defaults: options.defaults ? DEFAULT_RULES.map((rule) => ruleSchema.parse(rule)) : [],
     file: fromFile.rules,
     defaultReceivers: fromFile.defaultReceivers,
-    fileName: options.file,
+    fileName: file?.path,
   };
 }
 

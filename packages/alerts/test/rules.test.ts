@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, formatDuration, loadRuleSources, parseDuration, parseRule, periodLabel, readRulesFile, RuleError, ruleSchema } from '../src/index.ts';
+import { loadConfig } from '@kpi/config';
+import { DEFAULT_RULES, formatDuration, loadRuleSources, parseDuration, parseRule, periodLabel, RuleError, ruleSchema } from '../src/index.ts';
 
 const valid = { name: 'sev0', kpi: 'sev0_incidents', scope: 'team', team: 'ranking', for: '15m', receivers: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }] };
 
@@ -80,6 +81,11 @@ describe('rules file', () => {
     writeFileSync(path, text);
     return path;
   };
+  // The file is read once, into the configuration; the rules are parsed from that document.
+  const readRulesFile = (path: string) => {
+    const sources = loadRuleSources({ file: loadConfig({ ALERT_RULES_FILE: path }).alerts.rulesFile, defaults: false });
+    return { rules: sources.file, defaultReceivers: sources.defaultReceivers };
+  };
 
   it('reads a list of rules or rules with default receivers', () => {
     expect(readRulesFile(file('list.yaml', '- { name: a, kpi: sev0_incidents, scope: all }\n')).rules.map((rule) => rule.name)).toEqual(['a']);
@@ -94,7 +100,8 @@ describe('rules file', () => {
     const path = file('bad.yaml', '- { name: a, kpi: nope }\n- { name: b, kpi: sev0_incidents, for: soon }\n- { name: b, kpi: sev0_incidents }\n');
     expect(() => readRulesFile(path)).toThrow(`ALERT_RULES_FILE=${path}: rules.0 (a).kpi: unknown KPI "nope"; GET /v1/kpis lists them; rules.1 (b).for: `);
     expect(() => readRulesFile(file('dup.yaml', '- { name: a, kpi: sev0_incidents }\n- { name: a, kpi: sev0_incidents }\n'))).toThrow('rules.1 (a).name: duplicate rule name a');
-    expect(() => readRulesFile(file('broken.yaml', 'rules: [\n'))).toThrow(/^ALERT_RULES_FILE=.*broken.yaml: /);
+    expect(() => readRulesFile(file('broken.yaml', 'rules: [\n'))).toThrow(/^invalid configuration: ALERT_RULES_FILE=".*broken.yaml": not YAML or JSON: /);
+    expect(() => readRulesFile(join(dir, 'missing.yaml'))).toThrow(/^invalid configuration: ALERT_RULES_FILE=".*missing.yaml": no such file$/);
   });
 });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -95,6 +97,18 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/**
+ * A deployment file named by a variable (KPI_TARGETS_FILE, ALERT_RULES_FILE): read and decoded
+ * (YAML, or JSON) once, at start-up, into the parsed configuration. The package that owns its
+ * content validates the document (packages/kpi the targets, packages/alerts the rules); no role
+ * reads the file again, so every role of a deployment works from the same content.
+ */
+export interface ConfigFile {
+  variable: string;
+  path: string;
+  document: unknown;
+}
+
 export interface Config {
   kafka: {
     /** undefined: the one-machine supervisor starts a local broker on `localPort`. */
@@ -116,13 +130,15 @@ export interface Config {
   demo: boolean;
   ingest: { batchSize: number; batchMaxWaitMs: number; maxMessageBytes: number };
   worker: { concurrency: number };
-  targetsFile: string | undefined;
+  /** Per-team target overrides (KPI_TARGETS_FILE). */
+  targetsFile: ConfigFile | undefined;
   /** YAML of the inbound webhook connectors (packages/connectors), read once at start-up. */
   connectorsFile: string | undefined;
   /** Quarterly reports: requested for the closed quarter `delayHours` after it closes; PDFs printed with `chromium`. */
   reports: { delayHours: number; chromium: string };
   alerts: {
-    rulesFile: string | undefined;
+    /** Alert rules and default receivers (ALERT_RULES_FILE). */
+    rulesFile: ConfigFile | undefined;
     defaultRules: boolean;
     evaluationIntervalMs: number;
     /** Base URL of the API and dashboard in notification links. */
@@ -178,11 +194,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.KPI_DEMO,
     ingest: { batchSize: e.INGEST_BATCH_SIZE, batchMaxWaitMs: e.INGEST_BATCH_MAX_WAIT_MS, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
     worker: { concurrency: e.WORKER_CONCURRENCY },
-    targetsFile: e.KPI_TARGETS_FILE,
+    targetsFile: readConfigFile('KPI_TARGETS_FILE', e.KPI_TARGETS_FILE),
     connectorsFile: e.KPI_CONNECTORS_FILE,
     reports: { delayHours: e.REPORT_DELAY_HOURS, chromium: e.REPORT_CHROMIUM },
     alerts: {
-      rulesFile: e.ALERT_RULES_FILE,
+      rulesFile: readConfigFile('ALERT_RULES_FILE', e.ALERT_RULES_FILE),
       defaultRules: e.ALERT_DEFAULT_RULES,
       evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_MS,
       externalUrl: (e.ALERT_EXTERNAL_URL ?? `http://localhost:${e.PORT || 8080}`).replace(/\/+$/, ''),
@@ -192,4 +208,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     localRestarts: { maxRestarts: e.LOCAL_RESTART_MAX, backoffMs: e.LOCAL_RESTART_BACKOFF_MS },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Reads and decodes a deployment file; a missing or unreadable one stops start-up naming the variable. */
+function readConfigFile(variable: string, path: string | undefined): ConfigFile | undefined {
+  if (path === undefined) return undefined;
+  const problem = (message: string) => new ConfigError(`invalid configuration: ${variable}=${JSON.stringify(path)}: ${message}`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw problem((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message);
+  }
+  try {
+    // An empty file is an empty document: no overrides, no rules.
+    return { variable, path, document: parseYaml(text) ?? null };
+  } catch (error) {
+    throw problem(`not YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/index.ts';
 
@@ -44,5 +47,40 @@ describe('loadConfig', () => {
     const message = (error as Error).message;
     expect(message).toContain(`${name}=`);
     expect(message).not.toContain('\n');
+  });
+
+  it('reads the targets and alert rules files once, into the configuration', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpi-config-files-'));
+    const targets = join(dir, 'targets.yaml');
+    const rules = join(dir, 'rules.json');
+    writeFileSync(targets, '- { team: ranking, kpi: time_to_mitigate_hours, op: "<=", value: 48 }\n');
+    writeFileSync(rules, '[{"name": "a", "kpi": "sev0_incidents"}]');
+    const config = loadConfig({ KPI_TARGETS_FILE: targets, ALERT_RULES_FILE: rules });
+    expect(config.targetsFile).toEqual({ variable: 'KPI_TARGETS_FILE', path: targets, document: [{ team: 'ranking', kpi: 'time_to_mitigate_hours', op: '<=', value: 48 }] });
+    expect(config.alerts.rulesFile).toEqual({ variable: 'ALERT_RULES_FILE', path: rules, document: [{ name: 'a', kpi: 'sev0_incidents' }] });
+    // What the roles use is what was read at start-up, whatever the file says later.
+    writeFileSync(targets, 'garbage: [');
+    expect(config.targetsFile!.document).toEqual([{ team: 'ranking', kpi: 'time_to_mitigate_hours', op: '<=', value: 48 }]);
+    // An empty file: no overrides.
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    expect(loadConfig({ KPI_TARGETS_FILE: join(dir, 'empty.yaml') }).targetsFile!.document).toBeNull();
+  });
+
+  it.each([
+    ['KPI_TARGETS_FILE', 'missing.yaml', 'no such file'],
+    ['ALERT_RULES_FILE', 'broken.yaml', 'not YAML or JSON'],
+  ])('refuses a %s it cannot read or decode, naming it on one line', (name, file, problem) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpi-config-files-'));
+    writeFileSync(join(dir, 'broken.yaml'), 'rules: [\n  - {');
+    const path = join(dir, file);
+    let error: unknown;
+    try {
+      loadConfig({ [name]: path });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`${name}=${JSON.stringify(path)}: ${problem}`);
+    expect((error as Error).message).not.toContain('\n');
   });
 });

@@ -8,5 +8,5 @@ export { GRANULARITIES, type Granularity } from '@kpi/queue';
 export { planRecomputes } from './planner.ts';
 export * from './periods.ts';
 export { waitingForDefiningEvent, SOURCES, type SourceName } from './sources.ts';
-export { readTargetsFile, effectiveOverrides, saveOverride, storedOverrides } from './overrides.ts';
+export { parseTargetsFile, effectiveOverrides, saveOverride, storedOverrides } from './overrides.ts';
 export { listIncidents, listExperiments, listLiveReleases } from './operations.ts';

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError, type ConfigFile } from '@kpi/config';
 import type { Storage } from '@kpi/storage';
 import { kpiById } from './catalog/index.ts';
 import { ALL_TEAMS } from './compute.ts';
@@ -8,22 +7,19 @@ import { targetOverrideSchema, type TargetOverride } from './targets.ts';
 
 /**
  * Target overrides: a deployment's file (KPI_TARGETS_FILE, YAML or JSON, a list of
- * {team, kpi, op, value, granularity?}) and the ones set through the admin API, which win.
+ * {team, kpi, op, value, granularity?}; read once into the configuration) and the ones set
+ * through the admin API, which win. A file that does not validate stops start-up naming the entry.
  */
-export function readTargetsFile(path: string): TargetOverride[] {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`KPI_TARGETS_FILE=${path}: ${(error as Error).message}`);
-  }
-  const result = z.array(targetOverrideSchema).safeParse(parsed);
+export function parseTargetsFile(file: ConfigFile | undefined): TargetOverride[] {
+  if (!file) return [];
+  const problem = (message: string) => new ConfigError(`invalid configuration: ${file.variable}=${JSON.stringify(file.path)}: ${message}`);
+  const result = z.array(targetOverrideSchema).safeParse(file.document ?? []);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new Error(`KPI_TARGETS_FILE=${path}: [${issue.path.join('.')}] ${issue.message}`);
+    throw problem(`[${issue.path.join('.')}] ${issue.message}`);
   }
   const unknown = result.data.find((override) => !kpiById(override.kpi));
-  if (unknown) throw new Error(`KPI_TARGETS_FILE=${path}: unknown KPI ${unknown.kpi}`);
+  if (unknown) throw problem(`unknown KPI ${unknown.kpi}`);
   // `all` in the file is the whole organisation's scope.
   return result.data.map((override) => ({ ...override, team: override.team === 'all' ? ALL_TEAMS : override.team }));
 }

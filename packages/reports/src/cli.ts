@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError, createClient } from '@kpi/api-contract/client';
 import { ConfigError, loadConfig } from '@kpi/config';
-import { effectiveOverrides, readTargetsFile } from '@kpi/kpi';
+import { effectiveOverrides, parseTargetsFile } from '@kpi/kpi';
 import { createStorage, migrate } from '@kpi/storage';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -95,7 +95,7 @@ async function main() {
     const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
     try {
       await migrate(storage);
-      const overrides = await effectiveOverrides(storage, config.targetsFile ? readTargetsFile(config.targetsFile) : []);
+      const overrides = await effectiveOverrides(storage, parseTargetsFile(config.targetsFile));
       const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides });
       if (format === 'json') output = renderJson(report);
       else if (format === 'md') output = renderMarkdown(report);

@@ -22,7 +22,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { triageRoutes } from './routes/triage.ts';
 import { loadRuleSources } from '@kpi/alerts';
-import { readTargetsFile } from '@kpi/kpi';
+import { parseTargetsFile } from '@kpi/kpi';
 
 export interface ApiOptions {
   runtime: Runtime;
@@ -109,13 +109,12 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   const serve = routeServer(auth, config.http);
   await app.register(healthRoutes(runtime, serve));
   await app.register(eventRoutes(runtime, serve));
-  // The deployment's targets file is read once; a bad file stops start-up naming the problem.
-  const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
+  // The deployment's files were read into the configuration; a bad one stops start-up naming the problem.
+  const fileOverrides = parseTargetsFile(config.targetsFile);
   await app.register(kpiRoutes(runtime, serve, fileOverrides));
   await app.register(kpiMetricsRoutes(runtime, serve, fileOverrides));
   await app.register(targetRoutes(runtime, serve, fileOverrides));
   await app.register(operationRoutes(runtime, serve));
-  // The alert rules file is read once too; a bad rule stops start-up naming the rule and the field.
   await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
   await app.register(reportRoutes(runtime, serve));
   await app.register(webhookRoutes(runtime, serve));

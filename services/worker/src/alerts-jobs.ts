@@ -1,7 +1,7 @@
 import type { Worker } from 'bullmq';
 import { AlertStore, deliverNotification, loadRuleSources, requestEvaluation, runEvaluation } from '@kpi/alerts';
-import { readTargetsFile } from '@kpi/kpi';
-import { startWorker } from '@kpi/queue';
+import { parseTargetsFile } from '@kpi/kpi';
+import { startWorker, type WorkerOptions } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 
 /**
@@ -9,11 +9,11 @@ import type { Runtime } from '@kpi/runtime';
  * recompute) and notification delivery. The rules file and the targets file are read once at
  * start-up; a bad one stops the worker with a message naming the file, the rule and the field.
  */
-export function startAlertWorkers(runtime: Runtime, options: { connection: Runtime['redis']; prefix: string; concurrency: number }): Worker[] {
+export function startAlertWorkers(runtime: Runtime, options: WorkerOptions): Worker[] {
   const { storage, redis, queues, config } = runtime;
   const log = runtime.log.child({ role: 'worker', part: 'alerts' });
   const sources = loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules });
-  const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
+  const fileOverrides = parseTargetsFile(config.targetsFile);
   const store = new AlertStore(redis, config.queuePrefix);
   const evaluator = { storage, store, sources, fileOverrides, externalUrl: config.alerts.externalUrl, evaluationIntervalMs: config.alerts.evaluationIntervalMs, log, queues, delivery: config.alerts.notify };
   return [

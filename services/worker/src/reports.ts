@@ -1,6 +1,6 @@
-import { UnrecoverableError, type ConnectionOptions, type Worker } from 'bullmq';
-import { effectiveOverrides, readTargetsFile } from '@kpi/kpi';
-import { startWorker } from '@kpi/queue';
+import { UnrecoverableError, type Worker } from 'bullmq';
+import { effectiveOverrides, parseTargetsFile } from '@kpi/kpi';
+import { startWorker, type WorkerOptions } from '@kpi/queue';
 import { generateReport, markStatus, reportId, ReportRequestError, scheduleDueReports } from '@kpi/reports';
 import type { Runtime } from '@kpi/runtime';
 
@@ -11,10 +11,10 @@ export const REPORT_SCHEDULE = { queue: 'reportSchedule', id: 'schedule-quarterl
  * Quarterly report workers: one generates a report (build, render HTML/Markdown/JSON/PDF, store),
  * one a time since each prints a PDF with chromium; the other requests the reports that are due.
  */
-export function startReportWorkers(runtime: Runtime, options: { connection: ConnectionOptions; prefix: string }): Worker[] {
+export function startReportWorkers(runtime: Runtime, options: WorkerOptions): Worker[] {
   const { storage, queues, config, log } = runtime;
-  // The deployment's targets file, read once, like the API: the report's statuses are the API's.
-  const fileOverrides = config.targetsFile ? readTargetsFile(config.targetsFile) : [];
+  // The deployment's targets file (read into the configuration), like the API: the report's statuses are the API's.
+  const fileOverrides = parseTargetsFile(config.targetsFile);
   return [
     startWorker(
       'reportGenerate',
@@ -32,7 +32,11 @@ export function startReportWorkers(runtime: Runtime, options: { connection: Conn
           return { id: report.id, content_hash: report.content_hash, formats: state.formats };
         } catch (error) {
           const final = error instanceof ReportRequestError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          if (final) await markStatus(storage, request, 'failed', (error as Error).message).catch(() => undefined);
+          if (final) {
+            await markStatus(storage, request, 'failed', (error as Error).message).catch((stateError: unknown) =>
+              log.error({ err: stateError, report: request.id, failure: (error as Error).message }, 'report failed and its failed state could not be stored; it reads as generating'),
+            );
+          }
           // A wrong request is not worth retrying (the API refuses those before queueing).
           throw error instanceof ReportRequestError ? new UnrecoverableError(error.message) : error;
         }

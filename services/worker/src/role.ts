@@ -25,7 +25,13 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix) };
   const { storage, queues, config } = runtime;
   // A job that meets ClickHouse (or Kafka) down waits and runs again, whatever its attempts.
-  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency, isOutage: (error: unknown) => asUnavailable(error) !== undefined };
+  const options = {
+    connection: redis,
+    prefix: config.queuePrefix,
+    concurrency: config.worker.concurrency,
+    isOutage: (error: unknown) => asUnavailable(error) !== undefined,
+    log: runtime.log.child({ role: 'worker' }),
+  };
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
