@@ -4,16 +4,27 @@ import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
 import { replayTopic } from '@kpi/ingest/replay';
-import { insertEventLines } from '@kpi/ingest';
+import { insertEventLines, type IngestOptions } from '@kpi/ingest';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.
 let pipeline: TestPipeline;
 let insertFailuresLeft = 0;
+let dlqFailuresLeft = 0;
+const warnings: { context: Record<string, unknown>; message: string }[] = [];
 beforeAll(async () => {
   pipeline = await startPipeline({
     roles: ['ingest'],
     ingest: {
+      // The ingest role's log, read back by the tests (warnings only: that is all it writes).
+      log: { warn: (context: Record<string, unknown>, message: string) => void warnings.push({ context, message }) } as unknown as IngestOptions['log'],
+      // The DLQ topic "unavailable": producing to it fails while dlqFailuresLeft > 0.
+      producer: async () => {
+        const producer = await pipeline.runtime.producer();
+        if (dlqFailuresLeft === 0) return producer;
+        dlqFailuresLeft--;
+        return { ...producer, send: async () => Promise.reject(new Error('the DLQ topic has no leader (injected)')) };
+      },
       // ClickHouse "unavailable": the insert fails while insertFailuresLeft > 0.
       insert: async (lines, token) => {
         if (insertFailuresLeft > 0) {
@@ -129,6 +140,25 @@ describe('ingestion: Kafka -> ClickHouse', () => {
     expect(schema.value!.toString()).toBe(schemaFailure);
     const unknown = ours().find((message) => message.key!.toString() === 'c')!;
     expect(header(unknown, 'dlq_error')).toContain('incident.exploded');
+  });
+});
+
+describe('ingestion: the DLQ unavailable', () => {
+  it('logs the failing step with the chunk and counts it, retries, and commits nothing before the DLQ has the message', async () => {
+    const source = uniqueName('dlqdown');
+    const topic = pipeline.runtime.config.kafka.topics.incidents;
+    dlqFailuresLeft = 2;
+    const producer = await pipeline.runtime.producer();
+    await producer.send({ topic, acks: -1, messages: [{ key: 'bad', value: '{"nope' }, { key: 'good', value: JSON.stringify(incident(source, 1)) }] });
+    await eventually(async () => (dlqFailuresLeft === 0 ? true : undefined), 30_000, 'the injected DLQ failures to be used up');
+    await eventually(async () => ((await countEvents(pipeline.runtime, source)) === 1 ? true : undefined), 60_000, 'the valid event after recovery');
+    const retries = warnings.filter((warning) => warning.context.step === 'dlq' && warning.context.topic === topic);
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries[0]!.message).toContain('DLQ');
+    expect(retries[0]!.context).toMatchObject({ dlq_messages: 1, dlq_reasons: ['invalid_json'], dlq_topic: pipeline.runtime.config.kafka.topics.dlq, partition: expect.any(Number), attempt: 1 });
+    expect(String((retries[0]!.context.err as Error).message)).toContain('no leader');
+    const metrics = (await pipeline.api.inject('/metrics')).body;
+    expect(metrics).toMatch(new RegExp(`kpi_ingest_step_failures_total\\{topic="${topic.replaceAll('.', '\\.')}",step="dlq"\\} [2-9]`));
   });
 });
 

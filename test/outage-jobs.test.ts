@@ -11,7 +11,9 @@ describe('background jobs during a ClickHouse outage', () => {
   it('a job whose ClickHouse server refuses connections runs again later without using up its attempts; any other error fails it', { timeout: 60_000 }, async () => {
     const config = loadConfig(isolatedEnv());
     const redis = createWorkerRedis(config.redis.url!);
-    const queues = createQueues(redis, config.queuePrefix);
+    // BullMQ's errors go to the test's output.
+    const log = console;
+    const queues = createQueues(redis, config.queuePrefix, log);
     const events = new QueueEvents('kpi-refresh', { connection: redis.duplicate(), prefix: config.queuePrefix });
     // A ClickHouse server that is down: nothing listens on its port.
     const down = createStorage({ clickhouse: { ...config.clickhouse, url: `http://127.0.0.1:${await freePort()}` }, dataDir: config.dataDir });
@@ -26,7 +28,7 @@ describe('background jobs during a ClickHouse outage', () => {
         if (runs <= 2) await down.query('SELECT 1');
         return { runs };
       },
-      { connection: redis, prefix: config.queuePrefix, concurrency: 1, isOutage: (error) => asUnavailable(error)?.dependency === 'clickhouse' },
+      { connection: redis, prefix: config.queuePrefix, concurrency: 1, log, isOutage: (error) => asUnavailable(error)?.dependency === 'clickhouse' },
     );
     try {
       await events.waitUntilReady();

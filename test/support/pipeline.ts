@@ -41,7 +41,7 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
   if (roles.includes('ingest')) handles.push(await startIngestRole(runtime, options.ingest));
   if (roles.includes('worker')) handles.push(await startWorkerRole(runtime));
   const api = await buildApi({ runtime, tokens: config.apiTokens! });
-  const patientQueues = createQueues(runtime.workerRedis(), config.queuePrefix);
+  const patientQueues = createQueues(runtime.workerRedis(), config.queuePrefix, runtime.log);
   const request = async (method: 'GET' | 'POST', path: string, payload: unknown, token: string) => {
     const response = await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} });
     let body: unknown = response.body;

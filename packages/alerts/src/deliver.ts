@@ -117,7 +117,9 @@ export async function deliverNotification(deps: DeliverDeps, id: string, job: Jo
     alertNotificationsFailed.inc({ receiver_type: type, outcome: 'gave_up' });
     await deps.store.finish(notification);
     deps.log?.error({ notification: id, rule: notification.rule, receiver: notification.receiver.name, attempts: job.attemptsMade + 1, err: error }, 'alert notification given up');
-    await recordDelivery(deps.storage, notification, 'gave_up', job.attemptsMade + 1, (error as Error).message).catch(() => undefined);
+    await recordDelivery(deps.storage, notification, 'gave_up', job.attemptsMade + 1, (error as Error).message).catch((recordError: unknown) =>
+      deps.log?.warn({ err: recordError, notification: id }, 'could not record an alert notification given up'),
+    );
     throw new UnrecoverableError(`given up after ${job.attemptsMade + 1} attempt(s): ${(error as Error).message}`);
   }
   alertNotificationsSent.inc({ receiver_type: type, status: notification.status });

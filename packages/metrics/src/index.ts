@@ -24,6 +24,12 @@ export const dlqMessages = new Counter({
   help: 'Messages produced to the dead-letter topic',
   registers: [registry],
 });
+export const ingestStepFailures = new Counter({
+  name: 'kpi_ingest_step_failures_total',
+  help: 'Chunks whose handling failed at a step (insert: ClickHouse, dlq: producing invalid messages to the DLQ topic, plan: planning or enqueueing recomputes) and are retried from the same offsets, by source topic and step',
+  labelNames: ['topic', 'step'] as const,
+  registers: [registry],
+});
 export const ingestBatchSize = new Histogram({
   name: 'kpi_ingest_batch_size',
   help: 'Messages per ingested batch',
@@ -65,6 +71,12 @@ export const jobSeconds = new Histogram({
   help: 'BullMQ job processing time, by queue',
   labelNames: ['queue'] as const,
   buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+export const queueErrors = new Counter({
+  name: 'kpi_queue_errors_total',
+  help: 'Errors BullMQ queues and workers reported (a lost Redis connection, a failed lock renewal, ...), by queue and emitter; BullMQ retries',
+  labelNames: ['queue', 'emitter'] as const,
   registers: [registry],
 });
 export const jobsEnqueued = new Counter({

@@ -1,7 +1,7 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { jobSeconds, jobsEnqueued, jobsProcessed } from '@kpi/metrics';
+import { jobSeconds, jobsEnqueued, jobsProcessed, queueErrors } from '@kpi/metrics';
 import { queueCatalog, type Payload, type QueueKey, type Recompute } from './catalog.ts';
 import { DirtySet } from './dirty.ts';
 import { execAll } from './redis.ts';
@@ -33,7 +33,36 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+/** Where queue and worker errors are logged (a pino logger). */
+export interface ErrorLog {
+  warn(context: Record<string, unknown>, message: string): void;
+}
+
+const ERROR_LOG_INTERVAL_MS = 30_000;
+
+/**
+ * The `error` listener of a BullMQ queue or worker. BullMQ retries what failed (a lost Redis
+ * connection, a lock it could not renew) and never lets it crash the process; here every error is
+ * counted, and logged with the queue it happened on, one line per 30 s at most while they repeat
+ * (with how many were not logged), so an outage is visible without flooding the log.
+ */
+export function reportErrors(log: ErrorLog, labels: { queue: string; emitter: 'queue' | 'worker' }) {
+  let lastLogged = 0;
+  let notLogged = 0;
+  return (error: Error) => {
+    queueErrors.inc(labels);
+    const now = Date.now();
+    if (now - lastLogged < ERROR_LOG_INTERVAL_MS) {
+      notLogged++;
+      return;
+    }
+    log.warn({ err: error, ...labels, ...(notLogged > 0 ? { not_logged_since_last: notLogged } : {}) }, `BullMQ ${labels.emitter} error on queue ${labels.queue}; BullMQ retries`);
+    lastLogged = now;
+    notLogged = 0;
+  };
+}
+
+export function createQueues(connection: Redis, prefix: string, log: ErrorLog): Queues {
   const dirty = new DirtySet(connection, prefix);
   const versionKey = `${prefix}:kpi-values-version`;
   const opened = new Map<QueueKey, Queue>();
@@ -42,7 +71,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     if (!existing) {
       existing = new Queue(queueCatalog[key].name, { connection, prefix, defaultJobOptions });
       // Connection errors are retried by ioredis; /readyz reports Redis being down.
-      existing.on('error', () => undefined);
+      existing.on('error', reportErrors(log, { queue: queueCatalog[key].name, emitter: 'queue' }));
       opened.set(key, existing);
     }
     return existing;
@@ -80,6 +109,15 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   };
 }
 
+export interface WorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  log: ErrorLog;
+  /** Whether a job's error means a dependency is away (the job then waits and runs again). */
+  isOutage?: (error: unknown) => boolean;
+}
+
 export type Processor<K extends QueueKey> = (payload: Payload<K>, job: Job) => Promise<unknown>;
 
 /** How long a job waits before it runs again when a dependency it needs is away. */
@@ -93,7 +131,7 @@ const OUTAGE_RETRY_MS = 5_000;
 export function startWorker<K extends QueueKey>(
   key: K,
   processor: Processor<K>,
-  options: { connection: ConnectionOptions; prefix: string; concurrency: number; isOutage?: (error: unknown) => boolean },
+  options: WorkerOptions,
 ): Worker {
   const { name, payload } = queueCatalog[key];
   const worker = new Worker(
@@ -115,7 +153,7 @@ export function startWorker<K extends QueueKey>(
   );
   worker.on('completed', () => jobsProcessed.inc({ queue: name, outcome: 'completed' }));
   worker.on('failed', () => jobsProcessed.inc({ queue: name, outcome: 'failed' }));
-  // A worker error (lost Redis connection) is retried by BullMQ; never let it crash the process.
-  worker.on('error', () => undefined);
+  // A worker error (lost Redis connection) is retried by BullMQ; it must not crash the process, nor go unseen.
+  worker.on('error', reportErrors(options.log, { queue: name, emitter: 'worker' }));
   return worker;
 }

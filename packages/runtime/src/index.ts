@@ -69,7 +69,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const redis = createRedis(redisUrl, { commandTimeoutMs: config.redis.commandTimeoutMs });
   watchRedis(redis, log, 'commands');
   await redisReady(redis, REDIS_START_TIMEOUT_MS);
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, log);
   await queues.open();
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { decodeEventMessage, eventRef, type EventRef } from '@kpi/events';
 import type { Storage } from '@kpi/storage';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
-import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, insertRetries, insertSeconds } from '@kpi/metrics';
+import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, ingestStepFailures, insertRetries, insertSeconds } from '@kpi/metrics';
 import { eventLine, insertEventLines } from './rows.ts';
 
 export interface IngestOptions {
@@ -22,6 +22,35 @@ export interface IngestOptions {
   /** Test seam: wraps the insert, e.g. to make ClickHouse unavailable for a while. */
   insert?: (lines: string, token: string) => Promise<void>;
 }
+
+/** The step of a chunk that failed: what the retry log line and the metric name. */
+export type IngestStep = 'insert' | 'dlq' | 'plan';
+
+/** A chunk's failure at one step, with what a reader of the log needs to find it. */
+export class IngestStepError extends Error {
+  override name = 'IngestStepError';
+  constructor(
+    readonly step: IngestStep,
+    override readonly cause: unknown,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+async function atStep<T>(step: IngestStep, work: () => Promise<T>, context?: () => Record<string, unknown>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new IngestStepError(step, error, context?.());
+  }
+}
+
+const RETRY_MESSAGE: Record<IngestStep, string> = {
+  insert: 'events not stored in ClickHouse; retrying the same offsets',
+  dlq: 'invalid messages not acknowledged by the DLQ topic; retrying the same offsets (the chunk is not committed before they are)',
+  plan: 'recomputes not planned or enqueued; retrying the same offsets',
+};
 
 /**
  * Makes one chunk of one partition durable: valid events inserted in one call whose
@@ -68,14 +97,17 @@ export function chunkHandler(options: IngestOptions) {
     const last = batch.messages.at(-1)!.offset;
     if (refs.length > 0) {
       const timer = insertSeconds.startTimer();
-      await insert(lines, `${batch.topic}|${batch.partition}|${first}|${last}`);
+      await atStep('insert', () => insert(lines, `${batch.topic}|${batch.partition}|${first}|${last}`));
       timer();
     }
     if (dlq.length > 0) {
-      const producer = await options.producer();
-      await producer.send({ topic: options.dlqTopic, acks: -1, messages: dlq });
+      await atStep(
+        'dlq',
+        async () => (await options.producer()).send({ topic: options.dlqTopic, acks: -1, messages: dlq }),
+        () => ({ dlq_topic: options.dlqTopic, dlq_messages: dlq.length, dlq_reasons: [...new Set(dlq.map((entry) => String(entry.headers.dlq_reason)))] }),
+      );
     }
-    await options.afterInsert(refs);
+    await atStep('plan', () => options.afterInsert(refs), () => ({ events: refs.length }));
     ingestBatchSize.observe({ topic: batch.topic }, batch.messages.length);
     for (const [type, count] of ingestedOfType) eventsIngested.inc({ topic: batch.topic, type }, count);
     for (const entry of dlq) eventsRejected.inc({ topic: batch.topic, reason: String(entry.headers.dlq_reason) });
@@ -93,8 +125,23 @@ export async function startIngest(options: IngestOptions & { concurrency: number
     maxWaitMs: options.maxWaitMs,
     handle: chunkHandler(options),
     onRetry: (error, attempt, batch) => {
-      insertRetries.inc();
-      options.log.warn({ err: error, attempt, topic: batch.topic, partition: batch.partition }, 'batch not stored; retrying the same offsets');
+      const step = error instanceof IngestStepError ? error.step : 'insert';
+      ingestStepFailures.inc({ topic: batch.topic, step });
+      if (step === 'insert') insertRetries.inc();
+      options.log.warn(
+        {
+          err: error instanceof IngestStepError ? error.cause : error,
+          step,
+          attempt,
+          topic: batch.topic,
+          partition: batch.partition,
+          first_offset: batch.messages[0]?.offset,
+          last_offset: batch.messages.at(-1)?.offset,
+          messages: batch.messages.length,
+          ...(error instanceof IngestStepError ? error.context : {}),
+        },
+        RETRY_MESSAGE[step],
+      );
     },
   });
 }

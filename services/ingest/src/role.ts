@@ -31,7 +31,8 @@ export async function startIngestRole(runtime: Runtime, overrides: Partial<Inges
   const lagTimer = setInterval(() => {
     consumerGroupLag(runtime.kafka, config.kafka.groupId, [topics.releases, topics.incidents, topics.experiments, topics.signals])
       .then((lags) => lags.forEach(({ topic, partition, lag }) => consumerLag.set({ topic, partition: String(partition) }, lag)))
-      .catch(() => undefined);
+      // The gauges keep their last values meanwhile; /readyz says whether Kafka answers.
+      .catch((error) => runtime.log.warn({ err: error, group: config.kafka.groupId }, 'could not read the consumer lag'));
   }, 10_000);
   lagTimer.unref();
   return {

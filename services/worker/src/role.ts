@@ -22,7 +22,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   // Workers and their jobs wait for an absent Redis to come back instead of failing (and using up
   // their attempts): background work is delayed by an outage, never lost to it.
   const redis = base.workerRedis();
-  const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix) };
+  const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix, base.log) };
   const { storage, queues, config } = runtime;
   // A job that meets ClickHouse (or Kafka) down waits and runs again, whatever its attempts.
   const options = {
