@@ -22,6 +22,7 @@ export const TREND_QUARTERS = 8;
 /** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 value too. */
 const TIER1_KPIS = ['time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage'];
 const SLOWEST_MITIGATIONS = 5;
+const HOUR = 3_600_000;
 const MAX_ALERTS = 500;
 
 export interface BuildOptions {
@@ -262,8 +263,15 @@ async function incidentsSection(
   const ttd = current('time_to_detect_hours');
   const ttm = current('time_to_mitigate_hours');
   const ttmTier1 = tier1('time_to_mitigate_hours');
+  // The TTM target as /v1/scorecard judges it for this scope (the catalog's, or the team's override).
   const target = ttmTier1.target;
-  const openPast = (ttm.details.open_past_target_incidents as { incident_id: string; team: string; tier: number; hours_open: number }[] | undefined) ?? [];
+  const at = asOf.getTime();
+  const openPast =
+    target === null
+      ? []
+      : all
+          .filter((incident) => Date.parse(incident.opened_at!) < at && (incident.mitigated_at === null || Date.parse(incident.mitigated_at) > at) && Date.parse(incident.detected_at!) <= at - target * HOUR)
+          .map((incident) => ({ incident_id: incident.incident_id, team: incident.team, tier: incident.tier ?? 0, hours_open: (at - Date.parse(incident.detected_at!)) / HOUR }));
   return {
     opened: opened.length,
     by_severity,

@@ -179,7 +179,7 @@ function incidentsSection(report: Report): string {
       )
     : empty('No incident was mitigated in this quarter.');
   const open = incidents.open_past_target.length
-    ? `<h3>Unmitigated past the 72 h target at the quarter end (${incidents.open_past_target.length})</h3>${table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), row.team, String(row.tier), num(formatHours(row.hours_open))]), { numeric: [3], class: 'compact' })}`
+    ? `<h3>Unmitigated past the ${e(formatHours(incidents.ttm.tier1.target))} target at the quarter end (${incidents.open_past_target.length})</h3>${table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), row.team, String(row.tier), num(formatHours(row.hours_open))]), { numeric: [3], class: 'compact' })}`
     : '';
   const sev0 = incidents.sev0.length
     ? `<h3>Sev0 incidents (${incidents.sev0.length})</h3>${table(['Incident', 'Team', 'Tier', 'Category', 'Model', 'Opened', 'Time to detect', 'Time to mitigate'], incidents.sev0.map((row) => [code(row.incident_id), row.team, String(row.tier), row.category.replaceAll('_', ' '), code(row.model_id), formatTime(row.opened_at), num(formatHours(row.ttd_hours)), num(row.ttm_hours === null ? 'not mitigated' : formatHours(row.ttm_hours))]), { numeric: [6, 7], class: 'compact' })}`

@@ -163,7 +163,7 @@ export function renderMarkdown(report: Report): string {
       : '_No incident was mitigated in this quarter._',
   );
   if (incidents.open_past_target.length) {
-    push(`### Unmitigated past the 72 h target at the quarter end (${incidents.open_past_target.length})`);
+    push(`### Unmitigated past the ${hours(incidents.ttm.tier1.target)} target at the quarter end (${incidents.open_past_target.length})`);
     push(table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), md(row.team), String(row.tier), hours(row.hours_open)]), [3]));
   }
   if (incidents.sev0.length) {

@@ -102,7 +102,7 @@ export interface IncidentsSection {
   mitigated: number;
   ttd: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
   ttm: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
-  /** Incidents detected more than the 72 h TTM target before the quarter end and not mitigated by then. */
+  /** Incidents detected longer ago than the TTM target (`ttm.tier1.target`, a team's override included) at the quarter end and not mitigated by then. */
   open_past_target: { incident_id: string; team: string; tier: number; hours_open: number }[];
   /** The slowest first mitigations of the quarter, slowest first. */
   slowest_mitigations: (IncidentRow & { over_tier1_target: boolean })[];

@@ -126,7 +126,7 @@ function lowlights(report: ReportContent, kpi: (id: string) => ReportKpi): strin
   if (rest.length > 0) out.push(`Also breached: ${listOf(rest.map((entry) => `${nameOf(entry)} at ${formatValue(entry.value, entry.unit)}`))}.`);
   if (report.incidents.open_past_target.length > 0) {
     const open = report.incidents.open_past_target;
-    out.push(`${plural(open.length, 'incident')} ${open.length === 1 ? 'was' : 'were'} still unmitigated more than 72 h after detection at the quarter end: ${few(open.map((incident) => incident.incident_id))}.`);
+    out.push(`${plural(open.length, 'incident')} ${open.length === 1 ? 'was' : 'were'} still unmitigated more than ${formatValue(report.incidents.ttm.tier1.target, 'hours')} after detection at the quarter end: ${few(open.map((incident) => incident.incident_id))}.`);
   }
   if (report.drift.tier1_gaps.length > 0) {
     const gaps = report.drift.tier1_gaps;
