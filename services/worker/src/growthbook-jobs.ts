@@ -1,7 +1,7 @@
-import type { ConnectionOptions, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { produceEvents } from '@kpi/bus';
 import { growthbookApi, validateDrafts } from '@kpi/connectors';
-import { startWorker } from '@kpi/queue';
+import { startWorker, type WorkerOptions } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 import { runningExperiments } from '@kpi/storage';
 
@@ -13,7 +13,7 @@ export const GROWTHBOOK_POLL = { queue: 'growthbookPoll', id: 'growthbook-poll-r
  * (jobs queued by the webhook), and on a schedule while it runs. A failed pull (GrowthBook down)
  * throws, and BullMQ retries it with backoff.
  */
-export function startGrowthbookWorkers(runtime: Runtime, options: { connection: ConnectionOptions; prefix: string }): Worker[] {
+export function startGrowthbookWorkers(runtime: Runtime, options: WorkerOptions): Worker[] {
   const config = runtime.connectors.growthbook;
   if (!config) return [];
   const api = growthbookApi(config);
