@@ -30,7 +30,8 @@ export interface Link {
   parameters: Record<string, string>;
 }
 
-export interface RouteContract<M extends Method = Method, P extends string = string, S extends RouteSchema = RouteSchema> {
+/** What a route is besides its schemas: where it is, who may call it, what the document says of it. */
+interface RouteInfo<M extends Method = Method, P extends string = string> {
   method: M;
   /** fastify's path syntax (`/v1/kpis/:id/values`); the OpenAPI document writes `{id}`. */
   path: P;
@@ -45,8 +46,11 @@ export interface RouteContract<M extends Method = Method, P extends string = str
    * schema is the one it validates against and documents it, but fastify does not apply it.
    */
   handlerValidatesBody?: boolean;
-  schema: S;
   links?: Partial<Record<number, Record<string, Link>>>;
+}
+
+export interface RouteContract<M extends Method = Method, P extends string = string, S extends RouteSchema = RouteSchema> extends RouteInfo<M, P> {
+  schema: S;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -70,21 +74,12 @@ type StandardErrors<D extends RouteDefinition> =
   (D['body'] extends z.ZodType ? { 413: typeof errorBody; 415: typeof errorBody } : {}) &
   (D['rateLimited'] extends true ? { 429: typeof errorBody } : {});
 
-export interface RouteDefinition {
-  method: Method;
-  path: string;
-  access: Access;
-  tags: string[];
-  summary: string;
-  description?: string;
-  rateLimited?: boolean;
-  handlerValidatesBody?: boolean;
+export interface RouteDefinition extends RouteInfo {
   params?: z.ZodObject;
   querystring?: z.ZodObject;
   body?: z.ZodType;
   /** Every answer the route itself gives (2xx, and 404, 409, ... where they apply); defineRoute adds the standard errors. */
   responses: Record<number, ResponseSpec>;
-  links?: RouteContract['links'];
 }
 
 type SchemaOf<D extends RouteDefinition> = (D['params'] extends z.ZodObject ? { params: D['params'] } : {}) &
