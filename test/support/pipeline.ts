@@ -25,6 +25,8 @@ export interface TestPipeline {
   post<T = any>(path: string, payload: unknown, token?: string): Promise<{ status: number; body: T }>;
   /** Waits until every recompute job queued so far has run. */
   settle(): Promise<void>;
+  /** Stops one role of the pipeline before the others (the API and the rest keep running). */
+  stopRole(id: 'ingest' | 'worker'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,12 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
         await sleep(50);
       }
       throw new Error('recompute jobs did not settle within 30 s');
+    },
+    async stopRole(id) {
+      const index = handles.findIndex((handle) => handle.id === id);
+      if (index < 0) throw new Error(`the ${id} role is not running`);
+      const [handle] = handles.splice(index, 1);
+      await handle!.stop();
     },
     async stop() {
       await api.close();
