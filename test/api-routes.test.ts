@@ -31,6 +31,8 @@ describe('the API and its contract', () => {
       if (declared.access !== 'public') expect(route.responses, route.operationId).toContain(401);
       if (declared.access === 'admin' || declared.access === 'ingest') expect(route.responses, route.operationId).toContain(403);
       if ('params' in declared.schema || 'querystring' in declared.schema || 'body' in declared.schema) expect(route.responses, route.operationId).toContain(400);
+      // Whatever reads Kafka, ClickHouse or Redis can find one of them down.
+      if (!declared.selfContained) expect(route.responses, route.operationId).toContain(503);
     }
   });
 
@@ -42,7 +44,7 @@ describe('the API and its contract', () => {
     expect(served.body.openapi).toBe('3.1.0');
     const values = served.body.paths['/v1/kpis/{id}/values'].get;
     expect(values.parameters.find((p: { name: string }) => p.name === 'team').schema.pattern).toBe('^[a-z0-9][a-z0-9_-]{0,63}$');
-    expect(Object.keys(values.responses).sort()).toEqual(['200', '400', '401', '404']);
+    expect(Object.keys(values.responses).sort()).toEqual(['200', '400', '401', '404', '503']);
     expect(values.responses['404'].content['application/json'].schema.required).toEqual(['error', 'message']);
   });
 

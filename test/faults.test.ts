@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '@kpi/api-contract';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { sharedInfra } from '@kpi/testing';
 import { eventually } from './support/pipeline.ts';
@@ -97,6 +98,8 @@ describe('faults: the start command while its Redis or Kafka broker dies', () =>
         [`${outage}: readyz`, 503],
       ]);
       expect(answers[1]!.body).toMatchObject({ error: 'unavailable', dependency: 'redis' });
+      // The 503 the contract declares (and /openapi.json documents) for the route.
+      expect(routes.listAlerts.schema.response[503].safeParse(answers[1]!.body).success).toBe(true);
       expect(answers[3]!.body).toMatchObject({ failing: ['redis'] });
     }
 
@@ -138,6 +141,7 @@ describe('faults: the start command while its Redis or Kafka broker dies', () =>
       ['readyz', 503],
     ]);
     expect(during[1]!.body).toMatchObject({ error: 'unavailable', dependency: 'kafka' });
+    expect(routes.postEvents.schema.response[503].safeParse(during[1]!.body).success).toBe(true);
     expect(during[2]!.body).toMatchObject({ failing: ['kafka'] });
 
     await waitReady(stack, 120_000);

@@ -28,7 +28,7 @@ export type Routes = typeof routes;
 export type OperationId = keyof Routes;
 
 export { defineRoute, describeStatus, type Access, type ContentResponse, type Link, type Method, type ResponseSpec, type RouteContract, type RouteSchema } from './route.ts';
-export { errorBody, granularity, instant, quarter, status, team, tier, unit, direction, limit, type ErrorBody } from './shared.ts';
+export { errorBody, unavailableBody, dependency, granularity, instant, quarter, status, team, tier, unit, direction, limit, type ErrorBody, type UnavailableBody } from './shared.ts';
 export { openApiDocument, type OpenApiOptions } from './openapi.ts';
 export * from './types.ts';
 export { MAX_EVENTS_PER_REQUEST } from './routes/events.ts';

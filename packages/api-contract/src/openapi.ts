@@ -54,6 +54,10 @@ function response(status: number, spec: ResponseSpec, links: Record<string, unkn
   };
 }
 
+function requestBody(body: z.ZodType) {
+  return { required: true, ...(body.description ? { description: body.description } : {}), content: { 'application/json': { schema: jsonSchema(body, 'input') } } };
+}
+
 function operation(operationId: string, route: RouteContract, known: Set<string>) {
   const { schema } = route;
   const links = (status: number) => {
@@ -74,7 +78,7 @@ function operation(operationId: string, route: RouteContract, known: Set<string>
     security: route.access === 'public' ? [] : [{ bearer: [] }],
     ...(route.access === 'public' ? {} : { 'x-required-role': route.access }),
     parameters: [...parameters(schema.params, 'path'), ...parameters(schema.querystring, 'query')],
-    ...(schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(schema.body, 'input') } } } } : {}),
+    ...(schema.body ? { requestBody: requestBody(schema.body) } : {}),
     responses: Object.fromEntries(Object.entries(schema.response).map(([status, spec]) => [status, response(Number(status), spec, links(Number(status)))])),
   };
 }

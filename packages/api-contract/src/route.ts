@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
-import { errorBody } from './shared.ts';
+import { errorBody, unavailableBody } from './shared.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** Who may call a route: anyone (`public`), or a bearer token of at least this role. */
@@ -46,6 +46,13 @@ interface RouteInfo<M extends Method = Method, P extends string = string> {
    * schema is the one it validates against and documents it, but fastify does not apply it.
    */
   handlerValidatesBody?: boolean;
+  /**
+   * The body is taken as raw bytes of any media type, because a signature covers exactly those
+   * bytes: the handler reads and checks it (as with handlerValidatesBody), and there is no 415.
+   */
+  rawBody?: true;
+  /** Answered by the process alone, without Kafka, ClickHouse or Redis: never a 503. */
+  selfContained?: true;
   links?: Partial<Record<number, Record<string, Link>>>;
 }
 
@@ -62,7 +69,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'The body is larger than API_MAX_BODY_BYTES',
   415: 'The body is not JSON (Content-Type: application/json)',
   429: 'Too many requests for this token; retry after the time in Retry-After',
-  503: 'A dependency (Kafka, ClickHouse or Redis) is unavailable; retry',
+  503: 'A dependency (Kafka, ClickHouse or Redis) is unavailable, named in the body; retry after the seconds in Retry-After',
 };
 export const describeStatus = (status: number) => ERROR_DESCRIPTIONS[status];
 
@@ -71,8 +78,9 @@ type StandardErrors<D extends RouteDefinition> =
   (D['params'] extends z.ZodType ? { 400: typeof errorBody } : D['querystring'] extends z.ZodType ? { 400: typeof errorBody } : D['body'] extends z.ZodType ? { 400: typeof errorBody } : {}) &
   (D['access'] extends 'public' ? {} : { 401: typeof errorBody }) &
   (D['access'] extends 'ingest' | 'admin' ? { 403: typeof errorBody } : {}) &
-  (D['body'] extends z.ZodType ? { 413: typeof errorBody; 415: typeof errorBody } : {}) &
-  (D['rateLimited'] extends true ? { 429: typeof errorBody } : {});
+  (D['body'] extends z.ZodType ? { 413: typeof errorBody } & (D['rawBody'] extends true ? {} : { 415: typeof errorBody }) : {}) &
+  (D['rateLimited'] extends true ? { 429: typeof errorBody } : {}) &
+  (D['selfContained'] extends true ? {} : { 503: typeof unavailableBody });
 
 export interface RouteDefinition extends RouteInfo {
   params?: z.ZodObject;
@@ -84,14 +92,15 @@ export interface RouteDefinition extends RouteInfo {
 
 type SchemaOf<D extends RouteDefinition> = (D['params'] extends z.ZodObject ? { params: D['params'] } : {}) &
   (D['querystring'] extends z.ZodObject ? { querystring: D['querystring'] } : {}) &
-  (D['body'] extends z.ZodType ? { body: D['body'] } : {}) & { response: StandardErrors<D> & D['responses'] };
+  (D['body'] extends z.ZodType ? { body: D['body'] } : {}) & { response: Omit<StandardErrors<D>, keyof D['responses']> & D['responses'] };
 
 export type RouteOf<D extends RouteDefinition> = RouteContract<D['method'], D['path'], SchemaOf<D>>;
 
 /**
  * One route of the API: its parameters, body and every answer. The errors that follow from its
  * shape are added here, so no route forgets them: 400 when it takes input, 401 (and 403 above
- * the read role) when it needs a token, 413/415 when it takes a body, 429 when rate-limited.
+ * the read role) when it needs a token, 413 when it takes a body (and 415 unless it takes raw
+ * bytes), 429 when rate-limited, 503 unless it is self-contained. Its own answers take precedence.
  */
 export function defineRoute<const D extends RouteDefinition>(definition: D): RouteOf<D> {
   const { params, querystring, body, responses, ...rest } = definition;
@@ -99,8 +108,9 @@ export function defineRoute<const D extends RouteDefinition>(definition: D): Rou
   if (params || querystring || body) standard[400] = errorBody;
   if (definition.access !== 'public') standard[401] = errorBody;
   if (definition.access === 'ingest' || definition.access === 'admin') standard[403] = errorBody;
-  if (body) Object.assign(standard, { 413: errorBody, 415: errorBody });
+  if (body) Object.assign(standard, definition.rawBody ? { 413: errorBody } : { 413: errorBody, 415: errorBody });
   if (definition.rateLimited) standard[429] = errorBody;
+  if (!definition.selfContained) standard[503] = unavailableBody;
   const schema = {
     ...(params ? { params } : {}),
     ...(querystring ? { querystring } : {}),

@@ -3,13 +3,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { openApiDocument, routes } from '@kpi/api-contract';
+import { openApiDocument, routes, type UnavailableBody } from '@kpi/api-contract';
 import type { ApiRole } from '@kpi/config';
 import { httpSeconds } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { requireRole } from './auth.ts';
 import { routeTable } from './methods.ts';
-import { routeServer } from './serve.ts';
+import { RETRY_AFTER, routeServer } from './serve.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kpiRoutes } from './routes/kpis.ts';
@@ -74,7 +74,10 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
     }
     // A dependency that is down or too slow: say which, at once, and when to try again.
     const unavailable = asUnavailable(error);
-    if (unavailable) return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', dependency: unavailable.dependency, message: unavailable.message });
+    if (unavailable) {
+      const body: UnavailableBody = { error: 'unavailable', dependency: unavailable.dependency, message: unavailable.message };
+      return reply.code(503).headers(RETRY_AFTER).send(body);
+    }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: error.code ?? 'bad_request', message: error.message });
     request.log.error({ err: error }, 'request failed');

@@ -4,7 +4,12 @@ import type { RouteContract, RouteSchema } from '@kpi/api-contract';
 
 export type Auth = (role: ApiRole) => onRequestAsyncHookHandler;
 
-type FastifySchemaOf<R extends RouteContract> = R['handlerValidatesBody'] extends true ? Omit<R['schema'], 'body'> : R['schema'];
+/** Sent with every 503: how many seconds a client waits before it tries again. */
+export const RETRY_AFTER = { 'retry-after': '5' };
+
+/** The handler reads the body itself: fastify neither validates it first nor types it. */
+type HandlerReadsBody<R extends RouteContract> = R['handlerValidatesBody'] extends true ? true : R['rawBody'] extends true ? true : false;
+type FastifySchemaOf<R extends RouteContract> = HandlerReadsBody<R> extends true ? Omit<R['schema'], 'body'> : R['schema'];
 
 /** What fastify is given: a JSON answer of one media type is its zod schema; a body the handler checks is not validated first. */
 function fastifySchema(route: RouteContract): RouteSchema {
@@ -18,7 +23,8 @@ function fastifySchema(route: RouteContract): RouteSchema {
       return [status, spec];
     }),
   );
-  return { ...rest, ...(body && !route.handlerValidatesBody ? { body } : {}), response: responses };
+  const handlerReadsBody = route.handlerValidatesBody || route.rawBody;
+  return { ...rest, ...(body && !handlerReadsBody ? { body } : {}), response: responses };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cloudEventSchema } from '@kpi/events';
 import { defineRoute } from '../route.ts';
-import { errorBody } from '../shared.ts';
+import { errorBody, unavailableBody } from '../shared.ts';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -19,7 +19,7 @@ export const eventRoutes = {
     responses: {
       202: z.object({ accepted: z.number().int().min(1) }),
       400: errorBody.extend({ errors: z.array(z.object({ index: z.number().int().min(0), error: z.string() })).optional() }),
-      503: errorBody,
+      503: unavailableBody.describe('Kafka did not acknowledge the events in time; retry: events written before the failure count once, by (source, id)'),
     },
   }),
   getEventSchemas: defineRoute({
@@ -28,6 +28,7 @@ export const eventRoutes = {
     access: 'read',
     tags: ['events'],
     summary: 'JSON Schema (2020-12) of every accepted event type',
+    selfContained: true,
     responses: { 200: z.record(z.string(), z.unknown()) },
   }),
 };

@@ -15,6 +15,7 @@ export const healthRoutes = {
     access: 'public',
     tags: ['health'],
     summary: 'Liveness: 200 while the process runs',
+    selfContained: true,
     responses: { 200: z.object({ status: z.literal('ok') }) },
   }),
   getReadiness: defineRoute({
@@ -31,6 +32,7 @@ export const healthRoutes = {
     access: 'public',
     tags: ['health'],
     summary: 'Prometheus metrics of this process (text exposition format)',
+    selfContained: true,
     responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
   }),
 };

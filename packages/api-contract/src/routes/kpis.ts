@@ -98,6 +98,7 @@ export const kpiRoutes = {
     access: 'read',
     tags: ['kpis'],
     summary: 'The KPI catalog',
+    selfContained: true,
     responses: { 200: z.array(kpiDescription) },
     links: { 200: { values: { operation: 'getKpiValues', parameters: { id: '$response.body#/0/id' } } } },
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { errorBody, iso, limit, team } from '../shared.ts';
+import { errorBody, iso, limit, team, unavailableBody } from '../shared.ts';
 
 export const triageAlert = z.object({
   alert_id: z.string(),
@@ -36,7 +36,7 @@ export const triageRoutes = {
     responses: {
       202: z.object({ event: z.string().describe('id of the alert.triaged event produced') }),
       404: errorBody.describe('No alert.fired with this alert_id'),
-      503: errorBody.describe('Kafka did not acknowledge the event; retry'),
+      503: unavailableBody.describe('Kafka did not acknowledge the event (or ClickHouse could not be read); retry'),
     },
   }),
 };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CONNECTOR_NAMES, type ConnectorName } from '@kpi/connectors';
 import { DELIVERY_OUTCOMES, deliveryRow, storedDelivery } from '@kpi/storage';
 import { defineRoute } from '../route.ts';
-import { errorBody, limit } from '../shared.ts';
+import { dependency, errorBody, limit } from '../shared.ts';
 
 const delivery = z.object({ delivery: z.string().describe('id of the stored delivery (empty when it could not be stored)') });
 /** What a delivery (or its replay) answers, SPEC §8. */
@@ -12,7 +12,9 @@ const outcomes = {
   400: errorBody.extend({ delivery: z.string().optional() }).describe('The body cannot be read'),
   404: errorBody.describe('The connector is not configured in KPI_CONNECTORS_FILE'),
   422: errorBody.extend({ delivery: z.string() }).describe('Not mappable (e.g. no team); kept for replay'),
-  503: errorBody.extend({ delivery: z.string().optional() }).describe('Mapping, producing or storing failed; the sender should retry'),
+  503: errorBody
+    .extend({ delivery: z.string().optional(), dependency: dependency.optional() })
+    .describe('Mapping, producing or storing failed (naming the dependency when it was Kafka, ClickHouse or Redis); the sender should retry'),
 };
 const deliveryId = z.object({ id: z.string().min(1).max(256) });
 
@@ -23,10 +25,11 @@ export const webhookRoutes = {
     access: 'public',
     tags: ['webhooks'],
     summary: `A tool's own webhook (${CONNECTOR_NAMES.join(', ')}; SPEC §8), authenticated by its signature or the connector's token`,
-    description: 'The body is read as raw bytes, in any media type: signatures are computed over exactly what was sent.',
-    params: z.object({ connector: z.string().min(1).max(64) }),
-    body: z.unknown(),
-    handlerValidatesBody: true,
+    description:
+      'The body is read as raw bytes, in any media type, and the signature checked over exactly what was sent; every tool sends JSON. A connector not in KPI_CONNECTORS_FILE is a 404, a signature or token missing or wrong a 401, before the body is parsed.',
+    params: z.object({ connector: z.string().min(1).max(64).meta({ examples: [...CONNECTOR_NAMES] }).describe(`The connector: ${CONNECTOR_NAMES.join(', ')}`) }),
+    body: z.unknown().describe("The tool's own webhook payload (JSON), byte for byte as it sent it"),
+    rawBody: true,
     responses: { ...outcomes, 401: errorBody.describe('Signature or token missing or wrong (counted in /metrics, not stored)') },
   }),
   listWebhookDeliveries: defineRoute({

@@ -4,7 +4,7 @@ import { eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/
 import { eventsProduced } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { produceForRequest } from '../produce.ts';
-import type { Serve } from '../serve.ts';
+import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /** POST /v1/events: the HTTP collector. All events valid -> produced, durable, 202; any invalid -> 400, nothing produced. */
 export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
@@ -32,7 +32,7 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
         const unavailable = asUnavailable(error);
         if (!unavailable) request.log.error({ err: error }, 'could not produce events');
         const message = unavailable?.message ?? 'Kafka did not acknowledge the events';
-        return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry: events written before the failure count once, by (source, id)` });
+        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry: events written before the failure count once, by (source, id)` });
       }
       for (const event of events) eventsProduced.inc({ topic: topics[topicOfType[event.type]] });
       return reply.code(202).send({ accepted: events.length });

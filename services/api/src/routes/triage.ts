@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
 import { parseEvent } from '@kpi/events';
-import type { Runtime } from '@kpi/runtime';
+import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { alertTriage } from '@kpi/storage';
 import { produceForRequest } from '../produce.ts';
-import type { Serve } from '../serve.ts';
+import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /**
  * Triage of the organisation's model-monitor alerts (alert.fired, e.g. from the Alertmanager
@@ -40,8 +40,10 @@ export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
       try {
         await produceForRequest(runtime, [parsed.event]);
       } catch (error) {
-        request.log.error({ err: error }, 'could not produce alert.triaged');
-        return reply.code(503).send({ error: 'unavailable', message: 'Kafka did not acknowledge the triage; retry' });
+        const unavailable = asUnavailable(error);
+        if (!unavailable) request.log.error({ err: error }, 'could not produce alert.triaged');
+        const message = unavailable?.message ?? 'Kafka did not acknowledge the triage';
+        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry` });
       }
       return reply.code(202).send({ event: parsed.event.id });
     },

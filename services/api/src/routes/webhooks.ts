@@ -4,9 +4,9 @@ import { routes } from '@kpi/api-contract';
 import { CONNECTOR_NAMES, deliveryIdOf, mapDelivery, mlflowRegistry, verifyDelivery, type ConnectorDeps, type ConnectorName, type MlflowRegistry, type Outcome, type RawDelivery } from '@kpi/connectors';
 import { produceForRequest } from '../produce.ts';
 import { webhookDeliveries, webhookSignatureFailures } from '@kpi/metrics';
-import type { Runtime } from '@kpi/runtime';
+import { asUnavailable, type Dependency, type Runtime } from '@kpi/runtime';
 import { productionReleasesOfModel, webhookDeliveries as archive } from '@kpi/storage';
-import type { Serve } from '../serve.ts';
+import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
 const keptHeader = (name: string) => name === 'content-type' || name === 'user-agent' || (name.startsWith('x-') && !name.includes('signature'));
@@ -31,6 +31,9 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
   async function run(name: ConnectorName, delivery: RawDelivery, attempts: number, reply: FastifyReply) {
     const deliveryId = deliveryIdOf(name, delivery);
     let result: Outcome;
+    // What a 503 names: the dependency (Kafka, ClickHouse, Redis) that failed the delivery or its storing, when it was one.
+    let failed: Dependency | undefined;
+    let notStored: Dependency | undefined;
     try {
       result = await mapDelivery(name, connectors[name] as never, delivery, deps);
       if (result.outcome === 'accepted') {
@@ -41,6 +44,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       }
     } catch (error) {
       reply.log.error({ err: error, connector: name }, 'webhook delivery failed');
+      failed = asUnavailable(error)?.dependency;
       result = { outcome: 'retry', reason: `could not map or produce the delivery (${(error as Error).message}); the sender should retry` };
     }
     const id = await archive
@@ -57,12 +61,13 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       })
       .catch((error: unknown) => {
         reply.log.error({ err: error, connector: name }, 'could not archive a webhook delivery');
+        notStored = asUnavailable(error)?.dependency;
         return undefined;
       });
     webhookDeliveries.inc({ connector: name, outcome: result.outcome });
     const delivered = id ?? '';
     if (id === undefined && result.outcome !== 'accepted' && result.outcome !== 'ignored') {
-      return reply.code(503).send({ error: 'unavailable', message: 'the delivery could not be stored; retry' });
+      return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: 'the delivery could not be stored; retry', ...(notStored ? { dependency: notStored } : {}) });
     }
     switch (result.outcome) {
       case 'accepted':
@@ -74,7 +79,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       case 'bad_request':
         return reply.code(400).send({ error: 'bad_request', message: result.reason, delivery: delivered });
       case 'retry':
-        return reply.code(503).send({ error: 'unavailable', message: result.reason, delivery: delivered });
+        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: result.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
     }
   }
 
