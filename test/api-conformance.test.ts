@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '@kpi/demo';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
+import { connectorsFile, deliver } from './support/webhooks.ts';
 
 // Schemathesis (PyPI; ./run test installs it into a venv) against the API of a real pipeline holding
 // the demo organisation, as an outside client sees it: every check (server errors, status codes,
@@ -13,23 +14,38 @@ import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } fro
 // auth, undeclared methods, use after delete, links) in every phase (examples, coverage, fuzzing,
 // stateful sequences), with 200 examples per operation. The data set is this test's own, so the
 // DELETEs, PUTs and POSTs it sends change nothing else. Configuration and the documented
-// exceptions: test/schemathesis/schemathesis.toml.
+// exceptions: test/schemathesis/schemathesis.toml. The connectors are configured, so what it posts
+// to /v1/webhooks/<connector> meets the signature checks (401), and one authenticated delivery is
+// stored for the archive's operations to read and replay.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'schemathesis');
 const ST = join(process.env.KPI_TEST_SCHEMATHESIS_VENV ?? join(homedir(), '.cache', 'kpi-test', 'schemathesis-4.32.5-venv'), 'bin', 'st');
 /** Demo teams loaded: three of the six keep the run short and every endpoint meaningful. */
 const DEMO_TEAMS = 3;
+/** Every connector but GrowthBook (whose results the workers would pull from a server that is not there). */
+const CONNECTORS = `
+github: {secret: github-secret}
+mlflow: {secret: mlflow-secret, tracking_uri: "http://127.0.0.1:9"}
+argocd: {token: argocd-token}
+pagerduty: {secret: pagerduty-secret}
+alertmanager: {token: alertmanager-token, default_team: ml-platform}
+`;
 
 let pipeline: TestPipeline;
 let origin: string;
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ env: { REPORT_CHROMIUM: '/nonexistent/chromium', KPI_DEMO: '0' } });
+  pipeline = await startPipeline({ env: { REPORT_CHROMIUM: '/nonexistent/chromium', KPI_DEMO: '0', KPI_CONNECTORS_FILE: connectorsFile(CONNECTORS) } });
   const events = demoHistory(42, Date.now(), DEMO_TEAMS);
   await pipeline.produce(events);
   await eventually(async () => ((await countEvents(pipeline.runtime)) === events.length ? true : undefined), 300_000, `the ${events.length} demo events`);
   await pipeline.settle();
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  const seeded = await deliver(pipeline, 'alertmanager', JSON.stringify({ version: '4', status: 'firing', receiver: 'kpi', alerts: [{ status: 'firing', labels: { alertname: 'PredictionDrift', team: 'ml-platform' }, fingerprint: 'c0ffee', startsAt }] }), {
+    authorization: 'Bearer alertmanager-token',
+  });
+  expect(seeded.status, JSON.stringify(seeded.body)).toBe(202);
   // What schemathesis posts to /v1/events is accepted (202) and produced to Kafka, but not ingested:
   // generated times span years 0000-9999, and an event centuries old recomputes every period since.
   await pipeline.stopRole('ingest');

@@ -40,6 +40,8 @@ afterAll(async () => {
 });
 const { value } = kpiReader(() => pipeline);
 const monthStart = () => new Date().toISOString().slice(0, 8) + '01';
+/** The alerts of a team on the triage list, through the typed client. */
+const triage = (query: { team: string; triaged?: 'true' | 'false' }) => pipeline.client.read.get('/v1/triage', { query }).then((answer) => answer.alerts);
 
 async function postAlerts(alerts: { labels: Record<string, string>; startsAt: string }[]) {
   const response = await fetch(`${alertmanager.url}/api/v2/alerts`, {
@@ -59,10 +61,10 @@ describe('alertmanager connector, with a real Alertmanager', { timeout: 180_000 
       { labels: { alertname: 'TrainingDataStale', severity: 'info' }, startsAt },
     ]);
     const awaiting = await eventually(async () => {
-      const alerts = (await pipeline.get('/v1/triage?team=ranking&triaged=false')).body.alerts;
+      const alerts = await triage({ team: 'ranking', triaged: 'false' });
       return alerts.length === 2 ? alerts : undefined;
     }, 60_000, 'two ranking alerts awaiting triage');
-    expect(awaiting.map((alert: { name: string }) => alert.name).sort()).toEqual(['FeatureNullRate', 'PredictionDrift']);
+    expect(awaiting.map((alert) => alert.name).sort()).toEqual(['FeatureNullRate', 'PredictionDrift']);
     for (const alert of awaiting) {
       expect(alert).toMatchObject({ team: 'ranking', model_id: 'ranker', triaged: false, actionable: null });
       // The id is Alertmanager's fingerprint and the alert's start.
@@ -70,8 +72,8 @@ describe('alertmanager connector, with a real Alertmanager', { timeout: 180_000 
       expect(alert.alert_id.endsWith(startsAt)).toBe(true);
     }
     // An alert without a team label belongs to the configured default team.
-    await eventually(async () => ((await pipeline.get('/v1/triage?team=ml-platform')).body.alerts.length === 1 ? true : undefined), 30_000, 'the default team');
-    const stored = await deliveries(pipeline, 'connector=alertmanager&outcome=accepted');
+    await eventually(async () => ((await triage({ team: 'ml-platform' })).length === 1 ? true : undefined), 30_000, 'the default team');
+    const stored = await deliveries(pipeline, { connector: 'alertmanager', outcome: 'accepted' });
     expect(stored.length).toBeGreaterThan(0);
     // Without the connector token Alertmanager's deliveries would be refused.
     expect((await deliver(pipeline, 'alertmanager', JSON.stringify({ version: '4', alerts: [] }), { authorization: 'Bearer wrong-token-value' })).status).toBe(401);
@@ -86,18 +88,18 @@ describe('alertmanager connector, with a real Alertmanager', { timeout: 180_000 
     const drift = page.locator('table[data-role="triage"] tbody tr', { hasText: 'PredictionDrift' });
     await drift.locator('button[data-triage="actionable"]').click();
     await expect.poll(() => page.locator('.notice').first().textContent(), { timeout: 15_000 }).toContain('marked actionable');
-    const [noise] = (await pipeline.get('/v1/triage?team=ranking')).body.alerts.filter((alert: { name: string }) => alert.name === 'FeatureNullRate');
-    const triaged = await pipeline.post(`/v1/triage/${encodeURIComponent(noise.alert_id)}`, { actionable: false });
-    expect(triaged.status, JSON.stringify(triaged.body)).toBe(202);
+    const noise = (await triage({ team: 'ranking' })).find((alert) => alert.name === 'FeatureNullRate')!;
+    // Through the typed client: a 202 with the event's id (any other answer throws).
+    expect(await pipeline.client.ingest.post('/v1/triage/:alert_id', { params: { alert_id: noise.alert_id }, body: { actionable: false } })).toMatchObject({ event: expect.any(String) });
     // alert_precision = actionable / triaged = 1 / 2, in the month of the triage.
     const precision = await eventually(async () => {
       const row = await value('alert_precision', 'month', monthStart(), 'ranking');
       return row.denominator === 2 ? row : undefined;
     }, 60_000, 'alert precision over both triages');
     expect([precision.value, precision.numerator]).toEqual([0.5, 1]);
-    expect((await pipeline.get('/v1/triage?team=ranking')).body.alerts).toEqual([]);
-    const done = (await pipeline.get('/v1/triage?team=ranking&triaged=true')).body.alerts;
-    expect(done.map((alert: { name: string; actionable: boolean }) => [alert.name, alert.actionable]).sort()).toEqual([['FeatureNullRate', false], ['PredictionDrift', true]]);
+    expect(await triage({ team: 'ranking' })).toEqual([]);
+    const done = await triage({ team: 'ranking', triaged: 'true' });
+    expect(done.map((alert) => [alert.name, alert.actionable]).sort()).toEqual([['FeatureNullRate', false], ['PredictionDrift', true]]);
     // A read token may list but not triage; an unknown alert is a 404.
     expect((await pipeline.post(`/v1/triage/${encodeURIComponent(noise.alert_id)}`, { actionable: true }, TOKENS.read)).status).toBe(403);
     expect((await pipeline.post('/v1/triage/no-such-alert', { actionable: true })).status).toBe(404);

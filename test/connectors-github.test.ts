@@ -64,7 +64,7 @@ describe('github connector', { timeout: 180_000 }, () => {
     const readiness = await value('readiness_first_pass_rate', 'month', '2026-01-01', 'ranking');
     expect([readiness.value, readiness.numerator, readiness.denominator]).toEqual([1, 1, 1]);
     expect((await value('documentation_completeness', 'month', '2026-01-01', 'ranking')).denominator).toBe(0);
-    const [stored] = await deliveries(pipeline, 'connector=github&outcome=accepted');
+    const [stored] = await deliveries(pipeline, { connector: 'github', outcome: 'accepted' });
     expect(stored).toMatchObject({ delivery_id: 'delivery-1', outcome: 'accepted', events: ['deployment_status:9001'] });
   });
 
@@ -109,7 +109,7 @@ describe('github connector', { timeout: 180_000 }, () => {
     staging.deployment_status.environment = 'staging';
     const stagingBody = JSON.stringify(staging);
     expect((await deliver(pipeline, 'github', stagingBody, signed('deployment_status', stagingBody, 'delivery-staging'))).body.ignored).toMatch(/not a production environment/);
-    const ignored = await deliveries(pipeline, 'connector=github&outcome=ignored');
+    const ignored = await deliveries(pipeline, { connector: 'github', outcome: 'ignored' });
     expect(ignored.map((row) => row.delivery_id).sort()).toEqual(['delivery-pending', 'delivery-ping', 'delivery-staging']);
   });
 
@@ -118,7 +118,7 @@ describe('github connector', { timeout: 180_000 }, () => {
     const response = await deliver(pipeline, 'github', body, signed('deployment_status', body, 'delivery-unmapped'));
     expect(response.status).toBe(422);
     expect(response.body.message).toMatch(/no team.*acme\/fraud-model.*github\.repositories/);
-    const [stored] = await deliveries(pipeline, 'outcome=unmappable');
+    const [stored] = await deliveries(pipeline, { outcome: 'unmappable' });
     expect(stored).toMatchObject({ delivery_id: 'delivery-unmapped', reason: response.body.message, id: response.body.delivery });
     // Replay through the current config still fails...
     expect((await pipeline.post(`/v1/webhooks/deliveries/${stored!.id}/replay`, {}, TOKENS.admin)).status).toBe(422);

@@ -84,7 +84,7 @@ describe('mlflow connector, with a real MLflow server', { timeout: 240_000 }, ()
     // A non-production alias is stored and ignored.
     await setAlias('ranker', 'staging', '2');
     const stored = await eventually(async () => {
-      const rows = await deliveries(pipeline, 'connector=mlflow');
+      const rows = await deliveries(pipeline, { connector: 'mlflow' });
       return rows.some((row) => row.outcome === 'ignored' && /staging/.test(row.reason)) ? rows : undefined;
     }, 30_000, 'the staging alias delivery');
     expect(stored.filter((row) => row.outcome === 'accepted').flatMap((row) => row.events)).toEqual(expect.arrayContaining([expect.stringMatching(/:rollback:mlflow:ranker:2$/)]));
@@ -110,7 +110,7 @@ describe('mlflow connector, with a real MLflow server', { timeout: 240_000 }, ()
     } finally {
       await cut.close();
     }
-    expect((await deliveries(pipeline, 'connector=mlflow&outcome=retry')).map((row) => row.id)).toEqual([delivery]);
+    expect((await deliveries(pipeline, { connector: 'mlflow', outcome: 'retry' })).map((row) => row.id)).toEqual([delivery]);
     // A stale timestamp is refused like a bad signature.
     const stale = String(Math.floor(Date.now() / 1000) - 600);
     const staleResponse = await fetch(`${origin}/v1/webhooks/mlflow`, { method: 'POST', body, headers: { ...headers, 'x-mlflow-timestamp': stale, 'x-mlflow-signature': `v1,${createHmac('sha256', SECRET).update(`${id}.${stale}.${body}`).digest('base64')}` } });

@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Routes } from '@kpi/api-contract';
+import type { InputOf } from '@kpi/api-contract/client';
 import type { TestPipeline } from './pipeline.ts';
-import { TOKENS } from './pipeline.ts';
 
 /** A KPI_CONNECTORS_FILE with this YAML text. */
 export function connectorsFile(yaml: string): string {
@@ -20,11 +21,9 @@ export async function deliver(pipeline: Pick<TestPipeline, 'api'>, connector: st
   return { status: response.statusCode, body: response.json() as any };
 }
 
-/** The archive as an admin lists it. */
-export async function deliveries(pipeline: TestPipeline, query = '') {
-  const response = await pipeline.get(`/v1/webhooks/deliveries${query ? `?${query}` : ''}`, TOKENS.admin);
-  if (response.status !== 200) throw new Error(`GET /v1/webhooks/deliveries: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.deliveries as { id: string; connector: string; delivery_id: string; outcome: string; reason: string; events: string[]; attempts: number }[];
+/** The archive as an admin lists it (the typed client: rows as the contract declares them). */
+export async function deliveries(pipeline: TestPipeline, query: InputOf<Routes['listWebhookDeliveries']>['query'] = {}) {
+  return (await pipeline.client.admin.get('/v1/webhooks/deliveries', { query })).deliveries;
 }
 
 /** A metric's value in /metrics (0 when absent). */

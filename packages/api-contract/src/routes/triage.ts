@@ -24,6 +24,7 @@ export const triageRoutes = {
     summary: 'Alerts of the monitors, newest first: triaged=false (default) those awaiting triage, true those triaged, all both',
     querystring: z.object({ team: team.default('all'), triaged: z.enum(['false', 'true', 'all']).default('false'), limit: limit(1000, 100) }),
     responses: { 200: z.object({ alerts: z.array(triageAlert) }) },
+    links: { 200: { triage: { operation: 'triageAlert', parameters: { alert_id: '$response.body#/alerts/0/alert_id' } } } },
   }),
   triageAlert: defineRoute({
     method: 'POST',

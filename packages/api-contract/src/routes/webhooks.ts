@@ -44,6 +44,12 @@ export const webhookRoutes = {
       limit: limit(1000, 100),
     }),
     responses: { 200: z.object({ deliveries: z.array(deliveryRow) }) },
+    links: {
+      200: {
+        get: { operation: 'getWebhookDelivery', parameters: { id: '$response.body#/deliveries/0/id' } },
+        replay: { operation: 'replayWebhookDelivery', parameters: { id: '$response.body#/deliveries/0/id' } },
+      },
+    },
   }),
   getWebhookDelivery: defineRoute({
     method: 'GET',
