@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DIRECTIONS, GRANULARITIES, STATUSES, UNITS } from '@kpi/kpi';
-import { openApiDocument, routes } from '../src/index.ts';
+import { instant, openApiDocument, routes } from '../src/index.ts';
 import { ApiError, createClient } from '../src/client.ts';
 
 const document = openApiDocument(routes, { title: 'test', version: '0' }) as unknown as {
@@ -16,6 +17,25 @@ describe('the OpenAPI document generated from the contract', () => {
     expect(parameter('get', '/v1/incidents', 'limit').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
     expect(parameter('get', '/v1/kpis/{id}/breakdown', 'period_start').required).toBe(true);
     expect(parameter('get', '/v1/kpis/{id}/values', 'id')).toMatchObject({ in: 'path', required: true });
+  });
+
+  it('states a date parameter as one pattern: every valid day of 1970 to 2105, or a timestamp with offset, and nothing else', () => {
+    // One pattern, not a format plus patterns to intersect: generators (schemathesis) produce valid dates directly.
+    expect(parameter('get', '/v1/kpis/{id}/breakdown', 'period_start').schema).toEqual({ type: 'string', pattern: expect.any(String) });
+    const wrong: string[] = [];
+    for (let year = 1965; year <= 2110; year++) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 1; day <= 31; day++) {
+          const date = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+          const valid = year >= 1970 && year <= 2105 && new Date(`${date}T00:00:00Z`).getUTCDate() === day;
+          if (instant.safeParse(date).success !== valid) wrong.push(date);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    for (const accepted of ['2026-01-31T10:00:00Z', '2026-01-31T10:00:00.123+02:00', '2104-02-29']) expect(instant.safeParse(accepted).success, accepted).toBe(true);
+    for (const refused of ['2026-01-31T10:00Z', '2026-01-31T24:00:00Z', '2106-01-01T00:00:00Z', '2100-02-29', '2026-01-31 10:00:00Z']) expect(instant.safeParse(refused).success, refused).toBe(false);
+    expect(z.toJSONSchema(instant)).not.toHaveProperty('allOf');
   });
 
   it('takes its enumerations from where the pipeline defines them', () => {
