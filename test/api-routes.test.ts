@@ -56,6 +56,8 @@ describe('the API and its contract', () => {
       ['POST', '/v1/kpis/releases_delivered/values', 'GET, HEAD'],
       ['PATCH', '/v1/alert-rules/some-rule', 'DELETE, GET, HEAD, PUT'],
       ['QUERY', '/readyz', 'GET, HEAD'],
+      // The deliveries resource, not a connector named deliveries.
+      ['OPTIONS', '/v1/webhooks/deliveries', 'GET, HEAD'],
     ] as const) {
       const response = await ask(method, url);
       expect(response.statusCode, `${method} ${url}`).toBe(405);

@@ -18,10 +18,16 @@ export function routeTable() {
       for (const method of [route.method].flat()) entry.methods.add(method);
       byPattern.set(url, entry);
     },
-    /** The methods `path` answers, or none for a path no route has. */
+    /**
+     * The methods `path` answers, or none for a path no route has. A path that is a route's own
+     * (no parameters) is that resource alone, as in OpenAPI: /v1/webhooks/deliveries does not
+     * take the POST of /v1/webhooks/:connector.
+     */
     at(path: string): string[] {
       const methods = new Set<string>();
-      for (const { pattern, methods: declared } of byPattern.values()) if (pattern.test(path)) declared.forEach((method) => methods.add(method));
+      const exact = path.includes(':') ? undefined : byPattern.get(path);
+      const matching = exact ? [exact] : [...byPattern.values()].filter(({ pattern }) => pattern.test(path));
+      for (const { methods: declared } of matching) declared.forEach((method) => methods.add(method));
       if (methods.has('GET')) methods.add('HEAD');
       return [...methods].sort();
     },
