@@ -1,5 +1,4 @@
-import { applicableRule, chTime, judge, periodOf, previousPeriodStart, type KpiDefinition, type Period, type Status, type TargetOverride, type TierScope } from '@kpi/kpi';
-import type { Granularity } from '@kpi/queue';
+import { applicableRule, chTime, emptyEvaluation, judge, periodOf, previousPeriodStart, type Granularity, type KpiDefinition, type Period, type Status, type TargetOverride, type TierScope } from '@kpi/kpi';
 import type { Storage } from '@kpi/storage';
 import type { AlertRule } from './rule.ts';
 
@@ -40,7 +39,7 @@ export async function readScopes(
   const stored = new Map(rows.map((row) => [`${row.team}|${row.start}`, row.value]));
   const valueAt = (team: string, at: Period) => {
     const key = `${team}|${chTime(at.start).slice(0, 19)}`;
-    return stored.has(key) ? stored.get(key)! : kpi.evaluate([], { period: at, at: at.end }).value;
+    return stored.has(key) ? stored.get(key)! : emptyEvaluation(kpi, { period: at, at: at.end }).value;
   };
   const readings = new Map<string, Reading>();
   for (const team of teams) {

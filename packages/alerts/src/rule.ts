@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { kpiById, type KpiDefinition } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { GRANULARITIES, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { LABEL_NAME } from './labels.ts';
 import { receiverSchema, type Receiver } from './receivers/index.ts';

@@ -1,4 +1,4 @@
-import type { Granularity } from '@kpi/queue';
+import type { Granularity } from '@kpi/kpi';
 
 /**
  * Annotation templates: `{{name}}` placeholders replaced by the alert's values when it is

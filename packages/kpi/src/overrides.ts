@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Storage } from '@kpi/storage';
-import { kpiById } from './catalog/index.ts';
-import { ALL_TEAMS } from './compute.ts';
+import { kpiById } from './catalog.ts';
+import { ALL_TEAMS } from './engine/compute.ts';
 import { targetOverrideSchema, type TargetOverride } from './targets.ts';
 
 /**

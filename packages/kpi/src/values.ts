@@ -1,9 +1,8 @@
-import type { Granularity } from '@kpi/queue';
 import type { Storage } from '@kpi/storage';
 import type { KpiDefinition } from './definition.ts';
-import { chTime, previousPeriodStart, type Period } from './periods.ts';
+import { emptyValue, type TierScope } from './engine/compute.ts';
+import { chTime, previousPeriodStart, type Granularity, type Period } from './periods.ts';
 import { applicableRule, judge, type Status, type TargetOverride } from './targets.ts';
-import type { TierScope } from './compute.ts';
 
 export interface KpiValue {
   period_start: string;
@@ -65,9 +64,7 @@ export async function readValuesOf(
     const valueAt = (period: Period) => {
       const row = stored.get(`${kpi.id}|${chTime(period.start).slice(0, 19)}`);
       if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
-      const context = { period, at: period.end };
-      const { value, numerator, denominator, sample_size, details } = kpi.evaluate([], context);
-      return { value, numerator, denominator, sample_size, details: { ...details, ...kpi.backlog?.details([], context) } };
+      return emptyValue(kpi, { period, at: period.end });
     };
     const rule = applicableRule(kpi, scope, overrides);
     let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const GRANULARITIES = ['week', 'month', 'quarter'] as const;
-export type Granularity = (typeof GRANULARITIES)[number];
+import type { StaleScope } from '@kpi/kpi';
 
 /**
  * Every queue of the pipeline with the payload its jobs carry: producers and processors
@@ -56,10 +54,5 @@ export const queueCatalog = {
 export type QueueKey = keyof typeof queueCatalog;
 export type Payload<K extends QueueKey> = z.infer<(typeof queueCatalog)[K]['payload']>;
 
-/** One (KPI, granularity, period, team scope) that an event made stale; '*' is the whole organisation. */
-export interface Recompute {
-  kpi: string;
-  granularity: Granularity;
-  periodStart: string;
-  team: string;
-}
+/** One (KPI, granularity, period, team scope) that an event made stale (planned by @kpi/kpi). */
+export type Recompute = StaleScope;

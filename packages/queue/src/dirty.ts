@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Granularity, Recompute } from './catalog.ts';
+import type { Granularity } from '@kpi/kpi';
+import type { Recompute } from './catalog.ts';
 
 /**
  * The stale (granularity, period, team) scopes of each KPI, a Redis set per KPI. Ingestion adds

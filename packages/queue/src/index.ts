@@ -1,3 +1,3 @@
-export { queueCatalog, GRANULARITIES, type Granularity, type QueueKey, type Payload, type Recompute } from './catalog.ts';
+export { queueCatalog, type QueueKey, type Payload, type Recompute } from './catalog.ts';
 export { DirtySet } from './dirty.ts';
 export { createQueues, createRedis, startWorker, type Queues, type Processor } from './queues.ts';

@@ -5,13 +5,13 @@ import type { Storage } from '@kpi/storage';
 export async function diagnose(storage: Storage, kpi: KpiDefinition, evaluation: Evaluation) {
   const waiting = await waitingForDefiningEvent(storage, kpi.source);
   const source = SOURCES[kpi.source];
+  const defining = source.planning.kind === 'entity' ? source.planning.definingType : undefined;
   return {
     null_reason: evaluation.value === null ? (evaluation.details.null_reason ?? 'no entities in this period and scope') : null,
     waiting_for_defining_event: {
-      explanation:
-        'definingType' in source
-          ? `${source.entity}s with events but no ${source.definingType} yet: they have no team or tier and count in no KPI until it arrives`
-          : `every ${source.eventTypes.join(', ')} event names its team and counts on its own`,
+      explanation: defining
+        ? `${source.entity}s with events but no ${defining} yet: they have no team or tier and count in no KPI until it arrives`
+        : `every ${source.eventTypes.join(', ')} event names its team and counts on its own`,
       total: waiting.total,
       entities: waiting.sample,
     },

@@ -1,10 +1,10 @@
 import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeEventMessage, eventRef, type EventRef } from '@kpi/events';
-import type { Storage } from '@kpi/storage';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, insertRetries, insertSeconds } from '@kpi/metrics';
-import { eventLine, insertEventLines } from './rows.ts';
+import { insertEventLines, type Storage } from '@kpi/storage';
+import { eventLine } from './rows.ts';
 
 export interface IngestOptions {
   kafka: Kafka;

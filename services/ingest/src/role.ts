@@ -5,7 +5,7 @@ import { consumerLag } from '@kpi/metrics';
 import { startIngest, type IngestOptions } from './ingest.ts';
 
 export { chunkHandler, startIngest, type IngestOptions } from './ingest.ts';
-export { eventLine, insertEventLines } from './rows.ts';
+export { eventLine } from './rows.ts';
 
 /** The ingest role: the four event topics -> ClickHouse, then recompute jobs for what changed. */
 export async function startIngestRole(runtime: Runtime, overrides: Partial<IngestOptions> = {}): Promise<RoleHandle> {

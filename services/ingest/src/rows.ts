@@ -1,8 +1,4 @@
 import { entityIdOf, teamOf, type CloudEvent } from '@kpi/events';
-import type { Storage } from '@kpi/storage';
-
-/** Columns of the `events` table that ingestion writes, in the order of eventLine's fields. */
-export const EVENT_COLUMNS = ['source', 'id', 'type', 'time', 'team', 'entity_id', 'data', 'topic', 'partition', 'offset'] as const;
 
 /** Where a message was read: stored with its event, so any row can be traced back to Kafka. */
 export interface Origin {
@@ -29,7 +25,8 @@ const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 const field = (value: string) => (SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPED[c]!) : value);
 
 /**
- * The `events` row of a validated event as one TabSeparated line (EVENT_COLUMNS): built straight
+ * The `events` row of a validated event as one TabSeparated line (EVENT_COLUMNS of
+ * @kpi/storage): built straight
  * from the event, since an object per row would cost more than the insert itself.
  */
 export function eventLine(event: CloudEvent, origin: Origin): string {
@@ -37,7 +34,3 @@ export function eventLine(event: CloudEvent, origin: Origin): string {
   return `${field(event.source)}\t${field(event.id)}\t${event.type}\t${clickhouseTime(event.time)}\t${field(teamOf(event))}\t${field(entityIdOf(event))}\t${field(JSON.stringify(event.data))}\t${field(origin.topic)}\t${origin.partition}\t${origin.offset}\n`;
 }
 
-/** Inserts TabSeparated event lines in one statement; `token` makes a repeat of the same insert a no-op. */
-export function insertEventLines(storage: Storage, lines: string, token: string): Promise<void> {
-  return storage.insertTabSeparated('events', EVENT_COLUMNS, lines, { insert_deduplication_token: token });
-}

@@ -1,5 +1,6 @@
 import { loadConfig } from '@kpi/config';
-import { createRuntime, runMain, stopAll, stopOnSignals } from '@kpi/runtime';
+import { createRuntime, runMain, stopAll, stopOnSignals, type Runtime } from '@kpi/runtime';
+import type { Progress } from './kpi-jobs.ts';
 import { rebuildAll, startWorkerRole } from './role.ts';
 
 // `node services/worker`: the worker role alone; `node services/worker --rebuild` recomputes every KPI and exits.
@@ -7,7 +8,7 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
-    const written = await rebuildAll(runtime.storage);
+    const written = await rebuildAll(runtime.storage, new Date(), progressReporter(runtime));
     runtime.log.info({ written, seconds: (Date.now() - started) / 1000 }, 'rebuilt every KPI value');
     await runtime.close();
     return;
@@ -16,3 +17,13 @@ runMain(async () => {
   stopOnSignals(runtime.log, () => stopAll(runtime, [handle]));
   runtime.log.info('worker running');
 });
+
+/** On a terminal, one line rewritten in place; in logs, a plain line per KPI. */
+function progressReporter(runtime: Runtime): (progress: Progress) => void {
+  const line = (p: Progress) =>
+    `rebuild: ${p.done}/${p.total} KPIs, ${p.values.toLocaleString('en')} values, ${p.seconds.toFixed(1)} s, ${Math.round(p.values / Math.max(p.seconds, 0.001)).toLocaleString('en')} values/s`;
+  if (process.stderr.isTTY) {
+    return (p) => process.stderr.write(`\r${line(p)}${p.done === p.total ? '\n' : ''}`);
+  }
+  return (p) => runtime.log.info({ done: p.done, total: p.total, values: p.values, seconds: p.seconds }, line(p));
+}

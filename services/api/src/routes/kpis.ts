@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
 import {
-  ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
-  quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
+  ALL_TEAMS, CATALOG, computeScope, explainScope, GRANULARITIES, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn,
+  previousPeriodStart, quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { eventQueries } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
 import { createValuesCache } from '../cache.ts';
@@ -19,7 +19,7 @@ const team = z
   .refine((value) => value === 'all' || TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' })
   .default('all');
 const tier = z.enum(['all', '1', '2', '3'], { error: 'expected 1, 2, 3 or all' }).default('all');
-const granularity = z.enum(GRANULARITIES, { error: 'expected week, month or quarter' }).default('month');
+const granularity = z.enum(GRANULARITIES, { error: `expected ${GRANULARITIES.join(', ')}` }).default('month');
 const scopeQuery = z.object({ granularity, from: date.optional(), to: date.optional(), team, tier });
 const kpiParams = z.object({ id: z.string().describe('KPI id, see GET /v1/kpis') });
 
@@ -136,10 +136,9 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       }
       const now = new Date();
       const team = teamScope(query.team);
-      const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now, explain: true })).filter((value) => value.tier === query.tier);
-      const evaluation = computed!.evaluation;
-      const [previous] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: previousPeriodStart(query.granularity, period.start), to: period.start, teams: [team], now })).filter((value) => value.tier === query.tier);
-      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous?.evaluation.value ?? null);
+      const { evaluation, contributions } = await explainScope(storage, kpi, { granularity: query.granularity, period, team, tier: query.tier }, now);
+      const previous = await computeScope(storage, kpi, { granularity: query.granularity, period: { start: previousPeriodStart(query.granularity, period.start), end: period.start }, team, tier: query.tier }, now);
+      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous.value);
       return {
         kpi: kpi.id,
         granularity: query.granularity,
@@ -154,7 +153,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
         target,
         status,
         details: evaluation.details,
-        entities: evaluation.contributions,
+        entities: contributions,
         diagnostics: await diagnose(storage, kpi, evaluation),
       };
     },
@@ -199,12 +198,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
     },
   );
 
-  app.get('/v1/teams', { preHandler: read, schema: { tags: ['kpis'], description: 'Teams seen in the events, with their models.' } }, async () => {
-    const rows = await storage.query<{ team: string; models: string[]; events: number; last_event_at: string }>(
-      `SELECT team, arraySort(groupUniqArrayIf(JSONExtractString(data, 'model_id'), JSONExtractString(data, 'model_id') != '')) AS models,
-              count() AS events, toString(max(time)) AS last_event_at
-       FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team`,
-    );
-    return { teams: rows.map((row) => ({ team: row.team, models: row.models, events: row.events, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` })) };
-  });
+  app.get('/v1/teams', { preHandler: read, schema: { tags: ['kpis'], description: 'Teams seen in the events, with their models.' } }, async () => ({
+    teams: await eventQueries.teams(storage),
+  }));
 };

@@ -3,8 +3,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
-import { ALL_TEAMS, CATALOG, effectiveOverrides, kpiById, saveOverride, type TargetOverride } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { ALL_TEAMS, CATALOG, effectiveOverrides, GRANULARITIES, kpiById, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 
 const teamParam = z.string().refine((value) => TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' });

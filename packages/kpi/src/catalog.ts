@@ -1,9 +1,9 @@
-import type { KpiDefinition } from '../definition.ts';
-import { driftKpis } from './drift.ts';
-import { experimentKpis } from './experiments.ts';
-import { incidentKpis } from './incidents.ts';
-import { releaseKpis } from './releases.ts';
-import { signalKpis } from './signals.ts';
+import type { KpiDefinition } from './definition.ts';
+import { experimentKpis } from './experiments/kpis.ts';
+import { incidentKpis } from './incidents/kpis.ts';
+import { driftKpis, releaseKpis } from './releases/kpis.ts';
+import { signalKpis } from './signals/kpis.ts';
+import { withYearlyTargets } from './targets.ts';
 
 /** The catalog: every KPI of the blueprints, in the order the SPEC lists them. */
 const order = [
@@ -12,9 +12,12 @@ const order = [
   'srm_failure_rate', 'offline_online_alignment', 'sev0_incidents', 'model_incidents', 'data_quality_incidents',
   'time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage', 'alert_precision',
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
-  'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction',
+  'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
+  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions',
 ];
-const byId = new Map<string, KpiDefinition>([...releaseKpis, ...experimentKpis, ...incidentKpis, ...driftKpis, ...signalKpis].map((kpi) => [kpi.id, kpi]));
+const byId = new Map<string, KpiDefinition>(
+  [...releaseKpis, ...experimentKpis, ...incidentKpis, ...driftKpis, ...signalKpis].map((kpi) => [kpi.id, { ...kpi, targets: withYearlyTargets(kpi.targets) }]),
+);
 
 export const CATALOG: readonly KpiDefinition[] = order.map((id) => byId.get(id)!);
 
