@@ -2,10 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { ApiRole } from '@kpi/config';
-import { ALL_TEAMS, CATALOG, effectiveOverrides, knownTeams, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { ALL_TEAMS, CATALOG, effectiveOverrides, GRANULARITIES, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
-import type { Storage } from '@kpi/storage';
+import { eventQueries, type Storage } from '@kpi/storage';
 import { createValuesCache } from '../cache.ts';
 
 const LABELS = ['kpi', 'team', 'tier', 'granularity'] as const;
@@ -29,7 +28,7 @@ export async function kpiExposition(storage: Storage, overrides: TargetOverride[
   const sampleSize = gauge('kpi_sample_size', 'How many entities the current value was computed over');
   const status = gauge('kpi_status', 'KPI status in the current period: 1 for the current status (met, breached, no_target, no_data), 0 for the others', ['status']);
 
-  const teams = [ALL_TEAMS, ...(await knownTeams(storage))];
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
   const tiers = [...new Set(CATALOG.flatMap(tierScopes))];
   const scopes = GRANULARITIES.flatMap((granularity) => teams.flatMap((team) => tiers.map((tier) => ({ granularity, team, tier }))));
   await inBatches(scopes, CONCURRENCY, async (scope) => {
