@@ -5,3 +5,4 @@ export { productionReleasesOfModel, runningExperiments, type ReleaseOfModel } fr
 export { alertTriage, type TriageAlert } from './tables/alert-triage.ts';
 export { sql, param, identifier, raw, join, type Sql } from './sql.ts';
 export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './tables/events.ts';
+export { tsvField, tsvNumber } from './tsv.ts';

@@ -1,4 +1,5 @@
 import { entityIdOf, teamOf, type CloudEvent } from '@kpi/events';
+import { tsvField as field } from '@kpi/storage';
 
 /** Where a message was read: stored with its event, so any row can be traced back to Kafka. */
 export interface Origin {
@@ -16,13 +17,6 @@ export function clickhouseTime(rfc3339: string): string {
   const iso = rfc3339.length === 24 && rfc3339.endsWith('Z') ? rfc3339 : new Date(Date.parse(rfc3339)).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
-
-// TabSeparated escaping. Producer strings may hold anything; most hold none of these, and
-// testing first is far cheaper than replacing.
-const SPECIAL = /[\\\t\n\r\0]/;
-const SPECIALS = /[\\\t\n\r\0]/g;
-const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
-const field = (value: string) => (SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPED[c]!) : value);
 
 /**
  * The `events` row of a validated event as one TabSeparated line (EVENT_COLUMNS of
