@@ -6,3 +6,4 @@ export { alertTriage, type TriageAlert } from './tables/alert-triage.ts';
 export { sql, param, identifier, raw, join, type Sql } from './sql.ts';
 export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './tables/events.ts';
 export { tsvField, tsvNumber } from './tsv.ts';
+export { kpiValues, type KpiValueRow, type StoredKpiValue } from './tables/kpi-values.ts';

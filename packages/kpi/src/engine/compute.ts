@@ -1,4 +1,4 @@
-import { join, param, raw, sql, tsvField, tsvNumber, type Sql, type Storage } from '@kpi/storage';
+import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
 import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
 import { instant, type Row } from '../rows.ts';
@@ -242,18 +242,11 @@ async function entityEvaluations(storage: Storage, source: Source, kpis: KpiDefi
   };
 }
 
-const VALUE_COLUMNS = ['kpi', 'granularity', 'period_start', 'team', 'tier', 'value', 'numerator', 'denominator', 'sample_size', 'details', 'computed_at'] as const;
-
 /** Writes computed values; `computedAt` is when the computation started reading, so later reads win. */
-export async function storeValues(storage: Storage, values: ScopedValue[], computedAt: Date): Promise<void> {
-  const stamp = chTime(computedAt);
-  for (let start = 0; start < values.length; start += 50_000) {
-    const lines = values.slice(start, start + 50_000).map((value) => {
-      const { evaluation } = value;
-      return `${tsvField(value.kpi)}\t${value.granularity}\t${chTime(value.period.start).slice(0, 19)}\t${tsvField(value.team)}\t${value.tier}\t${tsvNumber(evaluation.value)}\t${tsvNumber(
-        evaluation.numerator,
-      )}\t${tsvNumber(evaluation.denominator)}\t${evaluation.sample_size}\t${tsvField(JSON.stringify(evaluation.details))}\t${stamp}\n`;
-    });
-    await storage.insertTabSeparated('kpi_values', VALUE_COLUMNS, lines.join(''));
-  }
+export function storeValues(storage: Storage, values: ScopedValue[], computedAt: Date): Promise<void> {
+  return kpiValues.insert(
+    storage,
+    values.map((value) => ({ kpi: value.kpi, granularity: value.granularity, periodStart: value.period.start, team: value.team, tier: value.tier, ...value.evaluation })),
+    computedAt,
+  );
 }
