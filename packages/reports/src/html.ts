@@ -123,6 +123,8 @@ function trendsSection(report: Report): string {
 ${trendChart(kpi)}
 </figure>`;
   const groups = KPI_GROUPS.map((group) => ({ title: group.title, kpis: report.kpis.filter((kpi) => kpi.group === group.title) })).filter((group) => group.kpis.length);
+  const other = report.kpis.filter((kpi) => !KPI_GROUPS.some((group) => group.title === kpi.group));
+  if (other.length) groups.push({ title: 'Other', kpis: other });
   const first = report.kpis[0]?.trend[0]?.quarter ?? report.quarter;
   return `<section id="trends" aria-labelledby="trends-title">
 <h2 id="trends-title">Trends, ${e(first)} to ${e(report.quarter)}</h2>

@@ -13,7 +13,7 @@ describe('migrations', () => {
   it('create the schema once, even when two runs start at once', async () => {
     const [first, second] = await Promise.all([migrate(storage), migrate(storage)]);
     const all = loadMigrations(undefined).map((migration) => migration.version);
-    expect([...new Set([...first, ...second])].sort()).toEqual(all);
+    expect([...new Set([...first, ...second])].sort((a, b) => a - b)).toEqual(all);
     expect(await migrate(storage)).toEqual([]);
     const tables = await storage.query<{ name: string }>('SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name');
     expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['events', 'kpi_values', 'schema_migrations']));
