@@ -17,6 +17,10 @@ export interface KpiDefinition {
   direction: Direction;
   tiered: boolean;
   targets: TargetRule[];
+  /** Presentation group (packages/format KPI_GROUP_ORDER). */
+  group: string;
+  /** Defined by the organisation (SPEC §5b). */
+  custom: boolean;
 }
 
 export interface ScorecardKpi {

@@ -77,6 +77,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(4),
   KPI_TARGETS_FILE: z.string().min(1).optional(),
   KPI_CONNECTORS_FILE: z.string().min(1).optional(),
+  KPI_DEFINITIONS_FILE: z.string().min(1).optional(),
   REPORT_DELAY_HOURS: z.coerce.number({ message: 'expected a number of hours' }).min(0, 'expected 0 or more hours').max(24 * 92, 'expected at most 2208 hours (a quarter)').default(24),
   REPORT_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
   ALERT_RULES_FILE: z.string().min(1).optional(),
@@ -114,6 +115,8 @@ export interface Config {
   targetsFile: string | undefined;
   /** YAML of the inbound webhook connectors (packages/connectors), read once at start-up. */
   connectorsFile: string | undefined;
+  /** Custom KPI definitions (YAML or JSON list, SPEC §5b), read at start-up. */
+  definitionsFile: string | undefined;
   /** Quarterly reports: requested for the closed quarter `delayHours` after it closes; PDFs printed with `chromium`. */
   reports: { delayHours: number; chromium: string };
   alerts: {
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { concurrency: e.WORKER_CONCURRENCY },
     targetsFile: e.KPI_TARGETS_FILE,
     connectorsFile: e.KPI_CONNECTORS_FILE,
+    definitionsFile: e.KPI_DEFINITIONS_FILE,
     reports: { delayHours: e.REPORT_DELAY_HOURS, chromium: e.REPORT_CHROMIUM },
     alerts: {
       rulesFile: e.ALERT_RULES_FILE,

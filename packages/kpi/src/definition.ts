@@ -1,6 +1,6 @@
 import type { Sql } from '@kpi/storage';
 import type { Granularity } from './periods.ts';
-import type { SourceName } from './sources.ts';
+import type { Source } from './source.ts';
 
 export type Unit =
   | 'count'
@@ -83,7 +83,8 @@ export interface KpiDefinition {
   direction: Direction;
   /** Whether the KPI's events carry a tier; those that don't answer only tier = all. */
   tiered: boolean;
-  source: SourceName;
+  /** Where its rows come from. */
+  source: Source;
   /** The row instant (a column of the source's rows) that assigns a value to a period, or 'period_end' for live state. */
   anchor: string;
   measure: Measure;
@@ -98,6 +99,8 @@ export interface KpiDefinition {
    * yet mitigated past their target): computed for each period at the instant it is judged.
    */
   backlog?: Backlog;
+  /** Presentation group (packages/format KPI_GROUP_ORDER) the dashboard and reports show it in. */
+  group: string;
   /** Defined by the organisation (SPEC §5b), not by the catalog. */
   custom?: boolean;
 }

@@ -1,11 +1,10 @@
-import type { EventRef, EventType } from '@kpi/events';
+import type { EventRef } from '@kpi/events';
 import { identifier, param, sql, type Storage } from '@kpi/storage';
 import { CATALOG } from './catalog.ts';
 import type { KpiDefinition } from './definition.ts';
 import { ALL_TEAMS } from './engine/compute.ts';
 import { GRANULARITIES, nextPeriodStart, periodStartOf, type Granularity } from './periods.ts';
-import { SOURCES, type SourceName } from './sources.ts';
-import type { EntityPlanning } from './source.ts';
+import type { EntityPlanning, Source } from './source.ts';
 
 /** One (KPI, granularity, period, team scope) that an event made stale; '*' is the whole organisation. */
 export interface StaleScope {
@@ -16,11 +15,6 @@ export interface StaleScope {
 }
 
 const DAY = 86_400_000;
-
-const sourcesOfType = new Map<EventType, SourceName[]>();
-for (const [name, source] of Object.entries(SOURCES) as [SourceName, (typeof SOURCES)[SourceName]][]) {
-  for (const type of source.eventTypes) sourcesOfType.set(type, [...(sourcesOfType.get(type) ?? []), name]);
-}
 
 /**
  * The (KPI, period, scope) recomputes that just-inserted events call for, and no others.
@@ -36,31 +30,36 @@ for (const [name, source] of Object.entries(SOURCES) as [SourceName, (typeof SOU
 export async function planRecomputes(storage: Storage, events: readonly EventRef[], now: Date, catalog: readonly KpiDefinition[] = CATALOG): Promise<StaleScope[]> {
   // First the distinct (source, team, day) touched, then periods and KPIs: a batch of thousands
   // of events touches a handful of days per team.
-  const daysTouched = new Map<string, { source: SourceName; team: string; days: Set<number> }>();
-  const touch = (source: SourceName, team: string, time: number) => {
-    const key = `${source}|${team}`;
+  const daysTouched = new Map<string, { source: Source; team: string; days: Set<number> }>();
+  const touch = (source: Source, team: string, time: number) => {
+    const key = `${source.name}|${team}`;
     let entry = daysTouched.get(key);
     if (!entry) daysTouched.set(key, (entry = { source, team, days: new Set() }));
     entry.days.add(Math.floor(time / DAY));
   };
 
-  const entityIds = new Map<SourceName, Set<string>>();
+  const sourcesOfType = new Map<EventRef['type'], Source[]>();
+  for (const source of new Set(catalog.map((kpi) => kpi.source))) {
+    for (const type of source.eventTypes) sourcesOfType.set(type, [...(sourcesOfType.get(type) ?? []), source]);
+  }
+  const entityIds = new Map<Source, Set<string>>();
   for (const event of events) {
-    for (const name of sourcesOfType.get(event.type) ?? []) {
-      if (SOURCES[name].planning.kind === 'sample') {
-        touch(name, event.team, Date.parse(event.time)); // validated RFC 3339
+    for (const source of sourcesOfType.get(event.type) ?? []) {
+      if (source.planning.kind === 'sample') {
+        const located = source.planning.locate ? source.planning.locate(event) : { team: event.team, time: Date.parse(event.time) }; // validated RFC 3339
+        if (located) touch(source, located.team, located.time);
         continue;
       }
-      let ids = entityIds.get(name);
-      if (!ids) entityIds.set(name, (ids = new Set()));
+      let ids = entityIds.get(source);
+      if (!ids) entityIds.set(source, (ids = new Set()));
       ids.add(event.entityId);
     }
   }
-  for (const [name, ids] of entityIds) {
-    for (const row of await entityEventTimes(storage, SOURCES[name].planning as EntityPlanning, [...ids])) {
+  for (const [source, ids] of entityIds) {
+    for (const row of await entityEventTimes(storage, source.planning as EntityPlanning, [...ids])) {
       // An entity whose defining event has not arrived yet counts nowhere: nothing to recompute.
       if (row.team === '') continue;
-      for (const time of row.times) touch(name, row.team, Number(time));
+      for (const time of row.times) touch(source, row.team, Number(time));
     }
   }
 

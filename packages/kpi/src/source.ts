@@ -1,4 +1,4 @@
-import type { EventType } from '@kpi/events';
+import type { CustomEventType, EventRef, EventType } from '@kpi/events';
 import { param, raw, sql, type Sql } from '@kpi/storage';
 import { chTime } from './periods.ts';
 
@@ -15,13 +15,13 @@ export interface Source {
   entity: string;
   tiered: boolean;
   /** The event types whose events make up the rows. */
-  eventTypes: readonly EventType[];
+  eventTypes: readonly (EventType | CustomEventType)[];
   /**
    * `sample`: every event is a row, assigned by its own time: an event changes its own period.
    * `entity`: a row gathers the events of one entity (its latest triage, its first mitigation):
    * an event can move the entity to another period, so planning reads all the entity's event times.
    */
-  planning: { kind: 'sample' } | EntityPlanning;
+  planning: SamplePlanning | EntityPlanning;
   /**
    * The rows. `window` is the time range the caller needs (sample sources read only that range of
    * their table); entity sources ignore it, since an entity's state needs all its events.
@@ -34,6 +34,16 @@ export interface Source {
   live?: { at(at: Sql): Sql; per: string; latestFirst: string };
   /** Sources whose KPIs are evaluated in the process: a row as the entity they read. */
   parse?(row: Record<string, unknown>): unknown;
+}
+
+/**
+ * A sample's team scope and instant are its event's own (`data.team`, `time`), unless `locate`
+ * reads them from the event's data, which ingestion then keeps for planning (`readsData`).
+ */
+export interface SamplePlanning {
+  kind: 'sample';
+  readsData?: boolean;
+  locate?(ref: EventRef): { team: string; time: number } | undefined;
 }
 
 /**

@@ -14,6 +14,14 @@ export const queueCatalog = {
     name: 'kpi-recompute',
     payload: z.object({ kpi: z.string() }),
   },
+  /**
+   * Recompute the whole history of one KPI whose definition changed (a custom KPI defined, changed
+   * or deleted), then drop the values computed under the old definition.
+   */
+  kpiHistory: {
+    name: 'kpi-history',
+    payload: z.object({ kpi: z.string() }),
+  },
   /** Periodic: recompute the open periods and the period-end KPIs (drift coverage). */
   kpiRefresh: {
     name: 'kpi-refresh',

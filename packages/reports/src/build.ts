@@ -11,16 +11,11 @@ import { REPORT_SCHEMA_VERSION } from './model.ts';
 import { narrate } from './narrative.ts';
 import { ORGANISATION, reportId, resolveRequest, scopeLabel } from './request.ts';
 
-/** Presentation groups, in the order a science lead reads a scorecard (the dashboard's). */
-import { KPI_GROUPS } from '@kpi/format';
-
-export { KPI_GROUPS };
-const groupOf = (id: string) => KPI_GROUPS.find((group) => group.ids.includes(id))?.title ?? 'Other';
 
 /** How many quarters the trend charts cover, the report's quarter included. */
 export const TREND_QUARTERS = 8;
 /** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 value too. */
-const TIER1_KPIS = ['time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage'];
+const tier1Targeted = (kpi: KpiDefinition) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only);
 const SLOWEST_MITIGATIONS = 5;
 const MAX_ALERTS = 500;
 
@@ -30,6 +25,8 @@ export interface BuildOptions {
   team?: string;
   /** Target overrides in force (the API's effectiveOverrides), so statuses are the API's. */
   overrides: TargetOverride[];
+  /** The KPIs to report: the catalog the API serves, custom KPIs included (default: the built-in ones). */
+  catalog?: readonly KpiDefinition[];
   /** Now: the open quarter is judged as of now, and a quarter that has not started is refused. */
   now?: Date;
 }
@@ -62,9 +59,10 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   const periods = quartersEndingAt(period);
   const scope = { granularity: 'quarter' as const, team: scopeTeam, tier: 'all' as const };
 
-  const tier1Kpis = TIER1_KPIS.map((id) => kpiById(id)!);
+  const catalog = options.catalog ?? CATALOG;
+  const tier1Kpis = catalog.filter(tier1Targeted);
   const [values, tier1Values] = await Promise.all([
-    readValuesOf(storage, CATALOG, scope, periods, options.overrides),
+    readValuesOf(storage, catalog, scope, periods, options.overrides),
     readValuesOf(storage, tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
   ]);
   const current = (id: string): KpiValue => values.get(id)!.at(-1)!;
@@ -73,7 +71,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
     return { id, value: value.value, sample_size: value.sample_size, target: value.target, status: value.status, previous_value: value.previous_value, details: value.details };
   };
 
-  const kpis = CATALOG.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
+  const kpis = catalog.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
   const contributions = (id: string) => contributionsOf(storage, kpiById(id)!, period, scopeTeam, now);
 
   const [alerts, incidents, experiments, releases, drift, dataAndCost] = await Promise.all([
@@ -153,7 +151,7 @@ function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], sco
     description: kpi.description,
     unit: kpi.unit,
     direction: kpi.direction,
-    group: groupOf(kpi.id),
+    group: kpi.group,
     value: value.value,
     numerator: value.numerator,
     denominator: value.denominator,

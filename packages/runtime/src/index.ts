@@ -5,7 +5,10 @@ import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
+import { Catalog, parseDefinitionsFile } from '@kpi/kpi';
 
 /** What every role of a process shares: one ClickHouse client, one Kafka client, one Redis. */
 export interface Runtime {
@@ -18,6 +21,8 @@ export interface Runtime {
   kafka: Kafka;
   redis: Redis;
   queues: Queues;
+  /** The KPI catalog, custom KPIs included, kept current across processes. */
+  catalog: Catalog;
   /** The process's idempotent producer, connected on first use. */
   producer(): Promise<Producer>;
   readiness(): Promise<Readiness>;
@@ -45,6 +50,10 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const log = options.log ?? pino({ level: config.logLevel, base: undefined });
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
+  const catalog = await Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : []);
+  // Custom KPIs defined through another process's API reach this one within seconds.
+  const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
+  refresh.unref();
   const kafka = createKafka(config.kafka, brokers, (level, message, extra) => log[level]({ kafka: extra }, message));
   const redis = createRedis(redisUrl);
   redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
@@ -59,6 +68,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     kafka,
     redis,
     queues,
+    catalog,
     producer: () => (producer ??= createProducer(kafka)),
     async readiness() {
       const [kafkaOk, clickhouse, redisOk] = await Promise.all([
@@ -70,12 +80,25 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       return { ready: kafkaOk && clickhouse && redisOk, checks };
     },
     async close() {
+      clearInterval(refresh);
+      catalog.close();
       if (producer) await (await producer).disconnect().catch(() => undefined);
       await queues.close();
       redis.disconnect();
       await storage.close();
     },
   };
+}
+
+const CATALOG_REFRESH_MS = 5_000;
+
+/** The custom KPI definitions file (SPEC §5b); a bad one stops start-up naming the entry and the field. */
+function readDefinitionsFile(path: string) {
+  try {
+    return parseDefinitionsFile(parseYaml(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new ConfigError(`KPI_DEFINITIONS_FILE=${path}: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -7,3 +7,4 @@ export { sql, param, identifier, raw, join, type Sql } from './sql.ts';
 export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './tables/events.ts';
 export { tsvField, tsvNumber } from './tsv.ts';
 export { kpiValues, type KpiValueRow, type StoredKpiValue } from './tables/kpi-values.ts';
+export { kpiDefinitions, type StoredDefinition } from './tables/kpi-definitions.ts';

@@ -1,10 +1,10 @@
-import { SOURCES, waitingForDefiningEvent, type Evaluation, type KpiDefinition } from '@kpi/kpi';
+import { waitingForDefiningEvent, type Evaluation, type KpiDefinition } from '@kpi/kpi';
 import type { Storage } from '@kpi/storage';
 
 /** Why a number is what it is: what was left out, and why a value is null. */
 export async function diagnose(storage: Storage, kpi: KpiDefinition, evaluation: Evaluation) {
   const waiting = await waitingForDefiningEvent(storage, kpi.source);
-  const source = SOURCES[kpi.source];
+  const source = kpi.source;
   const defining = source.planning.kind === 'entity' ? source.planning.definingType : undefined;
   return {
     null_reason: evaluation.value === null ? (evaluation.details.null_reason ?? 'no entities in this period and scope') : null,

@@ -1,4 +1,4 @@
-import { entityIdOf, teamOf, type CloudEvent } from '@kpi/events';
+import { entityIdOf, teamOf, type AnyEvent } from '@kpi/events';
 import { tsvField as field } from '@kpi/storage';
 
 /** Where a message was read: stored with its event, so any row can be traced back to Kafka. */
@@ -23,7 +23,7 @@ export function clickhouseTime(rfc3339: string): string {
  * @kpi/storage): built straight
  * from the event, since an object per row would cost more than the insert itself.
  */
-export function eventLine(event: CloudEvent, origin: Origin): string {
+export function eventLine(event: AnyEvent, origin: Origin): string {
   // `type` is one of the schema's names and the time is ours: neither needs escaping.
   return `${field(event.source)}\t${field(event.id)}\t${event.type}\t${clickhouseTime(event.time)}\t${field(teamOf(event))}\t${field(entityIdOf(event))}\t${field(JSON.stringify(event.data))}\t${field(origin.topic)}\t${origin.partition}\t${origin.offset}\n`;
 }

@@ -1,16 +1,21 @@
-import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, kpiById, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Granularity, type KpiDefinition, type Window } from '@kpi/kpi';
+import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Catalog, type Granularity, type KpiDefinition, type Window } from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
-import { eventQueries, type Storage } from '@kpi/storage';
+import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
 
 /**
  * Recomputes the stale scopes of one KPI, every tier: one query over the span of its stale
  * periods, every granularity together, storing only the stale (period, team) values. Returns what
  * it recomputed.
  */
-export async function recomputeStale(storage: Storage, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
-  const kpi = kpiById(kpiId);
-  if (!kpi) throw new Error(`unknown KPI ${kpiId}`);
+export async function recomputeStale(storage: Storage, catalog: Catalog, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
+  // A custom KPI defined a moment ago in another process: look again after a refresh.
+  const kpi = catalog.get(kpiId) ?? ((await catalog.refresh()) ? catalog.get(kpiId) : undefined);
   const stale = await dirty.take(kpiId, jobId);
+  if (!kpi) {
+    // Deleted since its events were planned: nothing to compute.
+    await dirty.done(kpiId, jobId);
+    return [];
+  }
   const starts = new Map<Granularity, number[]>();
   const teams = new Set<string>();
   const keys = new Set<string>();
@@ -71,13 +76,26 @@ export async function recomputeRange(
 }
 
 /** The open period and the one that closed last: live-state KPIs and open-incident details move with time. */
-export function refreshOpenPeriods(storage: Storage, now = new Date()): Promise<number> {
-  return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1) }, now);
+export function refreshOpenPeriods(storage: Storage, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
+  return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
 }
 
-/** Recomputes everything from the raw events, from the first event's period to the open one. */
-export async function rebuildAll(storage: Storage, now = new Date(), onProgress?: (progress: Progress) => void): Promise<number> {
+/** Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events, from the first event's period to the open one. */
+export async function rebuildAll(storage: Storage, now = new Date(), onProgress?: (progress: Progress) => void, kpis?: readonly KpiDefinition[]): Promise<number> {
   const first = await eventQueries.firstEventTime(storage);
   if (!first) return 0;
-  return recomputeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1) }, now, onProgress);
+  return recomputeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);
+}
+
+/**
+ * A KPI whose definition changed: its whole history recomputed, then every value older than that
+ * recompute dropped (scopes the old definition filled and the new one leaves empty). A KPI no
+ * longer in the catalog loses its values.
+ */
+export async function recomputeHistory(storage: Storage, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
+  await catalog.refresh();
+  const kpi = catalog.get(kpiId);
+  const written = kpi ? await rebuildAll(storage, now, undefined, [kpi]) : 0;
+  await kpiValues.remove(storage, kpiId, kpi ? now : undefined);
+  return written;
 }

@@ -8,7 +8,7 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
-    const written = await rebuildAll(runtime.storage, new Date(), progressReporter(runtime));
+    const written = await rebuildAll(runtime.storage, new Date(), progressReporter(runtime), runtime.catalog.list());
     runtime.log.info({ written, seconds: (Date.now() - started) / 1000 }, 'rebuilt every KPI value');
     await runtime.close();
     return;

@@ -2,7 +2,6 @@ import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/s
 import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
 import { instant, type Row } from '../rows.ts';
-import { SOURCES } from '../sources.ts';
 import type { Source } from '../source.ts';
 import { aggregateColumns, evaluationOf, isSqlKpi, type SqlKpi } from './measures.ts';
 
@@ -55,13 +54,13 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
   if (windows.length === 0 || request.kpis.length === 0) return;
   const groups = new Map<string, KpiDefinition[]>();
   for (const kpi of request.kpis) {
-    const key = `${kpi.source}|${kpi.anchor}|${isSqlKpi(kpi) ? 'sql' : 'entities'}`;
+    const key = `${kpi.source.name}|${kpi.anchor}|${isSqlKpi(kpi) ? 'sql' : 'entities'}`;
     groups.set(key, [...(groups.get(key) ?? []), kpi]);
   }
   const team = request.teams.length === 1 && request.teams[0] !== ALL_TEAMS ? request.teams[0]! : undefined;
   for (const kpis of groups.values()) {
     const first = kpis[0]!;
-    const source: Source = SOURCES[first.source];
+    const source = first.source;
     const evaluate = isSqlKpi(first)
       ? await sqlEvaluations(storage, source, kpis as SqlKpi[], windows, team, request.now)
       : await entityEvaluations(storage, source, kpis, windows, request.now);
@@ -88,7 +87,7 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
 
 /** The details of a backlog with nothing open. */
 function emptyBacklog(kpi: KpiDefinition): Record<string, unknown> {
-  return kpi.backlog ? { [kpi.backlog.name]: 0, [`${kpi.backlog.name}_${SOURCES[kpi.source].entity}s`]: [] } : {};
+  return kpi.backlog ? { [kpi.backlog.name]: 0, [`${kpi.backlog.name}_${kpi.source.entity}s`]: [] } : {};
 }
 
 /** The value of a period with nothing in it, details of an empty backlog included. */

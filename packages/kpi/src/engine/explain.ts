@@ -2,7 +2,6 @@ import { param, raw, sql, type Storage } from '@kpi/storage';
 import type { Contribution, Evaluation, KpiDefinition } from '../definition.ts';
 import type { Granularity, Period } from '../periods.ts';
 import { iso, type Row } from '../rows.ts';
-import { SOURCES } from '../sources.ts';
 import { ALL_TEAMS, computeValues, judgedAt, rowsInPeriods, type TierScope } from './compute.ts';
 import { isSqlKpi, rowColumns } from './measures.ts';
 
@@ -30,7 +29,7 @@ const BREAKDOWN_LIMIT = 10_000;
  */
 export async function explainScope(storage: Storage, kpi: KpiDefinition, scope: Scope, now: Date): Promise<{ evaluation: Evaluation; contributions: Contribution[] }> {
   const evaluation = await computeScope(storage, kpi, scope, now);
-  const source = SOURCES[kpi.source];
+  const source = kpi.source;
   const windows = [{ granularity: scope.granularity, from: scope.period.start, to: scope.period.end, periods: [scope.period] }];
   const team = scope.team === ALL_TEAMS ? undefined : scope.team;
   const tier = scope.tier === 'all' ? raw('1') : sql`tier = ${param(Number(scope.tier), 'UInt8')}`;

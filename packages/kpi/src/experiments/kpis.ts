@@ -5,7 +5,7 @@ import { guardrailRegressions, primaryResult, srmOf, type Experiment } from './e
 import { experiments } from './rows.ts';
 
 // Experiments carry no tier: these KPIs answer tier = all only.
-const base = { source: experiments.name, tiered: false } as const;
+const base = { source: experiments, tiered: false } as const;
 
 type Explained = Evaluation & { contributions: Contribution[] };
 
@@ -107,6 +107,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'first_readout_at',
     id: 'experiment_throughput',
+    group: 'Experimentation',
     name: 'Experiment throughput',
     description: 'Count of experiments whose first readout falls in the period.',
     unit: 'count',
@@ -121,6 +122,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'decided_at',
     id: 'experiment_actionable_rate',
+    group: 'Experimentation',
     name: 'Actionable experiment rate',
     description: 'Share of experiments decided in the period (latest decision) whose decision was actionable.',
     unit: 'ratio',
@@ -132,6 +134,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'first_readout_at',
     id: 'time_to_experiment_days',
+    group: 'Experimentation',
     name: 'Time to experiment',
     description: 'Median days from hypothesis to first readout, by first readout.',
     unit: 'days',
@@ -143,6 +146,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'decided_at',
     id: 'shipped_lift',
+    group: 'Experimentation',
     name: 'Shipped lift',
     description: 'Sum of the primary relative improvement of experiments whose latest decision is ship, counting significant wins only.',
     unit: 'relative_lift',
@@ -154,6 +158,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'decided_at',
     id: 'guardrail_breaches',
+    group: 'Experimentation',
     name: 'Guardrail breaches',
     description: 'Count of experiments decided ship with at least one significant guardrail regression.',
     unit: 'count',
@@ -165,6 +170,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'latest_readout_at',
     id: 'srm_failure_rate',
+    group: 'Experimentation',
     name: 'SRM failure rate',
     description: 'Share of experiments whose latest readout falls in the period that fail the sample-ratio-mismatch test (p < 0.001).',
     unit: 'ratio',
@@ -176,6 +182,7 @@ export const experimentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'latest_readout_at',
     id: 'offline_online_alignment',
+    group: 'Experimentation',
     name: 'Offline-online alignment',
     description: 'Pearson r between offline_delta and the primary online improvement, over experiments whose latest readout falls in the period and that have both.',
     unit: 'correlation',

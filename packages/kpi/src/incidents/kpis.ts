@@ -2,7 +2,7 @@ import { raw, sql, type Sql } from '@kpi/storage';
 import { defineKpi, type KpiDefinition } from '../definition.ts';
 import { incidents, TTD_TARGET_HOURS, TTM_TARGET_HOURS } from './rows.ts';
 
-const base = { source: incidents.name, tiered: true } as const;
+const base = { source: incidents, tiered: true } as const;
 const hoursBetween = (from: string, to: string) => raw(`(toUnixTimestamp64Milli(${to}) - toUnixTimestamp64Milli(${from})) / 3600000`);
 
 /** Incidents detected at least the TTM target before `at` and not mitigated by then: what a median over mitigated incidents cannot show. */
@@ -18,6 +18,7 @@ export const incidentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'opened_at',
     id: 'sev0_incidents',
+    group: 'Incidents and alerting',
     name: 'Sev0 incidents',
     description: 'Count of incidents whose latest severity is sev0, by opened time.',
     unit: 'count',
@@ -29,6 +30,7 @@ export const incidentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'opened_at',
     id: 'model_incidents',
+    group: 'Incidents and alerting',
     name: 'Model incidents',
     description: 'Count of incidents with category model or data_pipeline, by opened time.',
     unit: 'count',
@@ -40,6 +42,7 @@ export const incidentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'opened_at',
     id: 'data_quality_incidents',
+    group: 'Incidents and alerting',
     name: 'Data quality incidents',
     description: 'Count of incidents with category data_quality or data_pipeline, by opened time.',
     unit: 'count',
@@ -51,6 +54,7 @@ export const incidentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'opened_at',
     id: 'time_to_detect_hours',
+    group: 'Incidents and alerting',
     name: 'Time to detect',
     description: 'Median hours from degradation start (started_at) to detection (detected_at), over incidents that report both, by opened time; p90 in details.',
     unit: 'hours',
@@ -62,6 +66,7 @@ export const incidentKpis: KpiDefinition[] = [
     ...base,
     anchor: 'mitigated_at',
     id: 'time_to_mitigate_hours',
+    group: 'Incidents and alerting',
     name: 'Time to mitigate',
     description: 'Median hours from detection to the first mitigation (or, with none, the first resolution), by that time; p90 and still-open incidents past target in details.',
     unit: 'hours',

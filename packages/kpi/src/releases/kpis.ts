@@ -3,7 +3,7 @@ import { defineKpi, type KpiDefinition } from '../definition.ts';
 import { releases, ROLLBACK_WINDOW_DAYS, SLICE_REGRESSION_SHARE } from './rows.ts';
 
 // Production releases, each assigned to the period of its deploy time.
-const base = { source: releases.name, anchor: 'deployed_at', tiered: true } as const;
+const base = { source: releases, anchor: 'deployed_at', tiered: true } as const;
 const coalesced = (condition: string) => raw(`coalesce(${condition}, false)`);
 
 /** Rolled back at most 7 days (inclusive) after its deploy. */
@@ -17,6 +17,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'releases_delivered',
+    group: 'Delivery and model quality',
     name: 'Releases delivered',
     description: 'Count of production releases, by deploy time.',
     unit: 'count',
@@ -27,6 +28,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'change_failure_rate',
+    group: 'Delivery and model quality',
     name: 'Change failure rate',
     description: 'Production releases rolled back (same release_id) at most 7 days after deploy / production releases.',
     unit: 'ratio',
@@ -37,6 +39,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'readiness_first_pass_rate',
+    group: 'Delivery and model quality',
     name: 'Readiness review first-pass rate',
     description: 'Share of production releases that passed the readiness review on the first pass, over those that report it.',
     unit: 'ratio',
@@ -47,6 +50,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'documentation_completeness',
+    group: 'Delivery and model quality',
     name: 'Documentation completeness',
     description: 'Share of production releases with model card, runbook and readout all present, over those that report their docs.',
     unit: 'ratio',
@@ -57,6 +61,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'reproducibility_rate',
+    group: 'Delivery and model quality',
     name: 'Reproducibility rate',
     description: 'Share of production releases marked reproducible, over those that report it.',
     unit: 'ratio',
@@ -67,6 +72,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'offline_win_rate',
+    group: 'Delivery and model quality',
     name: 'Offline win rate',
     description: 'Share of production releases with an offline metric that strictly beats its baseline (direction-aware).',
     unit: 'ratio',
@@ -81,6 +87,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'calibration_ece',
+    group: 'Delivery and model quality',
     name: 'Calibration error (ECE)',
     description: 'Mean expected calibration error of the production releases that report it.',
     unit: 'ratio',
@@ -91,6 +98,7 @@ export const releaseKpis: KpiDefinition[] = [
   defineKpi({
     ...base,
     id: 'slice_regressions',
+    group: 'Delivery and model quality',
     name: 'Slice regressions',
     description: 'Count of slices, over production releases that report slices, worse than baseline by more than 5 % of |baseline| (direction-aware; a zero baseline never counts).',
     unit: 'count',
@@ -103,12 +111,13 @@ export const releaseKpis: KpiDefinition[] = [
 // The models live at the period end (now, for the open period): a model's live release is its
 // latest production release deployed before that instant and not rolled back before it. A live
 // release that reports no monitoring is not covered and adds no features (SPEC §5).
-const live = { source: releases.name, anchor: 'period_end', tiered: true } as const;
+const live = { source: releases, anchor: 'period_end', tiered: true } as const;
 
 export const driftKpis: KpiDefinition[] = [
   defineKpi({
     ...live,
     id: 'drift_feature_coverage',
+    group: 'Monitoring and data',
     name: 'Drift monitoring coverage (features)',
     description: 'Over the models live at the period end (now, for the open period): drift-monitored critical features / critical features.',
     unit: 'ratio',
@@ -126,6 +135,7 @@ export const driftKpis: KpiDefinition[] = [
   defineKpi({
     ...live,
     id: 'drift_model_coverage',
+    group: 'Monitoring and data',
     name: 'Drift monitoring coverage (models)',
     description: 'Share of the models live at the period end (now, for the open period) with drift detection enabled and alerting.',
     unit: 'ratio',

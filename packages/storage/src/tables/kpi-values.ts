@@ -67,6 +67,14 @@ export const kpiValues = {
     return z.array(storedRow).parse(rows);
   },
 
+  /** Deletes a KPI's values, or those computed before `before` (older than a recompute of its whole history). */
+  async remove(storage: Storage, kpi: string, before?: Date): Promise<void> {
+    await storage.command(
+      'DELETE FROM {db:Identifier}.kpi_values WHERE kpi = {kpi:String} AND ({before:Nullable(DateTime64(6, \'UTC\'))} IS NULL OR computed_at < {before:Nullable(DateTime64(6, \'UTC\'))})',
+      { kpi, before: before ? before.toISOString().replace('T', ' ').replace('Z', '') : null },
+    );
+  },
+
   /** ClickHouse's text of a period start, the key of `read`'s rows. */
   startKey: chSecond,
 };

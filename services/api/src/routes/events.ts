@@ -3,7 +3,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { produceEvents } from '@kpi/bus';
-import { eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/events';
+import { eventJsonSchema, parseEvent, type AnyEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
 import { errorResponse } from '../schemas.ts';
@@ -34,10 +34,10 @@ export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
       const items = Array.isArray(body) ? body : [body];
       if (items.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'body: expected a CloudEvent or a non-empty array of them' });
       if (items.length > MAX_EVENTS) return reply.code(400).send({ error: 'bad_request', message: `body: at most ${MAX_EVENTS} events per request, got ${items.length}` });
-      const events: CloudEvent[] = [];
+      const events: AnyEvent[] = [];
       const errors: { index: number; error: string }[] = [];
       items.forEach((item, index) => {
-        const parsed = parseEvent(item);
+        const parsed = parseEvent(item, runtime.catalog.eventTypes);
         if (parsed.ok) events.push(parsed.event);
         else errors.push({ index, error: parsed.error });
       });

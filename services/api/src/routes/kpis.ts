@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
 import {
-  ALL_TEAMS, CATALOG, computeScope, explainScope, GRANULARITIES, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn,
-  previousPeriodStart, quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
+  ALL_TEAMS, computeScope, DefinitionError, explainScope, GRANULARITIES, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn,
+  previousPeriodStart, quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type Catalog, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
-import { eventQueries } from '@kpi/storage';
+import { eventQueries, kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
 import { createValuesCache } from '../cache.ts';
@@ -44,6 +44,8 @@ const describeKpi = (kpi: KpiDefinition) => ({
   direction: kpi.direction,
   tiered: kpi.tiered,
   targets: kpi.targets,
+  group: kpi.group,
+  custom: kpi.custom === true,
 });
 
 class BadRequest extends Error {
@@ -53,8 +55,8 @@ class BadRequest extends Error {
 
 const teamScope = (value: string) => (value === 'all' ? ALL_TEAMS : value);
 
-function resolveKpi(id: string, reply: FastifyReply): KpiDefinition | undefined {
-  const kpi = kpiById(id);
+function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefinition | undefined {
+  const kpi = catalog.get(id);
   if (!kpi) void reply.code(404).send({ error: 'not_found', message: `unknown KPI ${id}; GET /v1/kpis lists them` });
   return kpi;
 }
@@ -81,12 +83,54 @@ function periodsOf(query: z.infer<typeof scopeQuery>, now: Date) {
 }
 
 export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerAsyncHookHandler, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
-  const { storage } = runtime;
+  const { storage, catalog } = runtime;
   const cached = createValuesCache(runtime.queues);
   const overrides = () => cached('overrides', () => effectiveOverrides(storage, fileOverrides));
   const read = auth('read');
 
-  app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog.' } }, async () => CATALOG.map(describeKpi));
+  app.get('/v1/kpis', { preHandler: read, schema: { tags: ['kpis'], description: 'The KPI catalog: the built-in KPIs, then the custom ones (custom: true).' } }, async () =>
+    catalog.list().map(describeKpi),
+  );
+
+  app.put(
+    '/v1/kpis/:id',
+    {
+      preHandler: auth('admin'),
+      schema: {
+        tags: ['kpis'],
+        description: 'Defines or replaces a custom KPI (SPEC 5b); its whole history is recomputed in the background. The body is the definition; its id, if given, must be the path id.',
+        params: kpiParams,
+        body: z.record(z.string(), z.unknown()),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (request.body.id !== undefined && request.body.id !== id) throw new BadRequest(`id: the body says ${JSON.stringify(request.body.id)}, the path ${id}`);
+      let saved;
+      try {
+        saved = await catalog.put({ ...request.body, id });
+      } catch (error) {
+        if (error instanceof DefinitionError) throw new BadRequest(error.message);
+        throw error;
+      }
+      await runtime.queues.queue('kpiHistory').add(id, { kpi: id });
+      await runtime.queues.valuesChanged();
+      return reply.code(saved.created ? 201 : 200).send({ ...describeKpi(catalog.get(id)!), definition: saved.definition });
+    },
+  );
+
+  app.delete(
+    '/v1/kpis/:id',
+    { preHandler: auth('admin'), schema: { tags: ['kpis'], description: 'Deletes a custom KPI: it leaves the catalog, and its values are dropped.', params: kpiParams } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (kpiById(id) && !catalog.get(id)?.custom) throw new BadRequest(`id: ${id} is a built-in KPI; only custom KPIs can be deleted`);
+      if (!(await catalog.remove(id))) return reply.code(404).send({ error: 'not_found', message: `no custom KPI ${id}; GET /v1/kpis lists them` });
+      await kpiValues.remove(storage, id);
+      await runtime.queues.valuesChanged();
+      return reply.code(204).send();
+    },
+  );
 
   app.get(
     '/v1/kpis/:id/values',
@@ -101,7 +145,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       },
     },
     async (request, reply) => {
-      const kpi = resolveKpi(request.params.id, reply);
+      const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
       checkTier(kpi, query.tier);
@@ -125,7 +169,7 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       },
     },
     async (request, reply) => {
-      const kpi = resolveKpi(request.params.id, reply);
+      const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
       checkTier(kpi, query.tier);
@@ -176,9 +220,9 @@ export const kpiRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandlerA
       const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
       const values = await cached(`scorecard|${team}|${quarter.start.toISOString()}`, async () =>
-        readValuesOf(storage, CATALOG, { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
+        readValuesOf(storage, catalog.list(), { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
       );
-      const kpis = CATALOG.map((kpi) => {
+      const kpis = catalog.list().map((kpi) => {
         const [value] = values.get(kpi.id)!;
         return {
           id: kpi.id,

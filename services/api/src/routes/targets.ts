@@ -3,7 +3,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { TEAM_PATTERN } from '@kpi/events';
-import { ALL_TEAMS, CATALOG, effectiveOverrides, GRANULARITIES, kpiById, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, effectiveOverrides, GRANULARITIES, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 
 const teamParam = z.string().refine((value) => TEAM_PATTERN.test(value), { error: 'expected all or a team name (^[a-z0-9][a-z0-9_-]{0,63}$)' });
@@ -16,7 +16,7 @@ export const targetRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
   const { storage } = runtime;
 
   app.get('/v1/targets', { preHandler: auth('read'), schema: { tags: ['targets'], description: 'Catalog default targets and the per-team overrides in force.' } }, async () => ({
-    defaults: CATALOG.map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
+    defaults: runtime.catalog.list().map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
     overrides: (await effectiveOverrides(storage, fileOverrides)).map(fromScope),
   }));
 
@@ -32,7 +32,7 @@ export const targetRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
       },
     },
     async (request, reply) => {
-      if (!kpiById(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
+      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
       await runtime.queues.valuesChanged();
@@ -47,7 +47,7 @@ export const targetRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
       schema: { tags: ['targets'], params, querystring: z.object({ granularity: z.enum(GRANULARITIES).optional() }) },
     },
     async (request, reply) => {
-      if (!kpiById(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
+      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send({ error: 'not_found', message: `unknown KPI ${request.params.kpi}` });
       await saveOverride(storage, { kpi: request.params.kpi, team: toScope(request.params.team), op: '>=', value: 0, granularity: request.query.granularity }, true);
       await runtime.queues.valuesChanged();
       return reply.code(204).send();
