@@ -3,7 +3,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { produceEvents } from '@kpi/bus';
-import { eventJsonSchema, parseEvent, type AnyEvent } from '@kpi/events';
+import { eventJsonSchema, parseEvent, topicOf, type AnyEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
 import { errorResponse } from '../schemas.ts';
@@ -50,7 +50,7 @@ export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
         request.log.error({ err: error }, 'could not produce events');
         return reply.code(503).send({ error: 'unavailable', message: 'Kafka did not acknowledge the events; retry: events written before the failure count once, by (source, id)' });
       }
-      for (const event of events) eventsProduced.inc({ topic: topics[topicOfType[event.type]] });
+      for (const event of events) eventsProduced.inc({ topic: topics[topicOf(event.type)] });
       return reply.code(202).send({ accepted: events.length });
     },
   );
