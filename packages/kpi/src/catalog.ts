@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '@kpi/config';
 import { CustomEventTypes, isCustomType } from '@kpi/events';
 import { kpiDefinitions, type Storage } from '@kpi/storage';
 import { customKpi, DefinitionError, parseCustomKpi, type CustomKpiDefinition } from './custom/definition.ts';
@@ -59,6 +62,11 @@ export class Catalog {
     private readonly storage: Storage,
     private readonly fromFile: readonly CustomKpiDefinition[],
   ) {}
+
+  /** The catalog of a deployment: its definitions file (KPI_DEFINITIONS_FILE), then the API's. */
+  static fromConfig(storage: Storage, config: { definitionsFile: string | undefined }): Promise<Catalog> {
+    return Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : []);
+  }
 
   static async load(storage: Storage, fromFile: readonly CustomKpiDefinition[] = []): Promise<Catalog> {
     const catalog = new Catalog(storage, fromFile);
@@ -149,6 +157,15 @@ export class Catalog {
     for (const { definition } of this.custom.values()) if (definition.schema) schemas.set(definition.source, definition.schema);
     this.eventTypes = CustomEventTypes.compile(schemas);
     this.plannedFromData = new Set(this.all.flatMap((kpi) => (kpi.source.planning.kind === 'sample' && kpi.source.planning.readsData ? kpi.source.eventTypes : [])));
+  }
+}
+
+/** The custom KPI definitions file (SPEC §5b); a bad one is a ConfigError naming the variable, the entry and the field. */
+function readDefinitionsFile(path: string): CustomKpiDefinition[] {
+  try {
+    return parseDefinitionsFile(parseYaml(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new ConfigError(`KPI_DEFINITIONS_FILE=${path}: ${(error as Error).message}`);
   }
 }
 

@@ -14,7 +14,7 @@ import { ORGANISATION, reportId, resolveRequest, scopeLabel } from './request.ts
 
 /** How many quarters the trend charts cover, the report's quarter included. */
 export const TREND_QUARTERS = 8;
-/** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 value too. */
+/** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 breaches too. */
 const tier1Targeted = (kpi: KpiDefinition) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only);
 const SLOWEST_MITIGATIONS = 5;
 const MAX_ALERTS = 500;
@@ -60,7 +60,8 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   const scope = { granularity: 'quarter' as const, team: scopeTeam, tier: 'all' as const };
 
   const catalog = options.catalog ?? CATALOG;
-  const tier1Kpis = catalog.filter(tier1Targeted);
+  // Tier 1 of every tiered KPI: the sections show tier-1 incidents and drift, the breaches list tier-1 targets.
+  const tier1Kpis = catalog.filter((kpi) => kpi.tiered);
   const [values, tier1Values] = await Promise.all([
     readValuesOf(storage, catalog, scope, periods, options.overrides),
     readValuesOf(storage, tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
@@ -88,7 +89,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
       .filter((kpi) => kpi.status === 'breached')
       .map((kpi) => ({ id: kpi.id, name: kpi.name, unit: kpi.unit, direction: kpi.direction, tier: 'all' as const, value: kpi.value, target: kpi.target, previous_value: kpi.previous_value, repeated: kpi.previous_status === 'breached' })),
     ...tier1Kpis
-      .filter((kpi) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only) && tier1(kpi.id).status === 'breached')
+      .filter((kpi) => tier1Targeted(kpi) && tier1(kpi.id).status === 'breached')
       .map((kpi) => {
         const value = tier1(kpi.id);
         return { id: kpi.id, name: kpi.name, unit: kpi.unit, direction: kpi.direction, tier: '1' as const, value: value.value, target: value.target, previous_value: value.previous_value, repeated: false };

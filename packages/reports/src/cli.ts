@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@kpi/config';
-import { effectiveOverrides, readTargetsFile } from '@kpi/kpi';
+import { Catalog, effectiveOverrides, readTargetsFile } from '@kpi/kpi';
 import { createStorage, migrate } from '@kpi/storage';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -94,7 +94,9 @@ async function main() {
     try {
       await migrate(storage);
       const overrides = await effectiveOverrides(storage, config.targetsFile ? readTargetsFile(config.targetsFile) : []);
-      const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides });
+      const catalog = await Catalog.fromConfig(storage, config);
+      const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides, catalog: catalog.list() });
+      catalog.close();
       if (format === 'json') output = renderJson(report);
       else if (format === 'md') output = renderMarkdown(report);
       else if (format === 'html') output = renderHtml(report);

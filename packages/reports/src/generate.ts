@@ -1,5 +1,5 @@
 import { eventQueries, type Storage } from '@kpi/storage';
-import { chTime, nextPeriodStart, periodStartOf, previousPeriodStart, quarterLabel, type TargetOverride } from '@kpi/kpi';
+import { type KpiDefinition, chTime, nextPeriodStart, periodStartOf, previousPeriodStart, quarterLabel, type TargetOverride } from '@kpi/kpi';
 import type { Queues } from '@kpi/queue';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -44,6 +44,8 @@ export interface GenerateOptions {
   overrides: TargetOverride[];
   chromium: string | undefined;
   now?: Date;
+  /** The KPIs to report (the catalog the API serves, custom KPIs included). */
+  catalog?: readonly KpiDefinition[];
 }
 
 /** Builds, renders and stores a report: the job behind POST /v1/reports and the schedule. */
@@ -51,7 +53,7 @@ export async function generateReport(storage: Storage, options: GenerateOptions)
   const { quarter, team } = resolveRequest(options.quarter, options.team, options.now ?? new Date());
   const request = { id: reportId(quarter, team), quarter, team, trigger: options.trigger };
   await markStatus(storage, request, 'generating');
-  const report = await buildReport(storage, { quarter, team, overrides: options.overrides, now: options.now });
+  const report = await buildReport(storage, { quarter, team, overrides: options.overrides, now: options.now, catalog: options.catalog });
   const rendered = await renderAll(report, options.chromium);
   const state = await saveReport(storage, report, rendered.files, options.trigger, rendered.pdfError);
   return { report, state };

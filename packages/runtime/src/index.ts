@@ -5,10 +5,8 @@ import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
-import { Catalog, parseDefinitionsFile } from '@kpi/kpi';
+import { Catalog } from '@kpi/kpi';
 
 /** What every role of a process shares: one ClickHouse client, one Kafka client, one Redis. */
 export interface Runtime {
@@ -50,7 +48,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const log = options.log ?? pino({ level: config.logLevel, base: undefined });
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
-  const catalog = await Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : []);
+  const catalog = await Catalog.fromConfig(storage, config);
   // Custom KPIs defined through another process's API reach this one within seconds.
   const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
   refresh.unref();
@@ -91,15 +89,6 @@ export async function createRuntime(config: Config, options: { brokers?: string[
 }
 
 const CATALOG_REFRESH_MS = 5_000;
-
-/** The custom KPI definitions file (SPEC §5b); a bad one stops start-up naming the entry and the field. */
-function readDefinitionsFile(path: string) {
-  try {
-    return parseDefinitionsFile(parseYaml(readFileSync(path, 'utf8')));
-  } catch (error) {
-    throw new ConfigError(`KPI_DEFINITIONS_FILE=${path}: ${(error as Error).message}`);
-  }
-}
 
 /**
  * Runs `stop` on SIGINT/SIGTERM (once), then exits. Shutdown runs backwards from start-up:

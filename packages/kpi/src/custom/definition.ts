@@ -1,7 +1,7 @@
 import { compileSchema, CUSTOM_TYPE_PATTERN, EVENT_TYPES, isCustomType, isEventType, type EventRef } from '@kpi/events';
 import { join, param, raw, sql, type Sql } from '@kpi/storage';
 import { z } from 'zod';
-import type { KpiDefinition, Measure, Unit } from '../definition.ts';
+import type { KpiDefinition, Measure, TargetRule, Unit } from '../definition.ts';
 import { GRANULARITIES } from '../periods.ts';
 import type { Source } from '../source.ts';
 import { timeRange } from '../source.ts';
@@ -151,6 +151,12 @@ function measureOf(definition: CustomKpiDefinition): Measure {
   }
 }
 
+/** Its targets; a count or a sum given per quarter also applies, times 4, to the year (SPEC §5). */
+function targetsOf(definition: CustomKpiDefinition): TargetRule[] {
+  const rules: TargetRule[] = definition.targets.map((target) => ({ kind: 'threshold', op: target.op, value: target.value, ...(target.granularity ? { granularities: [target.granularity] } : {}) }));
+  return ['count', 'sum', 'count_distinct'].includes(definition.value.agg) ? withYearlyTargets(rules) : rules;
+}
+
 /** The catalog entry of a custom KPI, computed, served, alerted on and reported like a built-in one. */
 export function customKpi(definition: CustomKpiDefinition): KpiDefinition {
   return {
@@ -163,7 +169,7 @@ export function customKpi(definition: CustomKpiDefinition): KpiDefinition {
     source: customSource(definition),
     anchor: 'anchor_at',
     measure: measureOf(definition),
-    targets: withYearlyTargets(definition.targets.map((target) => ({ kind: 'threshold', op: target.op, value: target.value, ...(target.granularity ? { granularities: [target.granularity] } : {}) }))),
+    targets: targetsOf(definition),
     rowValue: definition.value.agg === 'count' || definition.value.agg === 'share' ? undefined : raw('field_value'),
     group: 'Custom',
     custom: true,
