@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import type { Config } from '@kpi/config';
-import { demoHistory, produceEvents } from '@kpi/demo';
+import { DEMO_CUSTOM_KPI, demoHistory, produceEvents } from '@kpi/demo';
 import { makeEvent } from '@kpi/events';
 import { startIngestRole } from '@kpi/ingest';
 import { startWorkerRole } from '@kpi/worker';
@@ -36,6 +36,7 @@ const rows: Record<string, string | number> = {};
 for (const target of targets) {
   // Load: the demo organisation through Kafka and the ingest role, until `target` events are committed.
   let runtime = await createRuntime(config);
+  if (!runtime.catalog.get(DEMO_CUSTOM_KPI.id)) await runtime.catalog.put(DEMO_CUSTOM_KPI);
   const ingest = await startIngestRole(runtime);
   const producer = await runtime.producer();
   const loadStarted = Date.now();
