@@ -82,7 +82,11 @@ export const trainingRuns = defineSource({
   rows: () => latestPerEntity('training.run_completed', raw("JSONExtractFloat(data, 'cost_usd') AS cost_usd, JSONExtractString(data, 'model_id') AS model_id")),
 });
 
-/** A model evaluation across the groups of one attribute; its gap is the largest group value minus the smallest. */
+/**
+ * A model evaluation across the groups of one attribute; its gap is the largest group value minus the
+ * smallest, rounded to 9 decimals: the difference of two reported values, as a science lead reads it
+ * (0.55 - 0.50 is a gap of 0.05, not the binary 0.050000000000000044 that would break "<= 0.05").
+ */
 export const modelEvaluations = defineSource({
   name: 'modelEvaluations',
   entity: 'evaluation',
@@ -90,7 +94,7 @@ export const modelEvaluations = defineSource({
   eventTypes: ['model.evaluated'],
   planning: entityPlanning('model.evaluated'),
   rows: () =>
-    sql`SELECT *, arrayMax(group -> group.value, groups) - arrayMin(group -> group.value, groups) AS gap FROM (${latestPerEntity(
+    sql`SELECT *, round(arrayMax(group -> group.value, groups) - arrayMin(group -> group.value, groups), 9) AS gap FROM (${latestPerEntity(
       'model.evaluated',
       raw(`JSONExtractString(data, 'model_id') AS model_id, JSONExtractString(data, 'metric') AS metric, JSONExtractString(data, 'attribute') AS attribute,
         JSONExtractBool(data, 'protected') AS protected, JSONExtract(data, 'groups', 'Array(Tuple(name String, value Float64, n Nullable(UInt64)))') AS groups`),
