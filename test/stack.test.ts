@@ -21,7 +21,7 @@ describe('the start command (one machine, every role in one process)', () => {
     const [port, kafkaPort] = [await freePort(), await freePort()];
     const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_LOCAL_PORT: String(kafkaPort), KPI_DEMO: '0', KPI_API_TOKENS: 'admin-token:admin' };
     const base = `http://127.0.0.1:${port}`;
-    const start = (): ChildProcess => spawn(process.execPath, ['services/stack'], { cwd: root, env, stdio: ['ignore', 'ignore', openSync(join(dataDir, 'stack.err'), 'a')] });
+    const start = (): ChildProcess => spawn(process.execPath, ['services/stack'], { cwd: root, env, stdio: ['ignore', openSync(join(dataDir, 'stack.log'), 'a'), openSync(join(dataDir, 'stack.err'), 'a')] });
     const get = async (path: string) => {
       const response = await fetch(`${base}${path}`, { headers: { authorization: 'Bearer admin-token' } });
       return { status: response.status, body: (await response.json()) as any };

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, run, stopLeftover, stopProcess, waitFor, writePidFile } from './process.ts';
+import { freePort, LocalProcess, run, stopLeftover, waitFor } from './process.ts';
 
 const kafkaDir = resolve(dirname(fileURLToPath(import.meta.url)), '../kafka');
 const libDir = join(kafkaDir, 'lib');
@@ -24,17 +24,21 @@ export async function ensureKafkaJars(): Promise<string> {
 export interface LocalKafka {
   brokers: string[];
   port: number;
-  /** Stops the broker (SIGTERM, then SIGKILL after a grace period). Its data stays in `dataDir`. */
-  stop(): Promise<void>;
+  /** Stops the broker (SIGTERM, then SIGKILL after `graceMs`, default 20 s). Its data stays in `dataDir`. */
+  stop(graceMs?: number): Promise<void>;
   /** Starts it again on the same port with the same data, e.g. after `stop()` in a failure test. */
   restart(): Promise<void>;
   readonly process: ChildProcess | undefined;
+  /** The broker's own log. */
+  readonly logFile: string;
 }
 
 export interface LocalKafkaOptions {
   dataDir: string;
   port?: number;
   heapMb?: number;
+  /** Aborting it while the broker starts stops it. */
+  signal?: AbortSignal;
 }
 
 /** Starts a single-node KRaft broker (broker + controller in one JVM) and waits until it serves metadata. */
@@ -77,44 +81,44 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
   }
 
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    const logFile = join(options.dataDir, 'broker.log');
-    child = spawn(
-      'java',
-      [
-        `-Xmx${options.heapMb ?? 512}m`,
-        '-XX:+UseSerialGC',
-        `-Dlog4j2.configurationFile=${join(kafkaDir, 'log4j2.properties')}`,
-        `-Dkafka.logs.file=${logFile}`,
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        configFile,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
-    writePidFile(pidFile, child);
-    const out = createWriteStream(join(options.dataDir, 'broker.out'), { flags: 'a' });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
-    await waitForBroker(`127.0.0.1:${port}`, child);
-  };
-  await launch();
+  const logFile = join(options.dataDir, 'broker.log');
+  const local = new LocalProcess({
+    name: 'kafka',
+    pidFile,
+    signal: options.signal,
+    graceMs: 20_000,
+    spawn: () => {
+      const child = spawn(
+        'java',
+        [
+          `-Xmx${options.heapMb ?? 512}m`,
+          '-XX:+UseSerialGC',
+          `-Dlog4j2.configurationFile=${join(kafkaDir, 'log4j2.properties')}`,
+          `-Dkafka.logs.file=${logFile}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          configFile,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      const out = createWriteStream(join(options.dataDir, 'broker.out'), { flags: 'a' });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+      return child;
+    },
+    waitReady: (child) => waitForBroker(`127.0.0.1:${port}`, child),
+  });
+  await local.start();
   return {
     brokers: [`127.0.0.1:${port}`],
     port,
+    logFile,
     get process() {
-      return child;
+      return local.process;
     },
-    async stop() {
-      if (child) await stopProcess(child, 20_000);
-      rmSync(pidFile, { force: true });
-    },
-    async restart() {
-      if (child) await stopProcess(child, 20_000);
-      await launch();
-    },
+    stop: (graceMs?: number) => local.stop(graceMs),
+    restart: () => local.restart(),
   };
 }
 

@@ -82,3 +82,71 @@ export async function stopLeftover(pidFile: string): Promise<void> {
 export function writePidFile(pidFile: string, child: ChildProcess): void {
   if (child.pid) writeFileSync(pidFile, String(child.pid));
 }
+
+export interface LocalProcessSpec {
+  /** What the logs and errors call it. */
+  name: string;
+  /** Where its pid is kept while it runs (see stopLeftover). */
+  pidFile?: string;
+  /** SIGTERM, then SIGKILL after this long. */
+  graceMs: number;
+  spawn(): ChildProcess;
+  /** Resolves once the process serves; must reject soon after it exits. */
+  waitReady(child: ChildProcess): Promise<void>;
+  /** Aborted while the first start is in progress: the process is stopped (e.g. a signal during start-up). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A local server process (the start command's Kafka broker and Redis) that can be stopped and
+ * started again on the same port and data. A stop wins over a restart in progress: nothing is
+ * spawned after it, and a process that never became ready is not left running.
+ */
+export class LocalProcess {
+  private child: ChildProcess | undefined;
+  private stopped = false;
+
+  constructor(private readonly spec: LocalProcessSpec) {}
+
+  get process(): ChildProcess | undefined {
+    return this.child;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  async start(): Promise<void> {
+    if (this.stopped || this.spec.signal?.aborted) throw new Error(`${this.spec.name} was stopped`);
+    const child = this.spec.spawn();
+    this.child = child;
+    if (this.spec.pidFile) writePidFile(this.spec.pidFile, child);
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`${this.spec.name} exited (${signal ?? `code ${code}`}) before it was ready`)));
+    });
+    exited.catch(() => undefined); // only the race below reports it
+    const abort = () => void stopProcess(child, 2_000);
+    this.spec.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await Promise.race([this.spec.waitReady(child), exited]);
+    } catch (error) {
+      await stopProcess(child, 2_000);
+      throw error;
+    } finally {
+      this.spec.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** Stops the process if it still runs, then starts it again. */
+  async restart(): Promise<void> {
+    this.stopped = false;
+    if (this.child) await stopProcess(this.child, this.spec.graceMs);
+    await this.start();
+  }
+
+  async stop(graceMs = this.spec.graceMs): Promise<void> {
+    this.stopped = true;
+    if (this.child) await stopProcess(this.child, graceMs);
+    if (this.spec.pidFile) rmSync(this.spec.pidFile, { force: true });
+  }
+}

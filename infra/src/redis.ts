@@ -1,19 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import { freePort, run, stopLeftover, stopProcess, waitFor, writePidFile } from './process.ts';
+import { freePort, LocalProcess, run, stopLeftover, waitFor } from './process.ts';
 
 export interface LocalRedis {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Stops Redis (SIGTERM, then SIGKILL after `graceMs`, default 10 s). */
+  stop(graceMs?: number): Promise<void>;
+  /** Starts it again on the same port (and append-only file, when persisted). */
+  restart(): Promise<void>;
+  readonly process: ChildProcess | undefined;
+  /** Where it logs (persisted instances only). */
+  readonly logFile: string | undefined;
 }
 
 export interface LocalRedisOptions {
   port?: number;
   /** Keep an append-only file here (the start command: alert state and jobs survive a restart); omit for tests. */
   persistDir?: string;
+  /** Aborting it while Redis starts stops it. */
+  signal?: AbortSignal;
 }
 
 /** Installs Debian's redis-server when it is missing (we run as root on these machines). */
@@ -31,23 +39,34 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
   const pidFile = options.persistDir ? join(options.persistDir, 'redis.pid') : undefined;
+  const logFile = options.persistDir ? join(options.persistDir, 'redis.log') : undefined;
   if (options.persistDir) {
     mkdirSync(options.persistDir, { recursive: true });
     await stopLeftover(pidFile!);
-    args.push('--dir', options.persistDir, '--appendonly', 'yes');
+    // fsync before every reply: a write Redis acknowledged (a recompute to do, a job) survives
+    // Redis being killed, so ingestion may commit the offsets it covers.
+    args.push('--dir', options.persistDir, '--appendonly', 'yes', '--appendfsync', 'always', '--logfile', logFile!);
   } else {
     args.push('--appendonly', 'no');
   }
-  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore', detached: true });
-  if (pidFile) writePidFile(pidFile, child);
-  await waitFor(`redis-server on port ${port}`, () => ping(port, child), 20_000, 100);
+  const local = new LocalProcess({
+    name: 'redis',
+    pidFile,
+    signal: options.signal,
+    graceMs: 10_000,
+    spawn: () => spawn('redis-server', args, { stdio: 'ignore', detached: true }),
+    waitReady: (child) => waitFor(`redis-server on port ${port}`, () => ping(port, child), 20_000, 100),
+  });
+  await local.start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      await stopProcess(child, 10_000);
-      if (pidFile) rmSync(pidFile, { force: true });
+    logFile,
+    get process() {
+      return local.process;
     },
+    stop: (graceMs?: number) => local.stop(graceMs),
+    restart: () => local.restart(),
   };
 }
 
@@ -55,6 +74,11 @@ function ping(port: number, child: ChildProcess): Promise<boolean> {
   if (child.exitCode !== null) return Promise.reject(new Error(`redis-server exited with code ${child.exitCode}`));
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+    // Whatever holds the port must answer PONG, and soon.
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.on('data', (data) => {
       socket.destroy();
       resolve(data.toString().startsWith('+PONG'));

@@ -2,6 +2,7 @@ import { loadConfig } from '@kpi/config';
 import { buildApi, type Api } from '@kpi/api';
 import { startIngestRole, type IngestOptions } from '@kpi/ingest';
 import { startWorkerRole } from '@kpi/worker';
+import { createQueues } from '@kpi/queue';
 import { createRuntime, stopAll, type RoleHandle, type Runtime } from '@kpi/runtime';
 import { isolatedEnv } from '@kpi/testing';
 import type { CloudEvent } from '@kpi/events';
@@ -37,6 +38,7 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
   if (roles.includes('ingest')) handles.push(await startIngestRole(runtime, options.ingest));
   if (roles.includes('worker')) handles.push(await startWorkerRole(runtime));
   const api = await buildApi({ runtime, tokens: config.apiTokens! });
+  const patientQueues = createQueues(runtime.workerRedis(), config.queuePrefix);
   const request = async (method: 'GET' | 'POST', path: string, payload: unknown, token: string) => {
     const response = await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} });
     let body: unknown = response.body;
@@ -57,7 +59,8 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
     get: (path, token = TOKENS.read) => request('GET', path, undefined, token),
     post: (path, payload, token = TOKENS.ingest) => request('POST', path, payload, token),
     async settle() {
-      const queue = runtime.queues.queue('kpiRecompute');
+      // Through the workers' connection, which waits for Redis: a busy machine is not an outage.
+      const queue = patientQueues.queue('kpiRecompute');
       for (let i = 0; i < 600; i++) {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
         if (Object.values(counts).every((n) => n === 0)) return;
@@ -67,6 +70,7 @@ export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; 
     },
     async stop() {
       await api.close();
+      await patientQueues.close();
       await stopAll(runtime, handles);
     },
   };

@@ -97,3 +97,10 @@ export async function consumerGroupLag(kafka: Kafka, groupId: string, topics: st
     await admin.disconnect();
   }
 }
+
+const KAFKA_UNAVAILABLE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSTimeout', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSNoBrokerAvailableError']);
+
+/** True when `error` says no Kafka broker could be reached or answered in time (not a refused request). */
+export function isKafkaUnavailable(error: unknown): boolean {
+  return error instanceof Error && KAFKA_UNAVAILABLE.has(error.name);
+}

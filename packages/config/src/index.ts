@@ -58,6 +58,7 @@ const envSchema = z.object({
   CLICKHOUSE_DATABASE: identifier.default('kpi'),
   CLICKHOUSE_CLUSTER: identifier.optional(),
   REDIS_URL: redisUrl.optional(),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
   KPI_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'expected letters, digits, : _ -').default('kpi'),
   DATA_DIR: z.string().min(1).default('./.data'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -87,6 +88,9 @@ const envSchema = z.object({
   ALERT_NOTIFY_ATTEMPTS: positiveInt.default(15),
   ALERT_NOTIFY_BACKOFF_MS: positiveInt.default(1_000),
   ALERT_NOTIFY_TIMEOUT_MS: positiveInt.default(10_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(20_000),
+  LOCAL_RESTART_MAX: positiveInt.default(5),
+  LOCAL_RESTART_BACKOFF_MS: positiveInt.default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -103,7 +107,8 @@ export interface Config {
     topics: { releases: string; incidents: string; experiments: string; signals: string; dlq: string };
   };
   clickhouse: { url: string | undefined; user: string; password: string; database: string; cluster: string | undefined };
-  redis: { url: string | undefined };
+  /** `commandTimeoutMs`: how long a request-path or ingestion command waits for Redis before it fails. */
+  redis: { url: string | undefined; commandTimeoutMs: number };
   queuePrefix: string;
   dataDir: string;
   http: { host: string; port: number; maxBodyBytes: number; rateLimitPerMinute: number };
@@ -127,6 +132,13 @@ export interface Config {
     externalUrl: string;
     notify: { attempts: number; backoffMs: number; timeoutMs: number };
   };
+  /** SIGTERM/SIGINT: stop consuming, drain and close within `timeoutMs`, then exit anyway. */
+  shutdown: { timeoutMs: number };
+  /**
+   * The start command's local Kafka broker and Redis: restarted after an unexpected exit, the first
+   * time after `backoffMs`, doubling; more than `maxRestarts` restarts within 10 minutes: give up.
+   */
+  localRestarts: { maxRestarts: number; backoffMs: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -160,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE, cluster: e.CLICKHOUSE_CLUSTER },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     queuePrefix: e.KPI_QUEUE_PREFIX,
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.API_MAX_BODY_BYTES, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
@@ -180,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       externalUrl: (e.ALERT_EXTERNAL_URL ?? `http://localhost:${e.PORT || 8080}`).replace(/\/+$/, ''),
       notify: { attempts: e.ALERT_NOTIFY_ATTEMPTS, backoffMs: e.ALERT_NOTIFY_BACKOFF_MS, timeoutMs: e.ALERT_NOTIFY_TIMEOUT_MS },
     },
+    shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    localRestarts: { maxRestarts: e.LOCAL_RESTART_MAX, backoffMs: e.LOCAL_RESTART_BACKOFF_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,7 +3,7 @@ import type { AnyEvent } from '@kpi/events';
 import { mapAlertmanager, verifyAlertmanager } from './alertmanager.ts';
 import { mapArgocd, verifyArgocd } from './argocd.ts';
 import type { ConnectorName, ConnectorsConfig } from './config.ts';
-import { ignored, parseJson, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
+import { ignored, isObject, parseJson, str, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
 import { resolveDeployment, type ReleaseHistory } from './deployments.ts';
 import { validateDrafts } from './events.ts';
 import { mapGithub, verifyGithub } from './github.ts';
@@ -29,6 +29,8 @@ interface ConnectorSpec<K extends ConnectorName> {
   verify(delivery: RawDelivery, config: Config<K>): string | undefined;
   /** The header carrying the sender's id of the delivery, if it sends one. */
   deliveryHeader?: string;
+  /** Or where the body carries it. */
+  deliveryIdInBody?: (body: unknown) => string | undefined;
   map(body: unknown, config: Config<K>, delivery: RawDelivery, deps: ConnectorDeps): Mapped | Promise<Mapped>;
 }
 
@@ -36,7 +38,8 @@ const CONNECTORS: { [K in ConnectorName]: ConnectorSpec<K> } = {
   github: { verify: verifyGithub, deliveryHeader: 'x-github-delivery', map: (body, config, delivery) => mapGithub(delivery.headers['x-github-event'], body, config) },
   mlflow: { verify: verifyMlflow, deliveryHeader: 'x-mlflow-delivery-id', map: mapMlflow },
   argocd: { verify: verifyArgocd, map: mapArgocd },
-  pagerduty: { verify: verifyPagerduty, deliveryHeader: 'x-webhook-id', map: mapPagerduty },
+  // A V3 webhook carries one event, whose id is stable across PagerDuty's retries.
+  pagerduty: { verify: verifyPagerduty, deliveryIdInBody: (body) => (isObject(body) && isObject(body.event) ? str(body.event.id) : undefined), map: mapPagerduty },
   alertmanager: { verify: verifyAlertmanager, map: mapAlertmanager },
   growthbook: { verify: verifyGrowthbook, map: mapGrowthbook },
 };
@@ -48,8 +51,12 @@ export function verifyDelivery<K extends ConnectorName>(name: K, config: Config<
 
 /** The sender's id of a delivery, or a digest of its body for senders that give none (a re-sent body is the same delivery). */
 export function deliveryIdOf(name: ConnectorName, delivery: RawDelivery): string {
-  const header = CONNECTORS[name].deliveryHeader;
-  const sent = header ? delivery.headers[header] : undefined;
+  const spec: ConnectorSpec<ConnectorName> = CONNECTORS[name];
+  const fromBody = () => {
+    const json = spec.deliveryIdInBody ? parseJson(delivery.body) : undefined;
+    return json?.ok ? spec.deliveryIdInBody!(json.value) : undefined;
+  };
+  const sent = (spec.deliveryHeader ? delivery.headers[spec.deliveryHeader] : undefined) ?? fromBody();
   return sent && sent.length <= 200 ? sent : `sha256:${createHash('sha256').update(delivery.body).digest('hex')}`;
 }
 

@@ -56,7 +56,7 @@ export const eventsProduced = new Counter({
 });
 export const jobsProcessed = new Counter({
   name: 'kpi_jobs_total',
-  help: 'BullMQ jobs finished, by queue and outcome (completed, failed)',
+  help: 'BullMQ jobs finished, by queue and outcome (completed, failed; delayed: a dependency was away, the job runs again later)',
   labelNames: ['queue', 'outcome'] as const,
   registers: [registry],
 });
@@ -125,5 +125,16 @@ export const webhookSignatureFailures = new Counter({
   name: 'kpi_webhook_signature_failures_total',
   help: 'Connector webhook deliveries refused (401) because their signature or token did not check out; never stored',
   labelNames: ['connector'] as const,
+  registers: [registry],
+});
+export const cacheBypassed = new Counter({
+  name: 'kpi_api_cache_bypassed_total',
+  help: 'API reads answered straight from ClickHouse because Redis (which holds the cache version) was unavailable',
+  registers: [registry],
+});
+export const localRestarts = new Counter({
+  name: 'kpi_local_service_restarts_total',
+  help: 'Restarts of the start command\'s local Kafka broker or Redis after an unexpected exit, by service',
+  labelNames: ['service'] as const,
   registers: [registry],
 });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Granularity } from '@kpi/kpi';
 import type { Recompute } from './catalog.ts';
+import { execAll } from './redis.ts';
 
 /**
  * The stale (granularity, period, team) scopes of each KPI, a Redis set per KPI. Ingestion adds
@@ -29,7 +30,7 @@ export class DirtySet {
     }
     const multi = this.redis.multi();
     for (const [kpi, members] of byKpi) multi.sadd(this.key(kpi), ...members);
-    await multi.exec();
+    await execAll(multi);
     return [...byKpi.keys()];
   }
 

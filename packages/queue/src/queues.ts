@@ -1,13 +1,10 @@
-import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { jobSeconds, jobsEnqueued, jobsProcessed } from '@kpi/metrics';
 import { queueCatalog, type Payload, type QueueKey, type Recompute } from './catalog.ts';
 import { DirtySet } from './dirty.ts';
-
-export function createRedis(url: string): Redis {
-  // BullMQ workers block on Redis; they need unlimited retries per request.
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
-}
+import { execAll } from './redis.ts';
 
 const defaultJobOptions: JobsOptions = {
   attempts: 5,
@@ -20,6 +17,11 @@ export interface Queues {
   readonly prefix: string;
   readonly dirty: DirtySet;
   queue(key: QueueKey): Queue;
+  /**
+   * Opens every queue once Redis answers. A BullMQ Queue first used while Redis is away waits for
+   * it however long it takes; opened at start-up, its commands fail fast like the connection's.
+   */
+  open(): Promise<void>;
   /** Marks KPI scopes stale and makes sure a recompute job per affected KPI is waiting. */
   enqueueRecomputes(recomputes: Recompute[]): Promise<void>;
   /**
@@ -33,6 +35,7 @@ export interface Queues {
 
 export function createQueues(connection: Redis, prefix: string): Queues {
   const dirty = new DirtySet(connection, prefix);
+  const versionKey = `${prefix}:kpi-values-version`;
   const opened = new Map<QueueKey, Queue>();
   const queue = (key: QueueKey) => {
     let existing = opened.get(key);
@@ -48,6 +51,9 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     prefix,
     dirty,
     queue,
+    async open() {
+      await Promise.all((Object.keys(queueCatalog) as QueueKey[]).map((key) => queue(key).waitUntilReady()));
+    },
     async enqueueRecomputes(recomputes) {
       if (recomputes.length === 0) return;
       const kpis = await dirty.add(recomputes);
@@ -58,10 +64,15 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       );
     },
     async valuesVersion() {
-      return (await connection.get(`${prefix}:kpi-values-version`)) ?? '0';
+      const version = await connection.get(versionKey);
+      if (version !== null) return version;
+      // A Redis that lost its data must not bring back a version that answers were cached under:
+      // a missing version becomes a new random one, never a reused number.
+      const [, created] = await execAll(connection.multi().set(versionKey, randomUUID(), 'NX').get(versionKey));
+      return created as string;
     },
     async valuesChanged() {
-      await connection.incr(`${prefix}:kpi-values-version`);
+      await connection.set(versionKey, randomUUID());
     },
     async close() {
       await Promise.all([...opened.values()].map((q) => q.close()));
@@ -71,19 +82,31 @@ export function createQueues(connection: Redis, prefix: string): Queues {
 
 export type Processor<K extends QueueKey> = (payload: Payload<K>, job: Job) => Promise<unknown>;
 
-/** Starts a worker whose processor gets a parsed payload and is measured in /metrics. */
+/** How long a job waits before it runs again when a dependency it needs is away. */
+const OUTAGE_RETRY_MS = 5_000;
+
+/**
+ * Starts a worker whose processor gets a parsed payload and is measured in /metrics. A job that
+ * fails because a dependency is away (`isOutage`, e.g. ClickHouse down) is no fault of its own:
+ * it runs again after a few seconds without using up an attempt, however long the outage lasts.
+ */
 export function startWorker<K extends QueueKey>(
   key: K,
   processor: Processor<K>,
-  options: { connection: ConnectionOptions; prefix: string; concurrency: number },
+  options: { connection: ConnectionOptions; prefix: string; concurrency: number; isOutage?: (error: unknown) => boolean },
 ): Worker {
   const { name, payload } = queueCatalog[key];
   const worker = new Worker(
     name,
-    async (job) => {
+    async (job, token) => {
       const timer = jobSeconds.startTimer({ queue: name });
       try {
         return await processor(payload.parse(job.data) as Payload<K>, job);
+      } catch (error) {
+        if (!token || !options.isOutage?.(error)) throw error;
+        jobsProcessed.inc({ queue: name, outcome: 'delayed' });
+        await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+        throw new DelayedError();
       } finally {
         timer();
       }

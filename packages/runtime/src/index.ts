@@ -3,10 +3,14 @@ import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
-import { createQueues, createRedis, type Queues } from '@kpi/queue';
+import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
 import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
 import { Catalog } from '@kpi/kpi';
+import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
+
+export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
+export { Deadline, EXIT, runSteps, stopOnSignals, within, type StopStep } from './shutdown.ts';
 
 /** What every role of a process shares: one ClickHouse client, one Kafka client, one Redis. */
 export interface Runtime {
@@ -17,10 +21,13 @@ export interface Runtime {
   log: Logger;
   storage: Storage;
   kafka: Kafka;
+  /** Commands fail fast while Redis is away (see createRedis): the request path, ingestion, job producers. */
   redis: Redis;
   queues: Queues;
   /** The KPI catalog, custom KPIs included, kept current across processes. */
   catalog: Catalog;
+  /** A connection that waits for Redis to come back, for BullMQ workers and their jobs (created on first use). */
+  workerRedis(): Redis;
   /** The process's idempotent producer, connected on first use. */
   producer(): Promise<Producer>;
   readiness(): Promise<Readiness>;
@@ -32,10 +39,23 @@ export interface Readiness {
   checks: { kafka: boolean; clickhouse: boolean; redis: boolean };
 }
 
-/** A started role: stopping it drains its work (consumer batch, jobs in flight, requests). */
+/**
+ * A started role: stopping it drains its work (consumer batch, jobs in flight, requests); the
+ * caller bounds how long that may take (stopAll). A stop that leaves work behind rejects, saying what.
+ */
 export interface RoleHandle {
   id: string;
   stop(): Promise<void>;
+}
+
+/** How long a start-up waits for Redis before it fails naming it. */
+const REDIS_START_TIMEOUT_MS = 30_000;
+/** Readiness probes answer within this, whatever a dependency does. */
+const PROBE_TIMEOUT_MS = 1_500;
+
+/** The process's logger (JSON lines on stdout). */
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: undefined });
 }
 
 export async function createRuntime(config: Config, options: { brokers?: string[]; redisUrl?: string; log?: Logger } = {}): Promise<Runtime> {
@@ -45,7 +65,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   if (!redisUrl) throw new Error('REDIS_URL is not set: a role run on its own needs an external Redis (the start command starts a local one)');
   // A bad connectors file stops start-up (ConfigError naming the file and field) before anything connects.
   const connectors = loadConnectorsFile(config.connectorsFile);
-  const log = options.log ?? pino({ level: config.logLevel, base: undefined });
+  const log = options.log ?? createLogger(config);
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
   const catalog = await Catalog.fromConfig(storage, config);
@@ -53,9 +73,12 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
   refresh.unref();
   const kafka = createKafka(config.kafka, brokers, (level, message, extra) => log[level]({ kafka: extra }, message));
-  const redis = createRedis(redisUrl);
-  redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
+  const redis = createRedis(redisUrl, { commandTimeoutMs: config.redis.commandTimeoutMs });
+  watchRedis(redis, log, 'commands');
+  await redisReady(redis, REDIS_START_TIMEOUT_MS);
   const queues = createQueues(redis, config.queuePrefix);
+  await queues.open();
+  let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
   return {
     config,
@@ -67,12 +90,26 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     redis,
     queues,
     catalog,
-    producer: () => (producer ??= createProducer(kafka)),
+    workerRedis() {
+      if (!workerRedis) {
+        workerRedis = createWorkerRedis(redisUrl);
+        watchRedis(workerRedis, log, 'workers');
+      }
+      return workerRedis;
+    },
+    producer() {
+      // A failed connect is forgotten, so the next caller tries again.
+      producer ??= createProducer(kafka).catch((error: unknown) => {
+        producer = undefined;
+        throw error;
+      });
+      return producer;
+    },
     async readiness() {
       const [kafkaOk, clickhouse, redisOk] = await Promise.all([
-        kafkaReachable(kafka),
-        storage.ping().catch(() => false),
-        Promise.race([redis.ping().then((pong) => pong === 'PONG').catch(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref())]),
+        kafkaReachable(kafka, PROBE_TIMEOUT_MS),
+        answersWithin(storage.ping(), PROBE_TIMEOUT_MS),
+        answersWithin(redis.ping().then((pong) => pong === 'PONG'), PROBE_TIMEOUT_MS),
       ]);
       const checks = { kafka: kafkaOk, clickhouse, redis: redisOk };
       return { ready: kafkaOk && clickhouse && redisOk, checks };
@@ -80,9 +117,11 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     async close() {
       clearInterval(refresh);
       catalog.close();
-      if (producer) await (await producer).disconnect().catch(() => undefined);
-      await queues.close();
+      // Sockets first, so nothing below waits on a dependency that is gone.
       redis.disconnect();
+      workerRedis?.disconnect();
+      await queues.close();
+      if (producer) await (await producer).disconnect();
       await storage.close();
     },
   };
@@ -90,33 +129,35 @@ export async function createRuntime(config: Config, options: { brokers?: string[
 
 const CATALOG_REFRESH_MS = 5_000;
 
-/**
- * Runs `stop` on SIGINT/SIGTERM (once), then exits. Shutdown runs backwards from start-up:
- * the caller passes the handles in start order.
- */
-export function stopOnSignals(log: Logger | (() => Logger | undefined), stop: () => Promise<void>): void {
-  let stopping = false;
-  const logger = () => (typeof log === 'function' ? log() : log);
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger()?.info({ signal }, 'stopping');
-    stop()
-      .then(() => process.exit(0))
-      .catch((error) => {
-        logger()?.error({ err: error }, 'error while stopping');
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+/** Connection errors are retried by ioredis; a lost and regained connection is worth a line each. */
+function watchRedis(redis: Redis, log: Logger, name: string) {
+  let lost = false;
+  redis.on('error', (error) => log.debug({ err: error, connection: name }, 'redis connection error'));
+  redis.on('close', () => {
+    if (lost || redis.status === 'end') return;
+    lost = true;
+    log.warn({ connection: name }, 'lost the connection to Redis; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log.info({ connection: name }, 'connected to Redis again');
+  });
 }
 
-export async function stopAll(runtime: Runtime, handles: RoleHandle[]): Promise<void> {
-  for (const handle of [...handles].reverse()) {
-    await handle.stop().catch((error) => runtime.log.error({ err: error, role: handle.id }, 'role did not stop cleanly'));
-  }
-  await runtime.close();
+/** A readiness probe: true only when it answers yes in time. */
+async function answersWithin(probe: Promise<boolean>, ms: number): Promise<boolean> {
+  const outcome = await within(probe.catch(() => false), ms);
+  return outcome.done && outcome.value;
+}
+
+/**
+ * Stops roles in reverse start order, then closes the shared clients, all within `deadline`
+ * (default: SHUTDOWN_TIMEOUT_MS from now). Resolves true when everything stopped in time.
+ */
+export async function stopAll(runtime: Runtime, handles: RoleHandle[], deadline = Deadline.in(runtime.config.shutdown.timeoutMs)): Promise<boolean> {
+  const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: () => handle.stop() }));
+  return runSteps([...roles, { name: 'clients', stop: () => runtime.close() }], deadline, runtime.log);
 }
 
 /**
@@ -127,6 +168,6 @@ export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${error instanceof ConfigError ? 'configuration error' : 'start-up failed'}: ${message}\n`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
+    process.exit(error instanceof ConfigError ? EXIT.config : EXIT.failed);
   });
 }

@@ -54,6 +54,23 @@ export function createStorage(options: { clickhouse: Config['clickhouse']; dataD
   return wrapClient(client, database, cluster, false);
 }
 
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const UNAVAILABLE = Symbol('ClickHouse unavailable');
+
+/** Marks an error of a ClickHouse call that says the server could not be reached or did not answer in time. */
+function markUnavailable(error: unknown): never {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if ((typeof code === 'string' && NETWORK_ERRORS.has(code)) || /^Timeout error|socket hang up/.test(error.message)) Object.assign(error, { [UNAVAILABLE]: true });
+  }
+  throw error;
+}
+
+/** True when `error` comes from a ClickHouse call the server did not answer (not from a bad query). */
+export function isClickHouseUnavailable(error: unknown): boolean {
+  return error instanceof Error && UNAVAILABLE in error;
+}
+
 /** chdb's zero-copy insert of text in a given format. */
 type RawInsert = (params: { table: string; columns: string[]; values: string; settings?: Record<string, string | number | boolean> }) => Promise<unknown>;
 
@@ -66,15 +83,19 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
     embedded,
     async query<Row>(sql: string | Sql, params?: QueryParams) {
       const [text, bound] = typeof sql === 'string' ? [sql, params] : [sql.text, { ...sql.params, ...params }];
-      const result = await client.query({ query: text, query_params: bind(bound), format: 'JSONEachRow' });
-      return result.json<Row>();
+      try {
+        const result = await client.query({ query: text, query_params: bind(bound), format: 'JSONEachRow' });
+        return await result.json<Row>();
+      } catch (error) {
+        markUnavailable(error);
+      }
     },
     async command(sql: string, params?: QueryParams) {
-      await client.command({ query: sql, query_params: bind(params) });
+      await client.command({ query: sql, query_params: bind(params) }).catch(markUnavailable);
     },
     async insert<Row>(table: string, rows: Row[], insertSettings?: ClickHouseSettings) {
       if (rows.length === 0) return;
-      await client.insert({ table: `${database}.${table}`, values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings });
+      await client.insert({ table: `${database}.${table}`, values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings }).catch(markUnavailable);
     },
     async insertTabSeparated(table: string, columns: readonly string[], body: string, insertSettings?: ClickHouseSettings) {
       if (body.length === 0) return;
@@ -82,7 +103,9 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
         await rawInsert({ table: `${database}.${table}`, columns: [...columns], values: body, settings: insertSettings as Record<string, string | number | boolean> });
         return;
       }
-      await client.insert({ table: `${database}.${table}`, columns: [...columns] as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'TabSeparated', clickhouse_settings: insertSettings });
+      await client
+        .insert({ table: `${database}.${table}`, columns: [...columns] as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'TabSeparated', clickhouse_settings: insertSettings })
+        .catch(markUnavailable);
     },
     async ping() {
       const result = await client.ping();

@@ -1,4 +1,4 @@
-export { createStorage, wrapClient, type Storage, type QueryParams } from './client.ts';
+export { createStorage, wrapClient, isClickHouseUnavailable, type Storage, type QueryParams } from './client.ts';
 export { migrate, loadMigrations, type Migration } from './migrate.ts';
 export { webhookDeliveries, deliveryKey, deliveryRow, storedDelivery, DELIVERY_OUTCOMES, type DeliveryOutcome, type DeliveryRecord, type DeliverySummary, type StoredDelivery } from './tables/webhook-deliveries.ts';
 export { productionReleasesOfModel, runningExperiments, type ReleaseOfModel } from './tables/connector-state.ts';

@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiRole } from '@kpi/config';
 import { httpSeconds } from '@kpi/metrics';
-import type { Runtime } from '@kpi/runtime';
+import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { requireRole } from './auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -46,6 +46,9 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
       });
       return reply.code(400).send({ error: 'bad_request', message: problems.join('; '), issues: problems });
     }
+    // A dependency that is down or too slow: say which, at once, and when to try again.
+    const unavailable = asUnavailable(error);
+    if (unavailable) return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', dependency: unavailable.dependency, message: unavailable.message });
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: error.code ?? 'bad_request', message: error.message });
     request.log.error({ err: error }, 'request failed');
@@ -61,6 +64,8 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
     global: false,
     redis: runtime.redis,
     nameSpace: `${config.queuePrefix}:ratelimit:`,
+    // Without Redis there is no shared count: requests go through rather than wait or fail.
+    skipOnError: true,
     keyGenerator: (request) => request.headers.authorization ?? request.ip,
   });
   await app.register(swagger, {

@@ -6,6 +6,6 @@ import { startApiRole } from './role.ts';
 runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   const handle = await startApiRole(runtime);
-  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]));
+  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]), runtime.config.shutdown.timeoutMs);
   runtime.log.info({ url: handle.url, ...(handle.generatedToken ? { token: handle.generatedToken } : {}) }, 'api listening');
 });

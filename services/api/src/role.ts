@@ -15,6 +15,8 @@ export interface ApiHandle extends RoleHandle {
 export async function startApiRole(runtime: Runtime): Promise<ApiHandle> {
   const { tokens, generated } = resolveTokens(runtime.config);
   const app = await buildApi({ runtime, tokens });
+  // Connected ahead of the first POST /v1/events, which only waits so long for Kafka's acknowledgement.
+  runtime.producer().catch((error: unknown) => runtime.log.warn({ err: error }, 'the Kafka producer could not connect yet; POST /v1/events tries again'));
   await app.listen({ host: runtime.config.http.host, port: runtime.config.http.port });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -6,6 +6,6 @@ import { startIngestRole } from './role.ts';
 runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   const handle = await startIngestRole(runtime);
-  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]));
+  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]), runtime.config.shutdown.timeoutMs);
   runtime.log.info({ brokers: runtime.brokers }, 'ingest running');
 });

@@ -9,12 +9,16 @@ runMain(async () => {
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
     const written = await rebuildAll(runtime.storage, new Date(), progressReporter(runtime), runtime.catalog.list());
+    // API replicas cache answers under the values version: a rebuild changes the values.
+    await runtime.queues.valuesChanged().catch((error: Error) => {
+      throw new Error(`every KPI value is rebuilt, but API caches could not be told (${error.message}); they may serve older values until the next recompute`);
+    });
     runtime.log.info({ written, seconds: (Date.now() - started) / 1000 }, 'rebuilt every KPI value');
     await runtime.close();
     return;
   }
   const handle = await startWorkerRole(runtime);
-  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]));
+  stopOnSignals(runtime.log, () => stopAll(runtime, [handle]), runtime.config.shutdown.timeoutMs);
   runtime.log.info('worker running');
 });
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import { startWorker } from '@kpi/queue';
-import type { RoleHandle, Runtime } from '@kpi/runtime';
+import { createQueues, startWorker } from '@kpi/queue';
+import { asUnavailable, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeHistory, recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -18,9 +18,14 @@ const schedules = (config: Config, connectors: Runtime['connectors']) =>
     ...(connectors.growthbook ? [GROWTHBOOK_POLL] : []),
   ] as const;
 
-export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
-  const { storage, redis, queues, config } = runtime;
-  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency };
+export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
+  // Workers and their jobs wait for an absent Redis to come back instead of failing (and using up
+  // their attempts): background work is delayed by an outage, never lost to it.
+  const redis = base.workerRedis();
+  const runtime: Runtime = { ...base, redis, queues: createQueues(redis, base.config.queuePrefix) };
+  const { storage, queues, config } = runtime;
+  // A job that meets ClickHouse (or Kafka) down waits and runs again, whatever its attempts.
+  const options = { connection: redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency, isOutage: (error: unknown) => asUnavailable(error) !== undefined };
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
@@ -64,7 +69,18 @@ export async function startWorkerRole(runtime: Runtime): Promise<RoleHandle> {
   return {
     id: 'worker',
     async stop() {
+      if (redis.status !== 'ready') {
+        // Jobs in flight could not be marked done: cut the connection, which ends every wait on
+        // Redis, and close without them. They are retried as stalled when a worker next runs (the
+        // scopes a recompute took stay in Redis, see DirtySet). (A graceful close would wait for
+        // Redis forever, and cannot be turned into a forced one once begun.)
+        redis.disconnect();
+        await Promise.all(workers.map((worker) => worker.close(true)));
+        throw new Error('Redis is unavailable: workers closed without handing back jobs in flight (they are retried when a worker next runs)');
+      }
+      // Jobs in flight finish first; the caller's deadline bounds how long that may take.
       await Promise.all(workers.map((worker) => worker.close()));
+      await queues.close();
     },
   };
 }

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
-import { produceEvents } from '@kpi/bus';
 import { eventJsonSchema, parseEvent, topicOf, type AnyEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
-import type { Runtime } from '@kpi/runtime';
+import { asUnavailable, type Runtime } from '@kpi/runtime';
+import { produceForRequest } from '../produce.ts';
 import { errorResponse } from '../schemas.ts';
 
 const MAX_EVENTS = 1000;
@@ -45,10 +45,12 @@ export const eventRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandle
         return reply.code(400).send({ error: 'invalid_events', message: `${errors.length} of ${items.length} events are invalid; none was accepted`, errors });
       }
       try {
-        await produceEvents(await runtime.producer(), topics, events);
+        await produceForRequest(runtime, events);
       } catch (error) {
-        request.log.error({ err: error }, 'could not produce events');
-        return reply.code(503).send({ error: 'unavailable', message: 'Kafka did not acknowledge the events; retry: events written before the failure count once, by (source, id)' });
+        const unavailable = asUnavailable(error);
+        if (!unavailable) request.log.error({ err: error }, 'could not produce events');
+        const message = unavailable?.message ?? 'Kafka did not acknowledge the events';
+        return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry: events written before the failure count once, by (source, id)` });
       }
       for (const event of events) eventsProduced.inc({ topic: topics[topicOf(event.type)] });
       return reply.code(202).send({ accepted: events.length });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
-import { produceEvents } from '@kpi/bus';
+import { produceForRequest } from '../produce.ts';
 import { parseEvent, TEAM_PATTERN } from '@kpi/events';
 import type { Runtime } from '@kpi/runtime';
 import { alertTriage } from '@kpi/storage';
@@ -76,7 +76,7 @@ export const triageRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHandl
       });
       if (!parsed.ok) throw new Error(`alert.triaged of ${alertId} does not validate: ${parsed.error}`);
       try {
-        await produceEvents(await runtime.producer(), runtime.config.kafka.topics, [parsed.event]);
+        await produceForRequest(runtime, [parsed.event]);
       } catch (error) {
         request.log.error({ err: error }, 'could not produce alert.triaged');
         return reply.code(503).send({ error: 'unavailable', message: 'Kafka did not acknowledge the triage; retry' });

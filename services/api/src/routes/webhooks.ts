@@ -3,7 +3,7 @@ import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { ApiRole } from '@kpi/config';
 import { CONNECTOR_NAMES, deliveryIdOf, mapDelivery, mlflowRegistry, verifyDelivery, type ConnectorDeps, type ConnectorName, type MlflowRegistry, type Outcome, type RawDelivery } from '@kpi/connectors';
-import { produceEvents } from '@kpi/bus';
+import { produceForRequest } from '../produce.ts';
 import { webhookDeliveries, webhookSignatureFailures } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
 import { DELIVERY_OUTCOMES, deliveryRow, productionReleasesOfModel, storedDelivery, webhookDeliveries as archive } from '@kpi/storage';
@@ -46,7 +46,7 @@ export const webhookRoutes = (runtime: Runtime, auth: (role: ApiRole) => preHand
     try {
       result = await mapDelivery(name, connectors[name] as never, delivery, deps);
       if (result.outcome === 'accepted') {
-        await produceEvents(await runtime.producer(), config.kafka.topics, result.events);
+        await produceForRequest(runtime, result.events);
         if (result.pulls.length > 0) {
           await runtime.queues.queue('growthbookResults').addBulk(result.pulls.map((pull) => ({ name: pull.experiment, data: pull })));
         }
