@@ -136,7 +136,8 @@ export function formatTime(iso: string | null | undefined): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** ISO week label of a Monday: 2026-W28. */
-function isoWeek(d: Date): string {
+/** The ISO week of a date: 2026-W48 (the week of its Thursday). */
+export function isoWeek(d: Date): string {
   const thursday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
   thursday.setUTCDate(thursday.getUTCDate() + 4 - (thursday.getUTCDay() || 7));
   const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
