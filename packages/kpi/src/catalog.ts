@@ -64,7 +64,7 @@ export class Catalog {
   ) {}
 
   /** The catalog of a deployment: its definitions file (KPI_DEFINITIONS_FILE), then the API's. */
-  static fromConfig(storage: Storage, config: { definitionsFile: string | undefined }): Promise<Catalog> {
+  static async fromConfig(storage: Storage, config: { definitionsFile: string | undefined }): Promise<Catalog> {
     return Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : []);
   }
 
