@@ -1,91 +1,153 @@
 /**
- * KPI engine benchmark (issue 4). Run by hand: `node --import tsx bench/kpi.ts [events]` (default 1 000 000).
- * Loads a realistic organisation (the demo generator with 24 teams, several seeds) through Kafka
- * and the ingest role into embedded ClickHouse, then measures: a full rebuild of every KPI for
- * every team, tier and granularity; API latency under 20 concurrent clients (autocannon); and
- * freshness from produce to an updated KPI value with the worker running.
+ * KPI engine benchmark (issue 13). Run by hand: `node --import tsx bench/kpi.ts [events ...]`
+ * (default 1 000 000 then 10 000 000, in one run). Loads a realistic organisation (the demo
+ * generator with 24 teams, several seeds) through Kafka and the ingest role into embedded
+ * ClickHouse, and at each size measures:
+ * - the full rebuild, run as `node services/worker --rebuild` in its own process, and that
+ *   process's peak RSS (embedded ClickHouse included, since it lives in the process);
+ * - the floor: one SELECT reading every stored event once (FINAL, every column);
+ * - API latency under 20 concurrent clients (autocannon) and uncached;
+ * - freshness: produce -> updated KPI value through the API, with the worker running.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { demoHistory, produceEvents } from '@kpi/demo';
+import type { Config } from '@kpi/config';
+import { DEMO_CUSTOM_KPI, demoHistory, produceEvents } from '@kpi/demo';
 import { makeEvent } from '@kpi/events';
 import { startIngestRole } from '@kpi/ingest';
-import { rebuildAll, startWorkerRole } from '@kpi/worker';
+import { startWorkerRole } from '@kpi/worker';
 import { buildApi } from '@kpi/api';
-import { createRuntime, stopAll } from '@kpi/runtime';
+import { createRuntime, stopAll, type Runtime } from '@kpi/runtime';
 import { benchInfra, quantile, report } from './support.ts';
 
-const target = Number(process.argv[2] ?? 1_000_000);
+const sizes = process.argv.slice(2).map(Number);
+const targets = sizes.length > 0 ? sizes : [1_000_000, 10_000_000];
 const infra = await benchInfra();
-const config = infra.config({ INGEST_BATCH_SIZE: '10000' });
-const runtime = await createRuntime(config);
-const ingest = await startIngestRole(runtime);
-const producer = await runtime.producer();
+const env = { INGEST_BATCH_SIZE: '10000' };
+const config = infra.config(env);
+const childEnv = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers.join(','), REDIS_URL: infra.redis.url, DATA_DIR: infra.dataDir, LOG_LEVEL: 'warn', KPI_DEMO: '0', ...env };
 
 let produced = 0;
-let loadSeconds = 0;
-for (let seed = 1; produced < target; seed++) {
-  const events = demoHistory(seed, Date.now(), 24).slice(0, target - produced);
-  const started = Date.now();
-  await produceEvents(producer, config.kafka.topics, events);
-  loadSeconds += (Date.now() - started) / 1000;
-  produced += events.length;
-}
-const admin = runtime.kafka.admin();
-await admin.connect();
-const topics = [config.kafka.topics.releases, config.kafka.topics.incidents, config.kafka.topics.experiments, config.kafka.topics.signals];
-while ((await admin.fetchOffsets({ groupId: config.kafka.groupId, topics })).flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) < produced) await sleep(500);
-await admin.disconnect();
-// The ingest role queued recomputes while loading; the rebuild below replaces them.
-await runtime.redis.flushdb();
+let seed = 1;
+const rows: Record<string, string | number> = {};
 
-const rebuildStarted = Date.now();
-const written = await rebuildAll(runtime.storage);
-const rebuildSeconds = (Date.now() - rebuildStarted) / 1000;
-
-const api = await buildApi({ runtime, tokens: config.apiTokens! });
-const address = await api.listen({ port: 0, host: '127.0.0.1' });
-const load = (path: string) =>
-  autocannon({ url: `${address}${path}`, connections: 20, duration: 10, headers: { authorization: 'Bearer bench' } }) as Promise<autocannon.Result>;
-const values = await load('/v1/kpis/time_to_mitigate_hours/values?granularity=week&team=ranking&tier=1');
-const scorecard = await load('/v1/scorecard');
-
-// Uncached: a single client, the values version bumped before each request so every read goes to ClickHouse.
-const cold: number[] = [];
-for (let i = 0; i < 50; i++) {
-  await runtime.queues.valuesChanged();
-  const started = performance.now();
-  await api.inject({ url: `/v1/kpis/time_to_mitigate_hours/values?granularity=week&team=ranking&tier=1`, headers: { authorization: 'Bearer bench' } });
-  cold.push(performance.now() - started);
-}
-cold.sort((a, b) => a - b);
-
-const worker = await startWorkerRole(runtime);
-const freshness: number[] = [];
-for (let i = 0; i < 20; i++) {
-  const team = `fresh-${i}`;
-  const sent = Date.now();
-  await produceEvents(producer, config.kafka.topics, [makeEvent('survey.response', { team, score: 5 })]);
-  for (;;) {
-    const response = await api.inject({ url: `/v1/kpis/stakeholder_satisfaction/values?team=${team}`, headers: { authorization: 'Bearer bench' } });
-    if (response.json().values.at(-1).sample_size === 1) break;
-    await sleep(20);
+for (const target of targets) {
+  // Load: the demo organisation through Kafka and the ingest role, until `target` events are committed.
+  let runtime = await createRuntime(config);
+  if (!runtime.catalog.get(DEMO_CUSTOM_KPI.id)) await runtime.catalog.put(DEMO_CUSTOM_KPI);
+  const ingest = await startIngestRole(runtime);
+  const producer = await runtime.producer();
+  const loadStarted = Date.now();
+  for (; produced < target; seed++) {
+    const events = demoHistory(seed, Date.now(), 24).slice(0, target - produced);
+    await produceEvents(producer, config.kafka.topics, events);
+    produced += events.length;
   }
-  freshness.push(Date.now() - sent);
-}
-freshness.sort((a, b) => a - b);
-await api.close();
-await stopAll(runtime, [ingest, worker]);
-await infra.stop();
+  await waitForCommits(runtime, config, produced);
+  const loadSeconds = (Date.now() - loadStarted) / 1000;
+  // The ingest role queued recomputes while loading; the rebuild below replaces them.
+  await runtime.redis.flushdb();
+  await stopAll(runtime, [ingest]);
 
-const latency = (result: autocannon.Result) => `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p97.5 ${result.latency.p97_5} ms, p99 ${result.latency.p99} ms (${Math.round(result.requests.average)} req/s, ${result.non2xx} non-2xx)`;
-report(`KPI engine benchmark: ${produced.toLocaleString()} events (24 teams, two years), embedded ClickHouse`, {
-  'load through Kafka (produce only)': `${loadSeconds.toFixed(1)} s`,
-  'full rebuild: 28 KPIs x 3 granularities x all teams and tiers': `${rebuildSeconds.toFixed(1)} s (${written.toLocaleString()} values)`,
-  'GET /v1/kpis/:id/values, 20 clients': latency(values),
-  'GET /v1/scorecard, 20 clients': latency(scorecard),
-  'GET /v1/kpis/:id/values uncached, 1 client': `p50 ${quantile(cold, 0.5).toFixed(1)} ms, p95 ${quantile(cold, 0.95).toFixed(1)} ms`,
-  'freshness produce -> KPI value, p50': `${quantile(freshness, 0.5)} ms`,
-  'freshness produce -> KPI value, p95': `${quantile(freshness, 0.95)} ms`,
-});
+  // The rebuild in a process of its own (embedded ClickHouse binds the data directory to one process).
+  const rebuild = await measureProcess(['services/worker', '--rebuild'], childEnv);
+
+  runtime = await createRuntime(config);
+  const floor = await scanFloor(runtime);
+  const [stored] = await runtime.storage.query<{ values: number }>('SELECT count() AS values FROM {db:Identifier}.kpi_values FINAL');
+  const label = `${(target / 1e6).toLocaleString('en')}M events`;
+  rows[`${label}: load through Kafka and ingest`] = `${loadSeconds.toFixed(1)} s`;
+  rows[`${label}: full rebuild (node services/worker --rebuild)`] = `${rebuild.seconds.toFixed(1)} s, ${Number(stored?.values).toLocaleString('en')} values`;
+  rows[`${label}: scan floor (one SELECT over every event, FINAL)`] = `${floor.toFixed(2)} s`;
+  rows[`${label}: rebuild / floor`] = `${(rebuild.seconds / floor).toFixed(1)}x`;
+  rows[`${label}: rebuild process peak RSS`] = `${rebuild.peakRssMb.toFixed(0)} MB`;
+  Object.assign(rows, await measureServing(runtime, config, label));
+  await runtime.close();
+}
+await infra.stop();
+report('KPI engine benchmark: the demo organisation (24 teams, two years), embedded ClickHouse', rows);
 process.exit(0);
+
+async function waitForCommits(runtime: Runtime, config: Config, count: number) {
+  const admin = runtime.kafka.admin();
+  await admin.connect();
+  const topics = [config.kafka.topics.releases, config.kafka.topics.incidents, config.kafka.topics.experiments, config.kafka.topics.signals];
+  while ((await admin.fetchOffsets({ groupId: config.kafka.groupId, topics })).flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) < count) await sleep(500);
+  await admin.disconnect();
+}
+
+/** Runs a node entry point to completion: wall time and peak RSS (VmHWM, sampled until exit). */
+async function measureProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  let peak = 0;
+  const sample = setInterval(() => {
+    try {
+      peak = Math.max(peak, Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024);
+    } catch {
+      /* exited */
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(sample);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  return { seconds: (Date.now() - started) / 1000, peakRssMb: peak };
+}
+
+/** The time of one query that reads every stored event once, every column, deduplicated as the KPIs read them. */
+async function scanFloor(runtime: Runtime): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await runtime.storage.query('SELECT count(), sum(length(data)), max(time), uniqExact(type), max(ingested_at) FROM {db:Identifier}.events FINAL');
+    best = Math.min(best, (performance.now() - started) / 1000);
+  }
+  return best;
+}
+
+/** API latency (20 clients, then uncached) and freshness produce -> KPI value, with every role running. */
+async function measureServing(runtime: Runtime, config: Config, label: string): Promise<Record<string, string>> {
+  const worker = await startWorkerRole(runtime);
+  const ingest = await startIngestRole(runtime);
+  const api = await buildApi({ runtime, tokens: config.apiTokens! });
+  const address = await api.listen({ port: 0, host: '127.0.0.1' });
+  const load = (path: string) =>
+    autocannon({ url: `${address}${path}`, connections: 20, duration: 10, headers: { authorization: 'Bearer bench' } }) as Promise<autocannon.Result>;
+  const valuesLoad = await load('/v1/kpis/time_to_mitigate_hours/values?granularity=week&team=ranking&tier=1');
+  const scorecard = await load('/v1/scorecard');
+  // Uncached: a single client, the values version bumped before each request so every read goes to ClickHouse.
+  const cold: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    await runtime.queues.valuesChanged();
+    const started = performance.now();
+    await api.inject({ url: `/v1/kpis/time_to_mitigate_hours/values?granularity=week&team=ranking&tier=1`, headers: { authorization: 'Bearer bench' } });
+    cold.push(performance.now() - started);
+  }
+  cold.sort((a, b) => a - b);
+  const producer = await runtime.producer();
+  const freshness: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const team = `fresh-${Date.now().toString(36)}-${i}`;
+    const sent = Date.now();
+    await produceEvents(producer, config.kafka.topics, [makeEvent('survey.response', { team, score: 5 })]);
+    for (;;) {
+      const response = await api.inject({ url: `/v1/kpis/stakeholder_satisfaction/values?team=${team}`, headers: { authorization: 'Bearer bench' } });
+      if (response.json().values.at(-1).sample_size === 1) break;
+      await sleep(20);
+    }
+    freshness.push(Date.now() - sent);
+  }
+  freshness.sort((a, b) => a - b);
+  await api.close();
+  await worker.stop();
+  await ingest.stop();
+  const latency = (result: autocannon.Result) => `p50 ${result.latency.p50} ms, p97.5 ${result.latency.p97_5} ms, p99 ${result.latency.p99} ms (${Math.round(result.requests.average)} req/s, ${result.non2xx} non-2xx)`;
+  return {
+    [`${label}: GET /v1/kpis/:id/values, 20 clients`]: latency(valuesLoad),
+    [`${label}: GET /v1/scorecard, 20 clients`]: latency(scorecard),
+    [`${label}: GET /v1/kpis/:id/values uncached, 1 client`]: `p50 ${quantile(cold, 0.5).toFixed(1)} ms, p95 ${quantile(cold, 0.95).toFixed(1)} ms`,
+    [`${label}: freshness produce -> KPI value`]: `p50 ${quantile(freshness, 0.5)} ms, p95 ${quantile(freshness, 0.95)} ms`,
+  };
+}

@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventLine, insertEventLines } from '@kpi/ingest';
+import { eventLine } from '@kpi/ingest';
 import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
-import { ALL_TEAMS, CATALOG, applicableRule, computeKpi, kpiById, periodOf, readValues, saveOverride, storeValues, storedOverrides, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
-import type { Storage } from '@kpi/storage';
+import { ALL_TEAMS, CATALOG, applicableRule, computeValues, kpiById, periodOf, readValues, saveOverride, storeValues, storedOverrides, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
+import { insertEventLines, type Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
 // The Grafana dashboards and provisioning in dashboards/grafana, checked against the real schema:
@@ -172,14 +172,8 @@ let overrides: TargetOverride[];
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
   await insertEventLines(storage, EVENTS.map((e, i) => eventLine(e, { topic: 'grafana-test', partition: 0, offset: String(i) })).join(''), 'grafana-test');
-  const computed = await Promise.all(
-    CATALOG.flatMap((kpi) =>
-      (['month', 'quarter'] as const).map((granularity) =>
-        computeKpi(storage, { kpi, granularity, from: new Date('2025-07-01T00:00:00Z'), to: new Date('2026-07-01T00:00:00Z'), teams: [ALL_TEAMS, 'search', 'ranking'], now: NOW }),
-      ),
-    ),
-  );
-  await storeValues(storage, computed.flat(), new Date());
+  const windows = (['month', 'quarter'] as const).map((granularity) => ({ granularity, from: new Date('2025-07-01T00:00:00Z'), to: new Date('2026-07-01T00:00:00Z') }));
+  await computeValues(storage, { kpis: CATALOG, windows, teams: [ALL_TEAMS, 'search', 'ranking'], now: NOW }, (values) => storeValues(storage, values, new Date()));
   // Targets set through the admin API: the scorecard must apply them as the API does.
   const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
   await saveOverride(storage, { team: ALL_TEAMS, kpi: 'alert_precision', op: '>=', value: 0.1 });

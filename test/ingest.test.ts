@@ -4,7 +4,8 @@ import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
 import { replayTopic } from '@kpi/ingest/replay';
-import { insertEventLines, type IngestOptions } from '@kpi/ingest';
+import type { IngestOptions } from '@kpi/ingest';
+import { insertEventLines } from '@kpi/storage';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.

@@ -125,10 +125,10 @@ describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API',
     await pipeline.settle();
     const jobs = (await queue.getJobs(['completed'], 0, -1)).filter((job) => job.timestamp >= before);
     const recomputed: string[] = jobs.flatMap((job) => job.returnvalue.recomputed);
-    // Five incident KPIs x three granularities (the periods of 2026-01-14) x the team's and the organisation's
+    // Five incident KPIs x four granularities (the periods of 2026-01-14) x the team's and the organisation's
     // scope, each recomputed once, and nothing else; except that an incident still open changes the
     // "open past target" details of time_to_mitigate_hours in every period since, up to the current one.
-    const periods = ['week|2026-01-12T00:00:00.000Z', 'month|2026-01-01T00:00:00.000Z', 'quarter|2026-01-01T00:00:00.000Z'];
+    const periods = ['week|2026-01-12T00:00:00.000Z', 'month|2026-01-01T00:00:00.000Z', 'quarter|2026-01-01T00:00:00.000Z', 'year|2026-01-01T00:00:00.000Z'];
     const kpis = ['sev0_incidents', 'model_incidents', 'data_quality_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours'];
     const now = Date.now();
     const since = (granularity: string, first: Date, next: (d: Date) => Date) => {
@@ -140,6 +140,7 @@ describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API',
       ...since('week', new Date('2026-01-12T00:00:00Z'), (d) => new Date(d.getTime() + 7 * 86_400_000)),
       ...since('month', new Date('2026-01-01T00:00:00Z'), (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))),
       ...since('quarter', new Date('2026-01-01T00:00:00Z'), (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 3, 1))),
+      ...since('year', new Date('2026-01-01T00:00:00Z'), (d) => new Date(Date.UTC(d.getUTCFullYear() + 1, 0, 1))),
     ];
     const expected = kpis.flatMap((kpi) => (kpi === 'time_to_mitigate_hours' ? openSince : periods).flatMap((period) => [`${kpi}|${period}|ranking`, `${kpi}|${period}|*`]));
     expect(recomputed.sort()).toEqual(expected.sort());

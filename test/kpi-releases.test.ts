@@ -1,8 +1,7 @@
-import type { Granularity, Tier } from '@kpi/api-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
-import { kpiReader } from './support/kpi-values.ts';
+import { count, kpiReader, ratio, type Expected } from './support/kpi-values.ts';
 
 // Releases of 2025-12 .. 2026-11, hand-built; every expected number below is worked out from
 // SPEC section 5 (release KPIs anchored at deploy time, drift KPIs over the models live at the
@@ -197,21 +196,10 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => pipeline?.stop());
 
-const { values, value } = kpiReader(() => pipeline);
+const { values, value, check } = kpiReader(() => pipeline);
 
 // ---- expected values ----------------------------------------------------------------------------
-type Expected = { value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string };
-/** A ratio num/den (null when den = 0); sample_size = den unless given (drift: the live models). */
-const ratio = (numerator: number, denominator: number, target: number | null, status: string, sample_size = denominator): Expected => ({
-  value: denominator === 0 ? null : numerator / denominator,
-  numerator,
-  denominator,
-  sample_size,
-  target,
-  status,
-});
-const count = (n: number, sample_size: number, target: number | null, status: string): Expected => ({ value: n, numerator: null, denominator: null, sample_size, target, status });
-const meanOf = (xs: number[], target: number | null, status: string): Expected => ({
+const meanOf = (xs: number[], target: number | null, status: Expected['status']): Expected => ({
   value: xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length,
   numerator: null,
   denominator: null,
@@ -219,18 +207,6 @@ const meanOf = (xs: number[], target: number | null, status: string): Expected =
   target,
   status,
 });
-const round = (x: number | null) => (x === null ? null : Math.round(x * 1e12) / 1e12);
-const comparable = (v: Expected) => ({ ...v, value: round(v.value), target: round(v.target) });
-
-type Row = [granularity: Granularity, start: string, team: string, tier: Tier, expected: Expected];
-/** Checks every row (soft: each mismatch is reported, the rest still run). */
-async function check(kpi: string, rows: Row[]) {
-  for (const [granularity, start, team, tier, expected] of rows) {
-    const got = await value(kpi, granularity, start, team, tier);
-    const actual = { value: got.value, numerator: got.numerator, denominator: got.denominator, sample_size: got.sample_size, target: got.target, status: got.status };
-    expect.soft(comparable(actual), `${kpi} ${granularity} ${start} team=${team} tier=${tier}`).toEqual(comparable(expected));
-  }
-}
 
 describe('release KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', () => {
   it('releases_delivered counts production releases by deploy time; staging/shadow never count; target >= 1 per quarter only', async () => {

@@ -117,7 +117,8 @@ const SPEC_ORDER = [
   'srm_failure_rate', 'offline_online_alignment', 'sev0_incidents', 'model_incidents', 'data_quality_incidents',
   'time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage', 'alert_precision',
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
-  'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction',
+  'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
+  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions',
 ];
 
 
@@ -454,7 +455,7 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
 });
 
 describe('API contract (SPEC section 6)', () => {
-  it('GET /v1/kpis lists all 28 KPIs of the catalog in SPEC order with name, description, unit, direction, targets', async () => {
+  it('GET /v1/kpis lists every KPI of the catalog in SPEC order with name, description, unit, direction, targets', async () => {
     const response = await pipeline.get('/v1/kpis');
     expect(response.status).toBe(200);
     const kpis = response.body as { id: string; name: string; description: string; unit: string; direction: string; targets: Record<string, unknown>[] }[];
@@ -467,7 +468,8 @@ describe('API contract (SPEC section 6)', () => {
       expect(typeof kpi.unit, kpi.id).toBe('string');
       expect(['higher_is_better', 'lower_is_better'], kpi.id).toContain(kpi.direction);
       expect(Array.isArray(kpi.targets), kpi.id).toBe(true);
-      expect(kpi.targets.length, kpi.id).toBeGreaterThan(0);
+      // p99 latency has no default target: each team sets its own (SPEC §5).
+      if (kpi.id !== 'inference_latency_p99_ms') expect(kpi.targets.length, kpi.id).toBeGreaterThan(0);
     }
     // The signal KPIs' directions and default targets, per SPEC section 5.
     const byId = new Map(kpis.map((kpi) => [kpi.id, kpi]));
@@ -521,7 +523,7 @@ describe('API contract (SPEC section 6)', () => {
     await bad('/v1/scorecard?quarter=2026-Q5', 'quarter');
     await bad('/v1/scorecard?quarter=2026Q1', 'quarter');
     await bad('/v1/scorecard?quarter=2026-Q1&team=Not%20A%20Team', 'team');
-    await bad('/v1/kpis/alert_precision/values?granularity=year', 'granularity');
+    await bad('/v1/kpis/alert_precision/values?granularity=decade', 'granularity');
     await bad('/v1/kpis/alert_precision/values?granularity=month&team=Search!', 'team');
     await bad('/v1/kpis/alert_precision/values?granularity=month&team=-search', 'team');
     await bad('/v1/kpis/inference_latency_p95_ms/values?granularity=month&tier=4', 'tier');

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type CloudEvent } from '@kpi/events';
-import { GRANULARITIES } from '@kpi/queue';
-import { periodOf } from '@kpi/kpi';
+import { GRANULARITIES, periodOf } from '@kpi/kpi';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { promtoolCheckMetrics, startPrometheus, type LocalServer } from './support/prometheus.ts';
 

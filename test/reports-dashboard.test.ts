@@ -51,7 +51,7 @@ describe('dashboard Reports view', () => {
     await opened.waitForURL(/^blob:/, { timeout: 15_000 });
     await opened.locator('h1').waitFor();
     expect(await opened.locator('h1').textContent()).toBe('Organisation (all teams) — 2025-Q4');
-    expect(await opened.locator('tr[data-kpi]').count()).toBeGreaterThanOrEqual(28);
+    expect(await opened.locator('tr[data-kpi]').count()).toBeGreaterThanOrEqual(34);
     await opened.close();
     // Downloads carry the token too.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('tr[data-report="2025-Q4-all"] [data-action="md"]').click()]);

@@ -65,7 +65,16 @@ const survey = (team: string, score: number, at: string) => makeEvent('survey.re
 const triaged = (id: string, team: string, actionable: boolean, at: string) => makeEvent('alert.triaged', { alert_id: id, team, actionable }, { source: 'alertmanager', id, time: at });
 const training = (id: string, team: string, cost: number, at: string) => makeEvent('training.run_completed', { run_id: id, model_id: `${team}-model`, team, cost_usd: cost, reproducible: true }, { source: 'mlflow/training', id, time: at });
 
+// Engineering practice on target in both quarters (3 ML-debt items closed, one mentorship record), so
+// the narrative below is about the KPIs this data set is built to breach.
+const practice = (quarterStart: string) => [
+  ...[1, 2, 3].map((n) => makeEvent('workitem.closed', { item_id: `DEBT-${quarterStart}-${n}`, team: 'ranking', kind: 'ml_debt' }, { source: 'jira', id: `debt-${quarterStart}-${n}`, time: `${quarterStart}T12:00:00Z` })),
+  makeEvent('mentorship.recorded', { record_id: `talk-${quarterStart}`, team: 'ranking', kind: 'talk' }, { source: 'people-ops', id: `talk-${quarterStart}`, time: `${quarterStart}T12:00:00Z` }),
+];
+
 const events: CloudEvent[] = [
+  ...practice('2025-10-15'),
+  ...practice('2026-01-15'),
   // 2025-Q4: the previous quarter.
   release('rel-a0', '2025-11-10T10:00:00Z', { team: 'ranking', model: 'ranker', tier: 1, features: [['query_len', true, true], ['user_age', true, true]] }),
   incident('inc-0', '2025-11-20T10:00:00Z', { team: 'ranking', tier: 1, severity: 'sev2', category: 'model', started: '2025-11-20T07:00:00Z', detected: '2025-11-20T09:00:00Z', model: 'ranker' }),

@@ -5,7 +5,7 @@ import { startWorkerRole } from '@kpi/worker';
 import { createQueues } from '@kpi/queue';
 import { createRuntime, stopAll, type RoleHandle, type Runtime } from '@kpi/runtime';
 import { isolatedEnv } from '@kpi/testing';
-import type { CloudEvent } from '@kpi/events';
+import type { AnyEvent } from '@kpi/events';
 import { produceEvents } from '@kpi/demo';
 import { createClient, type Client } from '@kpi/api-contract/client';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +17,7 @@ export interface TestPipeline {
   api: Api;
   env: Record<string, string>;
   /** Produces events with kafkajs to their topics, as any producer would. */
-  produce(events: CloudEvent[]): Promise<void>;
+  produce(events: AnyEvent[]): Promise<void>;
   /** The typed API client (packages/api-contract), in-process, with a token of each role. */
   client: Record<keyof typeof TOKENS, Client>;
   /** GET through the API (in-process inject) with a token; returns status and parsed body. */

@@ -1,5 +1,6 @@
 import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
 import type { State } from './state.ts';
+import { groupByKpiGroup } from '@kpi/format';
 
 /** What every view gets: the state from the URL, the catalog (loaded once), the teams, and navigation. */
 export interface Context {
@@ -21,21 +22,10 @@ export interface Rendered {
   unmount?(): void;
 }
 
-/** Presentation groups of the catalog (shared with the reports); unknown ids go last. */
-import { KPI_GROUPS } from '@kpi/format';
-
-export const GROUPS = KPI_GROUPS;
-
-export function groupKpis<T extends { id: string }>(items: T[]): { title: string; items: T[] }[] {
-  const seen = new Set<string>();
-  const groups = GROUPS.map((group) => {
-    const inGroup = group.ids.map((id) => items.find((item) => item.id === id)).filter((item): item is T => !!item);
-    inGroup.forEach((item) => seen.add(item.id));
-    return { title: group.title, items: inGroup };
-  });
-  const rest = items.filter((item) => !seen.has(item.id));
-  if (rest.length) groups.push({ title: 'Other', items: rest });
-  return groups.filter((group) => group.items.length > 0);
+/** KPIs grouped as their catalog entries say, groups in the order shared with the reports. */
+export function groupKpis<T extends { id: string }>(items: T[], catalog: KpiDefinition[]): { title: string; items: T[] }[] {
+  const groupOf = new Map(catalog.map((kpi) => [kpi.id, kpi.group]));
+  return groupByKpiGroup(items.map((item) => ({ item, group: groupOf.get(item.id) }))).map((group) => ({ title: group.title, items: group.items.map((entry) => entry.item) }));
 }
 
 export const teamLabel = (team: string) => (team === 'all' ? 'Organisation (all teams)' : `Team ${team}`);

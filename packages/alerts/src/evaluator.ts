@@ -1,6 +1,6 @@
-import { ALL_TEAMS, effectiveOverrides, knownTeams, kpiById, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, effectiveOverrides, kpiById, type TargetOverride } from '@kpi/kpi';
 import { alertEvaluationSeconds, alertInstances, alertRuleErrors, alertTransitions } from '@kpi/metrics';
-import type { Storage } from '@kpi/storage';
+import { eventQueries, type Storage } from '@kpi/storage';
 import { recordTransitions } from './history.ts';
 import { fingerprintOf } from './labels.ts';
 import { planNotifications, type Notification, type RuleReceivers } from './notify.ts';
@@ -58,7 +58,7 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
   const groups = new Map((await store.groups()).map((group) => [group.id, group]));
   const silences = await listSilences(storage, now.getTime());
   const overrides = await effectiveOverrides(storage, deps.fileOverrides);
-  const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await knownTeams(storage) : [];
+  const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await eventQueries.knownTeams(storage) : [];
 
   const next = new Map<string, AlertInstance>();
   const transitions: Transition[] = [];

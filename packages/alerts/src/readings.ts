@@ -1,6 +1,5 @@
-import { applicableRule, chTime, judge, periodOf, previousPeriodStart, type KpiDefinition, type Period, type Status, type TargetOverride, type TierScope } from '@kpi/kpi';
-import type { Granularity } from '@kpi/queue';
-import type { Storage } from '@kpi/storage';
+import { applicableRule, emptyEvaluation, judge, periodOf, previousPeriodStart, type Granularity, type KpiDefinition, type Period, type Status, type TargetOverride, type TierScope } from '@kpi/kpi';
+import { kpiValues, type Storage } from '@kpi/storage';
 import type { AlertRule } from './rule.ts';
 
 export interface Reading {
@@ -30,17 +29,11 @@ export async function readScopes(
 ): Promise<Map<string, Reading>> {
   const { granularity, tier, teams, period } = scope;
   const previous: Period = { start: previousPeriodStart(granularity, period.start), end: period.start };
-  const rows = await storage.query<{ team: string; start: string; value: number | null }>(
-    `SELECT team, toString(period_start) AS start, value
-     FROM {db:Identifier}.kpi_values FINAL
-     WHERE kpi = {kpi:String} AND granularity = {granularity:String} AND tier = {tier:String} AND team IN {teams:Array(String)}
-       AND period_start >= {from:DateTime('UTC')} AND period_start <= {to:DateTime('UTC')}`,
-    { kpi: kpi.id, granularity, tier, teams, from: chTime(previous.start).slice(0, 19), to: chTime(period.start).slice(0, 19) },
-  );
+  const rows = await kpiValues.read(storage, { kpis: [kpi.id], granularity, tier, teams, from: previous.start, to: period.start });
   const stored = new Map(rows.map((row) => [`${row.team}|${row.start}`, row.value]));
   const valueAt = (team: string, at: Period) => {
-    const key = `${team}|${chTime(at.start).slice(0, 19)}`;
-    return stored.has(key) ? stored.get(key)! : kpi.evaluate([], { period: at, at: at.end }).value;
+    const key = `${team}|${kpiValues.startKey(at.start)}`;
+    return stored.has(key) ? stored.get(key)! : emptyEvaluation(kpi, { period: at, at: at.end }).value;
   };
   const readings = new Map<string, Reading>();
   for (const team of teams) {

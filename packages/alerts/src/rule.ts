@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { CATALOG, kpiById, type KpiDefinition } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { CATALOG, GRANULARITIES, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { LABEL_NAME } from './labels.ts';
 import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';

@@ -1,4 +1,5 @@
-import type { Granularity } from '@kpi/queue';
+import { isoWeek } from '@kpi/format';
+import type { Granularity } from '@kpi/kpi';
 
 /**
  * Annotation templates: `{{name}}` placeholders replaced by the alert's values when it is
@@ -37,16 +38,11 @@ export function formatNumber(value: number | null | undefined): string {
   return String(Number(value.toFixed(Math.abs(value) >= 100 ? 1 : 4)));
 }
 
-/** The period's name: 2026-W48 (ISO week), 2026-11, 2026-Q4. */
+/** The period's name: 2026-W48 (ISO week), 2026-11, 2026-Q4, 2026. */
 export function periodLabel(granularity: Granularity, start: Date): string {
   const year = start.getUTCFullYear();
-  if (granularity === 'month') return `${year}-${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+  if (granularity === 'year') return String(year);
   if (granularity === 'quarter') return `${year}-Q${Math.floor(start.getUTCMonth() / 3) + 1}`;
-  // ISO week: the week of the Thursday of the week starting on `start` (a Monday).
-  const thursday = new Date(start.getTime() + 3 * 86_400_000);
-  const isoYear = thursday.getUTCFullYear();
-  const firstThursday = new Date(Date.UTC(isoYear, 0, 4));
-  const firstMonday = firstThursday.getTime() - ((firstThursday.getUTCDay() + 6) % 7) * 86_400_000;
-  const week = Math.floor((start.getTime() - firstMonday) / (7 * 86_400_000)) + 1;
-  return `${isoYear}-W${String(week).padStart(2, '0')}`;
+  if (granularity === 'month') return `${year}-${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+  return isoWeek(start);
 }

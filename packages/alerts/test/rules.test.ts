@@ -111,5 +111,8 @@ describe('period labels', () => {
     expect(periodLabel('week', new Date('2025-12-29T00:00:00Z'))).toBe('2026-W01');
     expect(periodLabel('month', new Date('2026-03-01T00:00:00Z'))).toBe('2026-03');
     expect(periodLabel('quarter', new Date('2026-10-01T00:00:00Z'))).toBe('2026-Q4');
+    expect(periodLabel('year', new Date('2026-01-01T00:00:00Z'))).toBe('2026');
+    expect(periodLabel('week', new Date('2021-01-04T00:00:00Z'))).toBe('2021-W01');
+    expect(periodLabel('week', new Date('2020-12-28T00:00:00Z'))).toBe('2020-W53');
   });
 });

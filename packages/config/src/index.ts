@@ -80,6 +80,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(4),
   KPI_TARGETS_FILE: z.string().min(1).optional(),
   KPI_CONNECTORS_FILE: z.string().min(1).optional(),
+  KPI_DEFINITIONS_FILE: z.string().min(1).optional(),
   REPORT_DELAY_HOURS: z.coerce.number({ message: 'expected a number of hours' }).min(0, 'expected 0 or more hours').max(24 * 92, 'expected at most 2208 hours (a quarter)').default(24),
   REPORT_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
   ALERT_RULES_FILE: z.string().min(1).optional(),
@@ -134,6 +135,8 @@ export interface Config {
   targetsFile: ConfigFile | undefined;
   /** YAML of the inbound webhook connectors (packages/connectors), read once at start-up. */
   connectorsFile: string | undefined;
+  /** Custom KPI definitions (YAML or JSON list, SPEC §5b), read at start-up. */
+  definitionsFile: string | undefined;
   /** Quarterly reports: requested for the closed quarter `delayHours` after it closes; PDFs printed with `chromium`. */
   reports: { delayHours: number; chromium: string };
   alerts: {
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { concurrency: e.WORKER_CONCURRENCY },
     targetsFile: readConfigFile('KPI_TARGETS_FILE', e.KPI_TARGETS_FILE),
     connectorsFile: e.KPI_CONNECTORS_FILE,
+    definitionsFile: e.KPI_DEFINITIONS_FILE,
     reports: { delayHours: e.REPORT_DELAY_HOURS, chromium: e.REPORT_CHROMIUM },
     alerts: {
       rulesFile: readConfigFile('ALERT_RULES_FILE', e.ALERT_RULES_FILE),

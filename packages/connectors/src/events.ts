@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
+import { parseEvent, type AnyEvent, type DataInput, type EventType } from '@kpi/events';
 
 /** An event a mapping built, validated against the schemas before anything is produced. */
 export interface DraftEvent {
@@ -22,8 +22,8 @@ export function draftEvent<T extends EventType>(type: T, data: DataInput<T>, met
 }
 
 /** Every draft validated, or the first problem named (`release.deployed data.team: ...`). */
-export function validateDrafts(drafts: DraftEvent[]): { ok: true; events: CloudEvent[] } | { ok: false; reason: string } {
-  const events: CloudEvent[] = [];
+export function validateDrafts(drafts: DraftEvent[]): { ok: true; events: AnyEvent[] } | { ok: false; reason: string } {
+  const events: AnyEvent[] = [];
   for (const draft of drafts) {
     const parsed = parseEvent(draft);
     if (!parsed.ok) return { ok: false, reason: `${draft.type}: ${parsed.error}` };

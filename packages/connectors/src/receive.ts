@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CloudEvent } from '@kpi/events';
+import type { AnyEvent } from '@kpi/events';
 import { mapAlertmanager, verifyAlertmanager } from './alertmanager.ts';
 import { mapArgocd, verifyArgocd } from './argocd.ts';
 import type { ConnectorName, ConnectorsConfig } from './config.ts';
@@ -20,7 +20,7 @@ export interface ConnectorDeps {
 
 /** How a delivery ended; stored in the archive and answered per SPEC §8. */
 export type Outcome =
-  | { outcome: 'accepted'; events: CloudEvent[]; pulls: ResultsPull[] }
+  | { outcome: 'accepted'; events: AnyEvent[]; pulls: ResultsPull[] }
   | { outcome: 'ignored' | 'unmappable' | 'bad_request' | 'retry'; reason: string };
 
 type Config<K extends ConnectorName> = NonNullable<ConnectorsConfig[K]>;

@@ -1,10 +1,11 @@
 import type { Producer } from 'kafkajs';
-import { makeEvent, sampleData, type CloudEvent } from '@kpi/events';
+import { makeEvent, sampleData, type AnyEvent, type CloudEvent } from '@kpi/events';
 import type { Config } from '@kpi/config';
 import { buildOrganisation, generateHistory } from './organisation.ts';
 import { Random } from './random.ts';
 
 export { generateHistory, buildOrganisation } from './organisation.ts';
+export { DEMO_CUSTOM_KPI } from './custom.ts';
 export { Random } from './random.ts';
 /** Producing events to their topics is the bus's (re-exported for the demo's callers). */
 import { produceEvents } from '@kpi/bus';
@@ -56,7 +57,7 @@ export function startTrickle(options: { producer: Producer; topics: Topics; seed
 }
 
 /** The demo history: two years up to `now`, the same for the same seed and day. */
-export function demoHistory(seed: number, now = Date.now(), teams?: number): CloudEvent[] {
+export function demoHistory(seed: number, now = Date.now(), teams?: number): AnyEvent[] {
   const to = Math.floor(now / 3_600_000) * 3_600_000;
   return generateHistory({ seed, from: to - 730 * 86_400_000, to, teams });
 }

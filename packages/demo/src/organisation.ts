@@ -1,4 +1,5 @@
-import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
+import { makeEvent, type AnyEvent, type CustomEvent, type DataInput, type EventType } from '@kpi/events';
+import { DEMO_CUSTOM_KPI } from './custom.ts';
 import { Random } from './random.ts';
 
 const HOUR = 3_600_000;
@@ -42,11 +43,16 @@ export function buildOrganisation(random: Random, teamCount = TEAMS.length): Org
 
 /** Builds events with ids that are stable for a seed, so a re-run of the same seed deduplicates. */
 class Emitter {
-  readonly events: CloudEvent[] = [];
+  readonly events: AnyEvent[] = [];
   private counter = 0;
   constructor(private readonly seed: number) {}
   emit<T extends EventType>(type: T, at: number, data: DataInput<T>, source: string): void {
     this.events.push(makeEvent(type, data, { source, id: `demo-${this.seed}-${++this.counter}`, time: new Date(at).toISOString() }));
+  }
+  /** An event of the demo's custom type (valid against DEMO_CUSTOM_KPI's schema by construction). */
+  emitCustom(at: number, data: CustomEvent['data'], source: string): void {
+    const type = DEMO_CUSTOM_KPI.source as CustomEvent['type'];
+    this.events.push({ specversion: '1.0', id: `demo-${this.seed}-${++this.counter}`, source, type, time: new Date(at).toISOString(), datacontenttype: 'application/json', data });
   }
 }
 
@@ -54,7 +60,7 @@ const iso = (at: number) => new Date(at).toISOString();
 const arm = (n: number, p: number) => ({ n, mean: p, variance: p * (1 - p) });
 
 /** Two years (or `from`..`to`) of the organisation's life, in time order. */
-export function generateHistory(options: { seed: number; from: number; to: number; teams?: number }): CloudEvent[] {
+export function generateHistory(options: { seed: number; from: number; to: number; teams?: number }): AnyEvent[] {
   const random = new Random(options.seed);
   const organisation = buildOrganisation(random, options.teams);
   const out = new Emitter(options.seed);
@@ -93,6 +99,12 @@ export function generateHistory(options: { seed: number; from: number; to: numbe
       if (triaged < to - 2 * DAY) out.emit('alert.triaged', triaged, { alert_id: alertId, team: team.name, model_id: model.id, actionable: random.chance(0.55 + 0.3 * team.maturity) }, 'pagerduty');
     }
     teamPractice(random, out, team.name, team.models, organisation.teams.map((other) => other.name), from, to);
+    // The demo's custom KPI: each labelling queue reports its backlog every Monday.
+    for (let week = from + 7 * DAY - (from % (7 * DAY)) + 4 * DAY; week < to; week += 7 * DAY) {
+      for (const queue of team.datasets) {
+        out.emitCustom(week + 9 * HOUR, { team: team.name, queue, backlog_days: round(random.logNormal(6 * (1.3 - team.maturity), 0.5), 1) }, 'label-studio');
+      }
+    }
     for (let at = from + random.exponentialMs(0.05); at < to; at += random.exponentialMs(0.05)) {
       out.emit('survey.response', at, { team: team.name, score: Math.min(5, Math.max(1, Math.round(random.normal(3.4 + team.maturity, 0.7)))) }, 'surveys');
     }

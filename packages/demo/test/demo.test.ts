@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, parseEvent } from '@kpi/events';
-import { demoHistory } from '../src/index.ts';
+import { CustomEventTypes, EVENT_TYPES, parseEvent } from '@kpi/events';
+import { DEMO_CUSTOM_KPI, demoHistory } from '../src/index.ts';
 
 const now = Date.parse('2026-11-24T12:00:00Z');
 
@@ -15,8 +15,10 @@ describe('demo organisation', () => {
   it('covers two years of every event type, all valid, in time order, with unique ids', () => {
     const events = demoHistory(42, now);
     const types = new Set(events.map((event) => event.type));
-    expect([...types].sort()).toEqual([...EVENT_TYPES].sort());
-    expect(events.every((event) => parseEvent(event).ok)).toBe(true);
+    // Every built-in type, and the custom type of the demo's own KPI.
+    expect([...types].sort()).toEqual([...EVENT_TYPES, DEMO_CUSTOM_KPI.source].sort());
+    const custom = CustomEventTypes.compile(new Map([[DEMO_CUSTOM_KPI.source, DEMO_CUSTOM_KPI.schema]]));
+    expect(events.every((event) => parseEvent(event, custom).ok)).toBe(true);
     expect(new Set(events.map((event) => `${event.source}/${event.id}`)).size).toBe(events.length);
     const times = events.map((event) => Date.parse(event.time));
     expect(times.every((time, i) => i === 0 || time >= times[i - 1]!)).toBe(true);

@@ -1,4 +1,7 @@
-import type { CloudEvent, EventType } from './schemas.ts';
+import type { CustomEventType } from './custom.ts';
+import type { AnyEvent } from './parse.ts';
+import type { EventType, TopicKey } from './schemas.ts';
+import { topicOfType } from './schemas.ts';
 
 /** The field of each event type that names the entity the event is about. */
 export const entityKeyOfType = {
@@ -24,28 +27,36 @@ export const entityKeyOfType = {
   'mentorship.recorded': 'record_id',
 } as const satisfies Record<EventType, string | undefined>;
 
-export function entityIdOf(event: CloudEvent): string {
-  const key = entityKeyOfType[event.type];
+/** The topic of an event type: custom types are signals (SPEC §3). */
+export function topicOf(type: EventType | CustomEventType): TopicKey {
+  return type in topicOfType ? topicOfType[type as EventType] : 'signals';
+}
+
+export function entityIdOf(event: AnyEvent): string {
+  if (!(event.type in entityKeyOfType)) return '';
+  const key = entityKeyOfType[event.type as EventType];
   return key === undefined ? '' : String((event.data as Record<string, unknown>)[key] ?? '');
 }
 
 /** The team an event names itself; lifecycle events (mitigated, readout, ...) carry none. */
-export function teamOf(event: CloudEvent): string {
+export function teamOf(event: AnyEvent): string {
   const team = (event.data as { team?: unknown }).team;
   return typeof team === 'string' ? team : '';
 }
 
 /** What recompute planning needs of an event, without holding the event itself. */
 export interface EventRef {
-  type: EventType;
+  type: EventType | CustomEventType;
   /** Validated RFC 3339. */
   time: string;
   /** '' for lifecycle events that carry none. */
   team: string;
   /** '' for types without an entity. */
   entityId: string;
+  /** The event's data, kept only where planning reads it (custom KPIs over data fields). */
+  data?: Record<string, unknown>;
 }
 
-export function eventRef(event: CloudEvent): EventRef {
-  return { type: event.type, time: event.time, team: teamOf(event), entityId: entityIdOf(event) };
+export function eventRef(event: AnyEvent, keepData = false): EventRef {
+  return { type: event.type, time: event.time, team: teamOf(event), entityId: entityIdOf(event), ...(keepData ? { data: event.data as Record<string, unknown> } : {}) };
 }

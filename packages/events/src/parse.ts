@@ -1,15 +1,18 @@
 import type { z } from 'zod';
 import { compiledCheckOfType } from './compiled.ts';
+import { CustomEventTypes, isCustomType, type CustomEvent } from './custom.ts';
 import { EVENT_TYPES, cloudEventSchema, isEventType, type CloudEvent, type EventType } from './schemas.ts';
 
+/** A valid event: a built-in type, or a custom type registered by a custom KPI. */
+export type AnyEvent = CloudEvent | CustomEvent;
 export type Issue = { path: string; message: string };
 export type ParseResult =
-  | { ok: true; event: CloudEvent }
-  | { ok: false; reason: 'unknown_type' | 'schema'; error: string; issues: Issue[] };
+  | { ok: true; event: AnyEvent }
+  | { ok: false; reason: 'unknown_type' | 'schema'; error: string; issues: Issue[]; type?: unknown };
 export type DecodeFailureReason = 'empty' | 'oversized' | 'invalid_json' | 'unknown_type' | 'schema';
 export type DecodeResult =
-  | { ok: true; event: CloudEvent }
-  | { ok: false; reason: DecodeFailureReason; error: string; issues: Issue[] };
+  | { ok: true; event: AnyEvent }
+  | { ok: false; reason: DecodeFailureReason; error: string; issues: Issue[]; type?: unknown };
 
 // Per-parse fallback: a missing field reads "required" rather than "expected string, received undefined".
 const errorMap = (iss: { code?: string; input?: unknown }) =>
@@ -28,17 +31,27 @@ function failure<R extends DecodeFailureReason>(reason: R, issues: Issue[]) {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Validate an already-decoded message value. Unknown `type` is told apart from other schema errors. */
-export function parseEvent(value: unknown): ParseResult {
+/**
+ * Validate an already-decoded message value. Unknown `type` is told apart from other schema
+ * errors; `custom` holds the custom types registered by custom KPIs (none by default).
+ */
+export function parseEvent(value: unknown, custom: CustomEventTypes = CustomEventTypes.none): ParseResult {
   if (!isObject(value)) return failure('schema', [{ path: '(root)', message: 'expected a JSON object' }]);
+  if (isCustomType(value.type) && custom.has(value.type)) {
+    const issues = custom.validate(value);
+    return issues.length === 0 ? { ok: true, event: value as unknown as CustomEvent } : failure('schema', issues);
+  }
   // Checked up front: the union's own message for this case lacks the offending value.
   if (value.type !== undefined && !isEventType(value.type)) {
-    return failure('unknown_type', [
+    return {
+      type: value.type,
+      ...failure('unknown_type', [
       {
         path: 'type',
-        message: `unknown event type ${JSON.stringify(value.type)}; expected one of ${EVENT_TYPES.join(', ')}`,
+        message: `unknown event type ${JSON.stringify(value.type)}; expected one of ${[...EVENT_TYPES, ...custom.types()].join(', ')}`,
       },
-    ]);
+      ]),
+    };
   }
   if (compiledCheckOfType.get(value.type as EventType)?.(value)) return { ok: true, event: value };
   // The per-parse error map doubles zod's cost, so it only runs again for a message that failed.
@@ -55,7 +68,7 @@ export function parseEvent(value: unknown): ParseResult {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode a Kafka message value: size checks, UTF-8 + JSON, then the schema. Never throws. */
-export function decodeEventMessage(bytes: Uint8Array | null | undefined, maxBytes: number): DecodeResult {
+export function decodeEventMessage(bytes: Uint8Array | null | undefined, maxBytes: number, custom: CustomEventTypes = CustomEventTypes.none): DecodeResult {
   if (!bytes || bytes.length === 0) return failure('empty', [{ path: '(root)', message: 'message value is empty' }]);
   if (bytes.length > maxBytes) {
     return failure('oversized', [
@@ -72,5 +85,5 @@ export function decodeEventMessage(bytes: Uint8Array | null | undefined, maxByte
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     return failure('invalid_json', [{ path: '(root)', message: `expected a JSON object, got ${kind}` }]);
   }
-  return parseEvent(value);
+  return parseEvent(value, custom);
 }

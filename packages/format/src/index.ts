@@ -44,6 +44,7 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
     case 'count':
       return nf({ maximumFractionDigits: 2 }).format(value);
     case 'ratio':
+    case 'share':
       return nf({ style: 'percent', maximumFractionDigits: 1 }).format(value);
     case 'relative_lift':
       return nf({ style: 'percent', maximumFractionDigits: 2, signDisplay: 'exceptZero' }).format(value);
@@ -70,6 +71,7 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
 export function formatAxis(value: number, unit: Unit): string {
   switch (unit) {
     case 'ratio':
+    case 'share':
     case 'relative_lift':
       return nf({ style: 'percent', maximumFractionDigits: 1 }).format(value);
     case 'usd':
@@ -83,6 +85,8 @@ export function formatAxis(value: number, unit: Unit): string {
 export const UNIT_LABEL: Record<string, string> = {
   count: 'count',
   ratio: 'share (%)',
+  share: 'share (%)',
+  number: 'number',
   hours: 'hours',
   days: 'days',
   ms: 'milliseconds',
@@ -134,7 +138,8 @@ export function formatTime(iso: string | null | undefined): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** ISO week label of a Monday: 2026-W28. */
-function isoWeek(d: Date): string {
+/** The ISO week of a date: 2026-W48 (the week of its Thursday). */
+export function isoWeek(d: Date): string {
   const thursday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
   thursday.setUTCDate(thursday.getUTCDate() + 4 - (thursday.getUTCDay() || 7));
   const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
@@ -146,6 +151,7 @@ function isoWeek(d: Date): string {
 export function formatPeriod(periodStart: string, granularity: Granularity): string {
   const d = new Date(periodStart);
   if (Number.isNaN(d.getTime())) return periodStart;
+  if (granularity === 'year') return String(d.getUTCFullYear());
   if (granularity === 'quarter') return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
   if (granularity === 'month') return `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
   return isoWeek(d);
@@ -185,12 +191,31 @@ export function listOf(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
-/** Presentation groups of the catalog, in the order science leads read a scorecard (dashboard and reports alike). */
-export const KPI_GROUPS: { title: string; ids: string[] }[] = [
-  { title: 'Delivery and model quality', ids: ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate', 'offline_win_rate', 'calibration_ece', 'slice_regressions'] },
-  { title: 'Experimentation', ids: ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'guardrail_breaches', 'srm_failure_rate', 'offline_online_alignment'] },
-  { title: 'Incidents and alerting', ids: ['sev0_incidents', 'model_incidents', 'data_quality_incidents', 'time_to_detect_hours', 'time_to_mitigate_hours', 'alert_precision'] },
-  { title: 'Monitoring and data', ids: ['drift_feature_coverage', 'drift_model_coverage', 'data_freshness_sla'] },
-  { title: 'Serving and cost', ids: ['inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run'] },
-  { title: 'Stakeholders', ids: ['stakeholder_satisfaction'] },
-];
+/**
+ * Presentation groups of the catalog, in the order science leads read a scorecard (dashboard and
+ * reports alike). Every KPI names its group in its catalog entry; a group not listed here goes last.
+ */
+export const KPI_GROUP_ORDER = [
+  'Delivery and model quality',
+  'Experimentation',
+  'Incidents and alerting',
+  'Monitoring and data',
+  'Serving and cost',
+  'Engineering practice',
+  'Stakeholders',
+  'Custom',
+] as const;
+
+/** Items grouped by their `group`, groups in KPI_GROUP_ORDER, items in their given order. */
+export function groupByKpiGroup<T extends { group?: string | null }>(items: readonly T[]): { title: string; items: T[] }[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const title = item.group || 'Other';
+    groups.set(title, [...(groups.get(title) ?? []), item]);
+  }
+  const rank = (title: string) => {
+    const index = (KPI_GROUP_ORDER as readonly string[]).indexOf(title);
+    return index === -1 ? KPI_GROUP_ORDER.length : index;
+  };
+  return [...groups].sort(([a], [b]) => rank(a) - rank(b)).map(([title, grouped]) => ({ title, items: grouped }));
+}

@@ -1,10 +1,9 @@
-import type { Granularity } from '@kpi/queue';
-import { mean, median, p90 } from '@kpi/stats';
-import type { Entity } from './entities.ts';
-import type { SourceName } from './sources.ts';
+import type { Sql } from '@kpi/storage';
+import type { Granularity } from './periods.ts';
+import type { Source } from './source.ts';
 
 /** Every unit a KPI value can have; the API contract's enum and the formatters follow this list. */
-export const UNITS = ['count', 'ratio', 'hours', 'days', 'ms', 'usd', 'usd_per_1k_requests', 'score', 'correlation', 'relative_lift'] as const;
+export const UNITS = ['count', 'ratio', 'share', 'hours', 'days', 'ms', 'usd', 'usd_per_1k_requests', 'score', 'number', 'correlation', 'relative_lift'] as const;
 export type Unit = (typeof UNITS)[number];
 export const DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -20,7 +19,7 @@ export interface Contribution {
   kind: string;
   team: string;
   tier: number | null;
-  /** The instant that put it in this period (ISO), or the period end for live-state KPIs. */
+  /** The instant that put it in this period (ISO), or the instant live state was judged at. */
   anchor: string;
   in_numerator: boolean;
   in_denominator: boolean;
@@ -35,8 +34,29 @@ export interface Evaluation {
   denominator: number | null;
   sample_size: number;
   details: Record<string, unknown>;
-  contributions: Contribution[];
 }
+
+/**
+ * How a KPI's value comes out of its source's rows (one row per entity or sample, typed columns;
+ * see sources.ts). Every expression is SQL over those columns, computed in ClickHouse for every
+ * period, team and tier at once; `reported` leaves out the rows that do not report what is
+ * measured (SPEC §5: missing facts are left out, not guessed).
+ * - count: the sum of `count` (1 per row by default); 0 for an empty period
+ * - share: rows matching `numerator` / rows (null for an empty period)
+ * - ratio: scale x sum(numerator) / sum(denominator) (request-weighted means, cost per 1k, coverage)
+ * - mean, median (p90 in details), p90, sum, min, max, count_distinct: of `of`, over the rows where it is not null
+ * - largest: the largest `of` among the rows matching `where`, with `explain` (a named tuple) in details
+ * - entities: evaluated in the process over parsed entities, for what SQL cannot do (experiment statistics)
+ */
+export type Measure =
+  | { kind: 'count'; count?: Sql; reported?: Sql }
+  | { kind: 'share'; numerator: Sql; reported?: Sql }
+  | { kind: 'ratio'; numerator: Sql; denominator: Sql; scale?: number; reported?: Sql }
+  | { kind: 'mean' | 'median' | 'p90' | 'sum' | 'min' | 'max' | 'count_distinct'; of: Sql }
+  | { kind: 'largest'; of: Sql; where: Sql; explain: Sql }
+  | { kind: 'entities'; evaluate(entities: never[], context: EvaluationContext): Evaluation & { contributions: Contribution[] } };
+
+export type MeasureKind = Measure['kind'];
 
 export interface EvaluationContext {
   period: { start: Date; end: Date };
@@ -46,13 +66,7 @@ export interface EvaluationContext {
   explain?: boolean;
 }
 
-/** Collects contributions only when the context asks for an explanation: they cost more than the value. */
-export function contributionsFor(context: EvaluationContext) {
-  const list: Contribution[] = [];
-  return { list, add: (make: () => Contribution) => void (context.explain && list.push(make())) };
-}
-
-export interface KpiDefinition<E extends Entity = Entity> {
+export interface KpiDefinition {
   id: string;
   name: string;
   description: string;
@@ -60,129 +74,72 @@ export interface KpiDefinition<E extends Entity = Entity> {
   direction: Direction;
   /** Whether the KPI's events carry a tier; those that don't answer only tier = all. */
   tiered: boolean;
-  source: SourceName;
-  /** The entity instant that assigns it to a period, or 'period_end' for live state at the period end. */
+  /** Where its rows come from. */
+  source: Source;
+  /** The row instant (a column of the source's rows) that assigns a value to a period, or 'period_end' for live state. */
   anchor: string;
-  anchorOf(entity: E): number | null;
+  measure: Measure;
   targets: TargetRule[];
-  evaluate(entities: E[], context: EvaluationContext): Evaluation;
+  /** Aggregates over the same rows that go into the value's details under their key. */
+  details?: Record<string, Sql>;
+  /** In a breakdown: each row's value (default: what the measure aggregates) and note. */
+  rowValue?: Sql;
+  note?: Sql;
   /**
-   * Details on the entities open at the period end that the value cannot include, e.g. incidents
-   * not yet mitigated: computed over the source's entities whose `anchor` is before the period end.
+   * Details on the entities open at the period end that the value cannot include (incidents not
+   * yet mitigated past their target): computed for each period at the instant it is judged.
    */
-  backlog?: { anchor: string; details(entities: E[], context: EvaluationContext): Record<string, unknown> };
+  backlog?: Backlog;
+  /** Presentation group (packages/format KPI_GROUP_ORDER) the dashboard and reports show it in. */
+  group: string;
+  /** Defined by the organisation (SPEC §5b), not by the catalog. */
+  custom?: boolean;
 }
 
-/** Erases the entity type parameter so definitions of different sources share one catalog list. */
-export function defineKpi<E extends Entity>(definition: KpiDefinition<E>): KpiDefinition {
-  return definition as unknown as KpiDefinition;
+/** Rows of the source still open at the instant a period is judged at (`at`, an SQL expression). */
+export interface Backlog {
+  /** Whether a row is open at `at`. */
+  open(at: Sql): Sql;
+  /** Name of the count in details; up to 50 open rows go under `<name>_<entity>s`. */
+  name: string;
+  /** The named tuple listed for each open row. */
+  explain(at: Sql): Sql;
 }
 
-type Anchored<E> = { entity: E; anchor: number };
-
-function contribution<E extends Entity>(kind: string, item: Anchored<E>, counted: { num: boolean; den: boolean }, value: number | null, note?: string): Contribution {
-  return {
-    entity: item.entity.entity_id,
-    kind,
-    team: item.entity.team,
-    tier: item.entity.tier,
-    anchor: new Date(item.anchor).toISOString(),
-    in_numerator: counted.num,
-    in_denominator: counted.den,
-    value,
-    ...(note ? { note } : {}),
-  };
-}
-
-const anchored = <E extends Entity>(definition: { anchorOf(entity: E): number | null }, entities: E[]): Anchored<E>[] =>
-  entities.map((entity) => ({ entity, anchor: definition.anchorOf(entity)! }));
-
-/** Counts entities matching `counts` (0 for an empty period), over the entities that report what it counts. */
-export function countOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, counts: (e: E) => number | boolean, reported: (e: E) => boolean = () => true) {
-  return (entities: E[], context: EvaluationContext): Evaluation => {
-    let total = 0;
-    let sampleSize = 0;
-    const contributions = contributionsFor(context);
-    for (const item of anchored({ anchorOf }, entities)) {
-      if (!reported(item.entity)) {
-        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
-        continue;
-      }
-      sampleSize++;
-      const n = Number(counts(item.entity));
-      if (n > 0) {
-        total += n;
-        contributions.add(() => contribution(kind, item, { num: true, den: false }, n));
-      }
-    }
-    return { value: total, numerator: null, denominator: null, sample_size: sampleSize, details: {}, contributions: contributions.list };
-  };
-}
-
-/**
- * numerator / denominator over the entities in the denominator (null when there are none). An
- * entity outside it (a release that never reported the fact) is left out, not guessed, and a
- * breakdown lists it as "not reported".
- */
-export function shareOf<E extends Entity>(kind: string, anchorOf: (e: E) => number | null, inDenominator: (e: E) => boolean, inNumerator: (e: E) => boolean) {
-  return (entities: E[], context: EvaluationContext): Evaluation => {
-    const contributions = contributionsFor(context);
-    let numerator = 0;
-    let denominator = 0;
-    for (const item of anchored({ anchorOf }, entities)) {
-      if (!inDenominator(item.entity)) {
-        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
-        continue;
-      }
-      const num = inNumerator(item.entity);
-      denominator++;
-      if (num) numerator++;
-      contributions.add(() => contribution(kind, item, { num, den: true }, num ? 1 : 0));
-    }
-    return {
-      value: denominator === 0 ? null : numerator / denominator,
-      numerator,
-      denominator,
-      sample_size: denominator,
-      details: denominator === 0 ? { null_reason: 'no entities in the denominator for this period and scope' } : {},
-      contributions: contributions.list,
-    };
-  };
-}
-
-/** Mean, median or sum of a per-entity quantity over the entities that have one. */
-export function aggregateOf<E extends Entity>(
-  kind: string,
-  anchorOf: (e: E) => number | null,
-  quantity: (e: E) => number | null | undefined,
-  aggregate: 'mean' | 'median' | 'sum',
-) {
-  return (entities: E[], context: EvaluationContext): Evaluation => {
-    const values: number[] = [];
-    const contributions = contributionsFor(context);
-    for (const item of anchored({ anchorOf }, entities)) {
-      const value = quantity(item.entity);
-      if (value === null || value === undefined || !Number.isFinite(value)) {
-        contributions.add(() => contribution(kind, item, { num: false, den: false }, null, 'not reported'));
-        continue;
-      }
-      values.push(value);
-      contributions.add(() => contribution(kind, item, { num: true, den: false }, value));
-    }
-    const value = aggregate === 'mean' ? mean(values) : aggregate === 'median' ? median(values) : values.reduce((a, b) => a + b, 0);
-    const details: Record<string, unknown> = {};
-    if (aggregate === 'median') details.p90 = p90(values);
-    if (value === null) details.null_reason = `no ${kind} with a value in this period and scope`;
-    return {
-      value,
-      numerator: null,
-      denominator: null,
-      sample_size: values.length,
-      details,
-      contributions: contributions.list,
-    };
-  };
+export function defineKpi(definition: KpiDefinition): KpiDefinition {
+  return definition;
 }
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
+
+/** The value of a period with nothing in it: 0 for counts and sums, null for the rest (SPEC §5). */
+export function emptyEvaluation(kpi: KpiDefinition, context: EvaluationContext): Evaluation {
+  const { measure } = kpi;
+  if (measure.kind === 'entities') {
+    const { value, numerator, denominator, sample_size, details } = measure.evaluate([], context);
+    return { value, numerator, denominator, sample_size, details };
+  }
+  const zero = measure.kind === 'count' || measure.kind === 'sum' || measure.kind === 'count_distinct';
+  const fraction = measure.kind === 'share' || measure.kind === 'ratio';
+  return {
+    value: zero ? 0 : null,
+    numerator: fraction ? 0 : null,
+    denominator: fraction ? 0 : null,
+    sample_size: 0,
+    details: zero ? {} : { null_reason: nullReason(kpi, 0) },
+  };
+}
+
+/** Why a value is null, in the words of its measure. */
+export function nullReason(kpi: KpiDefinition, sampleSize: number): string {
+  if (kpi.anchor === 'period_end' && sampleSize === 0) return 'no live production model at the period end';
+  switch (kpi.measure.kind) {
+    case 'share':
+      return 'no entities in the denominator for this period and scope';
+    case 'ratio':
+      return sampleSize === 0 ? 'nothing reported in this period and scope' : 'the denominator is 0 in this period and scope';
+    default:
+      return 'no entities with a value in this period and scope';
+  }
+}

@@ -1,12 +1,19 @@
-export { CATALOG, kpiById } from './catalog/index.ts';
-export { UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule } from './definition.ts';
-export { computeKpi, computeAll, storeValues, knownTeams, tierScopes, ALL_TEAMS, TIER_SCOPES, type ScopedValue, type TierScope, type ComputeRequest } from './compute.ts';
+export { CATALOG, kpiById, Catalog, parseDefinitionsFile } from './catalog.ts';
+export { customKpiFields, customKpiSchema, parseCustomKpi, DefinitionError, type CustomKpiDefinition, type CustomKpiInput } from './custom/definition.ts';
+export { emptyEvaluation, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
+export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCOPES, type ScopedValue, type TierScope, type ComputeRequest, type Window } from './engine/compute.ts';
+export { computeScope, explainScope, type Scope } from './engine/explain.ts';
 export { readValues, readValuesOf, type KpiValue } from './values.ts';
-export { applicableRule, judge, targetOverrideSchema, STATUSES, type TargetOverride, type Status } from './targets.ts';
-// Granularities are kpi's vocabulary (periods); re-exported here while they are declared in the queue catalog.
-export { GRANULARITIES, type Granularity } from '@kpi/queue';
-export { planRecomputes } from './planner.ts';
+export { applicableRule, judge, targetOverrideSchema, withYearlyTargets, STATUSES, type TargetOverride, type Status } from './targets.ts';
+export { planRecomputes, type StaleScope } from './planner.ts';
 export * from './periods.ts';
-export { waitingForDefiningEvent, SOURCES, type SourceName } from './sources.ts';
+export { SOURCES, type SourceName } from './sources.ts';
+export type { Source } from './source.ts';
+export { waitingForDefiningEvent } from './diagnostics.ts';
 export { parseTargetsFile, effectiveOverrides, saveOverride, storedOverrides } from './overrides.ts';
-export { listIncidents, listExperiments, listLiveReleases } from './operations.ts';
+export { listIncidents } from './incidents/list.ts';
+export { listExperiments } from './experiments/list.ts';
+export { listLiveReleases, listReleases } from './releases/list.ts';
+export { servingByModel, arrivalsByDataset } from './signals/summaries.ts';
+export { TTM_TARGET_HOURS, TTD_TARGET_HOURS } from './incidents/rows.ts';
+export { primaryResult, guardrailRegressions, srmOf, type Experiment } from './experiments/entity.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigFile } from '@kpi/config';
 import type { Storage } from '@kpi/storage';
-import { kpiById } from './catalog/index.ts';
-import { ALL_TEAMS } from './compute.ts';
+import { kpiById } from './catalog.ts';
+import { ALL_TEAMS } from './engine/compute.ts';
 import { targetOverrideSchema, type TargetOverride } from './targets.ts';
 
 /**

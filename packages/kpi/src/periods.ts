@@ -1,6 +1,7 @@
-import type { Granularity } from '@kpi/queue';
+/** Periods are half-open [start, end) in UTC: ISO weeks (Monday), calendar months, quarters and years. */
+export const GRANULARITIES = ['week', 'month', 'quarter', 'year'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
 
-/** Periods are half-open [start, end) in UTC: ISO weeks (Monday), calendar months and quarters. */
 export interface Period {
   start: Date;
   end: Date;
@@ -22,6 +23,8 @@ export function periodStartOf(granularity: Granularity, instant: Date | number):
       return new Date(Date.UTC(y, m, 1));
     case 'quarter':
       return new Date(Date.UTC(y, m - (m % 3), 1));
+    case 'year':
+      return new Date(Date.UTC(y, 0, 1));
   }
 }
 
@@ -33,6 +36,8 @@ export function nextPeriodStart(granularity: Granularity, start: Date): Date {
       return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
     case 'quarter':
       return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 3, 1));
+    case 'year':
+      return new Date(Date.UTC(start.getUTCFullYear() + 1, 0, 1));
   }
 }
 
@@ -44,6 +49,8 @@ export function previousPeriodStart(granularity: Granularity, start: Date): Date
       return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - 1, 1));
     case 'quarter':
       return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - 3, 1));
+    case 'year':
+      return new Date(Date.UTC(start.getUTCFullYear() - 1, 0, 1));
   }
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { GRANULARITIES, type Granularity } from '@kpi/queue';
 import type { KpiDefinition, TargetRule } from './definition.ts';
-import type { TierScope } from './compute.ts';
+import type { TierScope } from './engine/compute.ts';
+import { GRANULARITIES, type Granularity } from './periods.ts';
 
 export const STATUSES = ['met', 'breached', 'no_target', 'no_data'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -39,4 +39,15 @@ export function judge(rule: TargetRule | undefined, value: number | null, previo
   if (rule === undefined || target === null) return { target: null, status: 'no_target' };
   const met = rule.op === '>=' ? value >= target : value <= target;
   return { target, status: met ? 'met' : 'breached' };
+}
+
+/**
+ * SPEC §5: a count target is given per granularity and applies to no other, except `year`, which
+ * takes 4 x the quarterly number where the catalog gives none for the year.
+ */
+export function withYearlyTargets(targets: TargetRule[]): TargetRule[] {
+  const perGranularity = (granularity: Granularity) => targets.find((rule) => rule.kind === 'threshold' && rule.granularities?.includes(granularity));
+  const quarterly = perGranularity('quarter');
+  if (!quarterly || quarterly.kind !== 'threshold' || perGranularity('year')) return targets;
+  return [...targets, { ...quarterly, value: 4 * quarterly.value, granularities: ['year'] }];
 }

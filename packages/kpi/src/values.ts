@@ -1,9 +1,8 @@
-import type { Granularity } from '@kpi/queue';
-import type { Storage } from '@kpi/storage';
+import { kpiValues, type Storage } from '@kpi/storage';
 import type { KpiDefinition } from './definition.ts';
-import { chTime, previousPeriodStart, type Period } from './periods.ts';
+import { emptyValue, type TierScope } from './engine/compute.ts';
+import { previousPeriodStart, type Granularity, type Period } from './periods.ts';
 import { applicableRule, judge, type Status, type TargetOverride } from './targets.ts';
-import type { TierScope } from './compute.ts';
 
 export interface KpiValue {
   period_start: string;
@@ -16,16 +15,6 @@ export interface KpiValue {
   status: Status;
   previous_value: number | null;
   details: Record<string, unknown>;
-}
-
-interface StoredRow {
-  kpi: string;
-  start: string;
-  value: number | null;
-  numerator: number | null;
-  denominator: number | null;
-  sample_size: number;
-  details: string;
 }
 
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
@@ -46,28 +35,20 @@ export async function readValuesOf(
   const result = new Map<string, KpiValue[]>();
   if (periods.length === 0 || kpis.length === 0) return result;
   const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
-  const rows = await storage.query<StoredRow>(
-    `SELECT kpi, toString(period_start) AS start, value, numerator, denominator, sample_size, details
-     FROM {db:Identifier}.kpi_values FINAL
-     WHERE kpi IN {kpis:Array(String)} AND granularity = {granularity:String} AND team = {team:String} AND tier = {tier:String}
-       AND period_start >= {from:DateTime('UTC')} AND period_start < {to:DateTime('UTC')}`,
-    {
-      kpis: kpis.map((kpi) => kpi.id),
-      granularity: scope.granularity,
-      team: scope.team,
-      tier: scope.tier,
-      from: chTime(previousStart).slice(0, 19),
-      to: chTime(periods.at(-1)!.end).slice(0, 19),
-    },
-  );
+  const rows = await kpiValues.read(storage, {
+    kpis: kpis.map((kpi) => kpi.id),
+    granularity: scope.granularity,
+    tier: scope.tier,
+    teams: [scope.team],
+    from: previousStart,
+    to: periods.at(-1)!.start,
+  });
   const stored = new Map(rows.map((row) => [`${row.kpi}|${row.start}`, row]));
   for (const kpi of kpis) {
     const valueAt = (period: Period) => {
-      const row = stored.get(`${kpi.id}|${chTime(period.start).slice(0, 19)}`);
-      if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: JSON.parse(row.details) as Record<string, unknown> };
-      const context = { period, at: period.end };
-      const { value, numerator, denominator, sample_size, details } = kpi.evaluate([], context);
-      return { value, numerator, denominator, sample_size, details: { ...details, ...kpi.backlog?.details([], context) } };
+      const row = stored.get(`${kpi.id}|${kpiValues.startKey(period.start)}`);
+      if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: row.details };
+      return emptyValue(kpi, { period, at: period.end });
     };
     const rule = applicableRule(kpi, scope, overrides);
     let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const GRANULARITIES = ['week', 'month', 'quarter'] as const;
-export type Granularity = (typeof GRANULARITIES)[number];
+import type { StaleScope } from '@kpi/kpi';
 
 /**
  * Every queue of the pipeline with the payload its jobs carry: producers and processors
@@ -14,6 +12,14 @@ export const queueCatalog = {
    */
   kpiRecompute: {
     name: 'kpi-recompute',
+    payload: z.object({ kpi: z.string() }),
+  },
+  /**
+   * Recompute the whole history of one KPI whose definition changed (a custom KPI defined, changed
+   * or deleted), then drop the values computed under the old definition.
+   */
+  kpiHistory: {
+    name: 'kpi-history',
     payload: z.object({ kpi: z.string() }),
   },
   /** Periodic: recompute the open periods and the period-end KPIs (drift coverage). */
@@ -56,10 +62,5 @@ export const queueCatalog = {
 export type QueueKey = keyof typeof queueCatalog;
 export type Payload<K extends QueueKey> = z.infer<(typeof queueCatalog)[K]['payload']>;
 
-/** One (KPI, granularity, period, team scope) that an event made stale; '*' is the whole organisation. */
-export interface Recompute {
-  kpi: string;
-  granularity: Granularity;
-  periodStart: string;
-  team: string;
-}
+/** One (KPI, granularity, period, team scope) that an event made stale (planned by @kpi/kpi). */
+export type Recompute = StaleScope;

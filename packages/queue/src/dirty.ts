@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Granularity, Recompute } from './catalog.ts';
+import type { Granularity } from '@kpi/kpi';
+import type { Recompute } from './catalog.ts';
 import { execAll } from './redis.ts';
 
 const SADD_SLICE = 10_000;

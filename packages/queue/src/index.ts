@@ -1,4 +1,4 @@
-export { queueCatalog, GRANULARITIES, type Granularity, type QueueKey, type Payload, type Recompute } from './catalog.ts';
+export { queueCatalog, type QueueKey, type Payload, type Recompute } from './catalog.ts';
 export { DirtySet } from './dirty.ts';
 export { createQueues, reportErrors, startWorker, type ErrorLog, type Queues, type Processor, type WorkerOptions } from './queues.ts';
 export { createRedis, createWorkerRedis, redisReady, isRedisUnavailable, execAll } from './redis.ts';

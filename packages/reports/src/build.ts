@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
-  ALL_TEAMS, CATALOG, SOURCES, applicableRule, chTime, computeKpi, kpiById, listExperiments, listIncidents, listLiveReleases, previousPeriodStart, quarterLabel,
-  readValuesOf, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
+  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
+  quarterLabel, readValuesOf, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
   AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
@@ -11,16 +11,11 @@ import { REPORT_SCHEMA_VERSION } from './model.ts';
 import { narrate } from './narrative.ts';
 import { ORGANISATION, reportId, resolveRequest, scopeLabel } from './request.ts';
 
-/** Presentation groups, in the order a science lead reads a scorecard (the dashboard's). */
-import { KPI_GROUPS } from '@kpi/format';
-
-export { KPI_GROUPS };
-const groupOf = (id: string) => KPI_GROUPS.find((group) => group.ids.includes(id))?.title ?? 'Other';
 
 /** How many quarters the trend charts cover, the report's quarter included. */
 export const TREND_QUARTERS = 8;
-/** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 value too. */
-const TIER1_KPIS = ['time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage'];
+/** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 breaches too. */
+const tier1Targeted = (kpi: KpiDefinition) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only);
 const SLOWEST_MITIGATIONS = 5;
 const HOUR = 3_600_000;
 const MAX_ALERTS = 500;
@@ -31,6 +26,8 @@ export interface BuildOptions {
   team?: string;
   /** Target overrides in force (the API's effectiveOverrides), so statuses are the API's. */
   overrides: TargetOverride[];
+  /** The KPIs to report: the catalog the API serves, custom KPIs included (default: the built-in ones). */
+  catalog?: readonly KpiDefinition[];
   /** Now: the open quarter is judged as of now, and a quarter that has not started is refused. */
   now?: Date;
 }
@@ -63,9 +60,11 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   const periods = quartersEndingAt(period);
   const scope = { granularity: 'quarter' as const, team: scopeTeam, tier: 'all' as const };
 
-  const tier1Kpis = TIER1_KPIS.map((id) => kpiById(id)!);
+  const catalog = options.catalog ?? CATALOG;
+  // Tier 1 of every tiered KPI: the sections show tier-1 incidents and drift, the breaches list tier-1 targets.
+  const tier1Kpis = catalog.filter((kpi) => kpi.tiered);
   const [values, tier1Values] = await Promise.all([
-    readValuesOf(storage, CATALOG, scope, periods, options.overrides),
+    readValuesOf(storage, catalog, scope, periods, options.overrides),
     readValuesOf(storage, tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
   ]);
   const current = (id: string): KpiValue => values.get(id)!.at(-1)!;
@@ -74,7 +73,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
     return { id, value: value.value, sample_size: value.sample_size, target: value.target, status: value.status, previous_value: value.previous_value, details: value.details };
   };
 
-  const kpis = CATALOG.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
+  const kpis = catalog.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
   const contributions = (id: string) => contributionsOf(storage, kpiById(id)!, period, scopeTeam, now);
 
   const [alerts, incidents, experiments, releases, drift, dataAndCost] = await Promise.all([
@@ -91,7 +90,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
       .filter((kpi) => kpi.status === 'breached')
       .map((kpi) => ({ id: kpi.id, name: kpi.name, unit: kpi.unit, direction: kpi.direction, tier: 'all' as const, value: kpi.value, target: kpi.target, previous_value: kpi.previous_value, repeated: kpi.previous_status === 'breached' })),
     ...tier1Kpis
-      .filter((kpi) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only) && tier1(kpi.id).status === 'breached')
+      .filter((kpi) => tier1Targeted(kpi) && tier1(kpi.id).status === 'breached')
       .map((kpi) => {
         const value = tier1(kpi.id);
         return { id: kpi.id, name: kpi.name, unit: kpi.unit, direction: kpi.direction, tier: '1' as const, value: value.value, target: value.target, previous_value: value.previous_value, repeated: false };
@@ -154,7 +153,7 @@ function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], sco
     description: kpi.description,
     unit: kpi.unit,
     direction: kpi.direction,
-    group: groupOf(kpi.id),
+    group: kpi.group,
     value: value.value,
     numerator: value.numerator,
     denominator: value.denominator,
@@ -171,8 +170,7 @@ function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], sco
 
 /** The entities behind a KPI value of the quarter (tier all), as the breakdown endpoint lists them. */
 async function contributionsOf(storage: Storage, kpi: KpiDefinition, period: Period, team: string, now: Date): Promise<Contribution[]> {
-  const computed = await computeKpi(storage, { kpi, granularity: 'quarter', from: period.start, to: period.end, teams: [team], now, explain: true });
-  return computed.find((value) => value.tier === 'all')?.evaluation.contributions ?? [];
+  return (await explainScope(storage, kpi, { granularity: 'quarter', period, team, tier: 'all' }, now)).contributions;
 }
 
 // ---- alerts ------------------------------------------------------------------------------------
@@ -325,23 +323,9 @@ async function experimentsSection(storage: Storage, team: string, inQuarter: (va
 
 // ---- releases ------------------------------------------------------------------------------------
 
-interface ReleaseDetail {
-  entity_id: string;
-  team: string;
-  tier: number;
-  deployed: string;
-  deployed_at: string;
-  rollbacks: string[];
-}
-
 async function releasesSection(storage: Storage, team: string, period: Period, contributions: (id: string) => Promise<Contribution[]>): Promise<ReleasesSection> {
   const [details, failed, firstPass, reproducible, documented] = await Promise.all([
-    storage.query<ReleaseDetail>(
-      `SELECT entity_id, team, tier, deployed, deployed_at, rollbacks FROM (${SOURCES.releases.sql})
-       WHERE deployed_at >= {from:DateTime64(3, 'UTC')} AND deployed_at < {to:DateTime64(3, 'UTC')} AND ({team:String} = '*' OR team = {team:String})
-       ORDER BY deployed_at, entity_id`,
-      { from: chTime(period.start), to: chTime(period.end), team },
-    ),
+    listReleases(storage, { team, from: period.start, to: period.end }),
     contributions('change_failure_rate'),
     contributions('readiness_first_pass_rate'),
     contributions('reproducibility_rate'),
@@ -355,25 +339,24 @@ async function releasesSection(storage: Storage, team: string, period: Period, c
   const byModel = new Map<string, ModelReleaseGaps>();
   const rolledBack: ReleasesSection['rolled_back'] = [];
   for (const release of details) {
-    const data = JSON.parse(release.deployed) as { model_id: string; docs: { model_card: boolean; runbook: boolean; readout: boolean } };
-    const deployedAt = toIso(release.deployed_at);
     const gaps =
-      byModel.get(data.model_id) ??
-      { model_id: data.model_id, team: release.team, tier: release.tier || null, releases: 0, rolled_back: 0, not_first_pass: 0, not_reproducible: 0, missing_model_card: 0, missing_runbook: 0, missing_readout: 0 };
+      byModel.get(release.model_id) ??
+      { model_id: release.model_id, team: release.team, tier: release.tier, releases: 0, rolled_back: 0, not_first_pass: 0, not_reproducible: 0, missing_model_card: 0, missing_runbook: 0, missing_readout: 0 };
     gaps.releases++;
-    if (failedSet.has(release.entity_id)) {
+    if (failedSet.has(release.release_id)) {
       gaps.rolled_back++;
-      const rollback = release.rollbacks.map(toIso).filter((at) => at >= deployedAt).sort()[0]!;
-      rolledBack.push({ release_id: release.entity_id, model_id: data.model_id, team: release.team, deployed_at: deployedAt, rolled_back_at: rollback });
+      const rollback = release.rollbacks.filter((at) => at >= release.deployed_at).sort()[0]!;
+      rolledBack.push({ release_id: release.release_id, model_id: release.model_id, team: release.team, deployed_at: release.deployed_at, rolled_back_at: rollback });
     }
-    if (!firstPassSet.has(release.entity_id)) gaps.not_first_pass++;
-    if (!reproducibleSet.has(release.entity_id)) gaps.not_reproducible++;
-    if (!documentedSet.has(release.entity_id)) {
-      if (!data.docs.model_card) gaps.missing_model_card++;
-      if (!data.docs.runbook) gaps.missing_runbook++;
-      if (!data.docs.readout) gaps.missing_readout++;
+    if (!firstPassSet.has(release.release_id)) gaps.not_first_pass++;
+    if (!reproducibleSet.has(release.release_id)) gaps.not_reproducible++;
+    // Documents a release never reported are unknown, not missing.
+    if (!documentedSet.has(release.release_id) && release.docs) {
+      if (!release.docs.model_card) gaps.missing_model_card++;
+      if (!release.docs.runbook) gaps.missing_runbook++;
+      if (!release.docs.readout) gaps.missing_readout++;
     }
-    byModel.set(data.model_id, gaps);
+    byModel.set(release.model_id, gaps);
   }
   const gapCount = (m: ModelReleaseGaps) => m.rolled_back + m.not_first_pass + m.not_reproducible + m.missing_model_card + m.missing_runbook + m.missing_readout;
   return {
@@ -412,66 +395,17 @@ async function driftSection(storage: Storage, team: string, asOf: Date, tier1: (
 // ---- data freshness and cost ---------------------------------------------------------------------
 
 async function dataCostSection(storage: Storage, team: string, period: Period, contributions: (id: string) => Promise<Contribution[]>): Promise<DataCostSection> {
-  const window = { from: chTime(period.start), to: chTime(period.end), team };
-  const inWindow = `time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')} AND ({team:String} = '*' OR team = {team:String})`;
-  const [freshness, arrivals, windows, training] = await Promise.all([
-    contributions('data_freshness_sla'),
-    storage.query<{ entity_id: string; dataset: string; time: string; expected_at: string }>(
-      `SELECT concat(source, '/', id) AS entity_id, JSONExtractString(data, 'dataset') AS dataset, time, JSONExtractString(data, 'expected_at') AS expected_at
-       FROM {db:Identifier}.events FINAL WHERE type = 'dataset.arrived' AND ${inWindow} ORDER BY entity_id`,
-      window,
-    ),
-    storage.query<{ entity_id: string; model_id: string; tier: number; requests: number; cost_usd: number; latency: number }>(
-      `SELECT concat(source, '/', id) AS entity_id, JSONExtractString(data, 'model_id') AS model_id, toUInt8(JSONExtractUInt(data, 'tier')) AS tier,
-              JSONExtractFloat(data, 'requests') AS requests, JSONExtractFloat(data, 'cost_usd') AS cost_usd, JSONExtractFloat(data, 'latency_p95_ms') AS latency
-       FROM {db:Identifier}.events FINAL WHERE type = 'serving.window' AND ${inWindow} ORDER BY entity_id`,
-      window,
-    ),
-    contributions('training_cost_per_run'),
-  ]);
-  const onTime = new Set(freshness.filter((c) => c.in_numerator).map((c) => c.entity));
-  const datasets = new Map<string, { dataset: string; arrivals: number; late: number; worst_delay_minutes: number }>();
-  let late = 0;
-  for (const arrival of arrivals) {
-    const entry = datasets.get(arrival.dataset) ?? { dataset: arrival.dataset, arrivals: 0, late: 0, worst_delay_minutes: 0 };
-    entry.arrivals++;
-    if (!onTime.has(arrival.entity_id)) {
-      entry.late++;
-      late++;
-      entry.worst_delay_minutes = Math.max(entry.worst_delay_minutes, Math.round((Date.parse(toIso(arrival.time)) - Date.parse(arrival.expected_at)) / 60_000));
-    }
-    datasets.set(arrival.dataset, entry);
-  }
-  const models = new Map<string, { model_id: string; tier: number; requests: number; cost_usd: number; weighted_latency: number }>();
-  let requests = 0;
-  let cost = 0;
-  for (const window of windows) {
-    const entry = models.get(window.model_id) ?? { model_id: window.model_id, tier: window.tier, requests: 0, cost_usd: 0, weighted_latency: 0 };
-    entry.requests += window.requests;
-    entry.cost_usd += window.cost_usd;
-    entry.weighted_latency += window.latency * window.requests;
-    requests += window.requests;
-    cost += window.cost_usd;
-    models.set(window.model_id, entry);
-  }
+  const scope = { team, from: period.start, to: period.end };
+  const [datasets, models, training] = await Promise.all([arrivalsByDataset(storage, scope), servingByModel(storage, scope), contributions('training_cost_per_run')]);
   const runs = [...training].sort(byString((c) => c.entity));
   return {
-    arrivals: arrivals.length,
-    late_arrivals: late,
-    late_by_dataset: [...datasets.values()].filter((entry) => entry.late > 0).sort((a, b) => b.late - a.late || (a.dataset < b.dataset ? -1 : 1)),
+    arrivals: datasets.reduce((sum, dataset) => sum + dataset.arrivals, 0),
+    late_arrivals: datasets.reduce((sum, dataset) => sum + dataset.late, 0),
+    late_by_dataset: datasets.filter((dataset) => dataset.late > 0),
     serving: {
-      requests,
-      cost_usd: cost,
-      by_model: [...models.values()]
-        .sort((a, b) => b.cost_usd - a.cost_usd || (a.model_id < b.model_id ? -1 : 1))
-        .map((entry) => ({
-          model_id: entry.model_id,
-          tier: entry.tier,
-          requests: entry.requests,
-          cost_usd: entry.cost_usd,
-          cost_per_1k: entry.requests === 0 ? null : (1000 * entry.cost_usd) / entry.requests,
-          latency_p95_ms: entry.requests === 0 ? null : entry.weighted_latency / entry.requests,
-        })),
+      requests: models.reduce((sum, model) => sum + model.requests, 0),
+      cost_usd: models.reduce((sum, model) => sum + model.cost_usd, 0),
+      by_model: models,
     },
     training: { runs: runs.length, cost_usd: runs.reduce((sum, run) => sum + (run.value ?? 0), 0) },
   };

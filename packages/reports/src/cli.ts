@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError, createClient } from '@kpi/api-contract/client';
 import { ConfigError, loadConfig } from '@kpi/config';
-import { effectiveOverrides, parseTargetsFile } from '@kpi/kpi';
+import { Catalog, effectiveOverrides, parseTargetsFile } from '@kpi/kpi';
 import { createStorage, migrate } from '@kpi/storage';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -96,7 +96,9 @@ async function main() {
     try {
       await migrate(storage);
       const overrides = await effectiveOverrides(storage, parseTargetsFile(config.targetsFile));
-      const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides });
+      const catalog = await Catalog.fromConfig(storage, config);
+      const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides, catalog: catalog.list() });
+      catalog.close();
       if (format === 'json') output = renderJson(report);
       else if (format === 'md') output = renderMarkdown(report);
       else if (format === 'html') output = renderHtml(report);

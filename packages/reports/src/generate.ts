@@ -1,5 +1,5 @@
-import type { Storage } from '@kpi/storage';
-import { chTime, nextPeriodStart, periodStartOf, previousPeriodStart, quarterLabel, type TargetOverride } from '@kpi/kpi';
+import { eventQueries, type Storage } from '@kpi/storage';
+import { type KpiDefinition, chTime, nextPeriodStart, periodStartOf, previousPeriodStart, quarterLabel, type TargetOverride } from '@kpi/kpi';
 import type { Queues } from '@kpi/queue';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -44,6 +44,8 @@ export interface GenerateOptions {
   overrides: TargetOverride[];
   chromium: string | undefined;
   now?: Date;
+  /** The KPIs to report (the catalog the API serves, custom KPIs included). */
+  catalog?: readonly KpiDefinition[];
 }
 
 /** Builds, renders and stores a report: the job behind POST /v1/reports and the schedule. */
@@ -51,7 +53,7 @@ export async function generateReport(storage: Storage, options: GenerateOptions)
   const { quarter, team } = resolveRequest(options.quarter, options.team, options.now ?? new Date());
   const request = { id: reportId(quarter, team), quarter, team, trigger: options.trigger };
   await markStatus(storage, request, 'generating');
-  const report = await buildReport(storage, { quarter, team, overrides: options.overrides, now: options.now });
+  const report = await buildReport(storage, { quarter, team, overrides: options.overrides, now: options.now, catalog: options.catalog });
   const rendered = await renderAll(report, options.chromium);
   const state = await saveReport(storage, report, rendered.files, options.trigger, rendered.pdfError);
   return { report, state };
@@ -79,16 +81,9 @@ export async function dueReports(storage: Storage, options: { now: Date; delayHo
   while (nextPeriodStart('quarter', start).getTime() + delay > options.now.getTime()) start = previousPeriodStart('quarter', start);
   const end = nextPeriodStart('quarter', start);
   const quarter = quarterLabel(start);
-  const [activity] = await storage.query<{ events: number }>(
-    'SELECT count() AS events FROM {db:Identifier}.events WHERE time >= {from:DateTime64(3, \'UTC\')} AND time < {to:DateTime64(3, \'UTC\')}',
-    { from: chTime(start), to: chTime(end) },
-  );
-  if (!activity || Number(activity.events) === 0) return [];
-  const teams = await storage.query<{ team: string }>(
-    "SELECT DISTINCT team FROM {db:Identifier}.events WHERE team != '' AND time < {to:DateTime64(3, 'UTC')} ORDER BY team",
-    { to: chTime(end) },
-  );
-  const wanted = [ORGANISATION, ...teams.map((row) => row.team).filter((team) => team !== ORGANISATION)].map((team) => ({ quarter, team }));
+  if ((await eventQueries.countBetween(storage, start, end)) === 0) return [];
+  const teams = await eventQueries.knownTeams(storage, end);
+  const wanted = [ORGANISATION, ...teams.filter((team) => team !== ORGANISATION)].map((team) => ({ quarter, team }));
   const existing = new Set((await getReports(storage, wanted.map((item) => reportId(item.quarter, item.team)))).map((state) => state.id));
   return wanted.filter((item) => !existing.has(reportId(item.quarter, item.team)));
 }

@@ -3,7 +3,6 @@
  * inline SVG charts, no script, no font, image or style from anywhere else (the page's
  * Content-Security-Policy forbids every external request). Every string from the events is escaped.
  */
-import { KPI_GROUPS } from './build.ts';
 import {
   formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
@@ -11,6 +10,7 @@ import { escapeHtml as e } from './html-escape.ts';
 import type { Report, ReportKpi, TierValue } from './model.ts';
 import { intervalBar, STATUS_COLOUR, stackedBar, trendChart } from './svg.ts';
 import type { Status } from '@kpi/kpi';
+import { groupByKpiGroup } from '@kpi/format';
 
 type Cell = string | { html: string; class?: string };
 
@@ -90,13 +90,11 @@ ${
 }
 
 function scorecardSection(report: Report): string {
-  const groups = KPI_GROUPS.map((group) => ({ title: group.title, kpis: report.kpis.filter((kpi) => kpi.group === group.title) })).filter((group) => group.kpis.length);
-  const other = report.kpis.filter((kpi) => !KPI_GROUPS.some((group) => group.title === kpi.group));
-  if (other.length) groups.push({ title: 'Other', kpis: other });
+  const groups = groupByKpiGroup(report.kpis);
   return `<section id="scorecard" aria-labelledby="scorecard-title">
 <h2 id="scorecard-title">Scorecard</h2>
 <p class="muted">Every KPI of the catalog for ${e(report.quarter)}, ${e(report.scope.toLowerCase())}, all tiers — the numbers of <code>GET /v1/scorecard</code>, compared with ${e(report.previous_quarter)}.</p>
-${groups.map((group) => `<h3 class="group">${e(group.title)}</h3>\n${kpiTable(group.kpis)}`).join('\n')}
+${groups.map((group) => `<h3 class="group">${e(group.title)}</h3>\n${kpiTable(group.items)}`).join('\n')}
 </section>`;
 }
 
@@ -122,12 +120,12 @@ function trendsSection(report: Report): string {
 <figcaption><span class="chart-title">${e(kpi.name)}</span><span class="chart-meta"><strong>${e(formatValue(kpi.value, kpi.unit))}</strong> ${statusBadge(kpi.status)} <span class="muted">target ${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind))}</span></span></figcaption>
 ${trendChart(kpi)}
 </figure>`;
-  const groups = KPI_GROUPS.map((group) => ({ title: group.title, kpis: report.kpis.filter((kpi) => kpi.group === group.title) })).filter((group) => group.kpis.length);
+  const groups = groupByKpiGroup(report.kpis);
   const first = report.kpis[0]?.trend[0]?.quarter ?? report.quarter;
   return `<section id="trends" aria-labelledby="trends-title">
 <h2 id="trends-title">Trends, ${e(first)} to ${e(report.quarter)}</h2>
 <p class="muted legend">Quarterly values (points coloured by status: <span style="color:${STATUS_COLOUR.met}">● met</span>, <span style="color:${STATUS_COLOUR.breached}">● breached</span>, <span style="color:${STATUS_COLOUR.no_target}">● no target</span>); dashed: the target; gaps: quarters without data.</p>
-${groups.map((group) => `<h3 class="group">${e(group.title)}</h3><div class="charts">${group.kpis.map(card).join('\n')}</div>`).join('\n')}
+${groups.map((group) => `<h3 class="group">${e(group.title)}</h3><div class="charts">${group.items.map(card).join('\n')}</div>`).join('\n')}
 </section>`;
 }
 

@@ -1,6 +1,6 @@
 export type * from './model.ts';
 export { REPORT_SCHEMA_VERSION } from './model.ts';
-export { buildReport, contentHash, alertsFired, KPI_GROUPS, TREND_QUARTERS, type BuildOptions } from './build.ts';
+export { buildReport, contentHash, alertsFired, TREND_QUARTERS, type BuildOptions } from './build.ts';
 export { renderHtml } from './html.ts';
 export { renderMarkdown, sparkline } from './markdown.ts';
 export { renderPdf, findChromium, PdfUnavailable, DEFAULT_CHROMIUM } from './pdf.ts';

@@ -2,12 +2,12 @@
  * The report as GitHub-flavoured Markdown: the same sections as the HTML, tables instead of
  * charts (a block-character sparkline and a table of the eight quarters stand for the trend charts).
  */
-import { KPI_GROUPS } from './build.ts';
 import {
   formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import type { Report, ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
+import { groupByKpiGroup } from '@kpi/format';
 
 const onOff = (value: boolean | null) => (value === null ? '**not reported**' : value ? 'on' : '**off**');
 
@@ -109,12 +109,7 @@ export function renderMarkdown(report: Report): string {
 
   push('## Scorecard');
   push(`Every KPI of the catalog for ${report.quarter}, ${md(report.scope.toLowerCase())}, all tiers (the numbers of \`GET /v1/scorecard\`).`);
-  for (const group of KPI_GROUPS) {
-    const kpis = report.kpis.filter((kpi) => kpi.group === group.title);
-    if (kpis.length) push(`### ${group.title}`, kpiTable(kpis));
-  }
-  const other = report.kpis.filter((kpi) => !KPI_GROUPS.some((group) => group.title === kpi.group));
-  if (other.length) push('### Other', kpiTable(other));
+  for (const group of groupByKpiGroup(report.kpis)) push(`### ${group.title}`, kpiTable(group.items));
 
   const quarters = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
   push(`## Trends, ${quarters[0] ?? report.quarter} to ${report.quarter}`);

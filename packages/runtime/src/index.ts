@@ -6,6 +6,7 @@ import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
 import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
+import { Catalog } from '@kpi/kpi';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -23,6 +24,8 @@ export interface Runtime {
   /** Commands fail fast while Redis is away (see createRedis): the request path, ingestion, job producers. */
   redis: Redis;
   queues: Queues;
+  /** The KPI catalog, custom KPIs included, kept current across processes. */
+  catalog: Catalog;
   /** A connection that waits for Redis to come back, for BullMQ workers and their jobs (created on first use). */
   workerRedis(): Redis;
   /** The process's idempotent producer, connected on first use. */
@@ -65,6 +68,10 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const log = options.log ?? createLogger(config);
   const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
+  const catalog = await Catalog.fromConfig(storage, config);
+  // Custom KPIs defined through another process's API reach this one within seconds.
+  const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
+  refresh.unref();
   const kafka = createKafka(config.kafka, brokers, (level, message, extra) => log[level]({ kafka: extra }, message));
   const redis = createRedis(redisUrl, { commandTimeoutMs: config.redis.commandTimeoutMs });
   watchRedis(redis, log, 'commands');
@@ -82,6 +89,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     kafka,
     redis,
     queues,
+    catalog,
     workerRedis() {
       if (!workerRedis) {
         workerRedis = createWorkerRedis(redisUrl);
@@ -107,6 +115,8 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       return { ready: kafkaOk && clickhouse && redisOk, checks };
     },
     async close() {
+      clearInterval(refresh);
+      catalog.close();
       // Sockets first, so nothing below waits on a dependency that is gone.
       redis.disconnect();
       workerRedis?.disconnect();
@@ -116,6 +126,8 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     },
   };
 }
+
+const CATALOG_REFRESH_MS = 5_000;
 
 /** Connection errors are retried by ioredis; a lost and regained connection is worth a line each. */
 function watchRedis(redis: Redis, log: Logger, name: string) {

@@ -5,6 +5,7 @@ import './allocator.ts';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '@kpi/config';
+import type { Sql } from './sql.ts';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -18,7 +19,7 @@ export interface Storage {
   readonly database: string;
   readonly cluster: string | undefined;
   readonly embedded: boolean;
-  query<Row>(sql: string, params?: QueryParams): Promise<Row[]>;
+  query<Row>(sql: string | Sql, params?: QueryParams): Promise<Row[]>;
   command(sql: string, params?: QueryParams): Promise<void>;
   insert<Row>(table: string, rows: Row[], settings?: ClickHouseSettings): Promise<void>;
   /**
@@ -80,9 +81,10 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
     database,
     cluster,
     embedded,
-    async query<Row>(sql: string, params?: QueryParams) {
+    async query<Row>(sql: string | Sql, params?: QueryParams) {
+      const [text, bound] = typeof sql === 'string' ? [sql, params] : [sql.text, { ...sql.params, ...params }];
       try {
-        const result = await client.query({ query: sql, query_params: bind(params), format: 'JSONEachRow' });
+        const result = await client.query({ query: text, query_params: bind(bound), format: 'JSONEachRow' });
         return await result.json<Row>();
       } catch (error) {
         markUnavailable(error);

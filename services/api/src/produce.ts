@@ -1,5 +1,5 @@
 import { produceEvents } from '@kpi/bus';
-import type { CloudEvent } from '@kpi/events';
+import type { AnyEvent } from '@kpi/events';
 import { DependencyUnavailable, withDeadline, type Runtime } from '@kpi/runtime';
 
 /** How long a request waits for Kafka's acknowledgement before it answers 503. */
@@ -17,7 +17,7 @@ const unacknowledged = new WeakMap<Runtime, number>();
  * acknowledged them; throws DependencyUnavailable('kafka') after 1.5 s, so the request answers
  * 503 in time while the send may still complete.
  */
-export async function produceForRequest(runtime: Runtime, events: CloudEvent[]): Promise<void> {
+export async function produceForRequest(runtime: Runtime, events: AnyEvent[]): Promise<void> {
   const waiting = unacknowledged.get(runtime) ?? 0;
   if (waiting >= MAX_UNACKNOWLEDGED) throw new DependencyUnavailable('kafka', `${waiting} earlier sends are still unacknowledged`);
   unacknowledged.set(runtime, waiting + 1);

@@ -1,10 +1,10 @@
 import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import { decodeEventMessage, eventRef, type EventRef } from '@kpi/events';
-import type { Storage } from '@kpi/storage';
+import { decodeEventMessage, eventRef, isCustomType, type CustomEventTypes, type EventRef } from '@kpi/events';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, ingestStepFailures, insertRetries, insertSeconds } from '@kpi/metrics';
-import { eventLine, insertEventLines } from './rows.ts';
+import { insertEventLines, type Storage } from '@kpi/storage';
+import { eventLine } from './rows.ts';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -19,6 +19,11 @@ export interface IngestOptions {
   maxMessageBytes: number;
   /** Runs after a chunk's rows are acknowledged and before its offsets commit (recompute jobs). */
   afterInsert(events: EventRef[]): Promise<void>;
+  /**
+   * The custom event types of the catalog (custom KPIs) and the types whose data planning reads;
+   * `refreshTypes` reloads them when a custom type is unknown, in case it was just defined.
+   */
+  customTypes?: { current(): { eventTypes: CustomEventTypes; plannedFromData: ReadonlySet<string> }; refresh(): Promise<boolean> };
   /** Test seam: wraps the insert, e.g. to make ClickHouse unavailable for a while. */
   insert?: (lines: string, token: string) => Promise<void>;
 }
@@ -60,6 +65,7 @@ const RETRY_MESSAGE: Record<IngestStep, string> = {
  */
 export function chunkHandler(options: IngestOptions) {
   const insert = options.insert ?? ((lines: string, token: string) => insertEventLines(options.storage, lines, token));
+  const refreshCustom = rateLimited(() => options.customTypes?.refresh() ?? Promise.resolve(false), 1_000);
   return async (batch: PartitionBatch) => {
     // Only the row text and what planning needs are kept while the chunk is in flight.
     let lines = '';
@@ -67,11 +73,15 @@ export function chunkHandler(options: IngestOptions) {
     const ingestedOfType = new Map<string, number>();
     const dlq: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeEventMessage(message.value, options.maxMessageBytes);
+      let decoded = decodeEventMessage(message.value, options.maxMessageBytes, options.customTypes?.current().eventTypes);
+      // A custom type defined a moment ago, in this process or another: reload the catalog once and look again.
+      if (!decoded.ok && decoded.reason === 'unknown_type' && isCustomType(decoded.type) && (await refreshCustom())) {
+        decoded = decodeEventMessage(message.value, options.maxMessageBytes, options.customTypes?.current().eventTypes);
+      }
       if (decoded.ok) {
         const { event } = decoded;
         lines += eventLine(event, { topic: batch.topic, partition: batch.partition, offset: message.offset });
-        refs.push(eventRef(event));
+        refs.push(eventRef(event, options.customTypes?.current().plannedFromData.has(event.type)));
         ingestedOfType.set(event.type, (ingestedOfType.get(event.type) ?? 0) + 1);
         continue;
       }
@@ -112,6 +122,16 @@ export function chunkHandler(options: IngestOptions) {
     for (const [type, count] of ingestedOfType) eventsIngested.inc({ topic: batch.topic, type }, count);
     for (const entry of dlq) eventsRejected.inc({ topic: batch.topic, reason: String(entry.headers.dlq_reason) });
     if (dlq.length > 0) dlqMessages.inc(dlq.length);
+  };
+}
+
+/** Runs `task` at most once per `intervalMs`; in between, answers false without running it. */
+function rateLimited(task: () => Promise<boolean>, intervalMs: number): () => Promise<boolean> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < intervalMs) return false;
+    last = Date.now();
+    return task();
   };
 }
 

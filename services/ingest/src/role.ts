@@ -5,7 +5,7 @@ import { consumerLag } from '@kpi/metrics';
 import { startIngest, type IngestOptions } from './ingest.ts';
 
 export { chunkHandler, startIngest, type IngestOptions } from './ingest.ts';
-export { eventLine, insertEventLines } from './rows.ts';
+export { eventLine } from './rows.ts';
 
 /** The ingest role: the four event topics -> ClickHouse, then recompute jobs for what changed. */
 export async function startIngestRole(runtime: Runtime, overrides: Partial<IngestOptions> = {}): Promise<RoleHandle> {
@@ -24,7 +24,8 @@ export async function startIngestRole(runtime: Runtime, overrides: Partial<Inges
     concurrency: 4 * config.kafka.partitions,
     maxWaitMs: config.ingest.batchMaxWaitMs,
     maxMessageBytes: config.ingest.maxMessageBytes,
-    afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, new Date())),
+    afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, new Date(), runtime.catalog.list())),
+    customTypes: { current: () => runtime.catalog, refresh: () => runtime.catalog.refresh() },
     ...overrides,
   });
   // Consumer lag per partition, refreshed in the background for /metrics.

@@ -1,8 +1,5 @@
-import { entityIdOf, teamOf, type CloudEvent } from '@kpi/events';
-import type { Storage } from '@kpi/storage';
-
-/** Columns of the `events` table that ingestion writes, in the order of eventLine's fields. */
-export const EVENT_COLUMNS = ['source', 'id', 'type', 'time', 'team', 'entity_id', 'data', 'topic', 'partition', 'offset'] as const;
+import { entityIdOf, teamOf, type AnyEvent } from '@kpi/events';
+import { tsvField as field } from '@kpi/storage';
 
 /** Where a message was read: stored with its event, so any row can be traced back to Kafka. */
 export interface Origin {
@@ -21,23 +18,13 @@ export function clickhouseTime(rfc3339: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
-// TabSeparated escaping. Producer strings may hold anything; most hold none of these, and
-// testing first is far cheaper than replacing.
-const SPECIAL = /[\\\t\n\r\0]/;
-const SPECIALS = /[\\\t\n\r\0]/g;
-const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
-const field = (value: string) => (SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPED[c]!) : value);
-
 /**
- * The `events` row of a validated event as one TabSeparated line (EVENT_COLUMNS): built straight
+ * The `events` row of a validated event as one TabSeparated line (EVENT_COLUMNS of
+ * @kpi/storage): built straight
  * from the event, since an object per row would cost more than the insert itself.
  */
-export function eventLine(event: CloudEvent, origin: Origin): string {
+export function eventLine(event: AnyEvent, origin: Origin): string {
   // `type` is one of the schema's names and the time is ours: neither needs escaping.
   return `${field(event.source)}\t${field(event.id)}\t${event.type}\t${clickhouseTime(event.time)}\t${field(teamOf(event))}\t${field(entityIdOf(event))}\t${field(JSON.stringify(event.data))}\t${field(origin.topic)}\t${origin.partition}\t${origin.offset}\n`;
 }
 
-/** Inserts TabSeparated event lines in one statement; `token` makes a repeat of the same insert a no-op. */
-export function insertEventLines(storage: Storage, lines: string, token: string): Promise<void> {
-  return storage.insertTabSeparated('events', EVENT_COLUMNS, lines, { insert_deduplication_token: token });
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, sampleData, type CloudEvent } from '@kpi/events';
-import { EVENT_COLUMNS, eventLine } from '../src/rows.ts';
+import { EVENT_COLUMNS } from '@kpi/storage';
+import { eventLine } from '../src/rows.ts';
 
 const origin = { topic: 'ml.incidents', partition: 2, offset: '41' };
 

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { demoHistory, produceEvents, startTrickle } from '@kpi/demo';
+import { DEMO_CUSTOM_KPI, demoHistory, produceEvents, startTrickle } from '@kpi/demo';
 import { loadConfig, type Config } from '@kpi/config';
 import { startLocalKafka, startLocalRedis, supervise, type LocalKafka, type LocalRedis, type Supervisor } from '@kpi/infra';
 import { localRestarts } from '@kpi/metrics';
@@ -100,6 +100,8 @@ async function startDemo(runtime: Runtime) {
   const marker = join(resolve(runtime.config.dataDir), 'demo-seeded');
   const producer = await runtime.producer();
   if (!existsSync(marker)) {
+    // The demo's own KPI first: ingestion validates its custom events against the definition.
+    if (!runtime.catalog.get(DEMO_CUSTOM_KPI.id)) await runtime.catalog.put(DEMO_CUSTOM_KPI);
     const events = demoHistory(DEMO_SEED);
     await produceEvents(producer, runtime.config.kafka.topics, events);
     writeFileSync(marker, `${new Date().toISOString()} ${events.length} events, seed ${DEMO_SEED}\n`);

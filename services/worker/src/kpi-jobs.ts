@@ -1,75 +1,101 @@
-import { ALL_TEAMS, CATALOG, computeAll, computeKpi, knownTeams, kpiById, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues } from '@kpi/kpi';
-import { GRANULARITIES, type DirtySet, type Granularity } from '@kpi/queue';
-import type { Storage } from '@kpi/storage';
+import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Catalog, type Granularity, type KpiDefinition, type Window } from '@kpi/kpi';
+import type { DirtySet } from '@kpi/queue';
+import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
 
 /**
- * Recomputes the stale scopes of one KPI, every tier: one query per granularity over the span
- * of its stale periods, storing only the stale (period, team) values. Returns what it recomputed.
+ * Recomputes the stale scopes of one KPI, every tier: one query over the span of its stale
+ * periods, every granularity together, storing only the stale (period, team) values. Returns what
+ * it recomputed.
  */
-export async function recomputeStale(storage: Storage, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
-  const kpi = kpiById(kpiId);
-  if (!kpi) throw new Error(`unknown KPI ${kpiId}`);
+export async function recomputeStale(storage: Storage, catalog: Catalog, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
+  // A custom KPI defined a moment ago in another process: look again after a refresh.
+  const kpi = catalog.get(kpiId) ?? ((await catalog.refresh()) ? catalog.get(kpiId) : undefined);
   const stale = await dirty.take(kpiId, jobId);
-  const byGranularity = new Map<Granularity, { starts: number[]; teams: Set<string>; keys: Set<string> }>();
+  if (!kpi) {
+    // Deleted since its events were planned: nothing to compute.
+    await dirty.done(kpiId, jobId);
+    return [];
+  }
+  const starts = new Map<Granularity, number[]>();
+  const teams = new Set<string>();
+  const keys = new Set<string>();
   for (const scope of stale) {
-    const group = byGranularity.get(scope.granularity) ?? { starts: [], teams: new Set<string>(), keys: new Set<string>() };
-    group.starts.push(Date.parse(scope.periodStart));
-    group.teams.add(scope.team);
-    group.keys.add(`${new Date(scope.periodStart).toISOString()}|${scope.team}`);
-    byGranularity.set(scope.granularity, group);
+    const list = starts.get(scope.granularity);
+    if (list) list.push(Date.parse(scope.periodStart));
+    else starts.set(scope.granularity, [Date.parse(scope.periodStart)]);
+    teams.add(scope.team);
+    keys.add(`${scope.granularity}|${new Date(scope.periodStart).toISOString()}|${scope.team}`);
   }
-  for (const [granularity, group] of byGranularity) {
-    const from = new Date(Math.min(...group.starts));
-    const to = nextPeriodStart(granularity, new Date(Math.max(...group.starts)));
-    const values = await computeKpi(storage, { kpi, granularity, from, to, teams: [...group.teams], now });
-    await storeValues(
+  const windows: Window[] = [...starts].map(([granularity, list]) => ({
+    granularity,
+    from: new Date(Math.min(...list)),
+    to: nextPeriodStart(granularity, new Date(Math.max(...list))),
+  }));
+  await computeValues(storage, { kpis: [kpi], windows, teams: [...teams], now }, (values) =>
+    storeValues(
       storage,
-      values.filter((value) => group.keys.has(`${value.period.start.toISOString()}|${value.team}`)),
+      values.filter((value) => keys.has(`${value.granularity}|${value.period.start.toISOString()}|${value.team}`)),
       now,
-    );
-  }
+    ),
+  );
   await dirty.done(kpiId, jobId);
   return stale.map((scope) => `${kpiId}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
 }
 
+export interface Progress {
+  /** KPIs whose values are stored, of `total`. */
+  done: number;
+  total: number;
+  values: number;
+  seconds: number;
+}
+
 /**
- * Every KPI of every team scope for the periods starting in [from, to): one query per KPI and
- * granularity. Serves the periodic refresh (open and just-closed periods) and the full rebuild.
+ * Every KPI of `kpis` for every team scope, the periods of each granularity starting in
+ * [from(granularity), to): the whole catalog in one pass per source (see computeValues).
+ * Serves the periodic refresh (open and just-closed periods) and the full rebuild.
  */
-export async function recomputeRange(storage: Storage, range: { from: (granularity: (typeof GRANULARITIES)[number]) => Date; to: Date }, now = new Date()): Promise<number> {
-  const teams = [ALL_TEAMS, ...(await knownTeams(storage))];
+export async function recomputeRange(
+  storage: Storage,
+  range: { from: (granularity: Granularity) => Date; to: Date; kpis?: readonly KpiDefinition[] },
+  now = new Date(),
+  onProgress?: (progress: Progress) => void,
+): Promise<number> {
+  const kpis = range.kpis ?? CATALOG;
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
+  const windows = GRANULARITIES.map((granularity) => ({ granularity, from: range.from(granularity), to: range.to }));
+  const started = Date.now();
   let written = 0;
-  for (const kpi of CATALOG) {
-    for (const granularity of GRANULARITIES) {
-      const values = await computeKpi(storage, { kpi, granularity, from: range.from(granularity), to: range.to, teams, now });
-      await storeValues(storage, values, now);
-      written += values.length;
-    }
-  }
+  let done = 0;
+  await computeValues(storage, { kpis, windows, teams, now }, async (values) => {
+    await storeValues(storage, values, now);
+    written += values.length;
+    onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
+  });
   return written;
 }
 
 /** The open period and the one that closed last: live-state KPIs and open-incident details move with time. */
-export function refreshOpenPeriods(storage: Storage, now = new Date()): Promise<number> {
-  return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1) }, now);
+export function refreshOpenPeriods(storage: Storage, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
+  return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
+}
+
+/** Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events, from the first event's period to the open one. */
+export async function rebuildAll(storage: Storage, now = new Date(), onProgress?: (progress: Progress) => void, kpis?: readonly KpiDefinition[]): Promise<number> {
+  const first = await eventQueries.firstEventTime(storage);
+  if (!first) return 0;
+  return recomputeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);
 }
 
 /**
- * Recomputes everything from the raw events, from the first event's period to the open one:
- * one query per entity source, shared by every KPI and granularity built on it. Idempotent: an
- * interrupted rebuild is simply run again (its values are overwritten, later `computed_at` wins).
- * `onStored` hears about each stored batch (the command logs its progress).
+ * A KPI whose definition changed: its whole history recomputed, then every value older than that
+ * recompute dropped (scopes the old definition filled and the new one leaves empty). A KPI no
+ * longer in the catalog loses its values.
  */
-export async function rebuildAll(storage: Storage, now = new Date(), onStored?: (batch: { kpi: string; granularity: string; values: number }) => void): Promise<number> {
-  const [first] = await storage.query<{ first: string | null }>("SELECT if(count() = 0, NULL, toString(min(time))) AS first FROM {db:Identifier}.events");
-  if (!first?.first) return 0;
-  const start = new Date(`${first.first.replace(' ', 'T')}Z`);
-  const teams = [ALL_TEAMS, ...(await knownTeams(storage))];
-  let written = 0;
-  await computeAll(storage, { kpis: CATALOG, granularities: GRANULARITIES, from: (granularity) => periodStartOf(granularity, start), to: new Date(now.getTime() + 1), teams, now }, async (values) => {
-    await storeValues(storage, values, now);
-    written += values.length;
-    if (values[0]) onStored?.({ kpi: values[0].kpi, granularity: values[0].granularity, values: values.length });
-  });
+export async function recomputeHistory(storage: Storage, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
+  await catalog.refresh();
+  const kpi = catalog.get(kpiId);
+  const written = kpi ? await rebuildAll(storage, now, undefined, [kpi]) : 0;
+  await kpiValues.remove(storage, kpiId, kpi ? now : undefined);
   return written;
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from '@kpi/config';
-import { createRuntime, runMain, stopAll, stopOnSignals } from '@kpi/runtime';
+import { createRuntime, runMain, stopAll, stopOnSignals, type Runtime } from '@kpi/runtime';
+import type { Progress } from './kpi-jobs.ts';
 import { rebuildAll, startWorkerRole } from './role.ts';
 
 // `node services/worker`: the worker role alone; `node services/worker --rebuild` recomputes every KPI and exits.
@@ -7,7 +8,7 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
-    const written = await rebuildAll(runtime.storage, new Date(), (batch) => runtime.log.info(batch, 'rebuild: values stored'));
+    const written = await rebuildAll(runtime.storage, new Date(), progressReporter(runtime), runtime.catalog.list());
     // API replicas cache answers under the values version: a rebuild changes the values.
     await runtime.queues.valuesChanged().catch((error: Error) => {
       throw new Error(`every KPI value is rebuilt, but API caches could not be told (${error.message}); they may serve older values until the next recompute`);
@@ -20,3 +21,13 @@ runMain(async () => {
   stopOnSignals(runtime.log, () => stopAll(runtime, [handle]), runtime.config.shutdown.timeoutMs);
   runtime.log.info('worker running');
 });
+
+/** On a terminal, one line rewritten in place; in logs, a plain line per KPI. */
+function progressReporter(runtime: Runtime): (progress: Progress) => void {
+  const line = (p: Progress) =>
+    `rebuild: ${p.done}/${p.total} KPIs, ${p.values.toLocaleString('en')} values, ${p.seconds.toFixed(1)} s, ${Math.round(p.values / Math.max(p.seconds, 0.001)).toLocaleString('en')} values/s`;
+  if (process.stderr.isTTY) {
+    return (p) => process.stderr.write(`\r${line(p)}${p.done === p.total ? '\n' : ''}`);
+  }
+  return (p) => runtime.log.info({ done: p.done, total: p.total, values: p.values, seconds: p.seconds }, line(p));
+}

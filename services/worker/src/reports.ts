@@ -27,6 +27,7 @@ export function startReportWorkers(runtime: Runtime, options: WorkerOptions): Wo
             trigger: payload.trigger,
             overrides: await effectiveOverrides(storage, fileOverrides),
             chromium: config.reports.chromium,
+            catalog: runtime.catalog.list(),
           });
           if (state.error) log.warn({ report: report.id, error: state.error }, 'report generated without PDF');
           return { id: report.id, content_hash: report.content_hash, formats: state.formats };

@@ -2,12 +2,12 @@ import type { Worker } from 'bullmq';
 import { createQueues, startWorker } from '@kpi/queue';
 import { asUnavailable, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
-import { recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
+import { recomputeHistory, recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
 import { REPORT_SCHEDULE, startReportWorkers } from './reports.ts';
 import { GROWTHBOOK_POLL, startGrowthbookWorkers } from './growthbook-jobs.ts';
 
-export { recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
+export { recomputeHistory, recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
 /** Repeatable jobs, declared once and reconciled at start-up. */
 const schedules = (config: Config, connectors: Runtime['connectors']) =>
@@ -37,7 +37,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
       'kpiRecompute',
       // While a KPI's job runs, new stale scopes queue one more run of it (keepLastIfActive).
       async (payload, job) => {
-        const recomputed = await recomputeStale(storage, queues.dirty, payload.kpi, job.id!);
+        const recomputed = await recomputeStale(storage, runtime.catalog, queues.dirty, payload.kpi, job.id!);
         await queues.valuesChanged();
         await evaluateAfterRecompute(runtime);
         return { recomputed };
@@ -47,7 +47,17 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
     startWorker(
       'kpiRefresh',
       async () => {
-        const written = await refreshOpenPeriods(storage);
+        const written = await refreshOpenPeriods(storage, runtime.catalog.list());
+        await queues.valuesChanged();
+        await evaluateAfterRecompute(runtime);
+        return { written };
+      },
+      { ...options, concurrency: 1 },
+    ),
+    startWorker(
+      'kpiHistory',
+      async (payload) => {
+        const written = await recomputeHistory(storage, runtime.catalog, payload.kpi);
         await queues.valuesChanged();
         await evaluateAfterRecompute(runtime);
         return { written };

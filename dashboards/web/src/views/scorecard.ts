@@ -117,7 +117,7 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
       ),
       visible.length === 0
         ? h('p', { class: 'muted' }, 'No KPI has this status.')
-        : groupKpis(visible).map((group) => h('div', { class: 'kpi-group' }, h('h2', {}, group.title), h('ul', { class: 'kpi-list', role: 'list' }, group.items.map(row)))),
+        : groupKpis(visible, ctx.catalog).map((group) => h('div', { class: 'kpi-group' }, h('h2', {}, group.title), h('ul', { class: 'kpi-list', role: 'list' }, group.items.map(row)))),
     ),
   );
   return { node, title: `${teamLabel(state.team)} · ${scorecard.quarter}` };

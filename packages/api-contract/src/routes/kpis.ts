@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GRANULARITIES } from '@kpi/kpi';
+import { customKpiFields, GRANULARITIES } from '@kpi/kpi';
 import { defineRoute } from '../route.ts';
 import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit } from '../shared.ts';
 
@@ -28,7 +28,14 @@ export const kpiDescription = z.object({
   /** Whether its events carry a tier; the others answer tier=all only. */
   tiered: z.boolean(),
   targets: z.array(targetRule),
+  group: z.string().describe('presentation group, as the dashboard and the reports order them'),
+  custom: z.boolean().describe('defined by the organisation (SPEC 5b)'),
 });
+
+/** A custom KPI's definition (SPEC 5b) as PUT /v1/kpis/:id takes it: the id, if given, is the path's. */
+const customKpiBody = customKpiFields.extend({ id: kpiId.optional().describe('the path id, if given') });
+/** A custom KPI as the catalog describes it, with the definition as stored (defaults filled in). */
+export const customKpiAnswer = kpiDescription.extend({ definition: customKpiFields });
 
 export const kpiValue = z.object({
   period_start: iso,
@@ -99,8 +106,34 @@ export const kpiRoutes = {
     tags: ['kpis'],
     summary: 'The KPI catalog',
     selfContained: true,
-    responses: { 200: z.array(kpiDescription) },
+    responses: { 200: z.array(kpiDescription.describe('the built-in KPIs, then the custom ones (custom: true)')) },
     links: { 200: { values: { operation: 'getKpiValues', parameters: { id: '$response.body#/0/id' } } } },
+  }),
+  putKpi: defineRoute({
+    method: 'PUT',
+    path: '/v1/kpis/:id',
+    access: 'admin',
+    tags: ['kpis'],
+    summary: 'Defines or replaces a custom KPI (SPEC 5b); its whole history is recomputed in the background',
+    description:
+      'Also refused with a 400 naming the field: an id in the body other than the path id, a built-in id, a custom.<name> source without a schema (or another source with one), a schema that does not compile, and a custom event type given another schema than the KPIs already reading it.',
+    params: kpiParams,
+    body: customKpiBody,
+    responses: { 200: customKpiAnswer.describe('Replaced'), 201: customKpiAnswer.describe('Created') },
+    links: {
+      200: { values: { operation: 'getKpiValues', parameters: { id: '$request.path.id' } } },
+      201: { values: { operation: 'getKpiValues', parameters: { id: '$request.path.id' } }, remove: { operation: 'deleteKpi', parameters: { id: '$request.path.id' } } },
+    },
+  }),
+  deleteKpi: defineRoute({
+    method: 'DELETE',
+    path: '/v1/kpis/:id',
+    access: 'admin',
+    tags: ['kpis'],
+    summary: 'Deletes a custom KPI: it leaves the catalog, and its values are dropped',
+    description: 'A built-in KPI cannot be deleted (400).',
+    params: kpiParams,
+    responses: { 204: z.undefined(), 404: errorBody.describe('No custom KPI of this id') },
   }),
   getKpiValues: defineRoute({
     method: 'GET',

@@ -27,11 +27,11 @@ export const alertTriage = {
               t.alert_id != '' AS triaged, if(triaged, t.actionable, NULL) AS actionable, if(triaged, t.triaged_at, NULL) AS triaged_at
        FROM (
          SELECT entity_id AS alert_id, argMax(team, (time, ingested_at)) AS team, argMax(data, (time, ingested_at)) AS data, min(time) AS fired_at
-         FROM {db:Identifier}.events FINAL WHERE type = 'alert.fired' GROUP BY entity_id
+         FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.fired' GROUP BY entity_id
        ) AS f
        LEFT JOIN (
          SELECT entity_id AS alert_id, argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) AS actionable, max(time) AS triaged_at
-         FROM {db:Identifier}.events FINAL WHERE type = 'alert.triaged' GROUP BY entity_id
+         FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' GROUP BY entity_id
        ) AS t ON t.alert_id = f.alert_id
        WHERE ({team:String} = '' OR f.team = {team:String}) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
        ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32}`,
@@ -44,7 +44,7 @@ export const alertTriage = {
   async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null } | undefined> {
     const [row] = await storage.query<{ team: string; model_id: string }>(
       `SELECT argMax(team, (time, ingested_at)) AS team, argMax(JSONExtractString(data, 'model_id'), (time, ingested_at)) AS model_id
-       FROM {db:Identifier}.events FINAL WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
+       FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
       { id: alertId },
     );
     return row ? { team: row.team, model_id: row.model_id || null } : undefined;

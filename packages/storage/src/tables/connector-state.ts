@@ -11,7 +11,7 @@ const releaseRecord = z.object({
 export type ReleaseOfModel = z.infer<typeof releaseRecord>;
 
 /**
- * The production releases of one model with their rollbacks, from the deduplicated raw events:
+ * The production releases of one model with their rollbacks, from the releases' table (migration 011):
  * what rollback inference of the deploy connectors reads (SPEC §8). Both event types carry
  * `model_id`; a release counts once its production `release.deployed` has arrived.
  */
@@ -19,15 +19,15 @@ export async function productionReleasesOfModel(storage: Storage, modelId: strin
   const rows = await storage.query<Record<string, unknown>>(
     `SELECT
        entity_id AS release_id,
-       argMaxIf(JSONExtractString(data, 'model_version'), (time, ingested_at), type = 'release.deployed') AS model_version,
+       argMaxIf(model_version, (time, ingested_at), type = 'release.deployed') AS model_version,
        argMaxIf(team, (time, ingested_at), type = 'release.deployed') AS team,
        maxIf(time, type = 'release.deployed') AS deployed_at,
        arraySort(groupArrayIf(time, type = 'release.rolled_back')) AS rolled_back_at
-     FROM {db:Identifier}.events FINAL
-     WHERE type IN ('release.deployed', 'release.rolled_back') AND JSONExtractString(data, 'model_id') = {model:String}
+     FROM {db:Identifier}.release_events FINAL
+     WHERE type IN ('release.deployed', 'release.rolled_back') AND model_id = {model:String}
      GROUP BY entity_id
      HAVING countIf(type = 'release.deployed') > 0
-        AND argMaxIf(JSONExtractString(data, 'environment'), (time, ingested_at), type = 'release.deployed') = 'production'
+        AND argMaxIf(environment, (time, ingested_at), type = 'release.deployed') = 'production'
      ORDER BY deployed_at`,
     { model: modelId },
   );
@@ -38,7 +38,7 @@ export async function productionReleasesOfModel(storage: Storage, modelId: strin
 export async function runningExperiments(storage: Storage, source: string): Promise<string[]> {
   const rows = await storage.query<{ experiment_id: string }>(
     `SELECT entity_id AS experiment_id
-     FROM {db:Identifier}.events FINAL
+     FROM {db:Identifier}.experiment_events FINAL
      WHERE source = {source:String} AND type IN ('experiment.started', 'experiment.decided')
      GROUP BY entity_id
      HAVING countIf(type = 'experiment.started') > 0 AND countIf(type = 'experiment.decided') = 0

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MAX_EVENTS_PER_REQUEST, routes } from '@kpi/api-contract';
-import { eventJsonSchema, parseEvent, topicOfType, type CloudEvent } from '@kpi/events';
+import { eventJsonSchema, parseEvent, topicOf, type AnyEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { produceForRequest } from '../produce.ts';
@@ -16,10 +16,10 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
       const items = Array.isArray(body) ? body : [body];
       if (items.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'body: expected a CloudEvent or a non-empty array of them' });
       if (items.length > MAX_EVENTS_PER_REQUEST) return reply.code(400).send({ error: 'bad_request', message: `body: at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}` });
-      const events: CloudEvent[] = [];
+      const events: AnyEvent[] = [];
       const errors: { index: number; error: string }[] = [];
       items.forEach((item, index) => {
-        const parsed = parseEvent(item);
+        const parsed = parseEvent(item, runtime.catalog.eventTypes);
         if (parsed.ok) events.push(parsed.event);
         else errors.push({ index, error: parsed.error });
       });
@@ -34,7 +34,7 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
         const message = unavailable?.message ?? 'Kafka did not acknowledge the events';
         return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry: events written before the failure count once, by (source, id)` });
       }
-      for (const event of events) eventsProduced.inc({ topic: topics[topicOfType[event.type]] });
+      for (const event of events) eventsProduced.inc({ topic: topics[topicOf(event.type)] });
       return reply.code(202).send({ accepted: events.length });
     },
   });

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Gauge, Registry } from 'prom-client';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, CATALOG, effectiveOverrides, knownTeams, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride } from '@kpi/kpi';
-import { GRANULARITIES } from '@kpi/queue';
+import { ALL_TEAMS, effectiveOverrides, type KpiDefinition, GRANULARITIES, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
-import type { Storage } from '@kpi/storage';
+import { eventQueries, type Storage } from '@kpi/storage';
 import { createValuesCache } from '../cache.ts';
 import type { Serve } from '../serve.ts';
 
@@ -21,7 +20,7 @@ const CONCURRENCY = 4;
  * or 0. One query per scope (granularity, team, tier) reads all its KPIs; the rendered text is
  * cached until KPI values or targets change.
  */
-export async function kpiExposition(storage: Storage, overrides: TargetOverride[], now: Date): Promise<string> {
+export async function kpiExposition(storage: Storage, catalog: readonly KpiDefinition[], overrides: TargetOverride[], now: Date): Promise<string> {
   const registry = new Registry();
   const gauge = (name: string, help: string, extra: string[] = []) => new Gauge({ name, help, labelNames: [...LABELS, ...extra], registers: [registry] });
   const value = gauge('kpi_value', 'KPI value in the current period of its granularity (SPEC section 5 units: ratios as fractions, durations in hours or days)');
@@ -29,11 +28,11 @@ export async function kpiExposition(storage: Storage, overrides: TargetOverride[
   const sampleSize = gauge('kpi_sample_size', 'How many entities the current value was computed over');
   const status = gauge('kpi_status', 'KPI status in the current period: 1 for the current status (met, breached, no_target, no_data), 0 for the others', ['status']);
 
-  const teams = [ALL_TEAMS, ...(await knownTeams(storage))];
-  const tiers = [...new Set(CATALOG.flatMap(tierScopes))];
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
+  const tiers = [...new Set(catalog.flatMap(tierScopes))];
   const scopes = GRANULARITIES.flatMap((granularity) => teams.flatMap((team) => tiers.map((tier) => ({ granularity, team, tier }))));
   await inBatches(scopes, CONCURRENCY, async (scope) => {
-    const kpis = CATALOG.filter((kpi) => tierScopes(kpi).includes(scope.tier));
+    const kpis = catalog.filter((kpi) => tierScopes(kpi).includes(scope.tier));
     const values = await readValuesOf(storage, kpis, scope, [periodOf(scope.granularity, now)], overrides);
     for (const [kpi, [current]] of values) {
       if (!current) continue;
@@ -60,7 +59,7 @@ export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve, fileOverrides: 
       const now = new Date();
       // The current periods are part of the key: a new week, month or quarter is a new exposition.
       const key = GRANULARITIES.map((granularity) => periodOf(granularity, now).start.toISOString()).join('|');
-      const text = await cached(key, async () => kpiExposition(storage, await effectiveOverrides(storage, fileOverrides), now));
+      const text = await cached(key, async () => kpiExposition(storage, runtime.catalog.list(), await effectiveOverrides(storage, fileOverrides), now));
       return reply.header('content-type', Registry.PROMETHEUS_CONTENT_TYPE).send(text);
     },
   });

@@ -3,9 +3,10 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
-  ALL_TEAMS, CATALOG, computeKpi, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn, previousPeriodStart,
-  quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type KpiDefinition, type TierScope, type TargetOverride,
+  ALL_TEAMS, computeScope, DefinitionError, explainScope, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn,
+  previousPeriodStart, quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type Catalog, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
+import { eventQueries, kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
 import { createValuesCache } from '../cache.ts';
@@ -21,6 +22,8 @@ const describeKpi = (kpi: KpiDefinition) => ({
   direction: kpi.direction,
   tiered: kpi.tiered,
   targets: kpi.targets,
+  group: kpi.group,
+  custom: kpi.custom === true,
 });
 
 class BadRequest extends Error {
@@ -30,8 +33,8 @@ class BadRequest extends Error {
 
 const teamScope = (value: string) => (value === 'all' ? ALL_TEAMS : value);
 
-function resolveKpi(id: string, reply: FastifyReply): KpiDefinition | undefined {
-  const kpi = kpiById(id);
+function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefinition | undefined {
+  const kpi = catalog.get(id);
   if (!kpi) void reply.code(404).send({ error: 'not_found', message: `unknown KPI ${id}; GET /v1/kpis lists them` });
   return kpi;
 }
@@ -58,15 +61,45 @@ function periodsOf(query: ValuesQuery, now: Date) {
 }
 
 export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
-  const { storage } = runtime;
+  const { storage, catalog } = runtime;
   const cached = createValuesCache(runtime.queues);
   const overrides = () => cached('overrides', () => effectiveOverrides(storage, fileOverrides));
-  app.route({ ...serve(routes.listKpis), handler: async () => CATALOG.map(describeKpi) });
+  app.route({ ...serve(routes.listKpis), handler: async () => catalog.list().map(describeKpi) });
+
+  app.route({
+    ...serve(routes.putKpi),
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      if (request.body.id !== undefined && request.body.id !== id) throw new BadRequest(`id: the body says ${JSON.stringify(request.body.id)}, the path ${id}`);
+      let saved;
+      try {
+        saved = await catalog.put({ ...request.body, id });
+      } catch (error) {
+        if (error instanceof DefinitionError) throw new BadRequest(error.message);
+        throw error;
+      }
+      await runtime.queues.queue('kpiHistory').add(id, { kpi: id });
+      await runtime.queues.valuesChanged();
+      return reply.code(saved.created ? 201 : 200).send({ ...describeKpi(catalog.get(id)!), definition: saved.definition });
+    },
+  });
+
+  app.route({
+    ...serve(routes.deleteKpi),
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      if (kpiById(id) && !catalog.get(id)?.custom) throw new BadRequest(`id: ${id} is a built-in KPI; only custom KPIs can be deleted`);
+      if (!(await catalog.remove(id))) return reply.code(404).send({ error: 'not_found', message: `no custom KPI ${id}; GET /v1/kpis lists them` });
+      await kpiValues.remove(storage, id);
+      await runtime.queues.valuesChanged();
+      return reply.code(204).send();
+    },
+  });
 
   app.route({
     ...serve(routes.getKpiValues),
     handler: async (request, reply) => {
-      const kpi = resolveKpi(request.params.id, reply);
+      const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
       checkTier(kpi, query.tier);
@@ -81,7 +114,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
   app.route({
     ...serve(routes.getKpiBreakdown),
     handler: async (request, reply) => {
-      const kpi = resolveKpi(request.params.id, reply);
+      const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
       checkTier(kpi, query.tier);
@@ -92,10 +125,9 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       }
       const now = new Date();
       const team = teamScope(query.team);
-      const [computed] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: period.start, to: period.end, teams: [team], now, explain: true })).filter((value) => value.tier === query.tier);
-      const evaluation = computed!.evaluation;
-      const [previous] = (await computeKpi(storage, { kpi, granularity: query.granularity, from: previousPeriodStart(query.granularity, period.start), to: period.start, teams: [team], now })).filter((value) => value.tier === query.tier);
-      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous?.evaluation.value ?? null);
+      const { evaluation, contributions } = await explainScope(storage, kpi, { granularity: query.granularity, period, team, tier: query.tier }, now);
+      const previous = await computeScope(storage, kpi, { granularity: query.granularity, period: { start: previousPeriodStart(query.granularity, period.start), end: period.start }, team, tier: query.tier }, now);
+      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous.value);
       return {
         kpi: kpi.id,
         granularity: query.granularity,
@@ -110,7 +142,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
         target,
         status,
         details: evaluation.details,
-        entities: evaluation.contributions,
+        entities: contributions,
         diagnostics: await diagnose(storage, kpi, evaluation),
       };
     },
@@ -122,9 +154,9 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
       const values = await cached(`scorecard|${team}|${quarter.start.toISOString()}`, async () =>
-        readValuesOf(storage, CATALOG, { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
+        readValuesOf(storage, catalog.list(), { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
       );
-      const kpis = CATALOG.map((kpi) => {
+      const kpis = catalog.list().map((kpi) => {
         const [value] = values.get(kpi.id)!;
         return {
           id: kpi.id,
@@ -144,15 +176,5 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
     },
   });
 
-  app.route({
-    ...serve(routes.listTeams),
-    handler: async () => {
-    const rows = await storage.query<{ team: string; models: string[]; events: number; last_event_at: string }>(
-      `SELECT team, arraySort(groupUniqArrayIf(JSONExtractString(data, 'model_id'), JSONExtractString(data, 'model_id') != '')) AS models,
-              count() AS events, toString(max(time)) AS last_event_at
-       FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team`,
-    );
-    return { teams: rows.map((row) => ({ team: row.team, models: row.models, events: row.events, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` })) };
-    },
-  });
+  app.route({ ...serve(routes.listTeams), handler: async () => ({ teams: await eventQueries.teams(storage) }) });
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, CATALOG, effectiveOverrides, kpiById, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, effectiveOverrides, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
@@ -15,7 +15,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
   app.route({
     ...serve(routes.listTargets),
     handler: async () => ({
-      defaults: CATALOG.map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
+      defaults: runtime.catalog.list().map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
       overrides: (await effectiveOverrides(storage, fileOverrides)).map(fromScope),
     }),
   });
@@ -23,7 +23,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
   app.route({
     ...serve(routes.putTarget),
     handler: async (request, reply) => {
-      if (!kpiById(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
+      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
       await runtime.queues.valuesChanged();
@@ -34,7 +34,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
   app.route({
     ...serve(routes.deleteTarget),
     handler: async (request, reply) => {
-      if (!kpiById(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
+      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
       await saveOverride(storage, { kpi: request.params.kpi, team: toScope(request.params.team), op: '>=', value: 0, granularity: request.query.granularity }, true);
       await runtime.queues.valuesChanged();
       return reply.code(204).send();

@@ -1,0 +1,252 @@
+import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
+import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definition.ts';
+import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
+import { instant, type Row } from '../rows.ts';
+import type { Source } from '../source.ts';
+import { aggregateColumns, evaluationOf, isSqlKpi, type SqlKpi } from './measures.ts';
+
+export const ALL_TEAMS = '*';
+export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
+export type TierScope = (typeof TIER_SCOPES)[number];
+
+export function tierScopes(kpi: KpiDefinition): TierScope[] {
+  return kpi.tiered ? ['all', '1', '2', '3'] : ['all'];
+}
+
+export interface ScopedValue {
+  kpi: string;
+  granularity: Granularity;
+  period: Period;
+  team: string;
+  tier: TierScope;
+  evaluation: Evaluation;
+}
+
+/** The periods of one granularity starting in [from, to). */
+export interface Window {
+  granularity: Granularity;
+  from: Date;
+  to: Date;
+}
+
+export interface ComputeRequest {
+  kpis: readonly KpiDefinition[];
+  windows: readonly Window[];
+  /** Team scopes to produce; ALL_TEAMS is the whole organisation, computed from the rows, never from team values. */
+  teams: readonly string[];
+  now: Date;
+}
+
+const DAY_TEXT = (date: Date) => date.toISOString().slice(0, 10);
+const scopeKey = (granularity: string, periodStart: string, team: string, tier: string) => `${granularity}|${periodStart}|${team}|${tier}`;
+
+/** The instant live state is judged at: the period end, or now for the open period. */
+export const judgedAt = (period: Period, now: Date) => new Date(Math.min(period.end.getTime(), now.getTime()));
+
+/**
+ * Computes KPIs for the periods of `windows`, for every requested team scope and every tier, and
+ * hands them over one KPI at a time. The work is ClickHouse's: one query per source and anchor,
+ * all granularities and all scopes together (GROUPING SETS), returning one row per (period, team,
+ * tier) with data, so the process holds O(periods x scopes), whatever the number of events. Only
+ * what SQL cannot do (experiment statistics) is evaluated here, over O(experiments) rows.
+ */
+export async function computeValues(storage: Storage, request: ComputeRequest, onValues: (values: ScopedValue[]) => Promise<void>): Promise<void> {
+  const windows = request.windows.map((window) => ({ ...window, periods: periodsStartingIn(window.granularity, window.from, window.to) })).filter((window) => window.periods.length > 0);
+  if (windows.length === 0 || request.kpis.length === 0) return;
+  const groups = new Map<string, KpiDefinition[]>();
+  for (const kpi of request.kpis) {
+    const key = `${kpi.source.name}|${kpi.anchor}|${isSqlKpi(kpi) ? 'sql' : 'entities'}`;
+    groups.set(key, [...(groups.get(key) ?? []), kpi]);
+  }
+  const team = request.teams.length === 1 && request.teams[0] !== ALL_TEAMS ? request.teams[0]! : undefined;
+  for (const kpis of groups.values()) {
+    const first = kpis[0]!;
+    const source = first.source;
+    const evaluate = isSqlKpi(first)
+      ? await sqlEvaluations(storage, source, kpis as SqlKpi[], windows, team, request.now)
+      : await entityEvaluations(storage, source, kpis, windows, request.now);
+    for (const kpi of kpis) {
+      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, windows, team, request.now) : undefined;
+      const values: ScopedValue[] = [];
+      for (const window of windows) {
+        for (const period of window.periods) {
+          for (const scope of request.teams) {
+            for (const tier of tierScopes(kpi)) {
+              const key = scopeKey(window.granularity, DAY_TEXT(period.start), scope, tier);
+              const context = { period, at: judgedAt(period, request.now) };
+              const evaluation = evaluate(kpi, key, context) ?? emptyEvaluation(kpi, context);
+              if (kpi.backlog) Object.assign(evaluation.details, backlog!.get(key) ?? emptyBacklog(kpi));
+              values.push({ kpi: kpi.id, granularity: window.granularity, period, team: scope, tier, evaluation });
+            }
+          }
+        }
+      }
+      await onValues(values);
+    }
+  }
+}
+
+/** The details of a backlog with nothing open. */
+function emptyBacklog(kpi: KpiDefinition): Record<string, unknown> {
+  return kpi.backlog ? { [kpi.backlog.name]: 0, [`${kpi.backlog.name}_${kpi.source.entity}s`]: [] } : {};
+}
+
+/** The value of a period with nothing in it, details of an empty backlog included. */
+export function emptyValue(kpi: KpiDefinition, context: { period: Period; at: Date }): Evaluation {
+  const evaluation = emptyEvaluation(kpi, context);
+  Object.assign(evaluation.details, emptyBacklog(kpi));
+  return evaluation;
+}
+
+type Evaluate = (kpi: KpiDefinition, key: string, context: { period: Period; at: Date }) => Evaluation | undefined;
+type PeriodWindow = Window & { periods: Period[] };
+
+/** The grouping sets of a source's scopes: every team and the organisation, every tier and all tiers. */
+function scopes(source: Source): Sql {
+  return source.tiered
+    ? raw('GROUPING SETS ((granularity, period, team, tier), (granularity, period, team), (granularity, period, tier), (granularity, period))')
+    : raw('GROUPING SETS ((granularity, period, team), (granularity, period))');
+}
+
+const scopeColumns = (source: Source) =>
+  raw(`granularity, period, if(grouping(team) = 1, '${ALL_TEAMS}', toString(team)) AS team_scope, ${source.tiered ? "if(grouping(tier) = 1, 'all', toString(tier))" : "'all'"} AS tier_scope`);
+
+/** Rows of the source, each assigned to the periods (of every granularity asked) that contain its anchor. */
+function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined): Sql {
+  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
+  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
+  const a = raw(anchor);
+  const windowList = sql`arrayZip(${param(windows.map((w) => w.granularity), 'Array(String)')}, ${param(
+    windows.map((w) => chTime(w.periods[0]!.start)),
+    "Array(DateTime64(3, 'UTC'))",
+  )}, ${param(
+    windows.map((w) => chTime(w.periods.at(-1)!.end)),
+    "Array(DateTime64(3, 'UTC'))",
+  )})`;
+  return sql`
+    SELECT *, window.1 AS granularity,
+      toString(multiIf(window.1 = 'week', toStartOfWeek(${a}, 1, 'UTC'), window.1 = 'month', toStartOfMonth(${a}, 'UTC'), window.1 = 'quarter', toStartOfQuarter(${a}, 'UTC'), toStartOfYear(${a}, 'UTC'))) AS period
+    FROM (${source.rows({ from, to })}) AS source_rows
+    ARRAY JOIN arrayFilter(w -> ifNull(${a} >= w.2 AND ${a} < w.3, 0), ${windowList}) AS window
+    WHERE ${teamFilter(team)}`;
+}
+
+/** The instants of every period asked: (granularity, period start, the instant it is judged at). */
+function instantList(windows: PeriodWindow[], now: Date): Sql {
+  const periods = windows.flatMap((window) => window.periods.map((period) => ({ granularity: window.granularity, period })));
+  return sql`arrayZip(${param(
+    periods.map((p) => p.granularity),
+    'Array(String)',
+  )}, ${param(
+    periods.map((p) => DAY_TEXT(p.period.start)),
+    'Array(String)',
+  )}, ${param(
+    periods.map((p) => chTime(judgedAt(p.period, now))),
+    "Array(DateTime64(3, 'UTC'))",
+  )})`;
+}
+
+/** The rows live at the instant each period is judged at (the latest per `live.per`). */
+function liveRows(source: Source, windows: PeriodWindow[], team: string | undefined, now: Date): Sql {
+  const live = source.live;
+  if (!live) throw new Error(`source ${source.name} has no live state`);
+  return sql`
+    SELECT *, instant.1 AS granularity, instant.2 AS period, instant.3 AS at
+    FROM (${source.rows()}) AS source_rows
+    ARRAY JOIN arrayFilter(i -> ${live.at(raw('i.3'))}, ${instantList(windows, now)}) AS instant
+    WHERE ${teamFilter(team)}
+    ORDER BY granularity, period, ${raw(live.per)}, ${raw(live.latestFirst)}
+    LIMIT 1 BY granularity, period, ${raw(live.per)}`;
+}
+
+const teamFilter = (team: string | undefined) => (team === undefined ? raw('1') : sql`team = ${param(team, 'String')}`);
+
+/** The rows of a KPI for its periods: anchored ones, or live state. */
+export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: PeriodWindow[], team: string | undefined, now: Date): Sql {
+  return kpi.anchor === 'period_end' ? liveRows(source, windows, team, now) : anchoredRows(source, kpi.anchor, windows, team);
+}
+
+async function sqlEvaluations(storage: Storage, source: Source, kpis: SqlKpi[], windows: PeriodWindow[], team: string | undefined, now: Date): Promise<Evaluate> {
+  const columns = join(
+    kpis.map((kpi, index) => aggregateColumns(kpi, `k${index}`)),
+    ',\n  ',
+  );
+  const rows = await storage.query<Row>(sql`
+    SELECT ${scopeColumns(source)}, ${columns}
+    FROM (${rowsInPeriods(source, kpis[0]!, windows, team, now)})
+    GROUP BY ${scopes(source)}`);
+  const byScope = new Map(rows.map((row) => [scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)), row]));
+  const prefixOf = new Map(kpis.map((kpi, index) => [kpi.id, `k${index}`]));
+  return (kpi, key) => {
+    const row = byScope.get(key);
+    return row ? evaluationOf(kpi as SqlKpi, prefixOf.get(kpi.id)!, row) : undefined;
+  };
+}
+
+/** Open rows at each period's instant (a backlog), counted and listed per scope. */
+async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], team: string | undefined, now: Date): Promise<Map<string, Record<string, unknown>>> {
+  const backlog = kpi.backlog!;
+  const at = raw('instant.3');
+  const rows = await storage.query<Row>(sql`
+    SELECT ${scopeColumns(source)}, count() AS open, groupArray(50)(explained) AS listed
+    FROM (
+      SELECT *, instant.1 AS granularity, instant.2 AS period, ${backlog.explain(at)} AS explained
+      FROM (${source.rows()}) AS source_rows
+      ARRAY JOIN arrayFilter(i -> ${backlog.open(raw('i.3'))}, ${instantList(windows, now)}) AS instant
+      WHERE ${teamFilter(team)}
+    )
+    GROUP BY ${scopes(source)}`);
+  return new Map(
+    rows.map((row) => [
+      scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)),
+      { [backlog.name]: Number(row.open), [`${backlog.name}_${source.entity}s`]: row.listed },
+    ]),
+  );
+}
+
+/**
+ * KPIs evaluated in the process over the source's parsed entities (experiments: lift, SRM,
+ * Pearson), bucketed by period and scope here: O(entities) rows, not events.
+ */
+async function entityEvaluations(storage: Storage, source: Source, kpis: KpiDefinition[], windows: PeriodWindow[], now: Date): Promise<Evaluate> {
+  const anchor = kpis[0]!.anchor;
+  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
+  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
+  const rows = await storage.query<Row>(sql`
+    SELECT * FROM (${source.rows()})
+    WHERE ${raw(anchor)} >= ${param(chTime(from), "DateTime64(3, 'UTC')")} AND ${raw(anchor)} < ${param(chTime(to), "DateTime64(3, 'UTC')")}`);
+  // Each entity goes to the period of its anchor in every granularity, for its team, the
+  // organisation, its tier and all tiers: then every scope is a lookup.
+  const buckets = new Map<string, unknown[]>();
+  for (const row of rows) {
+    const at = instant(row[anchor])!;
+    const entity = source.parse!(row);
+    for (const window of windows) {
+      const start = periodStartOf(window.granularity, at);
+      for (const team of [String(row.team), ALL_TEAMS]) {
+        for (const tier of source.tiered ? ['all', String(row.tier)] : ['all']) {
+          const key = scopeKey(window.granularity, DAY_TEXT(start), team, tier);
+          const bucket = buckets.get(key);
+          if (bucket) bucket.push(entity);
+          else buckets.set(key, [entity]);
+        }
+      }
+    }
+  }
+  return (kpi, key, context) => {
+    const entities = buckets.get(key);
+    if (!entities) return undefined;
+    if (kpi.measure.kind !== 'entities') throw new Error(`${kpi.id} is not evaluated over entities`);
+    const { value, numerator, denominator, sample_size, details } = kpi.measure.evaluate(entities as never[], context);
+    return { value, numerator, denominator, sample_size, details };
+  };
+}
+
+/** Writes computed values; `computedAt` is when the computation started reading, so later reads win. */
+export function storeValues(storage: Storage, values: ScopedValue[], computedAt: Date): Promise<void> {
+  return kpiValues.insert(
+    storage,
+    values.map((value) => ({ kpi: value.kpi, granularity: value.granularity, periodStart: value.period.start, team: value.team, tier: value.tier, ...value.evaluation })),
+    computedAt,
+  );
+}

@@ -1,0 +1,157 @@
+import { join, raw, sql, type Sql } from '@kpi/storage';
+import { emptyEvaluation, nullReason, type Evaluation, type KpiDefinition } from '../definition.ts';
+
+/** The SQL measures: every kind but `entities`, which the process evaluates. */
+export type SqlKpi = KpiDefinition & { measure: Exclude<KpiDefinition['measure'], { kind: 'entities' }> };
+
+export const isSqlKpi = (kpi: KpiDefinition): kpi is SqlKpi => kpi.measure.kind !== 'entities';
+
+/** A condition that is false, not NULL, where its columns are NULL. */
+const truth = (condition: Sql | undefined): Sql => (condition ? sql`coalesce(toUInt8(${condition}), 0)` : raw('1'));
+const number = (expression: Sql): Sql => sql`toFloat64(${expression})`;
+
+/**
+ * The aggregate columns of one KPI over its rows, named with `prefix`: what `evaluationOf` reads
+ * back. All of a source's KPIs go into one query, so every column name is prefixed.
+ */
+export function aggregateColumns(kpi: SqlKpi, prefix: string): Sql {
+  const m = kpi.measure;
+  const columns: Sql[] = [];
+  const add = (name: string, expression: Sql) => columns.push(sql`${expression} AS ${raw(`${prefix}_${name}`)}`);
+  switch (m.kind) {
+    case 'count':
+      add('value', sql`sumIf(${number(m.count ?? raw('1'))}, ${truth(m.reported)})`);
+      add('n', sql`countIf(${truth(m.reported)})`);
+      break;
+    case 'share':
+      add('num', sql`countIf(${truth(m.reported)} AND ${truth(m.numerator)})`);
+      add('den', sql`countIf(${truth(m.reported)})`);
+      break;
+    case 'ratio':
+      // The scale applies to each row, as a sum of scaled amounts (1000 x cost per request).
+      add('num', sql`sumIf(${number(m.numerator)} * ${raw(String(m.scale ?? 1))}, ${truth(m.reported)})`);
+      add('den', sql`sumIf(${number(m.denominator)}, ${truth(m.reported)})`);
+      add('n', sql`countIf(${truth(m.reported)})`);
+      break;
+    case 'median':
+      add('q', sql`quantilesExactInclusiveIf(0.5, 0.9)(${number(m.of)}, isNotNull(${m.of}))`);
+      add('n', sql`countIf(isNotNull(${m.of}))`);
+      break;
+    case 'p90':
+      add('value', sql`quantileExactInclusiveIf(0.9)(${number(m.of)}, isNotNull(${m.of}))`);
+      add('n', sql`countIf(isNotNull(${m.of}))`);
+      break;
+    case 'mean':
+    case 'sum':
+    case 'min':
+    case 'max': {
+      const fn = { mean: 'avgIf', sum: 'sumIf', min: 'minIf', max: 'maxIf' }[m.kind];
+      add('value', sql`${raw(fn)}(${number(m.of)}, isNotNull(${m.of}))`);
+      add('n', sql`countIf(isNotNull(${m.of}))`);
+      break;
+    }
+    case 'count_distinct':
+      add('value', sql`uniqExactIf(${m.of}, isNotNull(${m.of}))`);
+      add('n', sql`countIf(isNotNull(${m.of}))`);
+      break;
+    case 'largest':
+      add('value', sql`maxIf(${number(m.of)}, ${truth(m.where)})`);
+      add('explain', sql`argMaxIf(${m.explain}, ${number(m.of)}, ${truth(m.where)})`);
+      add('n', sql`countIf(${truth(m.where)})`);
+      break;
+  }
+  for (const [key, expression] of Object.entries(kpi.details ?? {})) add(`detail_${key}`, expression);
+  return join(columns, ',\n  ');
+}
+
+/** The evaluation of one KPI from its aggregate columns in a result row. */
+export function evaluationOf(kpi: SqlKpi, prefix: string, row: Record<string, unknown>): Evaluation {
+  const read = (name: string) => row[`${prefix}_${name}`];
+  const num = (name: string) => Number(read(name));
+  const m = kpi.measure;
+  let evaluation: Evaluation;
+  switch (m.kind) {
+    case 'count':
+      evaluation = { value: num('value'), numerator: null, denominator: null, sample_size: num('n'), details: {} };
+      break;
+    case 'share': {
+      const [numerator, denominator] = [num('num'), num('den')];
+      evaluation = { value: denominator === 0 ? null : numerator / denominator, numerator, denominator, sample_size: denominator, details: {} };
+      break;
+    }
+    case 'ratio': {
+      const [numerator, denominator] = [num('num'), num('den')];
+      evaluation = { value: denominator === 0 ? null : numerator / denominator, numerator, denominator, sample_size: num('n'), details: {} };
+      break;
+    }
+    case 'median': {
+      const n = num('n');
+      const [median, p90] = n === 0 ? [null, null] : (read('q') as [number, number]);
+      evaluation = { value: median, numerator: null, denominator: null, sample_size: n, details: { p90 } };
+      break;
+    }
+    case 'largest': {
+      const n = num('n');
+      evaluation = { value: n === 0 ? null : num('value'), numerator: null, denominator: null, sample_size: n, details: n === 0 ? {} : { worst: read('explain') } };
+      break;
+    }
+    default: {
+      const n = num('n');
+      const zeroWhenEmpty = m.kind === 'sum' || m.kind === 'count_distinct';
+      evaluation = { value: n === 0 && !zeroWhenEmpty ? null : num('value'), numerator: null, denominator: null, sample_size: n, details: {} };
+    }
+  }
+  for (const key of Object.keys(kpi.details ?? {})) evaluation.details[key] = read(`detail_${key}`);
+  if (evaluation.value === null) evaluation.details.null_reason = nullReason(kpi, evaluation.sample_size);
+  return evaluation;
+}
+
+/**
+ * The columns a breakdown lists for each row: whether it is in the numerator and the denominator,
+ * its value in the aggregate, and a note ("not reported" for a row left out).
+ */
+export function rowColumns(kpi: SqlKpi): Sql {
+  const m = kpi.measure;
+  const notReported = (reported: Sql | undefined, note: Sql) => (reported ? sql`if(${truth(reported)}, ${note}, 'not reported')` : note);
+  const note = kpi.note ?? raw("''");
+  let inNumerator: Sql;
+  let inDenominator: Sql;
+  let value: Sql;
+  let rowNote = note;
+  let listed: Sql = raw('1');
+  switch (m.kind) {
+    case 'count':
+      inNumerator = sql`${truth(m.reported)} AND ${number(m.count ?? raw('1'))} > 0`;
+      inDenominator = raw('0');
+      value = sql`if(${truth(m.reported)}, ${number(m.count ?? raw('1'))}, NULL)`;
+      rowNote = notReported(m.reported, note);
+      // A count lists what it counts, and what was left out.
+      listed = sql`NOT ${truth(m.reported)} OR ${number(m.count ?? raw('1'))} > 0`;
+      break;
+    case 'share':
+      inNumerator = sql`${truth(m.reported)} AND ${truth(m.numerator)}`;
+      inDenominator = truth(m.reported);
+      value = sql`if(${truth(m.reported)}, toFloat64(${truth(m.numerator)}), NULL)`;
+      rowNote = notReported(m.reported, note);
+      break;
+    case 'ratio':
+      inNumerator = sql`${truth(m.reported)} AND ${number(m.numerator)} > 0`;
+      inDenominator = sql`${truth(m.reported)} AND ${number(m.denominator)} > 0`;
+      value = sql`if(${truth(m.reported)}, ${number(kpi.rowValue ?? m.numerator)}, NULL)`;
+      rowNote = notReported(m.reported, note);
+      break;
+    case 'largest':
+      inNumerator = truth(m.where);
+      inDenominator = raw('0');
+      value = number(m.of);
+      break;
+    default:
+      inNumerator = sql`isNotNull(${m.of})`;
+      inDenominator = raw('0');
+      value = number(m.of);
+      rowNote = notReported(sql`isNotNull(${m.of})`, note);
+  }
+  return sql`toBool(${inNumerator}) AS in_numerator, toBool(${inDenominator}) AS in_denominator, ${kpi.rowValue && m.kind !== 'ratio' ? number(kpi.rowValue) : value} AS value, ${rowNote} AS note, toBool(${listed}) AS listed`;
+}
+
+export { emptyEvaluation };

@@ -1,0 +1,74 @@
+import type { CustomEventType, EventRef, EventType } from '@kpi/events';
+import { param, raw, sql, type Sql } from '@kpi/storage';
+import { chTime } from './periods.ts';
+
+/**
+ * A source of KPI rows: one row per entity (an incident, a release, an alert) or per sample (a
+ * serving window, an answer), computed in ClickHouse from its typed table (migration 011) with
+ * the SPEC's rules, so that it comes out the same whatever the order and however often events
+ * arrived. Every row has `entity_id`, `team`, `tier` (0 for events that carry none) and the
+ * columns its KPIs read.
+ */
+export interface Source {
+  name: string;
+  /** What a row is, in breakdowns. */
+  entity: string;
+  tiered: boolean;
+  /** The event types whose events make up the rows. */
+  eventTypes: readonly (EventType | CustomEventType)[];
+  /**
+   * `sample`: every event is a row, assigned by its own time: an event changes its own period.
+   * `entity`: a row gathers the events of one entity (its latest triage, its first mitigation):
+   * an event can move the entity to another period, so planning reads all the entity's event times.
+   */
+  planning: SamplePlanning | EntityPlanning;
+  /**
+   * The rows. `window` is the time range the caller needs (sample sources read only that range of
+   * their table); entity sources ignore it, since an entity's state needs all its events.
+   */
+  rows(window?: { from: Date; to: Date }): Sql;
+  /**
+   * For live-state KPIs (anchor `period_end`): the rows live at an instant `at`, one per `per`
+   * (the latest first by `latestFirst`).
+   */
+  live?: { at(at: Sql): Sql; per: string; latestFirst: string };
+  /** Sources whose KPIs are evaluated in the process: a row as the entity they read. */
+  parse?(row: Record<string, unknown>): unknown;
+}
+
+/**
+ * A sample's team scope and instant are its event's own (`data.team`, `time`), unless `locate`
+ * reads them from the event's data, which ingestion then keeps for planning (`readsData`).
+ */
+export interface SamplePlanning {
+  kind: 'sample';
+  readsData?: boolean;
+  locate?(ref: EventRef): { team: string; time: number } | undefined;
+}
+
+/**
+ * Where planning finds an entity's events: `table` (sorted or indexed by entity_id), narrowed by
+ * `where`; `team` is the aggregate giving the entity's team scope ('' while its defining event is
+ * missing: it counts nowhere yet).
+ */
+export interface EntityPlanning {
+  kind: 'entity';
+  table: string;
+  where?: Sql;
+  team: Sql;
+  /** The event that makes an entity exist (SPEC §3); events of an entity without it wait. */
+  definingType?: EventType;
+}
+
+export function defineSource<const S extends Source>(source: S): S {
+  return source;
+}
+
+/** The latest of several versions of a fact: by event time, ties to the later ingested (SPEC §3). */
+export const LATEST = raw('(time, ingested_at, offset)');
+
+/** `time >= from AND time < to` on a sample table's sorting column, when the caller needs a range. */
+export function timeRange(window: { from: Date; to: Date } | undefined): Sql {
+  if (!window) return raw('1');
+  return sql`time >= ${param(chTime(window.from), "DateTime64(3, 'UTC')")} AND time < ${param(chTime(window.to), "DateTime64(3, 'UTC')")}`;
+}
