@@ -512,8 +512,9 @@ describe('yearly count targets: 4 x the quarterly number where none is given', (
   });
 
   it('the catalog lists the yearly targets', async () => {
-    const catalog = (await pipeline.get('/v1/kpis')).body as { id: string; targets: { op: string; value?: number; granularities?: string[] }[] }[];
-    const yearly = (id: string) => catalog.find((kpi) => kpi.id === id)!.targets.filter((rule) => rule.granularities?.includes('year')).map((rule) => [rule.op, rule.value]);
+    const catalog = await pipeline.client.read.get('/v1/kpis');
+    const yearly = (id: string) =>
+      catalog.find((kpi) => kpi.id === id)!.targets.flatMap((rule) => (rule.kind === 'threshold' && rule.granularities?.includes('year') ? [[rule.op, rule.value]] : []));
     expect(yearly('releases_delivered')).toEqual([['>=', 4]]);
     expect(yearly('experiment_throughput')).toEqual([['>=', 48]]);
     expect(yearly('shipped_lift')).toEqual([['>=', 0.02]]);

@@ -100,7 +100,7 @@ afterAll(async () => {
 
 describe('custom KPIs defined through the API', () => {
   it('are in the catalog, marked custom, with their unit, direction and targets', async () => {
-    const catalog = (await pipeline.get('/v1/kpis')).body as { id: string; custom: boolean; unit: string; direction: string; group: string; targets: unknown[] }[];
+    const catalog = await pipeline.client.read.get('/v1/kpis');
     expect(catalog.find((kpi) => kpi.id === 'search_eval_pass_rate')).toMatchObject({ custom: true, unit: 'share', direction: 'higher_is_better', group: 'Custom', targets: [{ kind: 'threshold', op: '>=', value: 0.5 }] });
     expect(catalog.find((kpi) => kpi.id === 'search_ndcg_p90')).toMatchObject({ custom: true, unit: 'number', targets: [{ kind: 'threshold', op: '>=', value: 0.01, granularities: ['quarter'] }] });
     expect(catalog.find((kpi) => kpi.id === 'releases_delivered')).toMatchObject({ custom: false });
@@ -207,7 +207,7 @@ describe('custom KPIs defined through the API', () => {
 
   it('a deleted one is gone from the catalog and its values', async () => {
     expect((await call('DELETE', '/v1/kpis/search_ndcg_p90')).status).toBe(204);
-    expect(((await pipeline.get('/v1/kpis')).body as { id: string }[]).map((kpi) => kpi.id)).not.toContain('search_ndcg_p90');
+    expect((await pipeline.client.read.get('/v1/kpis')).map((kpi) => kpi.id)).not.toContain('search_ndcg_p90');
     expect((await pipeline.get('/v1/kpis/search_ndcg_p90/values')).status).toBe(404);
     const [stored] = await pipeline.runtime.storage.query<{ n: number }>("SELECT count() AS n FROM {db:Identifier}.kpi_values FINAL WHERE kpi = 'search_ndcg_p90'");
     expect(Number(stored!.n)).toBe(0);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Contribution, Granularity } from '@kpi/api-contract';
 import { makeEvent, type CloudEvent, type DataInput } from '@kpi/events';
 import { eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
 import { kpiReader } from './support/kpi-values.ts';
@@ -74,12 +75,9 @@ beforeAll(async () => {
 afterAll(() => pipeline?.stop());
 
 const { value } = kpiReader(() => pipeline);
-const breakdown = async (kpi: string, query: string) => {
-  const response = await pipeline.get(`/v1/kpis/${kpi}/breakdown?${query}`);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body as { value: number | null; numerator: number | null; denominator: number | null; sample_size: number; entities: { entity: string; in_numerator: boolean; in_denominator: boolean; value: number | null; note?: string }[] };
-};
-const byEntity = (entities: { entity: string; in_numerator: boolean; in_denominator: boolean; note?: string }[]) =>
+/** GET /v1/kpis/:id/breakdown through the typed client. */
+const breakdown = (kpi: string, query: { granularity: Granularity; period_start: string; team: string }) => pipeline.client.read.get('/v1/kpis/:id/breakdown', { params: { id: kpi }, query });
+const byEntity = (entities: Contribution[]) =>
   Object.fromEntries(entities.map(({ entity, in_numerator, in_denominator, note }) => [entity, { in_numerator, in_denominator, ...(note ? { note } : {}) }]));
 
 describe('release facts that arrive later, or never', () => {
@@ -100,14 +98,14 @@ describe('release facts that arrive later, or never', () => {
   });
 
   it('a breakdown lists the releases that did not report the fact as "not reported"', async () => {
-    const readiness = await breakdown('readiness_first_pass_rate', 'granularity=month&period_start=2026-03-01&team=delivery');
+    const readiness = await breakdown('readiness_first_pass_rate', { granularity: 'month', period_start: '2026-03-01', team: 'delivery' });
     expect(byEntity(readiness.entities)).toEqual({
       'rel-a': { in_numerator: true, in_denominator: true },
       'rel-b': { in_numerator: false, in_denominator: false, note: 'not reported' },
       'rel-c': { in_numerator: false, in_denominator: false, note: 'not reported' },
       'rel-d': { in_numerator: false, in_denominator: true },
     });
-    const reproducible = await breakdown('reproducibility_rate', 'granularity=month&period_start=2026-03-01&team=delivery');
+    const reproducible = await breakdown('reproducibility_rate', { granularity: 'month', period_start: '2026-03-01', team: 'delivery' });
     expect(byEntity(reproducible.entities)['rel-c']).toEqual({ in_numerator: false, in_denominator: false, note: 'not reported' });
     expect(reproducible.entities.filter((entity) => entity.in_denominator).map((entity) => entity.entity).sort()).toEqual(['rel-a', 'rel-b', 'rel-d']);
   });
@@ -132,7 +130,7 @@ describe('incidents from pagers: no degradation start, resolved with no mitigati
       expect(ttd).toMatchObject({ value: 2.5, sample_size: 4, target: 24, status: 'met' });
       expect(ttd.details.p90).toBeCloseTo(3.7, 9);
     }
-    const explained = await breakdown('time_to_detect_hours', 'granularity=month&period_start=2026-04-01&team=pager');
+    const explained = await breakdown('time_to_detect_hours', { granularity: 'month', period_start: '2026-04-01', team: 'pager' });
     expect(byEntity(explained.entities).p1).toEqual({ in_numerator: false, in_denominator: false, note: 'not reported' });
     expect(explained.entities.filter((entity) => entity.value !== null).map((entity) => [entity.entity, entity.value]).sort()).toEqual([['p2', 2], ['p3', 4], ['p4', 1], ['p5', 3]]);
   });
@@ -144,7 +142,7 @@ describe('incidents from pagers: no degradation start, resolved with no mitigati
       expect(ttm).toMatchObject({ value: 6, sample_size: 5, target: 72, status: 'met' });
       expect(ttm.details.p90).toBeCloseTo(13.6, 9);
     }
-    const explained = await breakdown('time_to_mitigate_hours', 'granularity=month&period_start=2026-04-01&team=pager');
+    const explained = await breakdown('time_to_mitigate_hours', { granularity: 'month', period_start: '2026-04-01', team: 'pager' });
     expect(explained.entities.map((entity) => [entity.entity, entity.value]).sort()).toEqual([['p1', 3], ['p2', 10], ['p3', 16], ['p4', 6], ['p5', 1]]);
   });
 

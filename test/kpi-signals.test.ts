@@ -456,9 +456,7 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
 
 describe('API contract (SPEC section 6)', () => {
   it('GET /v1/kpis lists every KPI of the catalog in SPEC order with name, description, unit, direction, targets', async () => {
-    const response = await pipeline.get('/v1/kpis');
-    expect(response.status).toBe(200);
-    const kpis = response.body as { id: string; name: string; description: string; unit: string; direction: string; targets: Record<string, unknown>[] }[];
+    const kpis = await pipeline.client.read.get('/v1/kpis');
     expect(kpis.map((kpi) => kpi.id)).toEqual(SPEC_ORDER);
     for (const kpi of kpis) {
       expect(typeof kpi.name, kpi.id).toBe('string');

@@ -110,7 +110,7 @@ describe('GET /v1/metrics', () => {
     const text = (await pipeline.get('/v1/metrics')).body as string;
     const all = samples(text);
     expect(all.filter((sample) => !Number.isFinite(sample.value))).toEqual([]);
-    const kpis = (await pipeline.get('/v1/kpis')).body as { id: string; tiered: boolean }[];
+    const kpis = await pipeline.client.read.get('/v1/kpis');
     const scopes = GRANULARITIES.flatMap((granularity) => ['all', TEAM, OTHER].flatMap((team) => kpis.flatMap((kpi) => (kpi.tiered ? ['all', '1', '2', '3'] : ['all']).map((tier) => ({ kpi, team, tier, granularity })))));
     const of = (name: string, labels: Record<string, string>) => all.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
     for (const { kpi, team, tier, granularity } of scopes) {
@@ -125,7 +125,7 @@ describe('GET /v1/metrics', () => {
     // The same numbers as the API for the current period: every KPI of the organisation and of the
     // team in the current quarter (GET /v1/scorecard), and in the current month (GET /v1/kpis/:id/values).
     for (const team of ['all', TEAM]) {
-      const scorecard = (await pipeline.get(`/v1/scorecard?team=${team}`)).body as { kpis: { id: string; value: number | null; target: number | null; status: string }[] };
+      const scorecard = await pipeline.client.read.get('/v1/scorecard', { query: { team } });
       expect(scorecard.kpis.map((kpi) => kpi.id).sort()).toEqual(kpis.map((kpi) => kpi.id).sort());
       for (const kpi of scorecard.kpis) {
         const labels = { kpi: kpi.id, team, tier: 'all', granularity: 'quarter' };
