@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoHistory } from '@kpi/demo';
+import { DEMO_CUSTOM_KPI, demoHistory } from '@kpi/demo';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { connectorsFile, deliver } from './support/webhooks.ts';
 
@@ -37,6 +37,8 @@ let origin: string;
 
 beforeAll(async () => {
   pipeline = await startPipeline({ env: { REPORT_CHROMIUM: '/nonexistent/chromium', KPI_DEMO: '0', KPI_CONNECTORS_FILE: connectorsFile(CONNECTORS) } });
+  // The demo organisation's own KPI first, as the start command defines it: ingestion validates its custom events against it.
+  await pipeline.runtime.catalog.put(DEMO_CUSTOM_KPI);
   const events = demoHistory(42, Date.now(), DEMO_TEAMS);
   await pipeline.produce(events);
   await eventually(async () => ((await countEvents(pipeline.runtime)) === events.length ? true : undefined), 300_000, `the ${events.length} demo events`);
