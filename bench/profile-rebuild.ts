@@ -1,4 +1,4 @@
-// Scratch profiler (not committed): events straight into embedded ClickHouse, then a timed rebuild per KPI.
+// Where a rebuild spends its time, per KPI (compute vs store): `node --import tsx bench/profile-rebuild.ts [events] [data dir]`. Loads the demo organisation straight into embedded ClickHouse (no Kafka), once per data directory.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -46,7 +46,7 @@ const ruleObject = z
     scope: z.enum(['team', 'each_team', 'all'], { error: 'expected team, each_team or all' }).default('each_team'),
     team: z.string().regex(TEAM_PATTERN, `expected a team name (${TEAM_PATTERN.source})`).optional(),
     tier: tier.default('all'),
-    granularity: z.enum(GRANULARITIES, { error: 'expected week, month or quarter' }).default('month'),
+    granularity: z.enum(GRANULARITIES, { error: `expected one of ${GRANULARITIES.join(', ')}` }).default('month'),
     /** Which period is judged: the open one (default) or the last closed one. */
     period: z.enum(['current', 'previous'], { error: 'expected current or previous' }).default('current'),
     /** target_breached (default without op/threshold): the KPI's status is breached; threshold: `value op threshold`. */

@@ -35,6 +35,8 @@ describe('rule validation', () => {
     expect(rule).toMatchObject({ tier: 'all', granularity: 'month', period: 'current', condition: 'target_breached', severity: 'warning', group_by: ['alertname'], no_data: 'ok', on_error: 'keep_state', enabled: true });
     expect(rule.receivers[0]).toMatchObject({ name: 'webhook-1', send_resolved: true });
     expect(parseRule({ ...valid, op: '>', threshold: 2, tier: 1 })).toMatchObject({ condition: 'threshold', op: '>', threshold: 2, tier: '1' });
+    expect(parseRule({ ...valid, granularity: 'year' })).toMatchObject({ granularity: 'year' });
+    expect(problems({ ...valid, granularity: 'decade' })).toEqual([expect.stringMatching(/^granularity: expected one of week, month, quarter, year/)]);
   });
 
   it('refuses an unknown KPI, a bad threshold and a bad duration, naming the field', () => {

@@ -58,6 +58,19 @@ export type Measure =
 
 export type MeasureKind = Measure['kind'];
 
+/**
+ * An aggregate function call over a source's rows: `fn` with its combinators (`sumIf`),
+ * parametric `params` (`0.5, 0.9`) and its arguments. Kept apart so that the engine can compute it
+ * in one step, or as partial states merged later (-State / -Merge).
+ */
+export interface Aggregate {
+  fn: string;
+  params?: string;
+  args: Sql[];
+}
+
+export const aggregate = (fn: string, args: Sql[], params?: string): Aggregate => ({ fn, args, ...(params ? { params } : {}) });
+
 export interface EvaluationContext {
   period: { start: Date; end: Date };
   /** The instant live-state KPIs are judged at: the period end, or now for the open period. */
@@ -81,7 +94,7 @@ export interface KpiDefinition {
   measure: Measure;
   targets: TargetRule[];
   /** Aggregates over the same rows that go into the value's details under their key. */
-  details?: Record<string, Sql>;
+  details?: Record<string, Aggregate>;
   /** In a breakdown: each row's value (default: what the measure aggregates) and note. */
   rowValue?: Sql;
   note?: Sql;

@@ -3,7 +3,7 @@ import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definit
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
 import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
-import { aggregateColumns, evaluationOf, isSqlKpi, type SqlKpi } from './measures.ts';
+import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
 
 export const ALL_TEAMS = '*';
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
@@ -111,6 +111,10 @@ function scopes(source: Source): Sql {
 const scopeColumns = (source: Source) =>
   raw(`granularity, period, if(grouping(team) = 1, '${ALL_TEAMS}', toString(team)) AS team_scope, ${source.tiered ? "if(grouping(tier) = 1, 'all', toString(tier))" : "'all'"} AS tier_scope`);
 
+/** The start, as text, of the period of granularity `g` (an expression) that contains `day` (a Date or UTC time expression). */
+const periodOfDay = (g: string, day: string) =>
+  `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
+
 /** Rows of the source, each assigned to the periods (of every granularity asked) that contain its anchor. */
 function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined): Sql {
   const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
@@ -124,8 +128,7 @@ function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], t
     "Array(DateTime64(3, 'UTC'))",
   )})`;
   return sql`
-    SELECT *, window.1 AS granularity,
-      toString(multiIf(window.1 = 'week', toStartOfWeek(${a}, 1, 'UTC'), window.1 = 'month', toStartOfMonth(${a}, 'UTC'), window.1 = 'quarter', toStartOfQuarter(${a}, 'UTC'), toStartOfYear(${a}, 'UTC'))) AS period
+    SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', anchor))} AS period
     FROM (${source.rows({ from, to })}) AS source_rows
     ARRAY JOIN arrayFilter(w -> ifNull(${a} >= w.2 AND ${a} < w.3, 0), ${windowList}) AS window
     WHERE ${teamFilter(team)}`;
@@ -166,21 +169,64 @@ export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: Perio
   return kpi.anchor === 'period_end' ? liveRows(source, windows, team, now) : anchoredRows(source, kpi.anchor, windows, team);
 }
 
+/**
+ * The KPIs of one source and anchor for every period and scope asked. Anchored rows are first
+ * reduced where they are to one partial state per (day, team, tier): a single pass over the rows,
+ * whatever the number of granularities; the days are then spread over the periods of every
+ * granularity and merged per scope (GROUPING SETS). Live state is a row per model and instant
+ * already, aggregated in one step.
+ */
 async function sqlEvaluations(storage: Storage, source: Source, kpis: SqlKpi[], windows: PeriodWindow[], team: string | undefined, now: Date): Promise<Evaluate> {
-  const columns = join(
-    kpis.map((kpi, index) => aggregateColumns(kpi, `k${index}`)),
-    ',\n  ',
-  );
-  const rows = await storage.query<Row>(sql`
-    SELECT ${scopeColumns(source)}, ${columns}
-    FROM (${rowsInPeriods(source, kpis[0]!, windows, team, now)})
-    GROUP BY ${scopes(source)}`);
+  const aggregates = kpis.flatMap((kpi, index) => aggregatesOf(kpi, `k${index}`));
+  const step = (kind: 'value' | 'state' | 'merge') => join(aggregates.map((column) => renderAggregate(column, kind)), ',\n  ');
+  const first = kpis[0]!;
+  const query =
+    first.anchor === 'period_end'
+      ? sql`
+        SELECT ${scopeColumns(source)}, ${step('value')}
+        FROM (${liveRows(source, windows, team, now)})
+        GROUP BY ${scopes(source)}`
+      : sql`
+        SELECT ${scopeColumns(source)}, ${step('merge')}
+        FROM (
+          SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', 'day'))} AS period
+          FROM (${dailyStates(source, first.anchor, windows, team, step('state'))})
+          ARRAY JOIN arrayFilter(w -> day >= w.2 AND day < w.3, ${windowDays(windows)}) AS window)
+        GROUP BY ${scopes(source)}`;
+  const rows = await storage.query<Row>(query);
   const byScope = new Map(rows.map((row) => [scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)), row]));
   const prefixOf = new Map(kpis.map((kpi, index) => [kpi.id, `k${index}`]));
   return (kpi, key) => {
     const row = byScope.get(key);
     return row ? evaluationOf(kpi as SqlKpi, prefixOf.get(kpi.id)!, row) : undefined;
   };
+}
+
+/** One partial aggregation state per (day of the anchor, team, tier), over the time range of every window. */
+function dailyStates(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined, states: Sql): Sql {
+  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
+  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
+  const a = raw(anchor);
+  const keys = raw(source.tiered ? 'team, tier' : 'team');
+  return sql`
+    SELECT toDate(${a}, 'UTC') AS day, ${keys}, ${states}
+    FROM (${source.rows({ from, to })}) AS source_rows
+    WHERE ${a} >= ${param(chTime(from), "DateTime64(3, 'UTC')")} AND ${a} < ${param(chTime(to), "DateTime64(3, 'UTC')")} AND ${teamFilter(team)}
+    GROUP BY day, ${keys}`;
+}
+
+/** (granularity, first day, end day) of every window, and the period of a day in each (as `period`). */
+function windowDays(windows: PeriodWindow[]): Sql {
+  return sql`arrayZip(${param(
+    windows.map((w) => w.granularity),
+    'Array(String)',
+  )}, ${param(
+    windows.map((w) => DAY_TEXT(w.periods[0]!.start)),
+    'Array(Date)',
+  )}, ${param(
+    windows.map((w) => DAY_TEXT(w.periods.at(-1)!.end)),
+    'Array(Date)',
+  )})`;
 }
 
 /** Open rows at each period's instant (a backlog), counted and listed per scope. */

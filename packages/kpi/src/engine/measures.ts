@@ -1,5 +1,5 @@
 import { join, raw, sql, type Sql } from '@kpi/storage';
-import { emptyEvaluation, nullReason, type Evaluation, type KpiDefinition } from '../definition.ts';
+import { aggregate, emptyEvaluation, nullReason, type Aggregate, type Evaluation, type KpiDefinition } from '../definition.ts';
 
 /** The SQL measures: every kind but `entities`, which the process evaluates. */
 export type SqlKpi = KpiDefinition & { measure: Exclude<KpiDefinition['measure'], { kind: 'entities' }> };
@@ -11,57 +11,69 @@ const truth = (condition: Sql | undefined): Sql => (condition ? sql`coalesce(toU
 const number = (expression: Sql): Sql => sql`toFloat64(${expression})`;
 
 /**
- * The aggregate columns of one KPI over its rows, named with `prefix`: what `evaluationOf` reads
- * back. All of a source's KPIs go into one query, so every column name is prefixed.
+ * The aggregates of one KPI over its rows, named with `prefix`: what `evaluationOf` reads back.
+ * All of a source's KPIs go into one query, so every name is prefixed.
  */
-export function aggregateColumns(kpi: SqlKpi, prefix: string): Sql {
+export function aggregatesOf(kpi: SqlKpi, prefix: string): { name: string; aggregate: Aggregate }[] {
   const m = kpi.measure;
-  const columns: Sql[] = [];
-  const add = (name: string, expression: Sql) => columns.push(sql`${expression} AS ${raw(`${prefix}_${name}`)}`);
+  const columns: { name: string; aggregate: Aggregate }[] = [];
+  const add = (name: string, fn: string, args: Sql[], params?: string) => columns.push({ name: `${prefix}_${name}`, aggregate: aggregate(fn, args, params) });
   switch (m.kind) {
     case 'count':
-      add('value', sql`sumIf(${number(m.count ?? raw('1'))}, ${truth(m.reported)})`);
-      add('n', sql`countIf(${truth(m.reported)})`);
+      add('value', 'sumIf', [number(m.count ?? raw('1')), truth(m.reported)]);
+      add('n', 'countIf', [truth(m.reported)]);
       break;
     case 'share':
-      add('num', sql`countIf(${truth(m.reported)} AND ${truth(m.numerator)})`);
-      add('den', sql`countIf(${truth(m.reported)})`);
+      add('num', 'countIf', [sql`${truth(m.reported)} AND ${truth(m.numerator)}`]);
+      add('den', 'countIf', [truth(m.reported)]);
       break;
     case 'ratio':
       // The scale applies to each row, as a sum of scaled amounts (1000 x cost per request).
-      add('num', sql`sumIf(${number(m.numerator)} * ${raw(String(m.scale ?? 1))}, ${truth(m.reported)})`);
-      add('den', sql`sumIf(${number(m.denominator)}, ${truth(m.reported)})`);
-      add('n', sql`countIf(${truth(m.reported)})`);
+      add('num', 'sumIf', [sql`${number(m.numerator)} * ${raw(String(m.scale ?? 1))}`, truth(m.reported)]);
+      add('den', 'sumIf', [number(m.denominator), truth(m.reported)]);
+      add('n', 'countIf', [truth(m.reported)]);
       break;
     case 'median':
-      add('q', sql`quantilesExactInclusiveIf(0.5, 0.9)(${number(m.of)}, isNotNull(${m.of}))`);
-      add('n', sql`countIf(isNotNull(${m.of}))`);
+      add('q', 'quantilesExactInclusiveIf', [number(m.of), sql`isNotNull(${m.of})`], '0.5, 0.9');
+      add('n', 'countIf', [sql`isNotNull(${m.of})`]);
       break;
     case 'p90':
-      add('value', sql`quantileExactInclusiveIf(0.9)(${number(m.of)}, isNotNull(${m.of}))`);
-      add('n', sql`countIf(isNotNull(${m.of}))`);
+      add('value', 'quantileExactInclusiveIf', [number(m.of), sql`isNotNull(${m.of})`], '0.9');
+      add('n', 'countIf', [sql`isNotNull(${m.of})`]);
       break;
     case 'mean':
     case 'sum':
     case 'min':
-    case 'max': {
-      const fn = { mean: 'avgIf', sum: 'sumIf', min: 'minIf', max: 'maxIf' }[m.kind];
-      add('value', sql`${raw(fn)}(${number(m.of)}, isNotNull(${m.of}))`);
-      add('n', sql`countIf(isNotNull(${m.of}))`);
+    case 'max':
+      add('value', { mean: 'avgIf', sum: 'sumIf', min: 'minIf', max: 'maxIf' }[m.kind], [number(m.of), sql`isNotNull(${m.of})`]);
+      add('n', 'countIf', [sql`isNotNull(${m.of})`]);
       break;
-    }
     case 'count_distinct':
-      add('value', sql`uniqExactIf(${m.of}, isNotNull(${m.of}))`);
-      add('n', sql`countIf(isNotNull(${m.of}))`);
+      add('value', 'uniqExactIf', [m.of, sql`isNotNull(${m.of})`]);
+      add('n', 'countIf', [sql`isNotNull(${m.of})`]);
       break;
     case 'largest':
-      add('value', sql`maxIf(${number(m.of)}, ${truth(m.where)})`);
-      add('explain', sql`argMaxIf(${m.explain}, ${number(m.of)}, ${truth(m.where)})`);
-      add('n', sql`countIf(${truth(m.where)})`);
+      add('value', 'maxIf', [number(m.of), truth(m.where)]);
+      add('explain', 'argMaxIf', [m.explain, number(m.of), truth(m.where)]);
+      add('n', 'countIf', [truth(m.where)]);
       break;
   }
-  for (const [key, expression] of Object.entries(kpi.details ?? {})) add(`detail_${key}`, expression);
-  return join(columns, ',\n  ');
+  for (const [key, detail] of Object.entries(kpi.details ?? {})) columns.push({ name: `${prefix}_detail_${key}`, aggregate: detail });
+  return columns;
+}
+
+/** An aggregate computed in one step (`in: 'value'`), as a partial state (`'state'`), or merging states named after it (`'merge'`). */
+export function renderAggregate(column: { name: string; aggregate: Aggregate }, step: 'value' | 'state' | 'merge'): Sql {
+  const { fn, params, args } = column.aggregate;
+  const call = (name: string, list: Sql) => sql`${raw(name)}${raw(params ? `(${params})` : '')}(${list})`;
+  switch (step) {
+    case 'value':
+      return sql`${call(fn, join(args, ', '))} AS ${raw(column.name)}`;
+    case 'state':
+      return sql`${call(`${fn}State`, join(args, ', '))} AS ${raw(`state_${column.name}`)}`;
+    case 'merge':
+      return sql`${call(`${fn}Merge`, raw(`state_${column.name}`))} AS ${raw(column.name)}`;
+  }
 }
 
 /** The evaluation of one KPI from its aggregate columns in a result row. */

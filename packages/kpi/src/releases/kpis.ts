@@ -1,5 +1,5 @@
 import { raw, sql } from '@kpi/storage';
-import { defineKpi, type KpiDefinition } from '../definition.ts';
+import { aggregate, defineKpi, type KpiDefinition } from '../definition.ts';
 import { releases, ROLLBACK_WINDOW_DAYS, SLICE_REGRESSION_SHARE } from './rows.ts';
 
 // Production releases, each assigned to the period of its deploy time.
@@ -125,10 +125,11 @@ export const driftKpis: KpiDefinition[] = [
     targets: [{ kind: 'threshold', op: '>=', value: 0.8 }],
     measure: { kind: 'ratio', numerator: raw('monitored_critical_features'), denominator: raw('critical_features') },
     details: {
-      models: raw('count()'),
-      unmonitored_critical_features: raw(
-        "groupArrayIf(CAST((model_id, entity_id, unmonitored_critical_features), 'Tuple(model_id String, release_id String, features Array(String))'), length(unmonitored_critical_features) > 0)",
-      ),
+      models: aggregate('count', []),
+      unmonitored_critical_features: aggregate('groupArrayIf', [
+        raw("CAST((model_id, entity_id, unmonitored_critical_features), 'Tuple(model_id String, release_id String, features Array(String))')"),
+        raw('length(unmonitored_critical_features) > 0'),
+      ]),
     },
     note: raw("concat('model ', model_id, ': ', toString(monitored_critical_features), '/', toString(critical_features), ' critical features monitored')"),
   }),
