@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { CATALOG, GRANULARITIES, kpiById, type KpiDefinition } from '@kpi/kpi';
+import { CATALOG, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { LABEL_NAME } from './labels.ts';
 import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';
@@ -40,8 +40,8 @@ const ruleObject = z
     kpi: z
       .string({ error: 'expected a KPI id' })
       .refine((id) => kpiById(id) !== undefined, { error: (issue) => `unknown KPI ${JSON.stringify(issue.input)}; GET /v1/kpis lists them` })
-      // The JSON Schema (the API's OpenAPI document) states the refinement: one of the catalog's ids.
-      .meta({ enum: CATALOG.map((kpi) => kpi.id) }),
+      // The JSON Schema (the API's OpenAPI document) states the refinement: a built-in id, or a custom KPI's (defined at run time).
+      .meta({ anyOf: [{ enum: CATALOG.map((kpi) => kpi.id) }, { pattern: KPI_ID.source }], description: 'a KPI of GET /v1/kpis: a built-in one, or a custom one' }),
     /** team: one team (`team`); each_team: one alert per team seen in the events; all: the whole organisation. */
     scope: z.enum(['team', 'each_team', 'all'], { error: 'expected team, each_team or all' }).default('each_team'),
     team: z.string().regex(TEAM_PATTERN, `expected a team name (${TEAM_PATTERN.source})`).optional(),

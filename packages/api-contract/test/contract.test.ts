@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DIRECTIONS, GRANULARITIES, STATUSES, UNITS } from '@kpi/kpi';
+import { CATALOG, DIRECTIONS, GRANULARITIES, KPI_ID, STATUSES, UNITS } from '@kpi/kpi';
 import { instant, openApiDocument, routes } from '../src/index.ts';
 import { ApiError, createClient } from '../src/client.ts';
 
@@ -56,6 +56,12 @@ describe('the OpenAPI document generated from the contract', () => {
         }
       }
     }
+  });
+
+  it('states which KPIs an alert rule takes: the built-in ids, or a custom KPI id (defined at run time)', () => {
+    const body = operation('post', '/v1/alert-rules') as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, any> } }> } };
+    const kpi = body.requestBody.content['application/json']!.schema.properties.kpi;
+    expect(kpi.anyOf).toEqual([{ enum: CATALOG.map((entry) => entry.id) }, { pattern: KPI_ID.source }]);
   });
 
   it('links created resources to the operations that read and remove them', () => {

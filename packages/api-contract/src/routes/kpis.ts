@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { customKpiFields, GRANULARITIES } from '@kpi/kpi';
+import { customKpiFields, GRANULARITIES, KPI_ID } from '@kpi/kpi';
 import { defineRoute } from '../route.ts';
 import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit } from '../shared.ts';
 
 /** KPI ids: the built-in catalog's and custom ones alike (SPEC 5b). */
-export const kpiId = z.string().regex(/^[a-z][a-z0-9_]{2,63}$/, 'expected a KPI id (^[a-z][a-z0-9_]{2,63}$); GET /v1/kpis lists them').describe('KPI id, see GET /v1/kpis');
+export const kpiId = z.string().regex(KPI_ID, `expected a KPI id (${KPI_ID.source}); GET /v1/kpis lists them`).describe('KPI id, see GET /v1/kpis');
 /** The most periods one values request may span. */
 export const MAX_PERIODS = 520;
 

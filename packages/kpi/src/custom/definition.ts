@@ -18,10 +18,12 @@ const field = z.string().regex(FIELD, 'expected a field of the data, data.<name>
 const filters = z.record(field, z.union([z.string(), z.number().finite(), z.boolean()], { error: 'expected a string, a number or a boolean' }));
 const CUSTOM_UNITS = ['count', 'share', 'ratio', 'hours', 'days', 'ms', 'usd', 'score', 'number'] as const satisfies readonly Unit[];
 const FIELD_AGGREGATES = ['sum', 'mean', 'median', 'p90', 'min', 'max', 'count_distinct'] as const;
+/** A KPI id, built-in or custom. */
+export const KPI_ID = /^[a-z][a-z0-9_]{2,63}$/;
 
 /** A definition's fields, as the API contract documents them; customKpiSchema adds the rules between fields. */
 export const customKpiFields = z.strictObject({
-  id: z.string().regex(/^[a-z][a-z0-9_]{2,63}$/, 'expected ^[a-z][a-z0-9_]{2,63}$'),
+  id: z.string().regex(KPI_ID, `expected ${KPI_ID.source}`),
   name: z.string().min(1).max(120),
   description: z.string().max(2000).default(''),
   unit: z.enum(CUSTOM_UNITS),
