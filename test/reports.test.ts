@@ -238,6 +238,32 @@ describe('quarterly review reports', () => {
     expect(organisation.breached.map((entry) => `${entry.id}|${entry.tier}`)).toEqual(expect.arrayContaining(['experiment_throughput|all', 'guardrail_breaches|all', 'srm_failure_rate|all', 'drift_model_coverage|1']));
   });
 
+  it('a yearly review (POST {year}) holds the numbers of /v1/kpis/:id/values at year granularity, with the yearly targets', async () => {
+    const response = await pipeline.post('/v1/reports', { year: '2025', team: 'ranking' }, TOKENS.admin);
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    expect(response.body).toMatchObject({ id: '2025-ranking', quarter: '2025', team: 'ranking' });
+    await waitReady('2025-ranking');
+    const yearly = JSON.parse((await file('2025-ranking', 'json')).body) as Report;
+    expect(yearly).toMatchObject({ review: 'yearly', quarter: '2025', previous_quarter: '2024', open_quarter: false, period: { start: '2025-01-01T00:00:00Z', end: '2026-01-01T00:00:00Z' } });
+    for (const entry of yearly.kpis) {
+      const values = await pipeline.get(`/v1/kpis/${entry.id}/values?granularity=year&from=2022-01-01&to=2026-01-01&team=ranking`);
+      expect(values.status).toBe(200);
+      const last = values.body.values.at(-1);
+      expect({ value: entry.value, target: entry.target, status: entry.status, sample_size: entry.sample_size }, entry.id).toEqual({ value: last.value, target: last.target, status: last.status, sample_size: last.sample_size });
+      expect(entry.trend.map((point) => point.quarter)).toEqual(['2022', '2023', '2024', '2025']);
+    }
+    // By hand: ranking closed 3 ML-debt items in 2025 (all on 2025-10-15), against 4 x 3 = 12 per year; one
+    // production release (rel-a0) against 4 per year; its one 2025 incident (inc-0) was mitigated 10 h after detection.
+    const kpi = (id: string) => yearly.kpis.find((entry) => entry.id === id)!;
+    expect(kpi('tech_debt_closed')).toMatchObject({ value: 3, target: 12, status: 'breached' });
+    expect(kpi('releases_delivered')).toMatchObject({ value: 1, target: 4, status: 'breached' });
+    expect(kpi('time_to_mitigate_hours')).toMatchObject({ value: 10, sample_size: 1 });
+    expect(yearly.incidents).toMatchObject({ opened: 1, mitigated: 1 });
+    expect((await file('2025-ranking', 'html')).body).toContain('Yearly review 2025');
+    expect((await file('2025-ranking', 'md')).body).toContain('# Yearly review 2025 — Team ranking');
+    expect((await pipeline.get('/v1/reports?year=2025')).body.reports.map((r: { id: string }) => r.id)).toEqual(['2025-ranking']);
+  });
+
   it('the sections list the entities behind the numbers', async () => {
     const kpi = (report: Report, id: string) => report.kpis.find((entry) => entry.id === id)!;
     // Incidents: opened in the quarter by severity; TTD/TTM as the KPIs say; the slowest mitigation first.
@@ -394,6 +420,14 @@ describe('quarterly review reports', () => {
     expect(future.body.message).toBe('body.quarter: 2031-Q1 has not started yet');
     expect((await pipeline.post('/v1/reports', { quarter: QUARTER, team: 'Bad Team!' }, TOKENS.admin)).status).toBe(400);
     expect((await pipeline.post('/v1/reports', {}, TOKENS.admin)).status).toBe(400);
+    const futureYear = await pipeline.post('/v1/reports', { year: '2031' }, TOKENS.admin);
+    expect(futureYear.status).toBe(400);
+    expect(futureYear.body.message).toBe('body.year: 2031 has not started yet');
+    for (const body of [{ year: '26' }, { year: '2026-Q1' }, { quarter: QUARTER, year: '2025' }]) {
+      const response = await pipeline.post('/v1/reports', body, TOKENS.admin);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.message, JSON.stringify(body)).toMatch(/year|quarter/);
+    }
     expect((await pipeline.get('/v1/reports?quarter=2026-Q7')).status).toBe(400);
     expect((await pipeline.get('/v1/reports/2026-Q1-ranking/docx')).status).toBe(400);
     expect((await pipeline.get('/v1/reports/2026-Q2-ranking')).status).toBe(404);
@@ -459,20 +493,23 @@ describe('quarterly review reports', () => {
     expect((await pipeline.get('/v1/reports/2019-Q2-all')).body.formats).toEqual(['html', 'md', 'json', 'pdf']);
   });
 
-  it('reports are scheduled for the organisation and every team once a quarter has closed and the delay has passed', async () => {
+  it('reports are scheduled for the organisation and every team once a quarter or a year has closed and the delay has passed', async () => {
     const { storage, queues } = pipeline.runtime;
-    // 23 h after 2026-Q1 closed, with a 24 h delay: 2025-Q4 is the latest quarter due.
+    // 23 h after 2026-Q1 closed, with a 24 h delay: 2025-Q4 is the latest quarter due, and 2025 the latest year
+    // (its yearly review for ranking exists already).
     expect(await dueReports(storage, { now: new Date('2026-04-01T23:00:00Z'), delayHours: 24 })).toEqual([
       { quarter: '2025-Q4', team: 'all' },
       { quarter: '2025-Q4', team: 'ranking' },
+      { quarter: '2025', team: 'all' },
     ]);
-    // A quarter with no event at all gets no automatic report.
+    // A period with no event at all gets no automatic report.
     expect(await dueReports(storage, { now: new Date('2019-05-01T00:00:00Z'), delayHours: 24 })).toEqual([]);
     // 25 h after: 2026-Q1, for the organisation and both teams, minus the reports that exist already.
     const now = new Date('2026-04-02T01:00:00Z');
-    expect(await dueReports(storage, { now, delayHours: 24 })).toEqual([{ quarter: QUARTER, team: 'search' }]);
-    expect(await scheduleDueReports(storage, queues, { now, delayHours: 24 })).toEqual(['2026-Q1-search']);
+    expect(await dueReports(storage, { now, delayHours: 24 })).toEqual([{ quarter: QUARTER, team: 'search' }, { quarter: '2025', team: 'all' }]);
+    expect(await scheduleDueReports(storage, queues, { now, delayHours: 24 })).toEqual(['2026-Q1-search', '2025-all']);
     expect(await waitReady('2026-Q1-search')).toMatchObject({ trigger: 'schedule', has_data: true });
+    expect(await waitReady('2025-all')).toMatchObject({ trigger: 'schedule', has_data: true });
     expect(await dueReports(storage, { now, delayHours: 24 })).toEqual([]);
     // The worker's schedule is a repeatable job.
     const schedulers = await queues.queue('reportSchedule').getJobSchedulers();

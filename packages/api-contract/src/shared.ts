@@ -36,6 +36,8 @@ export const instant = z.string().regex(new RegExp(`^${DAY}(?:T${TIME})?$`), 'ex
 export const timestamp = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 timestamp, e.g. 2026-11-20T10:00:00Z' });
 /** A quarter such as 2026-Q3, 1970 to 2105. */
 export const quarter = z.string().regex(new RegExp(`^${YEAR}-Q[1-4]$`), 'expected a quarter such as 2026-Q3 (1970 to 2105)');
+/** A year such as 2026, 1970 to 2105: the period of a yearly review or scorecard. */
+export const year = z.string().regex(new RegExp(`^${YEAR}$`), 'expected a year such as 2026 (1970 to 2105)');
 export const limit = (max: number, fallback: number) =>
   z.coerce.number({ error: 'expected a number' }).int('expected an integer').min(1, 'at least 1').max(max, `at most ${max}`).default(fallback);
 

@@ -97,6 +97,21 @@ export function quarterLabel(start: Date): string {
   return `${start.getUTCFullYear()}-Q${Math.floor(start.getUTCMonth() / 3) + 1}`;
 }
 
+/** The periods a review covers: a quarter, or a year. */
+export type ReviewGranularity = 'quarter' | 'year';
+
+/** `2026-Q3` (a quarter) or `2026` (a year) -> its granularity and period; undefined for anything else. */
+export function parseReviewPeriod(label: string): { granularity: ReviewGranularity; period: Period } | undefined {
+  const quarter = parseQuarter(label);
+  if (quarter) return { granularity: 'quarter', period: quarter };
+  if (!/^\d{4}$/.test(label)) return undefined;
+  const start = new Date(Date.UTC(Number(label), 0, 1));
+  return { granularity: 'year', period: { start, end: nextPeriodStart('year', start) } };
+}
+
+/** The label of a review period: 2026-Q3, or 2026. */
+export const reviewLabel = (granularity: ReviewGranularity, start: Date): string => (granularity === 'year' ? String(start.getUTCFullYear()) : quarterLabel(start));
+
 /** ClickHouse DateTime64(3) parameter text for an instant. */
 export function chTime(instant: Date): string {
   return instant.toISOString().replace('T', ' ').replace('Z', '');

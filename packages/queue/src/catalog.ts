@@ -27,12 +27,12 @@ export const queueCatalog = {
     name: 'kpi-refresh',
     payload: z.object({}),
   },
-  /** Generate (or regenerate) the quarterly review report of a quarter and scope (`all` = the organisation). */
+  /** Generate (or regenerate) the review of a quarter (2026-Q3) or a year (2026) and scope (`all` = the organisation). */
   reportGenerate: {
     name: 'report-generate',
-    payload: z.object({ quarter: z.string().regex(/^\d{4}-Q[1-4]$/), team: z.string().min(1), trigger: z.enum(['schedule', 'request']) }),
+    payload: z.object({ quarter: z.string().regex(/^\d{4}(-Q[1-4])?$/), team: z.string().min(1), trigger: z.enum(['schedule', 'request']) }),
   },
-  /** Periodic: request the reports of the last closed quarter once REPORT_DELAY_HOURS have passed since it closed. */
+  /** Periodic: request the reports of the last closed quarter and year once REPORT_DELAY_HOURS have passed since they closed. */
   reportSchedule: {
     name: 'report-schedule',
     payload: z.object({}),

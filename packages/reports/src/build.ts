@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
   ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
-  quarterLabel, readValuesOf, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
+  readValuesOf, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
   AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
@@ -12,8 +12,8 @@ import { narrate } from './narrative.ts';
 import { ORGANISATION, reportId, resolveRequest, scopeLabel } from './request.ts';
 
 
-/** How many quarters the trend charts cover, the report's quarter included. */
-export const TREND_QUARTERS = 8;
+/** How many periods the trend charts cover, the report's own included: two years of quarters, or four years. */
+export const TREND_PERIODS: Record<ReviewGranularity, number> = { quarter: 8, year: 4 };
 /** KPIs whose catalog target applies to tier 1 only: the report shows their tier-1 breaches too. */
 const tier1Targeted = (kpi: KpiDefinition) => kpi.targets.some((rule) => rule.kind === 'threshold' && rule.tier1Only);
 const SLOWEST_MITIGATIONS = 5;
@@ -37,28 +37,28 @@ const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 const toIso = (value: string) => new Date(/^\d{4}-\d\d-\d\d \d/.test(value) ? `${value.replace(' ', 'T')}Z` : value).toISOString();
 const byString = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-function quartersEndingAt(period: Period): Period[] {
+function periodsEndingAt(granularity: ReviewGranularity, period: Period): Period[] {
   const periods: Period[] = [period];
-  while (periods.length < TREND_QUARTERS) {
+  while (periods.length < TREND_PERIODS[granularity]) {
     const end = periods[0]!.start;
-    periods.unshift({ start: previousPeriodStart('quarter', end), end });
+    periods.unshift({ start: previousPeriodStart(granularity, end), end });
   }
   return periods;
 }
 
-/** Builds the report of a quarter and scope from stored KPI values and entity state. */
+/** Builds the review of a quarter or year and scope from stored KPI values and entity state. */
 export async function buildReport(storage: Storage, options: BuildOptions): Promise<Report> {
   const now = options.now ?? new Date();
-  const { quarter, team, period } = resolveRequest(options.quarter, options.team, now);
+  const { quarter, granularity, team, period } = resolveRequest(options.quarter, options.team, now);
   const scopeTeam = team === ORGANISATION ? ALL_TEAMS : team;
-  const inQuarter = (value: string | null | undefined) => {
+  const inPeriod = (value: string | null | undefined) => {
     if (!value) return false;
     const t = Date.parse(value);
     return t >= period.start.getTime() && t < period.end.getTime();
   };
   const asOf = new Date(Math.min(period.end.getTime(), now.getTime()));
-  const periods = quartersEndingAt(period);
-  const scope = { granularity: 'quarter' as const, team: scopeTeam, tier: 'all' as const };
+  const periods = periodsEndingAt(granularity, period);
+  const scope = { granularity, team: scopeTeam, tier: 'all' as const };
 
   const catalog = options.catalog ?? CATALOG;
   // Tier 1 of every tiered KPI: the sections show tier-1 incidents and drift, the breaches list tier-1 targets.
@@ -74,12 +74,12 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   };
 
   const kpis = catalog.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
-  const contributions = (id: string) => contributionsOf(storage, kpiById(id)!, period, scopeTeam, now);
+  const contributions = (id: string) => contributionsOf(storage, kpiById(id)!, granularity, period, scopeTeam, now);
 
   const [alerts, incidents, experiments, releases, drift, dataAndCost] = await Promise.all([
     alertsFired(storage, scopeTeam, period),
-    incidentsSection(storage, scopeTeam, inQuarter, asOf, current, tier1),
-    experimentsSection(storage, scopeTeam, inQuarter),
+    incidentsSection(storage, scopeTeam, inPeriod, asOf, current, tier1),
+    experimentsSection(storage, scopeTeam, inPeriod),
     releasesSection(storage, scopeTeam, period, contributions),
     driftSection(storage, scopeTeam, asOf, tier1),
     dataCostSection(storage, scopeTeam, period, contributions),
@@ -108,10 +108,11 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
     schema_version: REPORT_SCHEMA_VERSION,
     id: reportId(quarter, team),
     quarter,
+    review: granularity === 'year' ? ('yearly' as const) : ('quarterly' as const),
     team,
     scope: scopeLabel(team),
     period: { start: iso(period.start), end: iso(period.end) },
-    previous_quarter: quarterLabel(previousPeriodStart('quarter', period.start)),
+    previous_quarter: reviewLabel(granularity, previousPeriodStart(granularity, period.start)),
     has_data: kpis.some((kpi) => kpi.sample_size > 0),
     open_quarter: now.getTime() < period.end.getTime(),
     summary,
@@ -140,7 +141,7 @@ export function contentHash(report: Report): string {
   return createHash('sha256').update(canonical(content)).digest('hex');
 }
 
-function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], scope: { granularity: 'quarter'; team: string; tier: 'all' }, overrides: TargetOverride[]): ReportKpi {
+function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], scope: { granularity: ReviewGranularity; team: string; tier: 'all' }, overrides: TargetOverride[]): ReportKpi {
   const value = series.at(-1)!;
   const previous = series.at(-2);
   const rule = applicableRule(kpi, scope, overrides);
@@ -164,13 +165,13 @@ function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], sco
     previous_value: value.previous_value,
     previous_status: previous?.status ?? null,
     change: { absolute, relative, direction },
-    trend: series.map((point, index) => ({ quarter: quarterLabel(periods[index]!.start), value: point.value, target: point.target, status: point.status })),
+    trend: series.map((point, index) => ({ quarter: reviewLabel(scope.granularity, periods[index]!.start), value: point.value, target: point.target, status: point.status })),
   };
 }
 
-/** The entities behind a KPI value of the quarter (tier all), as the breakdown endpoint lists them. */
-async function contributionsOf(storage: Storage, kpi: KpiDefinition, period: Period, team: string, now: Date): Promise<Contribution[]> {
-  return (await explainScope(storage, kpi, { granularity: 'quarter', period, team, tier: 'all' }, now)).contributions;
+/** The entities behind a KPI value of the reviewed period (tier all), as the breakdown endpoint lists them. */
+async function contributionsOf(storage: Storage, kpi: KpiDefinition, granularity: ReviewGranularity, period: Period, team: string, now: Date): Promise<Contribution[]> {
+  return (await explainScope(storage, kpi, { granularity, period, team, tier: 'all' }, now)).contributions;
 }
 
 // ---- alerts ------------------------------------------------------------------------------------
@@ -244,14 +245,14 @@ const incidentRow = (incident: Listed): IncidentRow => ({
 async function incidentsSection(
   storage: Storage,
   team: string,
-  inQuarter: (value: string | null) => boolean,
+  inPeriod: (value: string | null) => boolean,
   asOf: Date,
   current: (id: string) => KpiValue,
   tier1: (id: string) => TierValue,
 ): Promise<IncidentsSection> {
   const all = await listIncidents(storage, { team, open: false, limit: 10_000_000, now: asOf });
-  const opened = all.filter((incident) => inQuarter(incident.opened_at)).map(incidentRow).sort(byString((row) => `${row.opened_at}|${row.incident_id}`));
-  const mitigated = all.filter((incident) => inQuarter(incident.mitigated_at)).map(incidentRow);
+  const opened = all.filter((incident) => inPeriod(incident.opened_at)).map(incidentRow).sort(byString((row) => `${row.opened_at}|${row.incident_id}`));
+  const mitigated = all.filter((incident) => inPeriod(incident.mitigated_at)).map(incidentRow);
   const by_severity = { sev0: 0, sev1: 0, sev2: 0, sev3: 0 };
   const by_category: Record<string, number> = {};
   for (const incident of opened) {
@@ -288,9 +289,9 @@ async function incidentsSection(
 
 // ---- experiments ---------------------------------------------------------------------------------
 
-async function experimentsSection(storage: Storage, team: string, inQuarter: (value: string | null) => boolean): Promise<ExperimentsSection> {
+async function experimentsSection(storage: Storage, team: string, inPeriod: (value: string | null) => boolean): Promise<ExperimentsSection> {
   const experiments = (await listExperiments(storage, { team, limit: 10_000_000 })).sort(byString((e) => e.experiment_id));
-  const decided = experiments.filter((experiment) => inQuarter(experiment.decided_at));
+  const decided = experiments.filter((experiment) => inPeriod(experiment.decided_at));
   const by_decision: Record<string, number> = {};
   for (const experiment of decided) by_decision[experiment.decision ?? 'none'] = (by_decision[experiment.decision ?? 'none'] ?? 0) + 1;
   const shipped = decided.filter((experiment) => experiment.decision === 'ship').sort(byString((e) => `${e.decided_at}|${e.experiment_id}`));
@@ -313,7 +314,7 @@ async function experimentsSection(storage: Storage, team: string, inQuarter: (va
       counted_in_shipped_lift: e.significance === 'win',
     })),
     srm_failures: experiments
-      .filter((e) => inQuarter(e.latest_readout_at) && e.srm?.failed === true)
+      .filter((e) => inPeriod(e.latest_readout_at) && e.srm?.failed === true)
       .map((e) => ({ experiment_id: e.experiment_id, team: e.team, latest_readout_at: e.latest_readout_at!, p_value: e.srm!.p_value })),
     guardrail_breaches: shipped
       .filter((e) => e.guardrail_regressions.length > 0)

@@ -1,5 +1,5 @@
 import { eventQueries, type Storage } from '@kpi/storage';
-import { type KpiDefinition, chTime, nextPeriodStart, periodStartOf, previousPeriodStart, quarterLabel, type TargetOverride } from '@kpi/kpi';
+import { type KpiDefinition, chTime, nextPeriodStart, periodStartOf, previousPeriodStart, reviewLabel, type ReviewGranularity, type TargetOverride } from '@kpi/kpi';
 import type { Queues } from '@kpi/queue';
 import { buildReport } from './build.ts';
 import { renderHtml } from './html.ts';
@@ -71,16 +71,23 @@ export async function requestReport(storage: Storage, queues: Queues, request: {
 }
 
 /**
- * The reports due now: the organisation's and every team's for the latest quarter that closed at
- * least `delayHours` ago, that have not been requested yet. Teams are those with events before the
- * quarter's end; a quarter with no event at all gets no automatic report.
+ * The reports due now: the organisation's and every team's for the latest quarter, and the latest
+ * year, that closed at least `delayHours` ago and have not been requested yet. Teams are those
+ * with events before the period's end; a period with no event at all gets no automatic report.
  */
 export async function dueReports(storage: Storage, options: { now: Date; delayHours: number }): Promise<{ quarter: string; team: string }[]> {
+  const due = await Promise.all(REVIEWS.map((granularity) => duePeriodReports(storage, granularity, options)));
+  return due.flat();
+}
+
+const REVIEWS: ReviewGranularity[] = ['quarter', 'year'];
+
+async function duePeriodReports(storage: Storage, granularity: ReviewGranularity, options: { now: Date; delayHours: number }): Promise<{ quarter: string; team: string }[]> {
   const delay = options.delayHours * 3_600_000;
-  let start = previousPeriodStart('quarter', periodStartOf('quarter', options.now));
-  while (nextPeriodStart('quarter', start).getTime() + delay > options.now.getTime()) start = previousPeriodStart('quarter', start);
-  const end = nextPeriodStart('quarter', start);
-  const quarter = quarterLabel(start);
+  let start = previousPeriodStart(granularity, periodStartOf(granularity, options.now));
+  while (nextPeriodStart(granularity, start).getTime() + delay > options.now.getTime()) start = previousPeriodStart(granularity, start);
+  const end = nextPeriodStart(granularity, start);
+  const quarter = reviewLabel(granularity, start);
   if ((await eventQueries.countBetween(storage, start, end)) === 0) return [];
   const teams = await eventQueries.knownTeams(storage, end);
   const wanted = [ORGANISATION, ...teams.filter((team) => team !== ORGANISATION)].map((team) => ({ quarter, team }));

@@ -7,7 +7,7 @@ import {
   formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { escapeHtml as e } from './html-escape.ts';
-import type { Report, ReportKpi, TierValue } from './model.ts';
+import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
 import { intervalBar, STATUS_COLOUR, stackedBar, trendChart } from './svg.ts';
 import type { Status } from '@kpi/kpi';
 import { groupByKpiGroup } from '@kpi/format';
@@ -54,12 +54,12 @@ ${cell(changeCell(kpi))}
 </tr>`;
 }
 
-const KPI_HEADERS = ['KPI', 'Value', 'Basis', 'Target', 'Status', 'Prev. quarter', 'Change'];
+const kpiHeaders = (noun: string) => ['KPI', 'Value', 'Basis', 'Target', 'Status', `Prev. ${noun}`, 'Change'];
 
 const KPI_COLUMNS = '<colgroup><col class="c-name"><col class="c-value"><col class="c-basis"><col class="c-target"><col class="c-status"><col class="c-prev"><col class="c-change"></colgroup>';
 
-function kpiTable(kpis: ReportKpi[]): string {
-  return `<table class="data kpis">${KPI_COLUMNS}<thead><tr>${KPI_HEADERS.map((label, index) => `<th scope="col"${[1, 2, 5].includes(index) ? ' class="num"' : ''}>${e(label)}</th>`).join('')}</tr></thead><tbody>
+function kpiTable(kpis: ReportKpi[], noun: string): string {
+  return `<table class="data kpis">${KPI_COLUMNS}<thead><tr>${kpiHeaders(noun).map((label, index) => `<th scope="col"${[1, 2, 5].includes(index) ? ' class="num"' : ''}>${e(label)}</th>`).join('')}</tr></thead><tbody>
 ${kpis.map(kpiRow).join('\n')}
 </tbody></table>`;
 }
@@ -81,8 +81,8 @@ ${report.has_data ? '' : `<p class="notice no-data" data-no-data>${e(`No data: n
 ${
   report.has_data
     ? `<div class="columns">
-<div class="highlights"><h3>Highlights</h3>${list(narrative.highlights, 'No highlight this quarter.')}</div>
-<div class="lowlights"><h3>Lowlights</h3>${list(narrative.lowlights, 'No lowlight this quarter.')}</div>
+<div class="highlights"><h3>Highlights</h3>${list(narrative.highlights, `No highlight this ${periodNoun(report)}.`)}</div>
+<div class="lowlights"><h3>Lowlights</h3>${list(narrative.lowlights, `No lowlight this ${periodNoun(report)}.`)}</div>
 </div>`
     : ''
 }
@@ -94,7 +94,7 @@ function scorecardSection(report: Report): string {
   return `<section id="scorecard" aria-labelledby="scorecard-title">
 <h2 id="scorecard-title">Scorecard</h2>
 <p class="muted">Every KPI of the catalog for ${e(report.quarter)}, ${e(report.scope.toLowerCase())}, all tiers — the numbers of <code>GET /v1/scorecard</code>, compared with ${e(report.previous_quarter)}.</p>
-${groups.map((group) => `<h3 class="group">${e(group.title)}</h3>\n${kpiTable(group.items)}`).join('\n')}
+${groups.map((group) => `<h3 class="group">${e(group.title)}</h3>\n${kpiTable(group.items, periodNoun(report))}`).join('\n')}
 </section>`;
 }
 
@@ -111,7 +111,7 @@ function breachedSection(report: Report): string {
   });
   return `<section id="breached" aria-labelledby="breached-title">
 <h2 id="breached-title">Breached targets (${report.breached.length})</h2>
-${rows.length ? table(['KPI', 'Value', 'Target', 'Prev. quarter', 'Repeated'], rows, { numeric: [1, 3], class: 'breached' }) : empty('No target was breached in this quarter.')}
+${rows.length ? table(['KPI', 'Value', 'Target', `Prev. ${periodNoun(report)}`, 'Repeated'], rows, { numeric: [1, 3], class: 'breached' }) : empty(`No target was breached in this ${periodNoun(report)}.`)}
 </section>`;
 }
 
@@ -124,7 +124,7 @@ ${trendChart(kpi)}
   const first = report.kpis[0]?.trend[0]?.quarter ?? report.quarter;
   return `<section id="trends" aria-labelledby="trends-title">
 <h2 id="trends-title">Trends, ${e(first)} to ${e(report.quarter)}</h2>
-<p class="muted legend">Quarterly values (points coloured by status: <span style="color:${STATUS_COLOUR.met}">● met</span>, <span style="color:${STATUS_COLOUR.breached}">● breached</span>, <span style="color:${STATUS_COLOUR.no_target}">● no target</span>); dashed: the target; gaps: quarters without data.</p>
+<p class="muted legend">${report.review === 'yearly' ? 'Yearly' : 'Quarterly'} values (points coloured by status: <span style="color:${STATUS_COLOUR.met}">● met</span>, <span style="color:${STATUS_COLOUR.breached}">● breached</span>, <span style="color:${STATUS_COLOUR.no_target}">● no target</span>); dashed: the target; gaps: ${periodNoun(report)}s without data.</p>
 ${groups.map((group) => `<h3 class="group">${e(group.title)}</h3><div class="charts">${group.items.map(card).join('\n')}</div>`).join('\n')}
 </section>`;
 }
@@ -133,9 +133,9 @@ function alertsSection(report: Report): string {
   const { alerts } = report;
   let body: string;
   if (!alerts.configured) body = `<p class="notice" data-alerting="not-configured">${e(alerts.note.charAt(0).toUpperCase() + alerts.note.slice(1))}.</p>`;
-  else if (alerts.fired === 0) body = empty('No alert fired in this quarter.');
+  else if (alerts.fired === 0) body = empty(`No alert fired in this ${periodNoun(report)}.`);
   else {
-    body = `<p>${e(plural(alerts.fired, 'alert'))} changed to firing in the quarter${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.</p>
+    body = `<p>${e(plural(alerts.fired, 'alert'))} changed to firing in the ${periodNoun(report)}${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.</p>
 ${table(['Rule', 'KPI', 'Fired'], alerts.by_rule.map((row) => [row.rule, code(row.kpi), num(formatInteger(row.fired))]), { numeric: [2], caption: 'By rule' })}
 ${table(
   ['Fired at', 'Rule', 'KPI', 'Team', 'Severity', 'Value', 'Target'],
@@ -175,9 +175,9 @@ function incidentsSection(report: Report): string {
         ]),
         { numeric: [8], class: 'compact' },
       )
-    : empty('No incident was mitigated in this quarter.');
+    : empty(`No incident was mitigated in this ${periodNoun(report)}.`);
   const open = incidents.open_past_target.length
-    ? `<h3>Unmitigated past the ${e(formatHours(incidents.ttm.tier1.target))} target at the quarter end (${incidents.open_past_target.length})</h3>${table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), row.team, String(row.tier), num(formatHours(row.hours_open))]), { numeric: [3], class: 'compact' })}`
+    ? `<h3>Unmitigated past the ${e(formatHours(incidents.ttm.tier1.target))} target at the ${periodNoun(report)} end (${incidents.open_past_target.length})</h3>${table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), row.team, String(row.tier), num(formatHours(row.hours_open))]), { numeric: [3], class: 'compact' })}`
     : '';
   const sev0 = incidents.sev0.length
     ? `<h3>Sev0 incidents (${incidents.sev0.length})</h3>${table(['Incident', 'Team', 'Tier', 'Category', 'Model', 'Opened', 'Time to detect', 'Time to mitigate'], incidents.sev0.map((row) => [code(row.incident_id), row.team, String(row.tier), row.category.replaceAll('_', ' '), code(row.model_id), formatTime(row.opened_at), num(formatHours(row.ttd_hours)), num(row.ttm_hours === null ? 'not mitigated' : formatHours(row.ttm_hours))]), { numeric: [6, 7], class: 'compact' })}`
@@ -195,7 +195,7 @@ ${sev0}
 }
 
 function kpiSubset(report: Report, ids: string[]): string {
-  return kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi));
+  return kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi), periodNoun(report));
 }
 
 function experimentsSection(report: Report): string {
@@ -217,10 +217,10 @@ function experimentsSection(report: Report): string {
         ]),
         { numeric: [5, 7], class: 'compact' },
       )
-    : empty('No experiment was decided ship in this quarter.');
+    : empty(`No experiment was decided ship in this ${periodNoun(report)}.`);
   const srm = experiments.srm_failures.length
     ? table(['Experiment', 'Team', 'Latest readout', 'SRM p'], experiments.srm_failures.map((row) => [code(row.experiment_id), row.team, formatDate(row.latest_readout_at), num(formatP(row.p_value))]), { numeric: [3], class: 'compact' })
-    : empty('No experiment read out in this quarter failed the sample-ratio-mismatch check.');
+    : empty(`No experiment read out in this ${periodNoun(report)} failed the sample-ratio-mismatch check.`);
   const guardrails = experiments.guardrail_breaches.length
     ? table(['Experiment', 'Team', 'Decided', 'Guardrails regressed'], experiments.guardrail_breaches.map((row) => [code(row.experiment_id), row.team, formatDate(row.decided_at), { html: e(row.metrics.join(', ')), class: 'wrap' }]), { class: 'compact' })
     : empty('No experiment shipped with a significant guardrail regression.');
@@ -246,7 +246,7 @@ function releasesSection(report: Report): string {
         releases.by_model.map((row) => [code(row.model_id), row.team, row.tier === null ? NO_VALUE : String(row.tier), num(formatInteger(row.releases)), gap(row.rolled_back), gap(row.not_first_pass), gap(row.not_reproducible), gap(row.missing_model_card), gap(row.missing_runbook), gap(row.missing_readout)]),
         { numeric: [3, 4, 5, 6, 7, 8, 9], class: 'compact' },
       )
-    : empty('No production release in this quarter.');
+    : empty(`No production release in this ${periodNoun(report)}.`);
   const rolledBack = releases.rolled_back.length
     ? `<h3>Rolled back within 7 days (${releases.rolled_back.length})</h3>${table(['Release', 'Model', 'Team', 'Deployed', 'Rolled back'], releases.rolled_back.map((row) => [code(row.release_id), code(row.model_id), row.team, formatTime(row.deployed_at), formatTime(row.rolled_back_at)]), { class: 'compact' })}`
     : '';
@@ -275,7 +275,7 @@ function driftSection(report: Report): string {
         ]),
         { numeric: [6], class: 'compact' },
       )
-    : empty(drift.tier1_models === 0 ? 'No live tier-1 model at the quarter end.' : 'Every live tier-1 model has drift detection and alerting on and all its critical features monitored.');
+    : empty(drift.tier1_models === 0 ? `No live tier-1 model at the ${periodNoun(report)} end.` : 'Every live tier-1 model has drift detection and alerting on and all its critical features monitored.');
   return `<section id="drift" aria-labelledby="drift-title">
 <h2 id="drift-title">Drift-monitoring gaps</h2>
 <p>Models live on ${e(formatTime(drift.as_of))}: <strong>${formatInteger(drift.live_models)}</strong>, of which <strong>${formatInteger(drift.tier1_models)}</strong> tier 1.</p>
@@ -290,7 +290,7 @@ function dataCostSection(report: Report): string {
   const { data_and_cost: data } = report;
   const late = data.late_by_dataset.length
     ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), num(formatInteger(row.arrivals)), num(formatInteger(row.late)), num(formatHours(row.worst_delay_minutes / 60))]), { numeric: [1, 2, 3], class: 'compact' })
-    : empty(data.arrivals === 0 ? 'No dataset arrival in this quarter.' : 'Every dataset arrived within its SLA.');
+    : empty(data.arrivals === 0 ? `No dataset arrival in this ${periodNoun(report)}.` : 'Every dataset arrived within its SLA.');
   const MAX_MODELS = 15;
   const models = data.serving.by_model;
   const serving = models.length
@@ -302,7 +302,7 @@ function dataCostSection(report: Report): string {
         ],
         { numeric: [2, 3, 4, 5], class: 'compact' },
       )
-    : empty('No serving window in this quarter.');
+    : empty(`No serving window in this ${periodNoun(report)}.`);
   return `<section id="data-cost" aria-labelledby="data-cost-title">
 <h2 id="data-cost-title">Data freshness and serving cost</h2>
 ${kpiSubset(report, ['data_freshness_sla', 'inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run'])}
@@ -318,7 +318,7 @@ function definitionsSection(report: Report): string {
   return `<section id="definitions" aria-labelledby="definitions-title">
 <h2 id="definitions-title">Definitions</h2>
 <dl class="definitions">${report.kpis.map((kpi) => `<dt>${e(kpi.name)} <code>${e(kpi.id)}</code></dt><dd>${e(kpi.description)}</dd>`).join('')}</dl>
-<p class="muted small">Statuses: met, breached, no target (none applies to this scope), no data (no value). Targets marked "prev. quarter" are judged against the previous quarter's value. Values, targets and statuses are those of the KPI API for this quarter and scope; the tables list the entities behind them, derived the same way.</p>
+<p class="muted small">Statuses: met, breached, no target (none applies to this scope), no data (no value). Targets marked "prev. ${periodNoun(report)}" are judged against the previous ${periodNoun(report)}'s value. Values, targets and statuses are those of the KPI API for this ${periodNoun(report)} and scope; the tables list the entities behind them, derived the same way.</p>
 </section>`;
 }
 
@@ -433,7 +433,7 @@ footer { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 8px; 
 
 /** The report as a self-contained, print-ready HTML document. */
 export function renderHtml(report: Report): string {
-  const title = `Quarterly review ${report.quarter} — ${report.scope}`;
+  const title = `${reviewTitle(report)} ${report.quarter} — ${report.scope}`;
   const period = `${formatDate(report.period.start)} to ${formatDate(new Date(Date.parse(report.period.end) - 1).toISOString())} (UTC)`;
   const pageCss = `@page { size: A4; margin: 14mm 12mm 15mm; @bottom-left { content: ${cssString(title)}; font: 8pt 'DejaVu Sans', Arial, sans-serif; color: #59636e; } @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt 'DejaVu Sans', Arial, sans-serif; color: #59636e; } }`;
   return `<!doctype html>
@@ -449,9 +449,9 @@ export function renderHtml(report: Report): string {
 </head>
 <body data-report="${e(report.id)}" data-has-data="${report.has_data}">
 <header class="cover">
-<p class="eyebrow">Quarterly review · applied-science KPIs</p>
+<p class="eyebrow">${reviewTitle(report)} · applied-science KPIs</p>
 <h1>${e(report.scope)} — ${e(report.quarter)}</h1>
-<p class="meta">${e(period)} · compared with ${e(report.previous_quarter)}${report.open_quarter ? ' · <strong>quarter still open</strong>' : ''} · report <code>${e(report.id)}</code></p>
+<p class="meta">${e(period)} · compared with ${e(report.previous_quarter)}${report.open_quarter ? ` · <strong>${periodNoun(report)} still open</strong>` : ''} · report <code>${e(report.id)}</code></p>
 </header>
 ${summarySection(report)}
 ${breachedSection(report)}

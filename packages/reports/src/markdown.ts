@@ -5,7 +5,7 @@
 import {
   formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
-import type { Report, ReportKpi } from './model.ts';
+import { periodNoun, reviewTitle, type Report, type ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
 import { groupByKpiGroup } from '@kpi/format';
 
@@ -50,9 +50,9 @@ function change(kpi: ReportKpi): string {
   return `${arrow} ${formatChange(kpi.change.absolute, kpi.unit)} (${kpi.change.direction})`;
 }
 
-function kpiTable(kpis: ReportKpi[]): string {
+function kpiTable(kpis: ReportKpi[], noun: string): string {
   return table(
-    ['KPI', 'Value', 'Target', 'Status', 'Prev. quarter', 'Change', 'Trend (8 quarters)'],
+    ['KPI', 'Value', 'Target', 'Status', `Prev. ${noun}`, 'Change', `Trend (${kpis[0]?.trend.length ?? 0} ${noun}s)`],
     kpis.map((kpi) => [
       `${md(kpi.name)} ${code(kpi.id)}`,
       md(formatValue(kpi.value, kpi.unit)),
@@ -66,32 +66,32 @@ function kpiTable(kpis: ReportKpi[]): string {
   );
 }
 
-const subset = (report: Report, ids: string[]) => kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi));
+const subset = (report: Report, ids: string[]) => kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi), periodNoun(report));
 const hours = (value: number | null) => formatHours(value);
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines, '');
   const end = formatDate(new Date(Date.parse(report.period.end) - 1).toISOString());
-  push(`# Quarterly review ${report.quarter} — ${md(report.scope)}`);
+  push(`# ${reviewTitle(report)} ${report.quarter} — ${md(report.scope)}`);
   push(`${formatDate(report.period.start)} to ${end} (UTC), compared with ${report.previous_quarter}${report.open_quarter ? ' — **the quarter is still open**' : ''}. Report \`${report.id}\`.`);
   if (!report.has_data) {
-    push(`> **No data:** nothing was recorded for ${report.team === 'all' ? 'the organisation' : `team ${md(report.team)}`} in ${report.quarter}. The KPIs below are empty (counts are 0); there is nothing to review for this quarter.`);
+    push(`> **No data:** nothing was recorded for ${report.team === 'all' ? 'the organisation' : `team ${md(report.team)}`} in ${report.quarter}. The KPIs below are empty (counts are 0); there is nothing to review for this ${periodNoun(report)}.`);
   }
 
   push('## Summary');
   push(`**${report.summary.met} met · ${report.summary.breached} breached · ${report.summary.no_target} no target · ${report.summary.no_data} no data** (of ${report.summary.kpis} KPIs)`);
   push(md(report.narrative.headline));
   if (report.has_data) {
-    push('### Highlights', report.narrative.highlights.length ? report.narrative.highlights.map((item) => `- ${md(item)}`).join('\n') : '_No highlight this quarter._');
-    push('### Lowlights', report.narrative.lowlights.length ? report.narrative.lowlights.map((item) => `- ${md(item)}`).join('\n') : '_No lowlight this quarter._');
+    push('### Highlights', report.narrative.highlights.length ? report.narrative.highlights.map((item) => `- ${md(item)}`).join('\n') : `_No highlight this ${periodNoun(report)}._`);
+    push('### Lowlights', report.narrative.lowlights.length ? report.narrative.lowlights.map((item) => `- ${md(item)}`).join('\n') : `_No lowlight this ${periodNoun(report)}._`);
   }
 
   push(`## Breached targets (${report.breached.length})`);
   push(
     report.breached.length
       ? table(
-          ['KPI', 'Value', 'Target', 'Prev. quarter', 'Repeated'],
+          ['KPI', 'Value', 'Target', `Prev. ${periodNoun(report)}`, 'Repeated'],
           report.breached.map((entry) => {
             const kpi = report.kpis.find((candidate) => candidate.id === entry.id)!;
             return [
@@ -104,12 +104,12 @@ export function renderMarkdown(report: Report): string {
           }),
           [1, 3],
         )
-      : '_No target was breached in this quarter._',
+      : `_No target was breached in this ${periodNoun(report)}._`,
   );
 
   push('## Scorecard');
   push(`Every KPI of the catalog for ${report.quarter}, ${md(report.scope.toLowerCase())}, all tiers (the numbers of \`GET /v1/scorecard\`).`);
-  for (const group of groupByKpiGroup(report.kpis)) push(`### ${group.title}`, kpiTable(group.items));
+  for (const group of groupByKpiGroup(report.kpis)) push(`### ${group.title}`, kpiTable(group.items, periodNoun(report)));
 
   const quarters = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
   push(`## Trends, ${quarters[0] ?? report.quarter} to ${report.quarter}`);
@@ -119,13 +119,13 @@ export function renderMarkdown(report: Report): string {
       report.kpis.map((kpi) => [md(kpi.name), ...kpi.trend.map((point) => `${md(formatValue(point.value, kpi.unit))}${point.status === 'breached' ? ' ✕' : ''}`)]),
       quarters.map((_, index) => index + 1),
     ),
-    '✕: breached its target that quarter.',
+    `✕: breached its target that ${periodNoun(report)}.`,
   );
 
   push('## Alerts that fired');
   const { alerts } = report;
   if (!alerts.configured) push(`_${md(alerts.note.charAt(0).toUpperCase() + alerts.note.slice(1))}._`);
-  else if (alerts.fired === 0) push('_No alert fired in this quarter._');
+  else if (alerts.fired === 0) push(`_No alert fired in this ${periodNoun(report)}._`);
   else {
     push(`${plural(alerts.fired, 'alert')} changed to firing in the quarter${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.`);
     push(table(['Rule', 'KPI', 'Fired'], alerts.by_rule.map((row) => [md(row.rule), code(row.kpi), formatInteger(row.fired)]), [2]));
@@ -136,7 +136,7 @@ export function renderMarkdown(report: Report): string {
   push('## Incidents');
   const severities = (['sev0', 'sev1', 'sev2', 'sev3'] as const).map((severity) => `${severity} ${incidents.by_severity[severity]}`).join(', ');
   const categories = Object.entries(incidents.by_category).map(([category, count]) => `${category.replaceAll('_', ' ')} ${count}`).join(', ');
-  push(`**${plural(incidents.opened, 'incident')}** opened (${severities})${categories ? `; by category: ${categories}` : ''}. **${formatInteger(incidents.mitigated)}** first mitigated in the quarter.`);
+  push(`**${plural(incidents.opened, 'incident')}** opened (${severities})${categories ? `; by category: ${categories}` : ''}. **${formatInteger(incidents.mitigated)}** first mitigated in the ${periodNoun(report)}.`);
   push(
     table(
       ['Measure', 'Median, all tiers', 'p90, all tiers', 'Incidents', 'Median, tier 1', 'Tier-1 target', 'Status'],
@@ -155,10 +155,10 @@ export function renderMarkdown(report: Report): string {
           incidents.slowest_mitigations.map((row) => [code(row.incident_id), md(row.team), String(row.tier), md(row.severity), code(row.model_id), formatTime(row.detected_at), formatTime(row.mitigated_at), `${hours(row.ttm_hours)}${row.over_tier1_target ? ' (over tier-1 target)' : ''}`]),
           [7],
         )
-      : '_No incident was mitigated in this quarter._',
+      : `_No incident was mitigated in this ${periodNoun(report)}._`,
   );
   if (incidents.open_past_target.length) {
-    push(`### Unmitigated past the ${hours(incidents.ttm.tier1.target)} target at the quarter end (${incidents.open_past_target.length})`);
+    push(`### Unmitigated past the ${hours(incidents.ttm.tier1.target)} target at the ${periodNoun(report)} end (${incidents.open_past_target.length})`);
     push(table(['Incident', 'Team', 'Tier', 'Open for'], incidents.open_past_target.map((row) => [code(row.incident_id), md(row.team), String(row.tier), hours(row.hours_open)]), [3]));
   }
   if (incidents.sev0.length) {
@@ -170,7 +170,7 @@ export function renderMarkdown(report: Report): string {
   push('## Experiments');
   push(subset(report, ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'srm_failure_rate', 'guardrail_breaches', 'offline_online_alignment']));
   const decisions = Object.entries(experiments.by_decision).map(([decision, count]) => `${decision} ${count}`).join(', ');
-  push(`**${plural(experiments.decided, 'experiment')}** decided in the quarter${decisions ? ` (${decisions})` : ''}.`);
+  push(`**${plural(experiments.decided, 'experiment')}** decided in the ${periodNoun(report)}${decisions ? ` (${decisions})` : ''}.`);
   const lift = (value: number | null) => formatValue(value, 'relative_lift');
   push(`### Shipped (${experiments.shipped.length})`);
   push(
@@ -185,7 +185,7 @@ export function renderMarkdown(report: Report): string {
           ]),
           [4, 5],
         )
-      : '_No experiment was decided ship in this quarter._',
+      : `_No experiment was decided ship in this ${periodNoun(report)}._`,
   );
   push(`### Sample-ratio-mismatch failures (${experiments.srm_failures.length})`);
   push(experiments.srm_failures.length ? table(['Experiment', 'Team', 'Latest readout', 'SRM p'], experiments.srm_failures.map((row) => [code(row.experiment_id), md(row.team), formatDate(row.latest_readout_at), formatP(row.p_value)]), [3]) : '_None._');
@@ -195,7 +195,7 @@ export function renderMarkdown(report: Report): string {
   const { releases } = report;
   push('## Releases');
   push(subset(report, ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate']));
-  push(`**${plural(releases.count, 'production release')}** in the quarter.`);
+  push(`**${plural(releases.count, 'production release')}** in the ${periodNoun(report)}.`);
   push('### Gaps by model');
   push(
     releases.by_model.length
@@ -204,7 +204,7 @@ export function renderMarkdown(report: Report): string {
           releases.by_model.map((row) => [code(row.model_id), md(row.team), String(row.releases), String(row.rolled_back), String(row.not_first_pass), String(row.not_reproducible), String(row.missing_model_card), String(row.missing_runbook), String(row.missing_readout)]),
           [2, 3, 4, 5, 6, 7, 8],
         )
-      : '_No production release in this quarter._',
+      : `_No production release in this ${periodNoun(report)}._`,
   );
   if (releases.rolled_back.length) {
     push(`### Rolled back within 7 days (${releases.rolled_back.length})`);
@@ -223,7 +223,7 @@ export function renderMarkdown(report: Report): string {
           drift.tier1_gaps.map((gap) => [code(gap.model_id), md(gap.team), code(gap.release_id), onOff(gap.drift_enabled), onOff(gap.drift_alerting), `${gap.critical_features - gap.unmonitored_critical_features.length} of ${gap.critical_features}`, gap.unmonitored_critical_features.map(code).join(', ') || 'none']),
         )
       : drift.tier1_models === 0
-        ? '_No live tier-1 model at the quarter end._'
+        ? `_No live tier-1 model at the ${periodNoun(report)} end._`
         : '_Every live tier-1 model has drift detection and alerting on and all its critical features monitored._',
   );
 
@@ -231,7 +231,7 @@ export function renderMarkdown(report: Report): string {
   push('## Data freshness and serving cost');
   push(subset(report, ['data_freshness_sla', 'inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run']));
   push(`### Late dataset arrivals (${data.late_arrivals} of ${data.arrivals})`);
-  push(data.late_by_dataset.length ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), String(row.arrivals), String(row.late), hours(row.worst_delay_minutes / 60)]), [1, 2, 3]) : data.arrivals === 0 ? '_No dataset arrival in this quarter._' : '_Every dataset arrived within its SLA._');
+  push(data.late_by_dataset.length ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), String(row.arrivals), String(row.late), hours(row.worst_delay_minutes / 60)]), [1, 2, 3]) : data.arrivals === 0 ? `_No dataset arrival in this ${periodNoun(report)}._` : '_Every dataset arrived within its SLA._');
   push('### Serving cost by model');
   push(
     data.serving.by_model.length
@@ -243,7 +243,7 @@ export function renderMarkdown(report: Report): string {
           ],
           [2, 3, 4, 5],
         )
-      : '_No serving window in this quarter._',
+      : `_No serving window in this ${periodNoun(report)}._`,
   );
   push(`Training: **${plural(data.training.runs, 'run')}** costing **${formatUsd(data.training.cost_usd)}** in total.`);
 

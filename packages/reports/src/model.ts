@@ -6,7 +6,12 @@ import type { Direction, Status, Unit } from '@kpi/kpi';
  * the same `readValuesOf` as GET /v1/scorecard and /v1/kpis/:id/values); the sections list the
  * entities behind them. Nothing in it depends on when it was generated except `generated_at`.
  */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** What a review calls its period in prose: quarter, or year. */
+export const periodNoun = (report: { review: 'quarterly' | 'yearly' }): 'quarter' | 'year' => (report.review === 'yearly' ? 'year' : 'quarter');
+/** Its title: Quarterly review, or Yearly review. */
+export const reviewTitle = (report: { review: 'quarterly' | 'yearly' }): string => (report.review === 'yearly' ? 'Yearly review' : 'Quarterly review');
 
 export interface TrendPoint {
   quarter: string;
@@ -34,7 +39,7 @@ export interface ReportKpi {
   previous_status: Status | null;
   /** value - previous_value; relative to |previous_value| when that is not 0; better/worse by the KPI's direction. */
   change: { absolute: number | null; relative: number | null; direction: 'better' | 'worse' | 'unchanged' | null };
-  /** The last eight quarters, oldest first, ending with this one. */
+  /** The last eight quarters (four years for a yearly review), oldest first, ending with this one. */
   trend: TrendPoint[];
 }
 
@@ -196,9 +201,12 @@ export interface Narrative {
 
 export interface Report {
   schema_version: number;
-  /** Deterministic: the quarter and the scope. */
+  /** Deterministic: the period and the scope. */
   id: string;
+  /** The period reviewed: a quarter (2026-Q3), or a year (2026) for a yearly review. */
   quarter: string;
+  /** A quarterly review, or a yearly one: the KPIs at that granularity (yearly targets), trends over four years. */
+  review: 'quarterly' | 'yearly';
   team: string;
   scope: string;
   period: { start: string; end: string };

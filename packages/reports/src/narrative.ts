@@ -11,7 +11,7 @@
  *   end; tier-1 drift gaps; alerts that fired.
  */
 import { formatDate, formatTarget, formatValue, listOf, plural } from './format.ts';
-import type { BreachedTarget, Narrative, Report, ReportKpi } from './model.ts';
+import { periodNoun, type BreachedTarget, type Narrative, type Report, type ReportKpi } from './model.ts';
 
 export type ReportContent = Omit<Report, 'narrative' | 'content_hash' | 'generated_at'>;
 
@@ -32,7 +32,7 @@ export function narrate(report: ReportContent): Narrative {
   const scope = report.team === 'all' ? 'The organisation' : `Team ${report.team}`;
   if (!report.has_data) {
     return {
-      headline: `No data for ${report.team === 'all' ? 'the organisation' : `team ${report.team}`} in ${report.quarter}: no release, incident, experiment or operational signal counts towards this quarter, so every KPI is empty (counts are 0).`,
+      headline: `No data for ${report.team === 'all' ? 'the organisation' : `team ${report.team}`} in ${report.quarter}: no release, incident, experiment or operational signal counts towards this ${periodNoun(report)}, so every KPI is empty (counts are 0).`,
       highlights: [],
       lowlights: [],
     };
@@ -44,7 +44,7 @@ export function narrate(report: ReportContent): Narrative {
   const tier1Breaches = report.breached.filter((entry) => entry.tier === '1').length;
   if (tier1Breaches > 0) headline += `, plus ${plural(tier1Breaches, 'tier-1 target')}`;
   headline += no_data > 0 ? `; ${no_data} had no data.` : '.';
-  if (report.open_quarter) headline += ` The quarter is still open: figures as of ${formatDate(report.drift.as_of)}.`;
+  if (report.open_quarter) headline += ` The ${periodNoun(report)} is still open: figures as of ${formatDate(report.drift.as_of)}.`;
 
   return { headline, highlights: highlights(report, kpi).slice(0, MAX_HIGHLIGHTS), lowlights: lowlights(report, kpi).slice(0, MAX_LOWLIGHTS) };
 }
@@ -74,7 +74,7 @@ function highlights(report: ReportContent, kpi: (id: string) => ReportKpi): stri
   if (report.incidents.opened > 0 && report.incidents.by_severity.sev0 === 0) {
     out.push(`No sev0 incident among the ${plural(report.incidents.opened, 'incident')} opened.`);
   } else if (report.incidents.opened === 0) {
-    out.push('No incident was opened in the quarter.');
+    out.push(`No incident was opened in the ${periodNoun(report)}.`);
   }
   if (report.drift.tier1_models > 0 && report.drift.tier1_gaps.length === 0) {
     out.push(`All ${plural(report.drift.tier1_models, 'live tier-1 model')} have drift detection and alerting on and every critical feature monitored.`);
@@ -126,7 +126,7 @@ function lowlights(report: ReportContent, kpi: (id: string) => ReportKpi): strin
   if (rest.length > 0) out.push(`Also breached: ${listOf(rest.map((entry) => `${nameOf(entry)} at ${formatValue(entry.value, entry.unit)}`))}.`);
   if (report.incidents.open_past_target.length > 0) {
     const open = report.incidents.open_past_target;
-    out.push(`${plural(open.length, 'incident')} ${open.length === 1 ? 'was' : 'were'} still unmitigated more than ${formatValue(report.incidents.ttm.tier1.target, 'hours')} after detection at the quarter end: ${few(open.map((incident) => incident.incident_id))}.`);
+    out.push(`${plural(open.length, 'incident')} ${open.length === 1 ? 'was' : 'were'} still unmitigated more than ${formatValue(report.incidents.ttm.tier1.target, 'hours')} after detection at the ${periodNoun(report)} end: ${few(open.map((incident) => incident.incident_id))}.`);
   }
   if (report.drift.tier1_gaps.length > 0) {
     const gaps = report.drift.tier1_gaps;

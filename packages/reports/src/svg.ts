@@ -59,7 +59,7 @@ export function trendChart(kpi: ReportKpi, size: { width: number; height: number
   const numbers = points.flatMap((point) => [point.value, point.target]).filter((n): n is number => n !== null && Number.isFinite(n));
   const description = points.map((point) => `${point.quarter}: ${formatValue(point.value, kpi.unit)} (${STATUS_LABEL[point.status]})`).join('; ');
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="trend" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(`${kpi.name}, last ${points.length} quarters: ${description}`)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="trend" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(`${kpi.name}, last ${points.length} periods: ${description}`)}">`,
   ];
   // x axis labels: the quarter under every point, the year under the first and each Q1.
   points.forEach((point, index) => {

@@ -41,6 +41,7 @@ function fixture(): Report {
     schema_version: 1,
     id: '2026-Q1-search',
     quarter: '2026-Q1',
+    review: 'quarterly' as const,
     team: 'search',
     scope: 'Team search',
     period: { start: '2026-01-01T00:00:00Z', end: '2026-04-01T00:00:00Z' },

@@ -4,11 +4,11 @@ import { startWorker, type WorkerOptions } from '@kpi/queue';
 import { generateReport, markStatus, reportId, ReportRequestError, scheduleDueReports } from '@kpi/reports';
 import type { Runtime } from '@kpi/runtime';
 
-/** The schedule that requests the reports of each closed quarter (see scheduleDueReports); hourly, at minute 7. */
+/** The schedule that requests the reports of each closed quarter and year (see scheduleDueReports); hourly, at minute 7. */
 export const REPORT_SCHEDULE = { queue: 'reportSchedule', id: 'schedule-quarterly-reports', pattern: '7 * * * *' } as const;
 
 /**
- * Quarterly report workers: one generates a report (build, render HTML/Markdown/JSON/PDF, store),
+ * Review report workers (quarterly and yearly): one generates a report (build, render HTML/Markdown/JSON/PDF, store),
  * one a time since each prints a PDF with chromium; the other requests the reports that are due.
  */
 export function startReportWorkers(runtime: Runtime, options: WorkerOptions): Worker[] {

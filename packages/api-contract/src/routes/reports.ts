@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { errorBody, iso, limit, quarter, team } from '../shared.ts';
+import { errorBody, iso, limit, quarter, team, year } from '../shared.ts';
 
 /** The formats a report is rendered in, and a report's lifecycle: the API's words, which the reports package stores. */
 export const REPORT_FORMATS = ['html', 'md', 'json', 'pdf'] as const;
@@ -16,7 +16,7 @@ export const REPORT_MEDIA_TYPES = {
 const summary = z.object({ kpis: z.number().int(), met: z.number().int(), breached: z.number().int(), no_target: z.number().int(), no_data: z.number().int() });
 export const reportDescription = z.object({
   id: z.string(),
-  quarter: z.string(),
+  quarter: z.string().describe('the period reviewed: a quarter (2026-Q3), or a year (2026) for a yearly review'),
   team: z.string(),
   status: z.enum(REPORT_STATUSES),
   trigger: z.enum(REPORT_TRIGGERS),
@@ -30,7 +30,7 @@ export const reportDescription = z.object({
   links: z.object({ self: z.string(), ...Object.fromEntries(REPORT_FORMATS.map((format) => [format, z.string()])) } as { self: z.ZodString } & Record<(typeof REPORT_FORMATS)[number], z.ZodString>),
 });
 
-const reportId = z.object({ id: z.string().min(1).max(200).describe('report id, <quarter>-<team>, e.g. 2026-Q1-all') });
+const reportId = z.object({ id: z.string().min(1).max(200).describe('report id, <quarter or year>-<team>, e.g. 2026-Q1-all or 2025-search') });
 const noReport = errorBody.describe('No such report (or no such file of it)');
 
 export const reportRoutes = {
@@ -39,9 +39,11 @@ export const reportRoutes = {
     path: '/v1/reports',
     access: 'admin',
     tags: ['reports'],
-    summary: 'Requests the quarterly review report of a quarter for a team (or all, the organisation, the default); a worker generates it',
-    description: 'Asking again regenerates it. A quarter that has not started yet is refused with a 400 naming it.',
-    body: z.object({ quarter, team: team.optional() }),
+    summary: 'Requests the quarterly review of a quarter, or the yearly review of a year, for a team (or all, the organisation, the default); a worker generates it',
+    description: 'Asking again regenerates it. A period that has not started yet is refused with a 400 naming it.',
+    body: z.union([z.object({ quarter, team: team.optional() }).strict(), z.object({ year, team: team.optional() }).strict()], {
+      error: 'expected {quarter: a quarter such as 2026-Q3} or {year: a year such as 2026} (not both), and optionally team',
+    }),
     responses: {
       202: {
         description: 'Queued; Location names the report',
@@ -61,8 +63,8 @@ export const reportRoutes = {
     path: '/v1/reports',
     access: 'read',
     tags: ['reports'],
-    summary: 'Reports, newest quarter first (the organisation before its teams), with their status and links',
-    querystring: z.object({ quarter: quarter.optional(), team: team.optional(), limit: limit(1000, 200) }),
+    summary: 'Reports, newest period first (the organisation before its teams), with their status and links',
+    querystring: z.object({ quarter: quarter.optional(), year: year.optional().describe('yearly reviews of this year'), team: team.optional(), limit: limit(1000, 200) }),
     responses: { 200: z.object({ reports: z.array(reportDescription) }) },
   }),
   getReport: defineRoute({

@@ -50,7 +50,8 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
     handler: async (request, reply) => {
       let resolved;
       try {
-        resolved = resolveRequest(request.body.quarter, request.body.team, new Date());
+        const body = request.body;
+        resolved = resolveRequest('year' in body ? body.year : body.quarter, body.team, new Date());
       } catch (error) {
         if (error instanceof ReportRequestError) throw new BadRequest(`body.${error.message}`);
         throw error;
@@ -61,7 +62,11 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
     },
   });
 
-  app.route({ ...serve(routes.listReports), handler: async (request) => ({ reports: (await listReports(storage, request.query)).map(describe) }) });
+  app.route({ ...serve(routes.listReports), handler: async (request) => {
+      const { year, quarter, ...filter } = request.query;
+      return { reports: (await listReports(storage, { ...filter, quarter: quarter ?? year })).map(describe) };
+    },
+  });
 
   app.route({
     ...serve(routes.getReport),
