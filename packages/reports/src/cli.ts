@@ -1,5 +1,5 @@
 /**
- * `node packages/reports/cli.js --quarter 2026-Q1 [--team x] [--format html|md|json|pdf] [--out file]`
+ * `node packages/reports/cli.js --quarter 2026-Q1 | --year 2025 [--team x] [--format html|md|json|pdf] [--out file]`
  *
  * Generates a quarterly review report from the deployment's ClickHouse (CLICKHOUSE_URL, or the
  * embedded one in DATA_DIR) with the same target overrides as the API, and writes one format to a
@@ -21,8 +21,9 @@ import { renderPdf } from './pdf.ts';
 import { reportId, ReportRequestError, resolveRequest } from './request.ts';
 import { REPORT_FORMATS, type ReportFormat } from './store.ts';
 
-const USAGE = `usage: node packages/reports/cli.js --quarter 2026-Q1 [--team <team>|all] [--format html|md|json|pdf] [--out <file>] [--api <url>]
-  --quarter  the quarter, e.g. 2026-Q1 (required)
+const USAGE = `usage: node packages/reports/cli.js --quarter 2026-Q1 | --year 2025 [--team <team>|all] [--format html|md|json|pdf] [--out <file>] [--api <url>]
+  --quarter  the quarter of a quarterly review, e.g. 2026-Q1
+  --year     the year of a yearly review, e.g. 2025 (one of --quarter and --year is required)
   --team     a team, or all for the organisation (default all)
   --format   html (default), md, json or pdf (pdf needs --out and Debian's chromium)
   --out      the file to write; text formats go to stdout without it
@@ -33,12 +34,13 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-async function fromApi(url: string, quarter: string, team: string, format: ReportFormat): Promise<Buffer> {
+async function fromApi(url: string, request: { quarter: string; granularity: 'quarter' | 'year'; team: string }, format: ReportFormat): Promise<Buffer> {
+  const { quarter, team } = request;
   const token = process.env.KPI_API_TOKEN;
   if (!token) fail('--api needs KPI_API_TOKEN (an admin token; ./run start prints it, it is also in .data/api-token)');
   const api = createClient({ baseUrl: url, token });
   try {
-    const { id } = await api.post('/v1/reports', { body: { quarter, team } });
+    const { id } = await api.post('/v1/reports', { body: request.granularity === 'year' ? { year: quarter, team } : { quarter, team } });
     const deadline = Date.now() + 5 * 60_000;
     for (;;) {
       const state = await api.get('/v1/reports/:id', { params: { id } });
@@ -61,6 +63,7 @@ async function main() {
     ({ values } = parseArgs({
       options: {
         quarter: { type: 'string' },
+        year: { type: 'string' },
         team: { type: 'string', default: 'all' },
         format: { type: 'string', default: 'html' },
         out: { type: 'string' },
@@ -75,13 +78,15 @@ async function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!values.quarter) fail(`--quarter is required\n${USAGE}`);
+  const period = values.quarter ?? values.year;
+  if (!period || (values.quarter && values.year)) fail(`one of --quarter and --year is required\n${USAGE}`);
   const format = values.format as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) fail(`--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${values.format}`);
   if (format === 'pdf' && !values.out) fail('--format pdf needs --out <file>');
   let request;
   try {
-    request = resolveRequest(values.quarter, values.team, new Date());
+    request = resolveRequest(period, values.team, new Date());
+    if (values.year && request.granularity !== 'year') fail(`--year: expected a year such as 2025, got ${values.year}`);
   } catch (error) {
     if (error instanceof ReportRequestError) fail(`--${error.message}`);
     throw error;
@@ -89,7 +94,7 @@ async function main() {
 
   let output: string | Buffer;
   if (values.api) {
-    output = await fromApi(values.api, request.quarter, request.team, format);
+    output = await fromApi(values.api, request, format);
   } else {
     const config = loadConfig();
     const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
