@@ -262,6 +262,14 @@ describe('quarterly review reports', () => {
     expect((await file('2025-ranking', 'html')).body).toContain('Yearly review 2025');
     expect((await file('2025-ranking', 'md')).body).toContain('# Yearly review 2025 — Team ranking');
     expect((await pipeline.get('/v1/reports?year=2025')).body.reports.map((r: { id: string }) => r.id)).toEqual(['2025-ranking']);
+    // The yearly scorecard says the same.
+    const card = await pipeline.get('/v1/scorecard?year=2025&team=ranking');
+    expect(card.status).toBe(200);
+    expect(card.body).toMatchObject({ year: '2025', team: 'ranking' });
+    expect(card.body.quarter).toBeUndefined();
+    expect(card.body.kpis.find((entry: { id: string }) => entry.id === 'tech_debt_closed')).toMatchObject({ value: 3, target: 12, status: 'breached', previous_value: 0 });
+    expect((await pipeline.get('/v1/scorecard?year=2025&quarter=2025-Q4')).status).toBe(400);
+    expect((await pipeline.get('/v1/scorecard?year=25')).status).toBe(400);
   });
 
   it('the sections list the entities behind the numbers', async () => {

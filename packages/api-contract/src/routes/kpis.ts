@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { customKpiFields, GRANULARITIES, KPI_ID } from '@kpi/kpi';
 import { defineRoute } from '../route.ts';
-import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit } from '../shared.ts';
+import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit, year } from '../shared.ts';
 
 /** KPI ids: the built-in catalog's and custom ones alike (SPEC 5b). */
 export const kpiId = z.string().regex(KPI_ID, `expected a KPI id (${KPI_ID.source}); GET /v1/kpis lists them`).describe('KPI id, see GET /v1/kpis');
@@ -95,7 +95,12 @@ export const scorecardKpi = z.object({
   status,
   previous_value: z.number().nullable(),
 });
-export const scorecard = z.object({ quarter: z.string(), team: z.string(), kpis: z.array(scorecardKpi) });
+export const scorecard = z.object({
+  quarter: z.string().optional().describe('the quarter scored (absent when a year is)'),
+  year: z.string().optional().describe('the year scored, when asked for one'),
+  team: z.string(),
+  kpis: z.array(scorecardKpi),
+});
 export const teamSummary = z.object({ team: z.string(), models: z.array(z.string()), events: z.number().int(), last_event_at: iso });
 
 export const kpiRoutes = {
@@ -162,8 +167,9 @@ export const kpiRoutes = {
     path: '/v1/scorecard',
     access: 'read',
     tags: ['kpis'],
-    summary: 'Every KPI for one quarter and team: value, target, status and the previous quarter',
-    querystring: z.object({ quarter: quarter.optional().describe('default: the current quarter'), team: team.default('all') }),
+    summary: 'Every KPI for one quarter (or year) and team: value, target, status and the previous period',
+    description: 'quarter and year together are refused with a 400.',
+    querystring: z.object({ quarter: quarter.optional().describe('default: the current quarter'), year: year.optional().describe('a year instead of a quarter: yearly values and targets'), team: team.default('all') }),
     responses: { 200: scorecard },
   }),
   getKpiMetrics: defineRoute({

@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
-  ALL_TEAMS, computeScope, DefinitionError, explainScope, kpiById, lastPeriods, nextPeriodStart, parseQuarter, periodOf, periodStartOf, periodsStartingIn,
-  previousPeriodStart, quarterLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type Catalog, type KpiDefinition, type TierScope, type TargetOverride,
+  ALL_TEAMS, computeScope, DefinitionError, explainScope, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf, periodsStartingIn,
+  previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type Catalog, type KpiDefinition, type TierScope, type TargetOverride,
 } from '@kpi/kpi';
 import { eventQueries, kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
@@ -151,10 +151,15 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
   app.route({
     ...serve(routes.getScorecard),
     handler: async (request) => {
-      const quarter = request.query.quarter ? parseQuarter(request.query.quarter)! : periodOf('quarter', new Date());
+      const { quarter: quarterText, year: yearText } = request.query;
+      if (quarterText && yearText) throw new BadRequest('query: give quarter (2026-Q3) or year (2026), not both');
+      // A quarter (the default: the current one), or a year.
+      const granularity = yearText ? 'year' : 'quarter';
+      const label = quarterText ?? yearText;
+      const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
-      const values = await cached(`scorecard|${team}|${quarter.start.toISOString()}`, async () =>
-        readValuesOf(storage, catalog.list(), { granularity: 'quarter', team, tier: 'all' }, [quarter], await overrides()),
+      const values = await cached(`scorecard|${team}|${granularity}|${period.start.toISOString()}`, async () =>
+        readValuesOf(storage, catalog.list(), { granularity, team, tier: 'all' }, [period], await overrides()),
       );
       const kpis = catalog.list().map((kpi) => {
         const [value] = values.get(kpi.id)!;
@@ -172,7 +177,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
           previous_value: value!.previous_value,
         };
       });
-      return { quarter: quarterLabel(quarter.start), team: request.query.team, kpis };
+      return { ...(granularity === 'year' ? { year: reviewLabel('year', period.start) } : { quarter: quarterLabel(period.start) }), team: request.query.team, kpis };
     },
   });
 
