@@ -201,6 +201,19 @@ describe('built-in dashboard in a browser', () => {
     await page.goBack();
     await expect.poll(() => page.locator('#view-title').textContent(), { timeout: 15_000 }).toContain('alpha');
     await expect.poll(() => shownValue('releases_delivered'), { timeout: 15_000 }).toBe(formatValue(2, 'count'));
+
+    // The current year: the yearly scorecard, with the yearly count targets (releases_delivered: 4 x 1 per quarter).
+    const quarter = new URL(page.url()).searchParams.get('quarter')!;
+    const year = String(new Date().getUTCFullYear());
+    await page.selectOption('#quarter', year);
+    await expect.poll(() => page.locator('#view-title').textContent(), { timeout: 15_000 }).toContain(`alpha · ${year}`);
+    const yearly = (await pipeline.get(`/v1/scorecard?year=${year}&team=alpha`)).body.kpis as ScorecardKpi[];
+    expect(yearly.find((k) => k.id === 'releases_delivered')).toMatchObject({ value: 2, target: 4, status: 'breached' });
+    await expect.poll(() => shownStatus('releases_delivered'), { timeout: 15_000 }).toBe('breached');
+    expect(await shownValue('releases_delivered')).toBe(formatValue(2, 'count'));
+    expect(await page.locator('a[data-kpi="releases_delivered"] .kpi-target').textContent()).toContain('4');
+    await page.selectOption('#quarter', quarter);
+    await expect.poll(() => page.locator('#view-title').textContent(), { timeout: 15_000 }).toContain(`alpha · ${quarter}`);
   }, 120_000);
 
   it('shows the operational views: beta\'s open incident with its time to detect', async () => {

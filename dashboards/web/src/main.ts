@@ -3,7 +3,7 @@ import './style.css';
 import { adoptTokenFromFragment, api, getToken, setToken, Unauthorized } from './api.ts';
 import type { Context, Rendered } from './context.ts';
 import { h, notice } from './dom.ts';
-import { hrefOf, lastQuarters, readState, type State } from './state.ts';
+import { hrefOf, lastQuarters, lastYears, readState, type State } from './state.ts';
 import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
 import { kpiView } from './views/kpi.ts';
 import { opsView } from './views/ops.ts';
@@ -36,7 +36,7 @@ const header = h(
   { class: 'top' },
   h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ' KPI dashboard'),
   h('nav', { 'aria-label': 'Views' }, navScorecard, navOps, navReports),
-  h('div', { class: 'pickers' }, h('label', {}, 'Quarter ', quarterSelect), h('label', {}, 'Team ', teamSelect)),
+  h('div', { class: 'pickers' }, h('label', {}, 'Period ', quarterSelect), h('label', {}, 'Team ', teamSelect)),
   h(
     'div',
     { class: 'session' },
@@ -81,17 +81,21 @@ const context = (state: State): Context => ({
 });
 
 function updateHeader(state: State) {
+  // The last eight quarters, then the last three years (a yearly scorecard).
   const quarters = lastQuarters(8);
-  if (!quarters.includes(state.quarter)) quarters.push(state.quarter);
-  const quarterKey = quarters.join(',');
-  if (quarterSelect.dataset.key !== quarterKey) {
-    quarterSelect.replaceChildren(...quarters.map((q, i) => h('option', { value: q }, i === 0 ? `${q} (current)` : q)));
-    quarterSelect.dataset.key = quarterKey;
+  const years = lastYears(3);
+  const periods = [...quarters, ...years];
+  if (!periods.includes(state.quarter)) periods.push(state.quarter);
+  const periodKey = periods.join(',');
+  if (quarterSelect.dataset.key !== periodKey) {
+    const label = (p: string) => (p === quarters[0] ? `${p} (current)` : p === years[0] ? `${p} (year to date)` : years.includes(p) ? `${p} (year)` : p);
+    quarterSelect.replaceChildren(...periods.map((p) => h('option', { value: p }, label(p))));
+    quarterSelect.dataset.key = periodKey;
   }
   quarterSelect.value = state.quarter;
-  // Operational views show what stands now; the quarter does not apply there.
+  // Operational views show what stands now; the period does not apply there.
   quarterSelect.disabled = state.view === 'ops';
-  quarterSelect.title = state.view === 'ops' ? 'Operations show the current state; the quarter applies to the scorecard and KPI views' : '';
+  quarterSelect.title = state.view === 'ops' ? 'Operations show the current state; the period applies to the scorecard and KPI views' : '';
   const names = teams.map((t) => t.team);
   if (state.team !== 'all' && !names.includes(state.team)) names.push(state.team);
   const teamKey = names.join(',');

@@ -15,6 +15,7 @@ const every =
 
 export interface State {
   view: View;
+  /** The scorecard's period: a quarter (2026-Q3) or a year (2026). */
   quarter: string;
   granularity: Granularity;
   team: string;
@@ -50,16 +51,26 @@ export function lastQuarters(n: number, now = new Date()): string[] {
 
 const iso = (year: number, month: number) => new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10);
 
-/** [start, end) of a quarter label as dates: 2026-Q3 -> 2026-07-01, 2026-10-01. */
-export function quarterBounds(label: string): { start: string; end: string } {
+/** The last `n` years, newest first, the current one included. */
+export function lastYears(n: number, now = new Date()): string[] {
+  return Array.from({ length: n }, (_, i) => String(now.getUTCFullYear() - i));
+}
+
+/** The scorecard's period: a quarter (2026-Q3) or a year (2026). */
+export const isYear = (label: string) => /^\d{4}$/.test(label);
+
+/** [start, end) of a period label as dates: 2026-Q3 -> 2026-07-01, 2026-10-01; 2026 -> 2026-01-01, 2027-01-01. */
+export function periodBounds(label: string): { start: string; end: string } {
+  if (isYear(label)) return { start: iso(Number(label), 0), end: iso(Number(label) + 1, 0) };
   const [, y, q] = /^(\d{4})-Q([1-4])$/.exec(label) ?? [];
   const year = Number(y);
   const month = (Number(q) - 1) * 3;
   return { start: iso(year, month), end: iso(year, month + 3) };
 }
 
-/** The start of the quarter `count` quarters before `label`. */
-export function quartersBefore(label: string, count: number): string {
+/** The start of the period `count` periods (quarters or years, as `label` is) before `label`. */
+export function periodsBefore(label: string, count: number): string {
+  if (isYear(label)) return iso(Number(label) - count, 0);
   const [, y, q] = /^(\d{4})-Q([1-4])$/.exec(label) ?? [];
   return iso(Number(y), (Number(q) - 1) * 3 - count * 3);
 }
@@ -78,7 +89,7 @@ export function readState(search = location.search): State {
   const period = query.get('period');
   const state: State = {
     view: pick('view', VIEWS, 'scorecard'),
-    quarter: quarter && /^\d{4}-Q[1-4]$/.test(quarter) ? quarter : currentQuarter(),
+    quarter: quarter && /^\d{4}(-Q[1-4])?$/.test(quarter) ? quarter : currentQuarter(),
     granularity: pick('granularity', GRANULARITIES, 'month'),
     team: team && (team === 'all' || TEAM.test(team)) ? team : 'all',
     kpi: kpi && /^[a-z0-9_]{1,64}$/.test(kpi) ? kpi : null,

@@ -5,7 +5,7 @@ import { kpiChart, STATUS_COLOUR, type KpiChart } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice, statusBadge } from '../dom.ts';
 import { formatDate, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, opFor, UNIT_LABEL, type Granularity } from '../format.ts';
-import { currentQuarter, GRANULARITIES, quarterBounds, type Tier } from '../state.ts';
+import { currentQuarter, GRANULARITIES, periodBounds, type Tier } from '../state.ts';
 
 const ENTITY_ROWS = 200;
 /** Whether the whole entity list is shown; in memory, per KPI and period. */
@@ -56,7 +56,7 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
   const tier: Tier = kpi.tiered ? state.tier : 'all';
   const granularity: Granularity = state.granularity;
   // The last 12 periods up to the selected quarter's end (the API's default when it is the current quarter).
-  const range = state.quarter === currentQuarter() ? {} : { to: quarterBounds(state.quarter).end };
+  const range = state.quarter === currentQuarter() ? {} : { to: periodBounds(state.quarter).end };
   const series = await api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team: state.team, tier, ...range } });
   const values = series.values;
   let selected = state.period ? values.findIndex((v) => dayOf(v.period_start) === state.period) : -1;

@@ -8,7 +8,7 @@ import { api, NotAvailable, Unauthorized } from '../api.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, notice } from '../dom.ts';
 import { formatTime } from '../format.ts';
-import { lastQuarters } from '../state.ts';
+import { isYear, lastQuarters, lastYears } from '../state.ts';
 
 type Message = { kind: 'info' | 'error'; text: string };
 
@@ -68,10 +68,10 @@ async function download(item: ReportItem, format: 'md' | 'json' | 'pdf', ctx: Co
   }
 }
 
-async function requestReport(quarter: string, team: string, ctx: Context, button: HTMLButtonElement) {
+async function requestReport(period: string, team: string, ctx: Context, button: HTMLButtonElement) {
   button.disabled = true;
   try {
-    const body = await api.post('/v1/reports', { body: { quarter, team } });
+    const body = await api.post('/v1/reports', { body: isYear(period) ? { year: period, team } : { quarter: period, team } });
     message = { kind: 'info', text: `Requested ${body.id}: a worker generates it; it shows as ready below.` };
   } catch (error) {
     const forbidden = error instanceof Unauthorized && error.status === 403;
@@ -125,13 +125,15 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
   const available = listed !== null;
   const reports = listed?.reports ?? [];
 
-  // Closed quarters first (a review is of a closed quarter), the current one last.
+  // Closed quarters first (a review is of a closed quarter), the current one last; then the yearly reviews.
   const quarters = [...lastQuarters(9).slice(1), lastQuarters(1)[0]!];
+  const years = [...lastYears(4).slice(1), lastYears(1)[0]!];
   if (!chosen) chosen = { quarter: quarters.includes(ctx.state.quarter) && ctx.state.quarter !== lastQuarters(1)[0] ? ctx.state.quarter : quarters[0]!, team: ctx.state.team };
   const quarterSelect = h(
     'select',
     { id: 'report-quarter', onchange: () => (chosen = { ...chosen!, quarter: quarterSelect.value }) },
-    quarters.map((q, index) => h('option', { value: q }, index === quarters.length - 1 ? `${q} (open)` : q)),
+    h('optgroup', { label: 'Quarterly review' }, quarters.map((q, index) => h('option', { value: q }, index === quarters.length - 1 ? `${q} (open)` : q))),
+    h('optgroup', { label: 'Yearly review' }, years.map((y, index) => h('option', { value: y }, index === years.length - 1 ? `${y} (open)` : y))),
   );
   quarterSelect.value = chosen.quarter;
   const teamSelect = h(
@@ -152,7 +154,7 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
         void requestReport(quarterSelect.value, teamSelect.value, ctx, button);
       },
     },
-    h('label', { for: 'report-quarter' }, 'Quarter '),
+    h('label', { for: 'report-quarter' }, 'Period '),
     quarterSelect,
     h('label', { for: 'report-team' }, 'Scope '),
     teamSelect,

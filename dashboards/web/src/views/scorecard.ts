@@ -1,11 +1,11 @@
-/** Views 1 and 2: the scorecard of a quarter for the organisation or one team. */
+/** Views 1 and 2: the scorecard of a quarter (or a year) for the organisation or one team. */
 import type { ScorecardKpi } from '@kpi/api-contract';
 import { api } from '../api.ts';
 import { sparkline } from '../charts.ts';
 import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, statusBadge } from '../dom.ts';
 import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
-import { quarterBounds, quartersBefore } from '../state.ts';
+import { isYear, periodBounds, periodsBefore } from '../state.ts';
 
 const STATUSES: Status[] = ['breached', 'met', 'no_target', 'no_data'];
 /** Which statuses are shown; in memory, so it survives the 15 s refresh. */
@@ -13,13 +13,15 @@ let filter: Status | null = null;
 
 export async function scorecardView(ctx: Context): Promise<Rendered> {
   const { state, catalog } = ctx;
-  const bounds = quarterBounds(state.quarter);
+  const bounds = periodBounds(state.quarter);
+  const yearly = isYear(state.quarter);
+  const granularity = yearly ? 'year' : 'quarter';
   const [scorecard, trends] = await Promise.all([
-    api.get('/v1/scorecard', { query: { quarter: state.quarter, team: state.team } }),
-    // The last 8 quarters up to the selected one, for the sparklines; a failing series only loses its sparkline.
+    api.get('/v1/scorecard', { query: yearly ? { year: state.quarter, team: state.team } : { quarter: state.quarter, team: state.team } }),
+    // The last 8 quarters (or 4 years) up to the selected one, for the sparklines; a failing series only loses its sparkline.
     Promise.all(
       catalog.map((kpi) =>
-        api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity: 'quarter', team: state.team, from: quartersBefore(state.quarter, 7), to: bounds.end } }).then(
+        api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team: state.team, from: periodsBefore(state.quarter, yearly ? 3 : 7), to: bounds.end } }).then(
           (values) => [kpi.id, values] as const,
           () => [kpi.id, null] as const,
         ),
@@ -56,20 +58,20 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
           { class: 'cell kpi-target' },
           h('span', { class: 'sr-only' }, 'target '),
           formatTarget(kpi.target, kpi.unit, kpi.direction),
-          previousPeriodTarget.has(kpi.id) && kpi.target !== null ? h('span', { class: 'target-note' }, 'previous quarter') : null,
+          previousPeriodTarget.has(kpi.id) && kpi.target !== null ? h('span', { class: 'target-note' }, `previous ${granularity}`) : null,
         ),
         h('span', { class: 'cell kpi-status' }, statusBadge(kpi.status)),
         h(
           'span',
           { class: `cell kpi-change change-${change.tone}` },
-          h('span', { class: 'sr-only' }, `previous quarter ${change.word} `),
+          h('span', { class: 'sr-only' }, `previous ${granularity} ${change.word} `),
           change.arrow ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, change.arrow) : null,
           ` prev ${formatValue(kpi.previous_value, kpi.unit)}`,
         ),
         h(
           'span',
           { class: 'cell kpi-trend' },
-          trend ? sparkline(trend.values.map((v) => ({ value: v.value, status: v.status, label: `${formatPeriod(v.period_start, 'quarter')}: ${formatValue(v.value, kpi.unit)}` }))) : h('span', { class: 'muted' }, 'no trend'),
+          trend ? sparkline(trend.values.map((v) => ({ value: v.value, status: v.status, label: `${formatPeriod(v.period_start, granularity)}: ${formatValue(v.value, kpi.unit)}` }))) : h('span', { class: 'muted' }, 'no trend'),
         ),
       ),
     );
@@ -82,7 +84,7 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
     h(
       'div',
       { class: 'view-head' },
-      h('h1', { id: 'view-title', tabindex: '-1' }, `${teamLabel(state.team)} · ${scorecard.quarter}`),
+      h('h1', { id: 'view-title', tabindex: '-1' }, `${teamLabel(state.team)} · ${state.quarter}`),
       team
         ? h('p', { class: 'muted team-facts' }, `${team.models.length ? `Models: ${team.models.join(', ')}` : 'No models yet'} · ${formatNumber(team.events, 0)} events · last event ${formatTime(team.last_event_at)}`)
         : state.team !== 'all'
@@ -112,13 +114,13 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
         h('span', { class: 'cell kpi-value' }, 'Value'),
         h('span', { class: 'cell kpi-target' }, 'Target'),
         h('span', { class: 'cell kpi-status' }, 'Status'),
-        h('span', { class: 'cell kpi-change' }, 'vs previous quarter'),
-        h('span', { class: 'cell kpi-trend' }, 'Last 8 quarters'),
+        h('span', { class: 'cell kpi-change' }, `vs previous ${granularity}`),
+        h('span', { class: 'cell kpi-trend' }, yearly ? 'Last 4 years' : 'Last 8 quarters'),
       ),
       visible.length === 0
         ? h('p', { class: 'muted' }, 'No KPI has this status.')
         : groupKpis(visible, ctx.catalog).map((group) => h('div', { class: 'kpi-group' }, h('h2', {}, group.title), h('ul', { class: 'kpi-list', role: 'list' }, group.items.map(row)))),
     ),
   );
-  return { node, title: `${teamLabel(state.team)} · ${scorecard.quarter}` };
+  return { node, title: `${teamLabel(state.team)} · ${state.quarter}` };
 }
