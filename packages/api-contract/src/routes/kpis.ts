@@ -168,7 +168,7 @@ export const kpiRoutes = {
     access: 'read',
     tags: ['kpis'],
     summary: 'Every KPI for one quarter (or year) and team: value, target, status and the previous period',
-    description: 'quarter and year together are refused with a 400.',
+    description: 'With year, the scorecard is of that year (quarter, if given too, is not used) and the answer carries year instead of quarter.',
     querystring: z.object({ quarter: quarter.optional().describe('default: the current quarter'), year: year.optional().describe('a year instead of a quarter: yearly values and targets'), team: team.default('all') }),
     responses: { 200: scorecard },
   }),

@@ -151,11 +151,10 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
   app.route({
     ...serve(routes.getScorecard),
     handler: async (request) => {
+      // A year (it takes the place of a quarter), or a quarter (the default: the current one); the answer says which.
       const { quarter: quarterText, year: yearText } = request.query;
-      if (quarterText && yearText) throw new BadRequest('query: give quarter (2026-Q3) or year (2026), not both');
-      // A quarter (the default: the current one), or a year.
       const granularity = yearText ? 'year' : 'quarter';
-      const label = quarterText ?? yearText;
+      const label = yearText ?? quarterText;
       const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
       const values = await cached(`scorecard|${team}|${granularity}|${period.start.toISOString()}`, async () =>
