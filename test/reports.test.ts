@@ -347,6 +347,11 @@ describe('quarterly review reports', () => {
       expect(line, `markdown row of ${kpi.id}`).toBeDefined();
       expect(line).toContain(`| ${label} |`);
     }
+    // The sections about experiments and releases show the KPIs of their catalog group, nothing listed by hand.
+    const sectionKpis = (id: string) => [...(new RegExp(`<section id="${id}"[\\s\\S]*?</section>`).exec(html)?.[0] ?? '').matchAll(/<tr data-kpi="([a-z0-9_]+)"/g)].map((m) => m[1]);
+    expect(sectionKpis('experiments')).toEqual(ranking.kpis.filter((kpi) => kpi.group === 'Experimentation').map((kpi) => kpi.id));
+    expect(sectionKpis('releases')).toEqual(ranking.kpis.filter((kpi) => kpi.group === 'Delivery and model quality').map((kpi) => kpi.id));
+    expect(sectionKpis('releases')).toContain('fairness_gap');
     expect(html).toContain(ranking.narrative.headline.replaceAll('&', '&amp;'));
     expect(markdown).toContain('## Scorecard');
     expect(markdown).toContain('## Drift-monitoring gaps');

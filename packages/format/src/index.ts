@@ -205,6 +205,7 @@ export const KPI_GROUP_ORDER = [
   'Stakeholders',
   'Custom',
 ] as const;
+export type KpiGroup = (typeof KPI_GROUP_ORDER)[number];
 
 /** Items grouped by their `group`, groups in KPI_GROUP_ORDER, items in their given order. */
 export function groupByKpiGroup<T extends { group?: string | null }>(items: readonly T[]): { title: string; items: T[] }[] {

@@ -10,7 +10,7 @@ import { escapeHtml as e } from './html-escape.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
 import { intervalBar, STATUS_COLOUR, stackedBar, trendChart } from './svg.ts';
 import type { Status } from '@kpi/kpi';
-import { groupByKpiGroup } from '@kpi/format';
+import { groupByKpiGroup, type KpiGroup } from '@kpi/format';
 
 type Cell = string | { html: string; class?: string };
 
@@ -194,8 +194,9 @@ ${sev0}
 </section>`;
 }
 
-function kpiSubset(report: Report, ids: string[]): string {
-  return kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi), periodNoun(report));
+/** The KPIs of one catalog group (custom ones in it included), for the section about that group. */
+function kpiGroupTable(report: Report, group: KpiGroup): string {
+  return kpiTable(report.kpis.filter((kpi) => kpi.group === group), periodNoun(report));
 }
 
 function experimentsSection(report: Report): string {
@@ -226,7 +227,7 @@ function experimentsSection(report: Report): string {
     : empty('No experiment shipped with a significant guardrail regression.');
   return `<section id="experiments" aria-labelledby="experiments-title">
 <h2 id="experiments-title">Experiments</h2>
-${kpiSubset(report, ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'srm_failure_rate', 'guardrail_breaches', 'offline_online_alignment'])}
+${kpiGroupTable(report, 'Experimentation')}
 <p><strong>${e(plural(experiments.decided, 'experiment'))}</strong> decided in the quarter${decisions ? ` <span class="muted">(${e(decisions)})</span>` : ''}.</p>
 <h3>Shipped (${experiments.shipped.length})</h3>
 ${shipped}
@@ -252,7 +253,7 @@ function releasesSection(report: Report): string {
     : '';
   return `<section id="releases" aria-labelledby="releases-title">
 <h2 id="releases-title">Releases</h2>
-${kpiSubset(report, ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate'])}
+${kpiGroupTable(report, 'Delivery and model quality')}
 <p><strong>${e(plural(releases.count, 'production release'))}</strong> in the quarter.</p>
 <h3>Gaps by model</h3>
 ${byModel}
@@ -279,7 +280,7 @@ function driftSection(report: Report): string {
   return `<section id="drift" aria-labelledby="drift-title">
 <h2 id="drift-title">Drift-monitoring gaps</h2>
 <p>Models live on ${e(formatTime(drift.as_of))}: <strong>${formatInteger(drift.live_models)}</strong>, of which <strong>${formatInteger(drift.tier1_models)}</strong> tier 1.</p>
-${kpiSubset(report, ['drift_feature_coverage', 'drift_model_coverage'])}
+${kpiGroupTable(report, 'Monitoring and data')}
 ${table(['Tier 1 only', 'Value', 'Basis', 'Target', 'Status'], [tierLine('Drift monitoring coverage (features)', drift.tier1.feature_coverage, feature.unit, feature.direction), tierLine('Drift monitoring coverage (models)', drift.tier1.model_coverage, model.unit, model.direction)], { numeric: [1, 2] })}
 <h3>Live tier-1 models with gaps (${drift.tier1_gaps.length})</h3>
 ${gaps}
@@ -305,7 +306,7 @@ function dataCostSection(report: Report): string {
     : empty(`No serving window in this ${periodNoun(report)}.`);
   return `<section id="data-cost" aria-labelledby="data-cost-title">
 <h2 id="data-cost-title">Data freshness and serving cost</h2>
-${kpiSubset(report, ['data_freshness_sla', 'inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run'])}
+${kpiGroupTable(report, 'Serving and cost')}
 <h3>Late dataset arrivals (${formatInteger(data.late_arrivals)} of ${formatInteger(data.arrivals)})</h3>
 ${late}
 <h3>Serving cost by model</h3>

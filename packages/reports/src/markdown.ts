@@ -7,7 +7,7 @@ import {
 } from './format.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
-import { groupByKpiGroup } from '@kpi/format';
+import { groupByKpiGroup, type KpiGroup } from '@kpi/format';
 
 const onOff = (value: boolean | null) => (value === null ? '**not reported**' : value ? 'on' : '**off**');
 
@@ -66,7 +66,8 @@ function kpiTable(kpis: ReportKpi[], noun: string): string {
   );
 }
 
-const subset = (report: Report, ids: string[]) => kpiTable(ids.map((id) => report.kpis.find((kpi) => kpi.id === id)).filter((kpi): kpi is ReportKpi => !!kpi), periodNoun(report));
+/** The KPIs of one catalog group (custom ones in it included), for the section about that group. */
+const groupTable = (report: Report, group: KpiGroup) => kpiTable(report.kpis.filter((kpi) => kpi.group === group), periodNoun(report));
 const hours = (value: number | null) => formatHours(value);
 
 export function renderMarkdown(report: Report): string {
@@ -168,7 +169,7 @@ export function renderMarkdown(report: Report): string {
 
   const { experiments } = report;
   push('## Experiments');
-  push(subset(report, ['experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'srm_failure_rate', 'guardrail_breaches', 'offline_online_alignment']));
+  push(groupTable(report, 'Experimentation'));
   const decisions = Object.entries(experiments.by_decision).map(([decision, count]) => `${decision} ${count}`).join(', ');
   push(`**${plural(experiments.decided, 'experiment')}** decided in the ${periodNoun(report)}${decisions ? ` (${decisions})` : ''}.`);
   const lift = (value: number | null) => formatValue(value, 'relative_lift');
@@ -194,7 +195,7 @@ export function renderMarkdown(report: Report): string {
 
   const { releases } = report;
   push('## Releases');
-  push(subset(report, ['releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate']));
+  push(groupTable(report, 'Delivery and model quality'));
   push(`**${plural(releases.count, 'production release')}** in the ${periodNoun(report)}.`);
   push('### Gaps by model');
   push(
@@ -214,7 +215,7 @@ export function renderMarkdown(report: Report): string {
   const { drift } = report;
   push('## Drift-monitoring gaps');
   push(`Models live on ${formatTime(drift.as_of)}: **${drift.live_models}**, of which **${drift.tier1_models}** tier 1. Tier 1 only: feature coverage ${md(formatValue(drift.tier1.feature_coverage.value, 'ratio'))} (${status(drift.tier1.feature_coverage.status)}), model coverage ${md(formatValue(drift.tier1.model_coverage.value, 'ratio'))} (${status(drift.tier1.model_coverage.status)}).`);
-  push(subset(report, ['drift_feature_coverage', 'drift_model_coverage']));
+  push(groupTable(report, 'Monitoring and data'));
   push(`### Live tier-1 models with gaps (${drift.tier1_gaps.length})`);
   push(
     drift.tier1_gaps.length
@@ -229,7 +230,7 @@ export function renderMarkdown(report: Report): string {
 
   const data = report.data_and_cost;
   push('## Data freshness and serving cost');
-  push(subset(report, ['data_freshness_sla', 'inference_latency_p95_ms', 'inference_cost_per_1k', 'training_cost_per_run']));
+  push(groupTable(report, 'Serving and cost'));
   push(`### Late dataset arrivals (${data.late_arrivals} of ${data.arrivals})`);
   push(data.late_by_dataset.length ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), String(row.arrivals), String(row.late), hours(row.worst_delay_minutes / 60)]), [1, 2, 3]) : data.arrivals === 0 ? `_No dataset arrival in this ${periodNoun(report)}._` : '_Every dataset arrived within its SLA._');
   push('### Serving cost by model');
