@@ -115,22 +115,22 @@ const scopeColumns = (source: Source) =>
 const periodOfDay = (g: string, day: string) =>
   `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
 
+/** [from, to): the time every window covers together. */
+function spanOf(windows: PeriodWindow[]): { from: Date; to: Date } {
+  return {
+    from: new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime()))),
+    to: new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime()))),
+  };
+}
+
 /** Rows of the source, each assigned to the periods (of every granularity asked) that contain its anchor. */
 function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined): Sql {
-  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
-  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
-  const a = raw(anchor);
-  const windowList = sql`arrayZip(${param(windows.map((w) => w.granularity), 'Array(String)')}, ${param(
-    windows.map((w) => chTime(w.periods[0]!.start)),
-    "Array(DateTime64(3, 'UTC'))",
-  )}, ${param(
-    windows.map((w) => chTime(w.periods.at(-1)!.end)),
-    "Array(DateTime64(3, 'UTC'))",
-  )})`;
+  // Periods start at midnight UTC, so the anchor's day decides which windows it falls in.
+  const day = raw(`toDate(${anchor}, 'UTC')`);
   return sql`
     SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', anchor))} AS period
-    FROM (${source.rows({ from, to })}) AS source_rows
-    ARRAY JOIN arrayFilter(w -> ifNull(${a} >= w.2 AND ${a} < w.3, 0), ${windowList}) AS window
+    FROM (${source.rows(spanOf(windows))}) AS source_rows
+    ARRAY JOIN arrayFilter(w -> ifNull(${day} >= w.2 AND ${day} < w.3, 0), ${windowDays(windows)}) AS window
     WHERE ${teamFilter(team)}`;
 }
 
@@ -204,8 +204,7 @@ async function sqlEvaluations(storage: Storage, source: Source, kpis: SqlKpi[], 
 
 /** One partial aggregation state per (day of the anchor, team, tier), over the time range of every window. */
 function dailyStates(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined, states: Sql): Sql {
-  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
-  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
+  const { from, to } = spanOf(windows);
   const a = raw(anchor);
   const keys = raw(source.tiered ? 'team, tier' : 'team');
   return sql`
