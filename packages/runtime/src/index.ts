@@ -6,7 +6,8 @@ import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
 import { createStorage, migrate, type Storage } from '@kpi/storage';
 import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
-import { Catalog } from '@kpi/kpi';
+import { Catalog, parseTargetsFile } from '@kpi/kpi';
+import { Serving } from '@kpi/serving';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -26,12 +27,15 @@ export interface Runtime {
   queues: Queues;
   /** The KPI catalog, custom KPIs included, kept current across processes. */
   catalog: Catalog;
+  /** KPI values, targets and teams ready to serve (`ready()` loads them; roles that read them wait for it). */
+  serving: Serving;
   /** A connection that waits for Redis to come back, for BullMQ workers and their jobs (created on first use). */
   workerRedis(): Redis;
   /** The process's idempotent producer, connected on first use. */
   producer(): Promise<Producer>;
   readiness(): Promise<Readiness>;
-  close(): Promise<void>;
+  /** Closes the shared clients; statements still running after `timeoutMs` are abandoned (resolves false). */
+  close(timeoutMs?: number): Promise<boolean>;
 }
 
 export interface Readiness {
@@ -78,6 +82,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   await redisReady(redis, REDIS_START_TIMEOUT_MS);
   const queues = createQueues(redis, config.queuePrefix, log);
   await queues.open();
+  const serving = new Serving({ storage: storage.lane('serve'), redis, redisUrl, prefix: config.queuePrefix, fileOverrides: parseTargetsFile(config.targetsFile), log });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
   return {
@@ -90,6 +95,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     redis,
     queues,
     catalog,
+    serving,
     workerRedis() {
       if (!workerRedis) {
         workerRedis = createWorkerRedis(redisUrl);
@@ -114,15 +120,18 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       const checks = { kafka: kafkaOk, clickhouse, redis: redisOk };
       return { ready: kafkaOk && clickhouse && redisOk, checks };
     },
-    async close() {
+    async close(timeoutMs) {
       clearInterval(refresh);
       catalog.close();
+      serving.close();
       // Sockets first, so nothing below waits on a dependency that is gone.
       redis.disconnect();
       workerRedis?.disconnect();
       await queues.close();
       if (producer) await (await producer).disconnect();
-      await storage.close();
+      const released = await storage.close(timeoutMs);
+      if (!released) log.warn({ waitedMs: timeoutMs }, 'ClickHouse statements still running at the deadline: abandoned, the engine left open');
+      return released;
     },
   };
 }
@@ -157,7 +166,10 @@ async function answersWithin(probe: Promise<boolean>, ms: number): Promise<boole
  */
 export async function stopAll(runtime: Runtime, handles: RoleHandle[], deadline = Deadline.in(runtime.config.shutdown.timeoutMs)): Promise<boolean> {
   const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: () => handle.stop() }));
-  return runSteps([...roles, { name: 'clients', stop: () => runtime.close() }], deadline, runtime.log);
+  const clients = async (at: Deadline) => {
+    if (!(await runtime.close(at.remaining()))) throw new Error('statements were still running when the deadline came');
+  };
+  return runSteps([...roles, { name: 'clients', stop: clients }], deadline, runtime.log);
 }
 
 /**
