@@ -68,13 +68,6 @@ export function periodBounds(label: string): { start: string; end: string } {
   return { start: iso(year, month), end: iso(year, month + 3) };
 }
 
-/** The start of the period `count` periods (quarters or years, as `label` is) before `label`. */
-export function periodsBefore(label: string, count: number): string {
-  if (isYear(label)) return iso(Number(label) - count, 0);
-  const [, y, q] = /^(\d{4})-Q([1-4])$/.exec(label) ?? [];
-  return iso(Number(y), (Number(q) - 1) * 3 - count * 3);
-}
-
 export const currentQuarter = () => quarterLabelOf(new Date());
 
 export function readState(search = location.search): State {

@@ -2,11 +2,19 @@ import type { EventRef } from '@kpi/events';
 import { identifier, param, sql, type Storage } from '@kpi/storage';
 import { CATALOG } from './catalog.ts';
 import type { KpiDefinition } from './definition.ts';
-import { ALL_TEAMS } from './engine/compute.ts';
+import { ALL_TEAMS, type Window } from './engine/scopes.ts';
 import { GRANULARITIES, nextPeriodStart, periodStartOf, type Granularity } from './periods.ts';
 import type { EntityPlanning, Source } from './source.ts';
 
-/** One (KPI, granularity, period, team scope) that an event made stale; '*' is the whole organisation. */
+/** A UTC day of one team whose rows of a source changed: its states, and every period containing it, are stale. */
+export interface DirtyDay {
+  source: string;
+  team: string;
+  /** 'YYYY-MM-DD' */
+  day: string;
+}
+
+/** One (KPI, granularity, period, team scope) to recompute; '*' is the whole organisation. */
 export interface StaleScope {
   kpi: string;
   granularity: Granularity;
@@ -15,29 +23,22 @@ export interface StaleScope {
 }
 
 const DAY = 86_400_000;
+const dayText = (time: number) => new Date(Math.floor(time / DAY) * DAY).toISOString().slice(0, 10);
 
 /**
- * The (KPI, period, scope) recomputes that just-inserted events call for, and no others.
- * A sample (a serving window, an answer) changes the periods of its own time. An entity's KPIs
- * are anchored on one of its events' times (opened, first mitigation, latest triage, first
- * cross-team reuse, ...), so for an entity event the affected periods are those of every event
- * time of the entity, read back from ClickHouse: a late mitigation, a correction or a decision
- * before its start all reach the right period, and so does the period an entity moved out of.
- * Live-state KPIs (drift coverage) and open-item details (incidents open past target) change
- * from the event onwards, through the current period. Each affects its team's scope and the
- * whole organisation's.
+ * The days just-inserted events changed, per source and team, and no others. A sample (a serving
+ * window, an answer) changes the day of its own anchor. An entity's KPIs are anchored on its
+ * events' times (opened, first mitigation, latest triage, first cross-team reuse, ...), so for an
+ * entity event the changed days are those of every event of the entity, read back from
+ * ClickHouse: a late mitigation, a correction or a decision before its start all reach the right
+ * day, and so does the day an entity moved out of.
  */
-export async function planRecomputes(storage: Storage, events: readonly EventRef[], now: Date, catalog: readonly KpiDefinition[] = CATALOG): Promise<StaleScope[]> {
-  // First the distinct (source, team, day) touched, then periods and KPIs: a batch of thousands
-  // of events touches a handful of days per team.
-  const daysTouched = new Map<string, { source: Source; team: string; days: Set<number> }>();
+export async function planRecomputes(storage: Storage, events: readonly EventRef[], catalog: readonly KpiDefinition[] = CATALOG): Promise<DirtyDay[]> {
+  const dirty = new Map<string, DirtyDay>();
   const touch = (source: Source, team: string, time: number) => {
-    const key = `${source.name}|${team}`;
-    let entry = daysTouched.get(key);
-    if (!entry) daysTouched.set(key, (entry = { source, team, days: new Set() }));
-    entry.days.add(Math.floor(time / DAY));
+    const mark = { source: source.name, team, day: dayText(time) };
+    dirty.set(`${mark.source}|${mark.team}|${mark.day}`, mark);
   };
-
   const sourcesOfType = new Map<EventRef['type'], Source[]>();
   for (const source of new Set(catalog.map((kpi) => kpi.source))) {
     for (const type of source.eventTypes) sourcesOfType.set(type, [...(sourcesOfType.get(type) ?? []), source]);
@@ -62,27 +63,7 @@ export async function planRecomputes(storage: Storage, events: readonly EventRef
       for (const time of row.times) touch(source, row.team, Number(time));
     }
   }
-
-  const plans: StaleScope[] = [];
-  for (const { source, team, days } of daysTouched.values()) {
-    // Periods are whole UTC days: the day decides the period of every granularity.
-    const starts = GRANULARITIES.map((granularity) => new Set([...days].map((day) => periodStartOf(granularity, day * DAY).getTime())));
-    for (const kpi of catalog) {
-      if (kpi.source !== source) continue;
-      const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
-      for (const [index, granularity] of GRANULARITIES.entries()) {
-        const periods = new Set(starts[index]);
-        if (throughNow && periods.size > 0) {
-          for (let start = new Date(Math.min(...periods)); start <= now; start = nextPeriodStart(granularity, start)) periods.add(start.getTime());
-        }
-        for (const start of periods) {
-          const periodStart = new Date(start).toISOString();
-          plans.push({ kpi: kpi.id, granularity, periodStart, team }, { kpi: kpi.id, granularity, periodStart, team: ALL_TEAMS });
-        }
-      }
-    }
-  }
-  return plans;
+  return [...dirty.values()];
 }
 
 /** Every event time of the given entities, with the team scope of each. */
@@ -92,4 +73,34 @@ function entityEventTimes(storage: Storage, planning: EntityPlanning, ids: strin
     FROM {db:Identifier}.${identifier(planning.table)}
     WHERE entity_id IN ${param(ids, 'Array(String)')} AND ${planning.where ?? sql`1`}
     GROUP BY entity_id`);
+}
+
+/**
+ * What changed days make stale for one KPI: the periods of every granularity that contain them,
+ * for each team and the organisation. Live-state KPIs (drift coverage) and open-item details
+ * (incidents open past target) change from the day onwards, through the current period.
+ * `windows` span the stale periods (for computeValues); `scopes` are the stale ones exactly.
+ */
+export function staleScopes(kpi: KpiDefinition, teamDays: ReadonlyMap<string, readonly string[]>, now: Date): { windows: Window[]; scopes: StaleScope[] } {
+  const throughNow = kpi.anchor === 'period_end' || kpi.backlog !== undefined;
+  const windows: Window[] = [];
+  const scopes: StaleScope[] = [];
+  const allDays = [...new Set([...teamDays.values()].flat())].map((day) => Date.parse(`${day}T00:00:00Z`));
+  for (const granularity of GRANULARITIES) {
+    const startsOf = (days: readonly number[]) => {
+      const starts = new Set(days.map((day) => periodStartOf(granularity, day).getTime()));
+      if (throughNow && starts.size > 0) {
+        for (let start = new Date(Math.min(...starts)); start <= now; start = nextPeriodStart(granularity, start)) starts.add(start.getTime());
+      }
+      return starts;
+    };
+    const organisation = startsOf(allDays);
+    if (organisation.size === 0) continue;
+    windows.push({ granularity, from: new Date(Math.min(...organisation)), to: nextPeriodStart(granularity, new Date(Math.max(...organisation))) });
+    const periodsOf = [...teamDays].map(([team, days]) => [team, startsOf(days.map((day) => Date.parse(`${day}T00:00:00Z`)))] as const);
+    for (const [team, starts] of [...periodsOf, [ALL_TEAMS, organisation] as const]) {
+      for (const start of starts) scopes.push({ kpi: kpi.id, granularity, periodStart: new Date(start).toISOString(), team });
+    }
+  }
+  return { windows, scopes };
 }

@@ -1,5 +1,5 @@
 import type { CustomEventType, EventRef, EventType } from '@kpi/events';
-import { param, raw, sql, type Sql } from '@kpi/storage';
+import { identifier, join, param, raw, sql, type Sql } from '@kpi/storage';
 import { chTime } from './periods.ts';
 
 /**
@@ -23,10 +23,11 @@ export interface Source {
    */
   planning: SamplePlanning | EntityPlanning;
   /**
-   * The rows. `window` is the time range the caller needs (sample sources read only that range of
-   * their table); entity sources ignore it, since an entity's state needs all its events.
+   * The rows; with `ranges`, only those that can be anchored in them: a sample source reads only
+   * those ranges of its table, an entity source only the entities with an event there (all their
+   * events, since an entity's state needs them all).
    */
-  rows(window?: { from: Date; to: Date }): Sql;
+  rows(ranges?: readonly TimeRange[]): Sql;
   /**
    * For live-state KPIs (anchor `period_end`): the rows live at an instant `at`, one per `per`
    * (the latest first by `latestFirst`).
@@ -60,15 +61,37 @@ export interface EntityPlanning {
   definingType?: EventType;
 }
 
-export function defineSource<const S extends Source>(source: S): S {
+export function defineSource<const S extends Source>(source: S): Omit<S, 'rows'> & Pick<Source, 'rows'> {
   return source;
 }
 
 /** The latest of several versions of a fact: by event time, ties to the later ingested (SPEC §3). */
 export const LATEST = raw('(time, ingested_at, offset)');
 
-/** `time >= from AND time < to` on a sample table's sorting column, when the caller needs a range. */
-export function timeRange(window: { from: Date; to: Date } | undefined): Sql {
-  if (!window) return raw('1');
-  return sql`time >= ${param(chTime(window.from), "DateTime64(3, 'UTC')")} AND time < ${param(chTime(window.to), "DateTime64(3, 'UTC')")}`;
+/** [from, to): the instants a caller needs rows of. */
+export interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+/** `time` in any of `ranges` (every row without ranges): on a sample table's sorting column, one range read per range. */
+export function timeRanges(ranges: readonly TimeRange[] | undefined): Sql {
+  if (!ranges) return raw('1');
+  if (ranges.length === 0) return raw('0');
+  const time = raw('time');
+  const any = join(
+    ranges.map((range) => sql`(${time} >= ${param(chTime(range.from), "DateTime64(3, 'UTC')")} AND ${time} < ${param(chTime(range.to), "DateTime64(3, 'UTC')")})`),
+    ' OR ',
+  );
+  return sql`(${any})`;
+}
+
+/**
+ * For an entity source: its entities with an event in `ranges` (every entity without ranges).
+ * Every anchor of an entity is the time of one of its events, so no entity anchored in the ranges
+ * is left out, and an entity read is read with all its events.
+ */
+export function entitiesWithEventsIn(table: string, ranges: readonly TimeRange[] | undefined, where: Sql = raw('1')): Sql {
+  if (!ranges) return raw('1');
+  return sql`entity_id IN (SELECT entity_id FROM {db:Identifier}.${identifier(table)} WHERE ${timeRanges(ranges)} AND ${where})`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StaleScope } from '@kpi/kpi';
+import type { DirtyDay } from '@kpi/kpi';
 
 /**
  * Every queue of the pipeline with the payload its jobs carry: producers and processors
@@ -7,12 +7,13 @@ import type { StaleScope } from '@kpi/kpi';
  */
 export const queueCatalog = {
   /**
-   * Recompute the dirty (period, team scope) pairs of one KPI, every tier. The pairs wait in a
-   * Redis set per KPI (see DirtySet): repeats collapse there, and one job drains them all.
+   * Recompute what the changed (team, day) pairs of one source of KPI rows make stale: their day
+   * states, then every KPI of the source for the periods containing them, every tier. The pairs
+   * wait in a Redis set per source (see DirtySet): repeats collapse there, and one job drains them all.
    */
   kpiRecompute: {
     name: 'kpi-recompute',
-    payload: z.object({ kpi: z.string() }),
+    payload: z.object({ source: z.string() }),
   },
   /**
    * Recompute the whole history of one KPI whose definition changed (a custom KPI defined, changed
@@ -62,5 +63,5 @@ export const queueCatalog = {
 export type QueueKey = keyof typeof queueCatalog;
 export type Payload<K extends QueueKey> = z.infer<(typeof queueCatalog)[K]['payload']>;
 
-/** One (KPI, granularity, period, team scope) that an event made stale (planned by @kpi/kpi). */
-export type Recompute = StaleScope;
+/** A day of a team whose rows of a source changed (planned by @kpi/kpi). */
+export type Recompute = DirtyDay;

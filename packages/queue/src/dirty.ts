@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
-import type { Granularity } from '@kpi/kpi';
-import type { Recompute } from './catalog.ts';
+import type { DirtyDay } from '@kpi/kpi';
 import { execAll } from './redis.ts';
 
 const SADD_SLICE = 10_000;
 
 /**
- * The stale (granularity, period, team) scopes of each KPI, a Redis set per KPI. Ingestion adds
- * to it (a repeat is a no-op) and enqueues one recompute job per KPI (deduplicated); the job
- * takes the whole set atomically and recomputes it. A crash mid-job leaves the taken members in
- * a per-job key that the job's retry puts back first, so nothing stale is ever forgotten.
+ * The changed (team, day) pairs of each source of KPI rows, a Redis set per source. Ingestion
+ * adds to it (a repeat is a no-op) and enqueues one recompute job per source (deduplicated); the
+ * job takes the whole set atomically and recomputes what it makes stale. A crash mid-job leaves
+ * the taken members in a per-job key that the job's retry puts back first, so nothing stale is
+ * ever forgotten.
  */
 export class DirtySet {
   constructor(
@@ -17,38 +17,40 @@ export class DirtySet {
     private readonly prefix: string,
   ) {}
 
-  private key(kpi: string) {
-    // The hash tag keeps both keys of a KPI in one slot on a Redis cluster.
-    return `${this.prefix}:dirty:{${kpi}}`;
+  private key(source: string) {
+    // The hash tag keeps both keys of a source in one slot on a Redis cluster.
+    return `${this.prefix}:dirty:{${source}}`;
   }
 
-  async add(recomputes: Recompute[]): Promise<string[]> {
-    const byKpi = new Map<string, string[]>();
-    for (const r of recomputes) {
-      const member = `${r.granularity}|${r.periodStart}|${r.team}`;
-      const members = byKpi.get(r.kpi);
+  /** Marks days stale; returns the sources that have some. */
+  async add(days: readonly DirtyDay[]): Promise<string[]> {
+    const bySource = new Map<string, string[]>();
+    for (const mark of days) {
+      const member = `${mark.team}|${mark.day}`;
+      const members = bySource.get(mark.source);
       if (members) members.push(member);
-      else byKpi.set(r.kpi, [member]);
+      else bySource.set(mark.source, [member]);
     }
     const multi = this.redis.multi();
-    // In slices: an event far in the past marks every period since then, more members than one call can spread.
-    for (const [kpi, members] of byKpi) for (let i = 0; i < members.length; i += SADD_SLICE) multi.sadd(this.key(kpi), ...members.slice(i, i + SADD_SLICE));
+    // In slices: a batch of history touches more days than one call can spread.
+    for (const [source, members] of bySource) for (let i = 0; i < members.length; i += SADD_SLICE) multi.sadd(this.key(source), ...members.slice(i, i + SADD_SLICE));
     await execAll(multi);
-    return [...byKpi.keys()];
+    return [...bySource.keys()];
   }
 
-  /** Takes every stale scope of a KPI for the job `jobId`, after restoring what a crashed attempt had taken. */
-  async take(kpi: string, jobId: string): Promise<{ granularity: Granularity; periodStart: string; team: string }[]> {
-    const members = (await this.redis.eval(TAKE, 2, this.key(kpi), `${this.key(kpi)}:taken:${jobId}`)) as string[];
+  /** Takes every stale day of a source for the job `jobId`, after restoring what a crashed attempt had taken. */
+  async take(source: string, jobId: string): Promise<{ team: string; day: string }[]> {
+    const members = (await this.redis.eval(TAKE, 2, this.key(source), `${this.key(source)}:taken:${jobId}`)) as string[];
     return members.map((member) => {
-      const [granularity, periodStart, team] = member.split('|') as [Granularity, string, string];
-      return { granularity, periodStart, team };
+      // A team has no '|' (SPEC §3); a custom KPI's team field could: the day is after the last one.
+      const cut = member.lastIndexOf('|');
+      return { team: member.slice(0, cut), day: member.slice(cut + 1) };
     });
   }
 
   /** The job stored every value it took: forget them. */
-  async done(kpi: string, jobId: string): Promise<void> {
-    await this.redis.del(`${this.key(kpi)}:taken:${jobId}`);
+  async done(source: string, jobId: string): Promise<void> {
+    await this.redis.del(`${this.key(source)}:taken:${jobId}`);
   }
 }
 

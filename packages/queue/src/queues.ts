@@ -12,6 +12,9 @@ const defaultJobOptions: JobsOptions = {
   removeOnFail: { count: 5_000 },
 };
 
+/** How long a recompute waits for more changes of its source: the bound on how late coalescing makes a value. */
+export const RECOMPUTE_DELAY_MS = 200;
+
 export interface Queues {
   readonly prefix: string;
   readonly dirty: DirtySet;
@@ -21,8 +24,8 @@ export interface Queues {
    * it however long it takes; opened at start-up, its commands fail fast like the connection's.
    */
   open(): Promise<void>;
-  /** Marks KPI scopes stale and makes sure a recompute job per affected KPI is waiting. */
-  enqueueRecomputes(recomputes: Recompute[]): Promise<void>;
+  /** Marks days stale and makes sure a recompute job per affected source is waiting. */
+  enqueueRecomputes(recomputes: readonly Recompute[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,11 +80,12 @@ export function createQueues(connection: Redis, prefix: string, log: ErrorLog): 
     },
     async enqueueRecomputes(recomputes) {
       if (recomputes.length === 0) return;
-      const kpis = await dirty.add(recomputes);
-      jobsEnqueued.inc({ queue: queueCatalog.kpiRecompute.name }, kpis.length);
-      // One waiting job per KPI at most (and one running): a job drains every scope marked before it starts.
+      const sources = await dirty.add(recomputes);
+      jobsEnqueued.inc({ queue: queueCatalog.kpiRecompute.name }, sources.length);
+      // One waiting job per source at most (and one running): a job drains every day marked before it
+      // starts. It waits RECOMPUTE_DELAY_MS first, so the batches of that moment go into one recompute.
       await queue('kpiRecompute').addBulk(
-        kpis.map((kpi) => ({ name: kpi, data: { kpi }, opts: { deduplication: { id: `recompute|${kpi}`, keepLastIfActive: true } } })),
+        sources.map((source) => ({ name: source, data: { source }, opts: { delay: RECOMPUTE_DELAY_MS, deduplication: { id: `recompute|${source}`, keepLastIfActive: true } } })),
       );
     },
     async close() {
@@ -133,7 +137,11 @@ export function startWorker<K extends QueueKey>(
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency },
   );
   worker.on('completed', () => jobsProcessed.inc({ queue: name, outcome: 'completed' }));
-  worker.on('failed', () => jobsProcessed.inc({ queue: name, outcome: 'failed' }));
+  worker.on('failed', (job, error) => {
+    jobsProcessed.inc({ queue: name, outcome: 'failed' });
+    // BullMQ retries it (attempts, backoff); each failure is worth a line with its reason.
+    options.log.warn({ err: error, queue: name, job: job?.id, attempt: job?.attemptsMade }, `job failed on queue ${name}`);
+  });
   // A worker error (lost Redis connection) is retried by BullMQ; it must not crash the process, nor go unseen.
   worker.on('error', reportErrors(options.log, { queue: name, emitter: 'worker' }));
   return worker;

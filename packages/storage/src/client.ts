@@ -20,7 +20,7 @@ export interface Storage {
   readonly cluster: string | undefined;
   readonly embedded: boolean;
   query<Row>(sql: string | Sql, params?: QueryParams): Promise<Row[]>;
-  command(sql: string, params?: QueryParams): Promise<void>;
+  command(sql: string | Sql, params?: QueryParams): Promise<void>;
   insert<Row>(table: string, rows: Row[], settings?: ClickHouseSettings): Promise<void>;
   /**
    * Inserts rows already encoded as TabSeparated lines, columns in the given order: the
@@ -99,7 +99,7 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
         markUnavailable(error);
       }
     },
-    async command(sql: string, params?: QueryParams) {
+    async command(sql: string | Sql, params?: QueryParams) {
       const [text, bound] = statement(database, sql, params);
       await client.command({ query: text, query_params: bound }).catch(markUnavailable);
     },

@@ -46,7 +46,7 @@ export async function replayTopic(runtime: Runtime, request: ReplayRequest): Pro
     chunkSize: config.ingest.batchSize,
     maxWaitMs: config.ingest.batchMaxWaitMs,
     maxMessageBytes: config.ingest.maxMessageBytes,
-    afterInsert: async (events) => runtime.queues.enqueueRecomputes(await planRecomputes(runtime.storage, events, new Date())),
+    afterInsert: async (events) => runtime.queues.enqueueRecomputes(await planRecomputes(runtime.storage, events, runtime.catalog.list())),
   });
   const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-replay-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 200 });
   await consumer.connect();

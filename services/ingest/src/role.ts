@@ -26,7 +26,7 @@ export async function startIngestRole(runtime: Runtime, overrides: Partial<Inges
     concurrency: 4 * config.kafka.partitions,
     maxWaitMs: config.ingest.batchMaxWaitMs,
     maxMessageBytes: config.ingest.maxMessageBytes,
-    afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, new Date(), runtime.catalog.list())),
+    afterInsert: async (events) => queues.enqueueRecomputes(await planRecomputes(storage, events, runtime.catalog.list())),
     customTypes: { current: () => runtime.catalog, refresh: () => runtime.catalog.refresh() },
     ...overrides,
   });

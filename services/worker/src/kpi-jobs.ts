@@ -1,4 +1,7 @@
-import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type Window } from '@kpi/kpi';
+import {
+  ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, periodStartOf, previousPeriodStart, refreshStates, staleScopes, stateGroupsOf, storeValues,
+  type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type Window,
+} from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
 import type { Serving } from '@kpi/serving';
 import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
@@ -18,40 +21,44 @@ const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: S
 };
 
 /**
- * Recomputes the stale scopes of one KPI, every tier: one query over the span of its stale
- * periods, every granularity together, storing only the stale (period, team) values. Returns what
- * it recomputed.
+ * Recomputes what the changed days of one source make stale: the day states of those days, then
+ * every KPI of the source for the periods containing them (through now for live state), for their
+ * teams and the organisation, every tier, merged from day states. Stores only the stale values.
+ * Returns them (`kpi|granularity|period start|team`).
  */
-export async function recomputeStale(target: ValueStore, catalog: Catalog, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
+export async function recomputeSource(target: ValueStore, catalog: Catalog, dirty: DirtySet, sourceName: string, jobId: string, now = new Date()): Promise<string[]> {
+  const ofSource = () => catalog.list().filter((kpi) => kpi.source.name === sourceName);
+  let kpis = ofSource();
   // A custom KPI defined a moment ago in another process: look again after a refresh.
-  const kpi = catalog.get(kpiId) ?? ((await catalog.refresh()) ? catalog.get(kpiId) : undefined);
-  const stale = await dirty.take(kpiId, jobId);
-  if (!kpi) {
-    // Deleted since its events were planned: nothing to compute.
-    await dirty.done(kpiId, jobId);
+  if (kpis.length === 0 && (await catalog.refresh())) kpis = ofSource();
+  const days = await dirty.take(sourceName, jobId);
+  if (kpis.length === 0 || days.length === 0) {
+    // A custom KPI deleted since its events were planned: nothing to compute.
+    await dirty.done(sourceName, jobId);
     return [];
   }
-  const starts = new Map<Granularity, number[]>();
-  const teams = new Set<string>();
-  const keys = new Set<string>();
-  for (const scope of stale) {
-    const list = starts.get(scope.granularity);
-    if (list) list.push(Date.parse(scope.periodStart));
-    else starts.set(scope.granularity, [Date.parse(scope.periodStart)]);
-    teams.add(scope.team);
-    keys.add(`${scope.granularity}|${new Date(scope.periodStart).toISOString()}|${scope.team}`);
+  const teamDays = new Map<string, string[]>();
+  for (const { team, day } of days) teamDays.set(team, [...(teamDays.get(team) ?? []), day]);
+  for (const group of stateGroupsOf(kpis)) await refreshStates(target.storage, group, teamDays, now);
+  // Every KPI of the source in one computation (the day states are stored per group of the
+  // source's KPIs), over the periods any of them needs; each stores only its own stale ones.
+  const stale = new Set<string>();
+  const windows = new Map<Granularity, Window>();
+  for (const kpi of kpis) {
+    const needs = staleScopes(kpi, teamDays, now);
+    for (const scope of needs.scopes) stale.add(`${scope.kpi}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
+    for (const window of needs.windows) {
+      const known = windows.get(window.granularity);
+      windows.set(window.granularity, known ? { ...window, from: new Date(Math.min(+known.from, +window.from)), to: new Date(Math.max(+known.to, +window.to)) } : window);
+    }
   }
-  const windows: Window[] = [...starts].map(([granularity, list]) => ({
-    granularity,
-    from: new Date(Math.min(...list)),
-    to: nextPeriodStart(granularity, new Date(Math.max(...list))),
-  }));
   const store = storeAndServe(target, now);
-  await computeValues(target.storage, { kpis: [kpi], windows, teams: [...teams], now }, (values) =>
-    store(values.filter((value) => keys.has(`${value.granularity}|${value.period.start.toISOString()}|${value.team}`))),
+  await computeValues(target.storage, { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored' }, (values) =>
+    store(values.filter((value) => stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`))),
   );
-  await dirty.done(kpiId, jobId);
-  return stale.map((scope) => `${kpiId}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
+  const recomputed = [...stale];
+  await dirty.done(sourceName, jobId);
+  return recomputed;
 }
 
 export interface Progress {
@@ -80,7 +87,7 @@ export async function recomputeRange(
   const store = storeAndServe(target, now);
   let written = 0;
   let done = 0;
-  await computeValues(target.storage, { kpis, windows, teams, now }, async (values) => {
+  await computeValues(target.storage, { kpis, windows, teams, now, states: 'stored' }, async (values) => {
     await store(values);
     written += values.length;
     onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
@@ -93,8 +100,12 @@ export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinit
   return recomputeRange(target, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
 }
 
-/** Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events, from the first event's period to the open one. */
-export async function rebuildAll(target: ValueStore, now = new Date(), onProgress?: (progress: Progress) => void, kpis?: readonly KpiDefinition[]): Promise<number> {
+/**
+ * Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events: their day
+ * states built again from every row, then their values from the first event's period to the open one.
+ */
+export async function rebuildAll(target: ValueStore, now = new Date(), onProgress?: (progress: Progress) => void, kpis: readonly KpiDefinition[] = CATALOG): Promise<number> {
+  for (const group of stateGroupsOf(kpis)) await buildStates(target.storage, group, now);
   const first = await eventQueries.firstEventTime(target.storage);
   if (!first) return 0;
   return recomputeRange(target, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);

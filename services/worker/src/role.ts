@@ -2,12 +2,12 @@ import type { Worker } from 'bullmq';
 import { createQueues, startWorker } from '@kpi/queue';
 import { asUnavailable, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
-import { recomputeHistory, recomputeStale, refreshOpenPeriods } from './kpi-jobs.ts';
+import { recomputeHistory, recomputeSource, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
 import { REPORT_SCHEDULE, startReportWorkers } from './reports.ts';
 import { GROWTHBOOK_POLL, startGrowthbookWorkers } from './growthbook-jobs.ts';
 
-export { recomputeHistory, recomputeStale, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
+export { recomputeHistory, recomputeSource, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
 /** Repeatable jobs, declared once and reconciled at start-up. */
 const schedules = (config: Config, connectors: Runtime['connectors']) =>
@@ -35,9 +35,9 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
-      // While a KPI's job runs, new stale scopes queue one more run of it (keepLastIfActive).
+      // While a source's job runs, new changed days queue one more run of it (keepLastIfActive).
       async (payload, job) => {
-        const recomputed = await recomputeStale(runtime, runtime.catalog, queues.dirty, payload.kpi, job.id!);
+        const recomputed = await recomputeSource(runtime, runtime.catalog, queues.dirty, payload.source, job.id!);
         await evaluateAfterRecompute(runtime);
         return { recomputed };
       },

@@ -5,7 +5,7 @@ import { sparkline } from '../charts.ts';
 import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
 import { h, statusBadge } from '../dom.ts';
 import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
-import { isYear, periodBounds, periodsBefore } from '../state.ts';
+import { isYear } from '../state.ts';
 
 const STATUSES: Status[] = ['breached', 'met', 'no_target', 'no_data'];
 /** Which statuses are shown; in memory, so it survives the 15 s refresh. */
@@ -13,22 +13,11 @@ let filter: Status | null = null;
 
 export async function scorecardView(ctx: Context): Promise<Rendered> {
   const { state, catalog } = ctx;
-  const bounds = periodBounds(state.quarter);
   const yearly = isYear(state.quarter);
   const granularity = yearly ? 'year' : 'quarter';
-  const [scorecard, trends] = await Promise.all([
-    api.get('/v1/scorecard', { query: yearly ? { year: state.quarter, team: state.team } : { quarter: state.quarter, team: state.team } }),
-    // The last 8 quarters (or 4 years) up to the selected one, for the sparklines; a failing series only loses its sparkline.
-    Promise.all(
-      catalog.map((kpi) =>
-        api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team: state.team, from: periodsBefore(state.quarter, yearly ? 3 : 7), to: bounds.end } }).then(
-          (values) => [kpi.id, values] as const,
-          () => [kpi.id, null] as const,
-        ),
-      ),
-    ),
-  ]);
-  const trendOf = new Map(trends);
+  // One request: the scorecard with the last 8 quarters (or 4 years) of every KPI, for the sparklines.
+  const trend = yearly ? 4 : 8;
+  const scorecard = await api.get('/v1/scorecard', { query: yearly ? { year: state.quarter, team: state.team, trend } : { quarter: state.quarter, team: state.team, trend } });
   const previousPeriodTarget = new Set(catalog.filter((k) => k.targets.some((t) => t.kind === 'previous_period')).map((k) => k.id));
 
   const counts = new Map<Status, number>(STATUSES.map((s) => [s, scorecard.kpis.filter((k) => k.status === s).length]));
@@ -36,7 +25,6 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
 
   const row = (kpi: ScorecardKpi) => {
     const change = changeOf(kpi.value, kpi.previous_value, kpi.direction);
-    const trend = trendOf.get(kpi.id);
     const definition = catalog.find((k) => k.id === kpi.id);
     return h(
       'li',
@@ -71,7 +59,7 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
         h(
           'span',
           { class: 'cell kpi-trend' },
-          trend ? sparkline(trend.values.map((v) => ({ value: v.value, status: v.status, label: `${formatPeriod(v.period_start, granularity)}: ${formatValue(v.value, kpi.unit)}` }))) : h('span', { class: 'muted' }, 'no trend'),
+          kpi.trend ? sparkline(kpi.trend.map((v) => ({ value: v.value, status: v.status, label: `${formatPeriod(v.period_start, granularity)}: ${formatValue(v.value, kpi.unit)}` }))) : h('span', { class: 'muted' }, 'no trend'),
         ),
       ),
     );

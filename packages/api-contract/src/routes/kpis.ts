@@ -94,6 +94,10 @@ export const scorecardKpi = z.object({
   target: z.number().nullable(),
   status,
   previous_value: z.number().nullable(),
+  trend: z
+    .array(z.object({ period_start: iso, value: z.number().nullable(), status }))
+    .optional()
+    .describe('with ?trend=N: the last N periods up to and including the one scored, oldest first (a sparkline)'),
 });
 export const scorecard = z.object({
   quarter: z.string().optional().describe('the quarter scored (absent when a year is)'),
@@ -169,7 +173,12 @@ export const kpiRoutes = {
     tags: ['kpis'],
     summary: 'Every KPI for one quarter (or year) and team: value, target, status and the previous period',
     description: 'With year, the scorecard is of that year (quarter, if given too, is not used) and the answer carries year instead of quarter.',
-    querystring: z.object({ quarter: quarter.optional().describe('default: the current quarter'), year: year.optional().describe('a year instead of a quarter: yearly values and targets'), team: team.default('all') }),
+    querystring: z.object({
+      quarter: quarter.optional().describe('default: the current quarter'),
+      year: year.optional().describe('a year instead of a quarter: yearly values and targets'),
+      team: team.default('all'),
+      trend: z.coerce.number().int().min(1).max(12).optional().describe('also give each KPI its last N periods (quarters, or years), the one scored included'),
+    }),
     responses: { 200: scorecard },
   }),
   getKpiMetrics: defineRoute({

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { KpiDefinition, Measure, TargetRule, Unit } from '../definition.ts';
 import { GRANULARITIES } from '../periods.ts';
 import type { Source } from '../source.ts';
-import { timeRange } from '../source.ts';
+import { timeRanges } from '../source.ts';
 import { withYearlyTargets } from '../targets.ts';
 
 /**
@@ -126,7 +126,7 @@ function customSource(definition: CustomKpiDefinition): Source {
           }
         : {}),
     },
-    rows: (window) => sql`
+    rows: (ranges) => sql`
       SELECT concat(source, '/', id) AS entity_id,
         ${extract(definition.team, 'String')} AS team,
         ${definition.tier ? sql`toUInt8(${extract(definition.tier, 'UInt8')})` : raw('toUInt8(0)')} AS tier,
@@ -135,7 +135,7 @@ function customSource(definition: CustomKpiDefinition): Source {
         ${valueField ? sql`JSONExtractRaw(data, ${keysOf(valueField)})` : raw("''")} AS field_raw,
         ${definition.value.agg === 'share' ? allOf(definition.value.match) : raw('1')} AS matches
       FROM ${table} FINAL
-      WHERE type = ${param(type, 'String')} AND ${allOf(definition.where)} AND ${anchorByTime ? timeRange(window) : raw('1')}`,
+      WHERE type = ${param(type, 'String')} AND ${allOf(definition.where)} AND ${anchorByTime ? timeRanges(ranges) : raw('1')}`,
   };
 }
 

@@ -4,8 +4,10 @@ import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period
 import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
 import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
+import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, scopeKey, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
+import { stateGroupOf, statesOfDays } from './states.ts';
 
-export const ALL_TEAMS = '*';
+export { ALL_TEAMS, type Window } from './scopes.ts';
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
 export type TierScope = (typeof TIER_SCOPES)[number];
 
@@ -22,23 +24,21 @@ export interface ScopedValue {
   evaluation: Evaluation;
 }
 
-/** The periods of one granularity starting in [from, to). */
-export interface Window {
-  granularity: Granularity;
-  from: Date;
-  to: Date;
-}
-
 export interface ComputeRequest {
   kpis: readonly KpiDefinition[];
   windows: readonly Window[];
   /** Team scopes to produce; ALL_TEAMS is the whole organisation, computed from the rows, never from team values. */
   teams: readonly string[];
   now: Date;
+  /**
+   * Where anchored SQL KPIs take their per-day partial states: from the rows, now (the default:
+   * exact at this instant, what a breakdown shows), or as stored in `kpi_day_states`, which
+   * recomputes keep current for the days events touch (see states.ts). States are stored per
+   * group of KPIs (source and anchor, as `kpis` lists them): pass the whole source, as the
+   * recomputes that refresh them do, or the group is built apart from every row.
+   */
+  states?: 'rows' | 'stored';
 }
-
-const DAY_TEXT = (date: Date) => date.toISOString().slice(0, 10);
-const scopeKey = (granularity: string, periodStart: string, team: string, tier: string) => `${granularity}|${periodStart}|${team}|${tier}`;
 
 /** The instant live state is judged at: the period end, or now for the open period. */
 export const judgedAt = (period: Period, now: Date) => new Date(Math.min(period.end.getTime(), now.getTime()));
@@ -58,15 +58,16 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
     const key = `${kpi.source.name}|${kpi.anchor}|${isSqlKpi(kpi) ? 'sql' : 'entities'}`;
     groups.set(key, [...(groups.get(key) ?? []), kpi]);
   }
-  const team = request.teams.length === 1 && request.teams[0] !== ALL_TEAMS ? request.teams[0]! : undefined;
+  // The organisation's scope needs every team's rows.
+  const teams = request.teams.includes(ALL_TEAMS) ? undefined : request.teams;
   for (const kpis of groups.values()) {
     const first = kpis[0]!;
     const source = first.source;
     const evaluate = isSqlKpi(first)
-      ? await sqlEvaluations(storage, source, kpis as SqlKpi[], windows, team, request.now)
+      ? await sqlEvaluations(storage, kpis as SqlKpi[], windows, teams, request.now, request.states ?? 'rows')
       : await entityEvaluations(storage, source, kpis, windows, request.now);
     for (const kpi of kpis) {
-      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, windows, team, request.now) : undefined;
+      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, windows, teams, request.now) : undefined;
       const values: ScopedValue[] = [];
       for (const window of windows) {
         for (const period of window.periods) {
@@ -99,39 +100,16 @@ export function emptyValue(kpi: KpiDefinition, context: { period: Period; at: Da
 }
 
 type Evaluate = (kpi: KpiDefinition, key: string, context: { period: Period; at: Date }) => Evaluation | undefined;
-type PeriodWindow = Window & { periods: Period[] };
-
-/** The grouping sets of a source's scopes: every team and the organisation, every tier and all tiers. */
-function scopes(source: Source): Sql {
-  return source.tiered
-    ? raw('GROUPING SETS ((granularity, period, team, tier), (granularity, period, team), (granularity, period, tier), (granularity, period))')
-    : raw('GROUPING SETS ((granularity, period, team), (granularity, period))');
-}
-
-const scopeColumns = (source: Source) =>
-  raw(`granularity, period, if(grouping(team) = 1, '${ALL_TEAMS}', toString(team)) AS team_scope, ${source.tiered ? "if(grouping(tier) = 1, 'all', toString(tier))" : "'all'"} AS tier_scope`);
-
-/** The start, as text, of the period of granularity `g` (an expression) that contains `day` (a Date or UTC time expression). */
-const periodOfDay = (g: string, day: string) =>
-  `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
-
-/** [from, to): the time every window covers together. */
-function spanOf(windows: PeriodWindow[]): { from: Date; to: Date } {
-  return {
-    from: new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime()))),
-    to: new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime()))),
-  };
-}
 
 /** Rows of the source, each assigned to the periods (of every granularity asked) that contain its anchor. */
-function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined): Sql {
+function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], teams: readonly string[] | undefined): Sql {
   // Periods start at midnight UTC, so the anchor's day decides which windows it falls in.
   const day = raw(`toDate(${anchor}, 'UTC')`);
   return sql`
     SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', anchor))} AS period
-    FROM (${source.rows(spanOf(windows))}) AS source_rows
+    FROM (${source.rows([spanOf(windows)])}) AS source_rows
     ARRAY JOIN arrayFilter(w -> ifNull(${day} >= w.2 AND ${day} < w.3, 0), ${windowDays(windows)}) AS window
-    WHERE ${teamFilter(team)}`;
+    WHERE ${teamFilter(teams)}`;
 }
 
 /** The instants of every period asked: (granularity, period start, the instant it is judged at). */
@@ -150,49 +128,49 @@ function instantList(windows: PeriodWindow[], now: Date): Sql {
 }
 
 /** The rows live at the instant each period is judged at (the latest per `live.per`). */
-function liveRows(source: Source, windows: PeriodWindow[], team: string | undefined, now: Date): Sql {
+function liveRows(source: Source, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Sql {
   const live = source.live;
   if (!live) throw new Error(`source ${source.name} has no live state`);
   return sql`
     SELECT *, instant.1 AS granularity, instant.2 AS period, instant.3 AS at
     FROM (${source.rows()}) AS source_rows
     ARRAY JOIN arrayFilter(i -> ${live.at(raw('i.3'))}, ${instantList(windows, now)}) AS instant
-    WHERE ${teamFilter(team)}
+    WHERE ${teamFilter(teams)}
     ORDER BY granularity, period, ${raw(live.per)}, ${raw(live.latestFirst)}
     LIMIT 1 BY granularity, period, ${raw(live.per)}`;
 }
 
-const teamFilter = (team: string | undefined) => (team === undefined ? raw('1') : sql`team = ${param(team, 'String')}`);
-
 /** The rows of a KPI for its periods: anchored ones, or live state. */
-export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: PeriodWindow[], team: string | undefined, now: Date): Sql {
-  return kpi.anchor === 'period_end' ? liveRows(source, windows, team, now) : anchoredRows(source, kpi.anchor, windows, team);
+export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Sql {
+  return kpi.anchor === 'period_end' ? liveRows(source, windows, teams, now) : anchoredRows(source, kpi.anchor, windows, teams);
 }
 
 /**
- * The KPIs of one source and anchor for every period and scope asked. Anchored rows are first
- * reduced where they are to one partial state per (day, team, tier): a single pass over the rows,
- * whatever the number of granularities; the days are then spread over the periods of every
- * granularity and merged per scope (GROUPING SETS). Live state is a row per model and instant
- * already, aggregated in one step.
+ * The KPIs of one source and anchor for every period and scope asked. Anchored rows come as one
+ * partial state per (day, team, tier) (from the rows, or stored: statesOfDays), spread over the
+ * periods of every granularity and merged per scope (GROUPING SETS). Live state is a row per model
+ * and instant already, aggregated in one step.
  */
-async function sqlEvaluations(storage: Storage, source: Source, kpis: SqlKpi[], windows: PeriodWindow[], team: string | undefined, now: Date): Promise<Evaluate> {
-  const aggregates = kpis.flatMap((kpi, index) => aggregatesOf(kpi, `k${index}`));
-  const step = (kind: 'value' | 'state' | 'merge') => join(aggregates.map((column) => renderAggregate(column, kind)), ',\n  ');
+async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date, states: 'rows' | 'stored'): Promise<Evaluate> {
   const first = kpis[0]!;
-  const query =
-    first.anchor === 'period_end'
-      ? sql`
-        SELECT ${scopeColumns(source)}, ${step('value')}
-        FROM (${liveRows(source, windows, team, now)})
-        GROUP BY ${scopes(source)}`
-      : sql`
-        SELECT ${scopeColumns(source)}, ${step('merge')}
-        FROM (
-          SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', 'day'))} AS period
-          FROM (${dailyStates(source, first.anchor, windows, team, step('state'))})
-          ARRAY JOIN arrayFilter(w -> day >= w.2 AND day < w.3, ${windowDays(windows)}) AS window)
-        GROUP BY ${scopes(source)}`;
+  const source = first.source;
+  let query: Sql;
+  if (first.anchor === 'period_end') {
+    const columns = kpis.flatMap((kpi, index) => aggregatesOf(kpi, `k${index}`));
+    query = sql`
+      SELECT ${scopeColumns(source)}, ${join(columns.map((column) => renderAggregate(column, 'value')), ',\n  ')}
+      FROM (${liveRows(source, windows, teams, now)})
+      GROUP BY ${scopes(source)}`;
+  } else {
+    const group = stateGroupOf(kpis);
+    query = sql`
+      SELECT ${scopeColumns(source)}, ${join(group.columns.map((column) => renderAggregate(column, 'merge')), ',\n  ')}
+      FROM (
+        SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', 'day'))} AS period
+        FROM (${await statesOfDays(storage, group, spanOf(windows), teams, states, now)})
+        ARRAY JOIN arrayFilter(w -> day >= w.2 AND day < w.3, ${windowDays(windows)}) AS window)
+      GROUP BY ${scopes(source)}`;
+  }
   const rows = await storage.query<Row>(query);
   const byScope = new Map(rows.map((row) => [scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)), row]));
   const prefixOf = new Map(kpis.map((kpi, index) => [kpi.id, `k${index}`]));
@@ -202,34 +180,8 @@ async function sqlEvaluations(storage: Storage, source: Source, kpis: SqlKpi[], 
   };
 }
 
-/** One partial aggregation state per (day of the anchor, team, tier), over the time range of every window. */
-function dailyStates(source: Source, anchor: string, windows: PeriodWindow[], team: string | undefined, states: Sql): Sql {
-  const { from, to } = spanOf(windows);
-  const a = raw(anchor);
-  const keys = raw(source.tiered ? 'team, tier' : 'team');
-  return sql`
-    SELECT toDate(${a}, 'UTC') AS day, ${keys}, ${states}
-    FROM (${source.rows({ from, to })}) AS source_rows
-    WHERE ${a} >= ${param(chTime(from), "DateTime64(3, 'UTC')")} AND ${a} < ${param(chTime(to), "DateTime64(3, 'UTC')")} AND ${teamFilter(team)}
-    GROUP BY day, ${keys}`;
-}
-
-/** (granularity, first day, end day) of every window, and the period of a day in each (as `period`). */
-function windowDays(windows: PeriodWindow[]): Sql {
-  return sql`arrayZip(${param(
-    windows.map((w) => w.granularity),
-    'Array(String)',
-  )}, ${param(
-    windows.map((w) => DAY_TEXT(w.periods[0]!.start)),
-    'Array(Date)',
-  )}, ${param(
-    windows.map((w) => DAY_TEXT(w.periods.at(-1)!.end)),
-    'Array(Date)',
-  )})`;
-}
-
 /** Open rows at each period's instant (a backlog), counted and listed per scope. */
-async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], team: string | undefined, now: Date): Promise<Map<string, Record<string, unknown>>> {
+async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Promise<Map<string, Record<string, unknown>>> {
   const backlog = kpi.backlog!;
   const at = raw('instant.3');
   const rows = await storage.query<Row>(sql`
@@ -238,7 +190,7 @@ async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefiniti
       SELECT *, instant.1 AS granularity, instant.2 AS period, ${backlog.explain(at)} AS explained
       FROM (${source.rows()}) AS source_rows
       ARRAY JOIN arrayFilter(i -> ${backlog.open(raw('i.3'))}, ${instantList(windows, now)}) AS instant
-      WHERE ${teamFilter(team)}
+      WHERE ${teamFilter(teams)}
     )
     GROUP BY ${scopes(source)}`);
   return new Map(
@@ -255,10 +207,9 @@ async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefiniti
  */
 async function entityEvaluations(storage: Storage, source: Source, kpis: KpiDefinition[], windows: PeriodWindow[], now: Date): Promise<Evaluate> {
   const anchor = kpis[0]!.anchor;
-  const from = new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime())));
-  const to = new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime())));
+  const { from, to } = spanOf(windows);
   const rows = await storage.query<Row>(sql`
-    SELECT * FROM (${source.rows()})
+    SELECT * FROM (${source.rows([{ from, to }])})
     WHERE ${raw(anchor)} >= ${param(chTime(from), "DateTime64(3, 'UTC')")} AND ${raw(anchor)} < ${param(chTime(to), "DateTime64(3, 'UTC')")}`);
   // Each entity goes to the period of its anchor in every granularity, for its team, the
   // organisation, its tier and all tiers: then every scope is a lookup.

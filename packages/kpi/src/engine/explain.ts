@@ -31,19 +31,19 @@ export async function explainScope(storage: Storage, kpi: KpiDefinition, scope: 
   const evaluation = await computeScope(storage, kpi, scope, now);
   const source = kpi.source;
   const windows = [{ granularity: scope.granularity, from: scope.period.start, to: scope.period.end, periods: [scope.period] }];
-  const team = scope.team === ALL_TEAMS ? undefined : scope.team;
+  const teams = scope.team === ALL_TEAMS ? undefined : [scope.team];
   const tier = scope.tier === 'all' ? raw('1') : sql`tier = ${param(Number(scope.tier), 'UInt8')}`;
   const liveState = kpi.anchor === 'period_end';
   if (!isSqlKpi(kpi)) {
     const rows = await storage.query<Row>(sql`
-      SELECT * FROM (${rowsInPeriods(source, kpi, windows, team, now)}) WHERE ${tier}`);
+      SELECT * FROM (${rowsInPeriods(source, kpi, windows, teams, now)}) WHERE ${tier}`);
     if (kpi.measure.kind !== 'entities') throw new Error(`${kpi.id}: no measure over entities`);
     const { contributions } = kpi.measure.evaluate(rows.map((row) => source.parse!(row)) as never[], { period: scope.period, at: judgedAt(scope.period, now), explain: true });
     return { evaluation, contributions };
   }
   const rows = await storage.query<Row>(sql`
     SELECT entity_id, team, tier, ${raw(liveState ? 'at' : kpi.anchor)} AS anchor, ${rowColumns(kpi)}
-    FROM (${rowsInPeriods(source, kpi, windows, team, now)})
+    FROM (${rowsInPeriods(source, kpi, windows, teams, now)})
     WHERE ${tier} AND listed
     ORDER BY anchor, entity_id
     LIMIT ${param(BREAKDOWN_LIMIT, 'UInt32')}`);

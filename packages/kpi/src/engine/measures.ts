@@ -62,17 +62,22 @@ export function aggregatesOf(kpi: SqlKpi, prefix: string): { name: string; aggre
   return columns;
 }
 
+/** The call of an aggregate computed in one step (`value`), or as a partial state (`state`). */
+export function aggregateCall(column: { aggregate: Aggregate }, step: 'value' | 'state'): Sql {
+  const { fn, params, args } = column.aggregate;
+  return sql`${raw(step === 'state' ? `${fn}State` : fn)}${raw(params ? `(${params})` : '')}(${join(args, ', ')})`;
+}
+
 /** An aggregate computed in one step (`in: 'value'`), as a partial state (`'state'`), or merging states named after it (`'merge'`). */
 export function renderAggregate(column: { name: string; aggregate: Aggregate }, step: 'value' | 'state' | 'merge'): Sql {
-  const { fn, params, args } = column.aggregate;
-  const call = (name: string, list: Sql) => sql`${raw(name)}${raw(params ? `(${params})` : '')}(${list})`;
+  const { fn, params } = column.aggregate;
   switch (step) {
     case 'value':
-      return sql`${call(fn, join(args, ', '))} AS ${raw(column.name)}`;
+      return sql`${aggregateCall(column, 'value')} AS ${raw(column.name)}`;
     case 'state':
-      return sql`${call(`${fn}State`, join(args, ', '))} AS ${raw(`state_${column.name}`)}`;
+      return sql`${aggregateCall(column, 'state')} AS ${raw(`state_${column.name}`)}`;
     case 'merge':
-      return sql`${call(`${fn}Merge`, raw(`state_${column.name}`))} AS ${raw(column.name)}`;
+      return sql`${raw(`${fn}Merge`)}${raw(params ? `(${params})` : '')}(${raw(`state_${column.name}`)}) AS ${raw(column.name)}`;
   }
 }
 

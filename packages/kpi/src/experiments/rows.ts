@@ -1,5 +1,5 @@
 import { raw, sql } from '@kpi/storage';
-import { defineSource, LATEST } from '../source.ts';
+import { defineSource, entitiesWithEventsIn, LATEST } from '../source.ts';
 import { parseExperiment } from './entity.ts';
 
 /**
@@ -13,7 +13,7 @@ export const experiments = defineSource({
   tiered: false,
   eventTypes: ['experiment.started', 'experiment.readout', 'experiment.decided'],
   planning: { kind: 'entity', table: 'experiment_events', definingType: 'experiment.started', team: raw("anyIf(team, type = 'experiment.started')") },
-  rows: () => sql`
+  rows: (ranges) => sql`
     SELECT *,
       parseDateTime64BestEffortOrNull(JSONExtractString(started, 'hypothesis_at'), 3, 'UTC') AS hypothesis_at,
       JSONExtract(decision, 'actionable', 'Nullable(Bool)') AS actionable
@@ -30,6 +30,7 @@ export const experiments = defineSource({
         maxIfOrNull(time, type = 'experiment.decided') AS decided_at,
         argMaxIf(data, ${LATEST}, type = 'experiment.decided') AS decision
       FROM {db:Identifier}.experiment_events FINAL
+      WHERE ${entitiesWithEventsIn('experiment_events', ranges)}
       GROUP BY entity_id
       HAVING countIf(type = 'experiment.started') > 0
     )`,

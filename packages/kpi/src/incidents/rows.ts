@@ -1,5 +1,5 @@
 import { raw, sql } from '@kpi/storage';
-import { defineSource, LATEST } from '../source.ts';
+import { defineSource, entitiesWithEventsIn, LATEST } from '../source.ts';
 
 /**
  * One row per incident opened: per field, the latest `incident.opened` or `incident.updated`
@@ -13,7 +13,7 @@ export const incidents = defineSource({
   tiered: true,
   eventTypes: ['incident.opened', 'incident.updated', 'incident.mitigated', 'incident.resolved'],
   planning: { kind: 'entity', table: 'incident_events', definingType: 'incident.opened', team: raw("anyIf(team, type = 'incident.opened')") },
-  rows: () => sql`
+  rows: (ranges) => sql`
     SELECT
       entity_id,
       argMaxIf(team, ${LATEST}, type = 'incident.opened') AS team,
@@ -27,6 +27,7 @@ export const incidents = defineSource({
       coalesce(minIfOrNull(time, type = 'incident.mitigated'), minIfOrNull(time, type = 'incident.resolved')) AS mitigated_at,
       minIfOrNull(time, type = 'incident.resolved') AS resolved_at
     FROM {db:Identifier}.incident_events FINAL
+    WHERE ${entitiesWithEventsIn('incident_events', ranges)}
     GROUP BY entity_id
     HAVING countIf(type = 'incident.opened') > 0`,
 });

@@ -1,5 +1,5 @@
 import { raw, sql, type Sql } from '@kpi/storage';
-import { defineSource, LATEST } from '../source.ts';
+import { defineSource, entitiesWithEventsIn, LATEST } from '../source.ts';
 
 /**
  * One row per production release: its team and model from the deploy, its facts per field from
@@ -15,7 +15,7 @@ export const releases = defineSource({
   tiered: true,
   eventTypes: ['release.deployed', 'release.updated', 'release.rolled_back'],
   planning: { kind: 'entity', table: 'release_events', definingType: 'release.deployed', team: raw("anyIf(team, type = 'release.deployed')") },
-  rows: () => sql`
+  rows: (ranges) => sql`
     SELECT *,
       arrayCount(feature -> feature.critical, features) AS critical_features,
       arrayCount(feature -> feature.critical AND feature.drift_monitored, features) AS monitored_critical_features,
@@ -45,6 +45,7 @@ export const releases = defineSource({
         max(slices_reported) AS reports_slices,
         argMaxIf(slices, ${LATEST}, slices_reported) AS slices
       FROM {db:Identifier}.release_events FINAL
+      WHERE ${entitiesWithEventsIn('release_events', ranges)}
       GROUP BY entity_id
       HAVING countIf(type = 'release.deployed') > 0 AND environment = 'production'
     )`,

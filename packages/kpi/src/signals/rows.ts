@@ -1,6 +1,6 @@
 import { DEFAULTS, type EventType } from '@kpi/events';
 import { param, raw, sql, type Sql } from '@kpi/storage';
-import { defineSource, LATEST, timeRange } from '../source.ts';
+import { defineSource, entitiesWithEventsIn, LATEST, timeRanges, type TimeRange } from '../source.ts';
 
 // Operational signals. Serving windows and dataset arrivals are the bulk of all events: they have
 // typed tables of their own (migration 011). The rest are read from `signal_events` by type.
@@ -12,10 +12,10 @@ export const servingWindows = defineSource({
   tiered: true,
   eventTypes: ['serving.window'],
   planning: { kind: 'sample' },
-  rows: (window) => sql`
+  rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, tier, time, model_id, requests, latency_p95_ms, latency_p99_ms, cost_usd
     FROM {db:Identifier}.serving_windows FINAL
-    WHERE ${timeRange(window)}`,
+    WHERE ${timeRanges(ranges)}`,
 });
 
 /** Every dataset arrival is a sample; `sla_minutes` defaults to the SPEC's 120. */
@@ -25,11 +25,11 @@ export const datasetArrivals = defineSource({
   tiered: false,
   eventTypes: ['dataset.arrived'],
   planning: { kind: 'sample' },
-  rows: (window) => sql`
+  rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, dataset, expected_at,
       coalesce(sla_minutes, ${raw(String(DEFAULTS.sla_minutes))}) AS sla_minutes
     FROM {db:Identifier}.dataset_arrivals FINAL
-    WHERE ${timeRange(window)}`,
+    WHERE ${timeRanges(ranges)}`,
 });
 
 /** Every survey answer is a sample. */
@@ -39,10 +39,10 @@ export const surveyResponses = defineSource({
   tiered: false,
   eventTypes: ['survey.response'],
   planning: { kind: 'sample' },
-  rows: (window) => sql`
+  rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, JSONExtractFloat(data, 'score') AS score
     FROM {db:Identifier}.signal_events FINAL
-    WHERE type = 'survey.response' AND ${timeRange(window)}`,
+    WHERE type = 'survey.response' AND ${timeRanges(ranges)}`,
 });
 
 /**
@@ -50,13 +50,14 @@ export const surveyResponses = defineSource({
  * mentorship record): its latest event counts, at that event's time (a re-triaged alert, a
  * re-reported run). `columns` are extracted from that event's data.
  */
-function latestPerEntity(type: EventType, columns: Sql, tier: Sql = raw('toUInt8(0)')): Sql {
+function latestPerEntity(type: EventType, ranges: readonly TimeRange[] | undefined, columns: Sql, tier: Sql = raw('toUInt8(0)')): Sql {
+  const ofType = sql`type = ${param(type, 'String')}`;
   return sql`
     SELECT entity_id, latest_team AS team, latest_time AS time, latest_data AS data, ${tier} AS tier, ${columns}
     FROM (
       SELECT entity_id, argMax(team, ${LATEST}) AS latest_team, max(time) AS latest_time, argMax(data, ${LATEST}) AS latest_data
       FROM {db:Identifier}.signal_events FINAL
-      WHERE type = ${param(type, 'String')}
+      WHERE ${ofType} AND ${entitiesWithEventsIn('signal_events', ranges, ofType)}
       GROUP BY entity_id
     )`;
 }
@@ -70,7 +71,7 @@ export const triagedAlerts = defineSource({
   tiered: false,
   eventTypes: ['alert.triaged'],
   planning: entityPlanning('alert.triaged'),
-  rows: () => latestPerEntity('alert.triaged', raw("JSONExtractBool(data, 'actionable') AS actionable, JSONExtractString(data, 'model_id') AS model_id")),
+  rows: (ranges) => latestPerEntity('alert.triaged', ranges, raw("JSONExtractBool(data, 'actionable') AS actionable, JSONExtractString(data, 'model_id') AS model_id")),
 });
 
 export const trainingRuns = defineSource({
@@ -79,7 +80,7 @@ export const trainingRuns = defineSource({
   tiered: false,
   eventTypes: ['training.run_completed'],
   planning: entityPlanning('training.run_completed'),
-  rows: () => latestPerEntity('training.run_completed', raw("JSONExtractFloat(data, 'cost_usd') AS cost_usd, JSONExtractString(data, 'model_id') AS model_id")),
+  rows: (ranges) => latestPerEntity('training.run_completed', ranges, raw("JSONExtractFloat(data, 'cost_usd') AS cost_usd, JSONExtractString(data, 'model_id') AS model_id")),
 });
 
 /**
@@ -93,9 +94,10 @@ export const modelEvaluations = defineSource({
   tiered: true,
   eventTypes: ['model.evaluated'],
   planning: entityPlanning('model.evaluated'),
-  rows: () =>
+  rows: (ranges) =>
     sql`SELECT *, round(arrayMax(group -> group.value, groups) - arrayMin(group -> group.value, groups), 9) AS gap FROM (${latestPerEntity(
       'model.evaluated',
+      ranges,
       raw(`JSONExtractString(data, 'model_id') AS model_id, JSONExtractString(data, 'metric') AS metric, JSONExtractString(data, 'attribute') AS attribute,
         JSONExtractBool(data, 'protected') AS protected, JSONExtract(data, 'groups', 'Array(Tuple(name String, value Float64, n Nullable(UInt64)))') AS groups`),
       raw("toUInt8(JSONExtractUInt(data, 'tier'))"),
@@ -108,7 +110,7 @@ export const workItems = defineSource({
   tiered: false,
   eventTypes: ['workitem.closed'],
   planning: entityPlanning('workitem.closed'),
-  rows: () => latestPerEntity('workitem.closed', raw("JSONExtractString(data, 'kind') AS kind")),
+  rows: (ranges) => latestPerEntity('workitem.closed', ranges, raw("JSONExtractString(data, 'kind') AS kind")),
 });
 
 export const mentorships = defineSource({
@@ -117,7 +119,7 @@ export const mentorships = defineSource({
   tiered: false,
   eventTypes: ['mentorship.recorded'],
   planning: entityPlanning('mentorship.recorded'),
-  rows: () => latestPerEntity('mentorship.recorded', raw("JSONExtractString(data, 'kind') AS kind")),
+  rows: (ranges) => latestPerEntity('mentorship.recorded', ranges, raw("JSONExtractString(data, 'kind') AS kind")),
 });
 
 /**
@@ -130,12 +132,12 @@ export const assetReuses = defineSource({
   tiered: false,
   eventTypes: ['asset.reused'],
   planning: entityPlanning('asset.reused', raw("any(JSONExtractString(data, 'owner_team'))")),
-  rows: () => sql`
+  rows: (ranges) => sql`
     SELECT entity_id, argMin(owner_team, ${LATEST}) AS team, toUInt8(0) AS tier, min(time) AS first_reused_at, groupUniqArray(reuser) AS reused_by
     FROM (
       SELECT entity_id, team AS reuser, time, ingested_at, offset, JSONExtractString(data, 'owner_team') AS owner_team
       FROM {db:Identifier}.signal_events FINAL
-      WHERE type = 'asset.reused'
+      WHERE type = 'asset.reused' AND ${entitiesWithEventsIn('signal_events', ranges, raw("type = 'asset.reused'"))}
     )
     WHERE reuser != owner_team
     GROUP BY entity_id`,

@@ -11,7 +11,7 @@ export async function servingByModel(storage: Storage, scope: Scope) {
   // Aliases differ from the columns they sum: ClickHouse would resolve a column to its alias.
   const rows = await storage.query<{ model_id: string; model_tier: number; total_requests: number; total_cost: number; latency_requests: number }>(sql`
     SELECT model_id, any(tier) AS model_tier, sum(requests) AS total_requests, sum(cost_usd) AS total_cost, sum(latency_p95_ms * requests) AS latency_requests
-    FROM (${servingWindows.rows(scope)})
+    FROM (${servingWindows.rows([scope])})
     WHERE ${teamFilter(scope.team)}
     GROUP BY model_id
     ORDER BY total_cost DESC, model_id`);
@@ -33,7 +33,7 @@ export async function arrivalsByDataset(storage: Storage, scope: Scope) {
   const rows = await storage.query<{ dataset: string; arrivals: number; late: number; worst_delay_minutes: number }>(sql`
     SELECT dataset AS dataset, count() AS arrivals, countIf(NOT (${ARRIVED_ON_TIME})) AS late,
       toInt64(floor(0.5 + maxIf((toUnixTimestamp64Milli(time) - toUnixTimestamp64Milli(expected_at)) / 60000, NOT (${ARRIVED_ON_TIME})))) AS worst_delay_minutes
-    FROM (${datasetArrivals.rows(scope)})
+    FROM (${datasetArrivals.rows([scope])})
     WHERE ${teamFilter(scope.team)}
     GROUP BY dataset
     ORDER BY late DESC, dataset`);

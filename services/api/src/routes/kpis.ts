@@ -152,21 +152,26 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       const label = yearText ?? quarterText;
       const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
-      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, [period], serving.overrides());
+      // The trend's periods end with the one scored: one read for the values and their sparklines.
+      const periods = [period];
+      for (let i = 1; i < (request.query.trend ?? 1); i++) periods.unshift({ start: previousPeriodStart(granularity, periods[0]!.start), end: periods[0]!.start });
+      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, periods, serving.overrides());
       const kpis = catalog.list().map((kpi) => {
-        const [value] = values.get(kpi.id)!;
+        const series = values.get(kpi.id)!;
+        const value = series.at(-1)!;
         return {
           id: kpi.id,
           name: kpi.name,
           unit: kpi.unit,
           direction: kpi.direction,
-          value: value!.value,
-          numerator: value!.numerator,
-          denominator: value!.denominator,
-          sample_size: value!.sample_size,
-          target: value!.target,
-          status: value!.status,
-          previous_value: value!.previous_value,
+          value: value.value,
+          numerator: value.numerator,
+          denominator: value.denominator,
+          sample_size: value.sample_size,
+          target: value.target,
+          status: value.status,
+          previous_value: value.previous_value,
+          ...(request.query.trend ? { trend: series.map(({ period_start, value, status }) => ({ period_start, value, status })) } : {}),
         };
       });
       return { ...(granularity === 'year' ? { year: reviewLabel('year', period.start) } : { quarter: quarterLabel(period.start) }), team: request.query.team, kpis };

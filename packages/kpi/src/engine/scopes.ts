@@ -1,0 +1,58 @@
+import { param, raw, sql, type Sql } from '@kpi/storage';
+import type { Granularity, Period } from '../periods.ts';
+import type { Source, TimeRange } from '../source.ts';
+
+/** The whole organisation's team scope: computed from the rows, never from team values. */
+export const ALL_TEAMS = '*';
+
+/** The periods of one granularity starting in [from, to). */
+export interface Window {
+  granularity: Granularity;
+  from: Date;
+  to: Date;
+}
+
+export type PeriodWindow = Window & { periods: Period[] };
+
+export const DAY_TEXT = (date: Date) => date.toISOString().slice(0, 10);
+
+export const scopeKey = (granularity: string, periodStart: string, team: string, tier: string) => `${granularity}|${periodStart}|${team}|${tier}`;
+
+/** The grouping sets of a source's scopes: every team and the organisation, every tier and all tiers. */
+export function scopes(source: Source): Sql {
+  return source.tiered
+    ? raw('GROUPING SETS ((granularity, period, team, tier), (granularity, period, team), (granularity, period, tier), (granularity, period))')
+    : raw('GROUPING SETS ((granularity, period, team), (granularity, period))');
+}
+
+export const scopeColumns = (source: Source) =>
+  raw(`granularity, period, if(grouping(team) = 1, '${ALL_TEAMS}', toString(team)) AS team_scope, ${source.tiered ? "if(grouping(tier) = 1, 'all', toString(tier))" : "'all'"} AS tier_scope`);
+
+/** The start, as text, of the period of granularity `g` (an expression) that contains `day` (a Date or UTC time expression). */
+export const periodOfDay = (g: string, day: string) =>
+  `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
+
+/** [from, to): the time every window covers together. */
+export function spanOf(windows: PeriodWindow[]): TimeRange {
+  return {
+    from: new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime()))),
+    to: new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime()))),
+  };
+}
+
+/** (granularity, first day, end day) of every window, and the period of a day in each (as `period`). */
+export function windowDays(windows: PeriodWindow[]): Sql {
+  return sql`arrayZip(${param(
+    windows.map((w) => w.granularity),
+    'Array(String)',
+  )}, ${param(
+    windows.map((w) => DAY_TEXT(w.periods[0]!.start)),
+    'Array(Date)',
+  )}, ${param(
+    windows.map((w) => DAY_TEXT(w.periods.at(-1)!.end)),
+    'Array(Date)',
+  )})`;
+}
+
+/** The rows of the given team scopes (every team when `teams` is undefined). */
+export const teamFilter = (teams: readonly string[] | undefined) => (teams === undefined ? raw('1') : sql`team IN ${param(teams, 'Array(String)')}`);

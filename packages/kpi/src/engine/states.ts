@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { join, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
+import { chTime } from '../periods.ts';
+import type { Source, TimeRange } from '../source.ts';
+import type { KpiDefinition } from '../definition.ts';
+import { aggregateCall, aggregatesOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
+import { DAY_TEXT, teamFilter } from './scopes.ts';
+
+/**
+ * Per-day partial states (ClickHouse -State aggregates) of anchored KPIs, stored in
+ * `kpi_day_states`, one row per (day, team, tier). A recompute refreshes the states of the days an
+ * event touched, then merges the states of the days of every period it needs: a year is 366 small
+ * rows per team and tier, never a rescan of the year's events. So a recompute costs what changed
+ * (the touched days' rows), whatever the history.
+ */
+
+/** The KPIs of one source and anchor, whose states one query computes, under the fingerprint of their definition. */
+export interface StateGroup {
+  source: Source;
+  anchor: string;
+  kpis: SqlKpi[];
+  /** The aggregate columns of every KPI, named `k<index>_<name>` (what evaluationOf reads back). */
+  columns: { name: string; aggregate: ReturnType<typeof aggregatesOf>[number]['aggregate'] }[];
+  /** Identifies the rows and aggregates the states come from: states of another definition are never merged. */
+  fingerprint: string;
+}
+
+/** Version of how states are stored: a change makes every group build its states again. */
+const STATES_FORMAT = 1;
+
+export function stateGroupOf(kpis: SqlKpi[]): StateGroup {
+  const first = kpis[0]!;
+  const columns = kpis.flatMap((kpi, index) => aggregatesOf(kpi, `k${index}`));
+  const definition = [STATES_FORMAT, first.source.name, first.anchor, canonical(first.source.rows()), ...columns.map((column) => canonical(renderAggregate(column, 'state')))];
+  return { source: first.source, anchor: first.anchor, kpis, columns, fingerprint: createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 32) };
+}
+
+/** The state groups of some KPIs: the anchored SQL ones, by source and anchor (the groups computeValues merges). */
+export function stateGroupsOf(kpis: readonly KpiDefinition[]): StateGroup[] {
+  const groups = new Map<string, SqlKpi[]>();
+  for (const kpi of kpis) {
+    if (!isSqlKpi(kpi) || kpi.anchor === 'period_end') continue;
+    const key = `${kpi.source.name}|${kpi.anchor}`;
+    groups.set(key, [...(groups.get(key) ?? []), kpi]);
+  }
+  return [...groups.values()].map(stateGroupOf);
+}
+
+/** The text of a query with its parameters' values in place of their (per-process) names. */
+function canonical(query: Sql): string {
+  return query.text.replace(/\{(\w+):([^}]+)\}/g, (whole, name: string, type: string) => (name in query.params ? `{${type}=${JSON.stringify(query.params[name])}}` : whole));
+}
+
+const stateColumns = (group: StateGroup) => join(group.columns.map((column) => renderAggregate(column, 'state')), ',\n  ');
+
+/**
+ * One partial state per (day of the anchor, team, tier), computed from the rows anchored in
+ * `ranges` (all without), of `teams` (all without): day, team, tier, rows, state_<column>...
+ */
+export function dailyStates(group: StateGroup, ranges: readonly TimeRange[] | undefined, teams: readonly string[] | undefined): Sql {
+  const a = raw(group.anchor);
+  const anchored = ranges
+    ? join(
+        ranges.map((range) => sql`(${a} >= ${param(chTime(range.from), "DateTime64(3, 'UTC')")} AND ${a} < ${param(chTime(range.to), "DateTime64(3, 'UTC')")})`),
+        ' OR ',
+      )
+    : sql`isNotNull(${a})`;
+  return sql`
+    SELECT toDate(${a}, 'UTC') AS day, toString(team) AS team, toUInt8(tier) AS tier, count() AS rows, ${stateColumns(group)}
+    FROM (${group.source.rows(ranges)}) AS source_rows
+    WHERE (${anchored}) AND ${teamFilter(teams)}
+    GROUP BY day, team, tier`;
+}
+
+/** The stored states of the days in [from, to) of `teams` (all without), as dailyStates gives them; only days with rows. */
+function storedStates(group: StateGroup, types: Record<string, string>, span: TimeRange, teams: readonly string[] | undefined): Sql {
+  const states = join(
+    group.columns.map((column) => sql`CAST(states[${param(column.name, 'String')}], ${param(types[column.name], 'String')}) AS ${raw(`state_${column.name}`)}`),
+    ',\n  ',
+  );
+  return sql`
+    SELECT day, team, tier, rows, ${states}
+    FROM (
+      SELECT day, toString(team) AS team, tier, rows, states
+      FROM {db:Identifier}.kpi_day_states FINAL
+      WHERE fingerprint = ${param(group.fingerprint, 'String')} AND day >= ${param(DAY_TEXT(span.from), 'Date')} AND day < ${param(DAY_TEXT(span.to), 'Date')} AND ${teamFilter(teams)}
+    )
+    WHERE rows > 0`;
+}
+
+const stateMap = (group: StateGroup, from: string) => sql`map(${join(
+  group.columns.map((column) => sql`${param(column.name, 'String')}, CAST(${raw(`${from}.state_${column.name}`)}, 'String')`),
+  ', ',
+)})`;
+
+const DAY = 86_400_000;
+const stamp = (instant: Date) => param(chTime(instant), "DateTime64(6, 'UTC')");
+
+/**
+ * Recomputes and stores the states of the given days of each team (a team's days as 'YYYY-MM-DD'),
+ * from the rows as they are now. A (day, team, tier) left without rows gets empty states, so what
+ * an entity moved out of is emptied too.
+ */
+export async function refreshStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
+  const pairs = [...teamDays].flatMap(([team, days]) => days.map((day) => [team, day] as const));
+  if (pairs.length === 0) return;
+  const days = [...new Set(pairs.map(([, day]) => day))].sort();
+  const ranges = days.map((day) => ({ from: new Date(`${day}T00:00:00Z`), to: new Date(Date.parse(`${day}T00:00:00Z`) + DAY) }));
+  const tiers = group.source.tiered ? [0, 1, 2, 3] : [0];
+  await storage.command(sql`
+    INSERT INTO {db:Identifier}.kpi_day_states (fingerprint, day, team, tier, rows, states, computed_at)
+    SELECT ${param(group.fingerprint, 'String')}, grid.day, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
+    FROM (
+      SELECT pair.1 AS team, pair.2 AS day, tier
+      FROM (SELECT arrayJoin(arrayZip(${param(
+        pairs.map(([team]) => team),
+        'Array(String)',
+      )}, ${param(
+        pairs.map(([, day]) => day),
+        'Array(Date)',
+      )})) AS pair)
+      ARRAY JOIN ${param(tiers, 'Array(UInt8)')} AS tier
+    ) AS grid
+    LEFT JOIN (${dailyStates(group, ranges, [...teamDays.keys()])}) AS s ON s.day = grid.day AND s.team = grid.team AND s.tier = grid.tier`);
+}
+
+/**
+ * Builds the states of every day from all the rows, replacing whatever was stored under the
+ * group's fingerprint, and records the build with the states' types (what merging them needs).
+ */
+export async function buildStates(storage: Storage, group: StateGroup, computedAt: Date): Promise<Record<string, string>> {
+  const fingerprint = param(group.fingerprint, 'String');
+  await storage.command(sql`
+    INSERT INTO {db:Identifier}.kpi_day_states (fingerprint, day, team, tier, rows, states, computed_at)
+    SELECT ${fingerprint}, day, team, tier, rows, ${stateMap(group, 'daily')}, ${stamp(computedAt)}
+    FROM (${dailyStates(group, undefined, undefined)}) AS daily`);
+  // Days the rows no longer have (the build read everything there is as of computedAt).
+  await storage.command(sql`DELETE FROM {db:Identifier}.kpi_day_states WHERE fingerprint = ${fingerprint} AND computed_at < ${stamp(computedAt)}`);
+  const [types] = await storage.query<Record<string, string>>(sql`
+    SELECT ${join(
+      group.columns.map((column) => sql`toTypeName(${aggregateCall(column, 'state')}) AS ${raw(column.name)}`),
+      ', ',
+    )}
+    FROM (${group.source.rows([])}) AS source_rows`);
+  await storage.command(sql`
+    INSERT INTO {db:Identifier}.kpi_state_builds (fingerprint, types, built_at)
+    VALUES (${fingerprint}, ${param(types, 'Map(String, String)')}, ${stamp(computedAt)})`);
+  return types!;
+}
+
+/** The types of a group's stored states, its states built first if they never were (a new KPI, a new definition). */
+const built = new Map<string, Promise<Record<string, string>>>();
+export function ensureStates(storage: Storage, group: StateGroup, now: Date): Promise<Record<string, string>> {
+  const key = `${storage.database}|${group.fingerprint}`;
+  let types = built.get(key);
+  if (!types) {
+    types = (async () => {
+      const [row] = await storage.query<{ types: Record<string, string> }>(sql`SELECT types FROM {db:Identifier}.kpi_state_builds FINAL WHERE fingerprint = ${param(group.fingerprint, 'String')}`);
+      return row?.types ?? buildStates(storage, group, now);
+    })();
+    built.set(key, types);
+    types.catch(() => built.delete(key));
+  }
+  return types;
+}
+
+/** Forgets which states this process saw built (a test or tool that dropped them). */
+export function forgetBuiltStates(): void {
+  built.clear();
+}
+
+/**
+ * The per-day states a value computation merges, for the days of `span` and `teams`: computed from
+ * the rows now (`rows`: exact at this instant, what a breakdown shows), or as stored (`stored`:
+ * what recomputes keep current, see refreshStates).
+ */
+export async function statesOfDays(storage: Storage, group: StateGroup, span: TimeRange, teams: readonly string[] | undefined, from: 'rows' | 'stored', now: Date): Promise<Sql> {
+  if (from === 'rows') return dailyStates(group, [span], teams);
+  return storedStates(group, await ensureStates(storage, group, now), span, teams);
+}
