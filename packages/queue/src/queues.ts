@@ -32,6 +32,7 @@ export interface Queues {
 /** Where queue and worker errors are logged (a pino logger). */
 export interface ErrorLog {
   warn(context: Record<string, unknown>, message: string): void;
+  debug?(context: Record<string, unknown>, message: string): void;
 }
 
 const ERROR_LOG_INTERVAL_MS = 30_000;
@@ -131,7 +132,7 @@ export function startWorker<K extends QueueKey>(
         await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
         throw new DelayedError();
       } finally {
-        timer();
+        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
       }
     },
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency },

@@ -49,7 +49,8 @@ export interface Readiness {
  */
 export interface RoleHandle {
   id: string;
-  stop(): Promise<void>;
+  /** Stops it; `deadline` (default: SHUTDOWN_TIMEOUT_MS from now) is when the whole shutdown must be over: work still running then may be abandoned. */
+  stop(deadline?: Deadline): Promise<void>;
 }
 
 /** How long a start-up waits for Redis before it fails naming it. */
@@ -137,6 +138,8 @@ export async function createRuntime(config: Config, options: { brokers?: string[
 }
 
 const CATALOG_REFRESH_MS = 5_000;
+/** How long closing the clients waits for ClickHouse statements still running. */
+const ENGINE_DRAIN_MS = 3_000;
 
 /** Connection errors are retried by ioredis; a lost and regained connection is worth a line each. */
 function watchRedis(redis: Redis, log: Logger, name: string) {
@@ -165,9 +168,10 @@ async function answersWithin(probe: Promise<boolean>, ms: number): Promise<boole
  * (default: SHUTDOWN_TIMEOUT_MS from now). Resolves true when everything stopped in time.
  */
 export async function stopAll(runtime: Runtime, handles: RoleHandle[], deadline = Deadline.in(runtime.config.shutdown.timeoutMs)): Promise<boolean> {
-  const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: () => handle.stop() }));
+  const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: (at: Deadline) => handle.stop(at) }));
   const clients = async (at: Deadline) => {
-    if (!(await runtime.close(at.remaining()))) throw new Error('statements were still running when the deadline came');
+    // Roles have stopped: what still runs in ClickHouse is a query nobody waits for.
+    if (!(await runtime.close(Math.min(at.remaining(), ENGINE_DRAIN_MS)))) throw new Error('statements were still running when the deadline came');
   };
   return runSteps([...roles, { name: 'clients', stop: clients }], deadline, runtime.log);
 }

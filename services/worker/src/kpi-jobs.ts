@@ -95,9 +95,14 @@ export async function recomputeRange(
   return written;
 }
 
-/** The open period and the one that closed last: live-state KPIs and open-incident details move with time. */
+/**
+ * The open period and the one that closed last of the KPIs that move with time alone: live state
+ * (drift coverage, judged at now) and open-item details (incidents open past target). The others
+ * change only with events, which recompute them.
+ */
 export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
-  return recomputeRange(target, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
+  const moving = kpis.filter((kpi) => kpi.anchor === 'period_end' || kpi.backlog !== undefined);
+  return recomputeRange(target, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis: moving }, now);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import { createQueues, startWorker } from '@kpi/queue';
-import { asUnavailable, type RoleHandle, type Runtime } from '@kpi/runtime';
+import { asUnavailable, Deadline, within, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeHistory, recomputeSource, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -17,6 +17,11 @@ const schedules = (config: Config, connectors: Runtime['connectors']) =>
     REPORT_SCHEDULE,
     ...(connectors.growthbook ? [GROWTHBOOK_POLL] : []),
   ] as const;
+
+/** How long a shutdown lets jobs in flight finish. */
+const JOB_DRAIN_MS = 5_000;
+/** What a shutdown keeps after the jobs for the roles and clients still to stop. */
+const JOB_DRAIN_MARGIN_MS = 4_000;
 
 export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   // Workers and their jobs wait for an absent Redis to come back instead of failing (and using up
@@ -71,7 +76,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   }
   return {
     id: 'worker',
-    async stop() {
+    async stop(deadline = Deadline.in(config.shutdown.timeoutMs)) {
       if (redis.status !== 'ready') {
         // Jobs in flight could not be marked done: cut the connection, which ends every wait on
         // Redis, and close without them. They are retried as stalled when a worker next runs (the
@@ -81,8 +86,13 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
         await Promise.all(workers.map((worker) => worker.close(true)));
         throw new Error('Redis is unavailable: workers closed without handing back jobs in flight (they are retried when a worker next runs)');
       }
-      // Jobs in flight finish first; the caller's deadline bounds how long that may take.
-      await Promise.all(workers.map((worker) => worker.close()));
+      // Jobs in flight may finish for a while; then they are abandoned, which loses nothing: BullMQ
+      // runs a job whose lock lapsed again (stalled), and a recompute takes back the days it had taken.
+      const closing = Promise.all(workers.map((worker) => worker.close()));
+      if (!(await within(closing, Math.min(JOB_DRAIN_MS, deadline.remaining() - JOB_DRAIN_MARGIN_MS))).done) {
+        runtime.log.warn({ waitedMs: JOB_DRAIN_MS }, 'jobs still running at shutdown: abandoned, they run again when a worker next runs');
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
       await queues.close();
     },
   };

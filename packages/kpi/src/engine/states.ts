@@ -94,6 +94,18 @@ const stateMap = (group: StateGroup, from: string) => sql`map(${join(
 )})`;
 
 const DAY = 86_400_000;
+
+/** Days ('YYYY-MM-DD') as the fewest time ranges: a run of consecutive days is one range read. */
+function contiguous(days: readonly string[]): TimeRange[] {
+  const ranges: TimeRange[] = [];
+  for (const start of days.map((day) => Date.parse(`${day}T00:00:00Z`)).sort((a, b) => a - b)) {
+    const last = ranges.at(-1);
+    if (last && last.to.getTime() === start) last.to = new Date(start + DAY);
+    else ranges.push({ from: new Date(start), to: new Date(start + DAY) });
+  }
+  return ranges;
+}
+
 const stamp = (instant: Date) => param(chTime(instant), "DateTime64(6, 'UTC')");
 
 /**
@@ -104,8 +116,7 @@ const stamp = (instant: Date) => param(chTime(instant), "DateTime64(6, 'UTC')");
 export async function refreshStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
   const pairs = [...teamDays].flatMap(([team, days]) => days.map((day) => [team, day] as const));
   if (pairs.length === 0) return;
-  const days = [...new Set(pairs.map(([, day]) => day))].sort();
-  const ranges = days.map((day) => ({ from: new Date(`${day}T00:00:00Z`), to: new Date(Date.parse(`${day}T00:00:00Z`) + DAY) }));
+  const ranges = contiguous([...new Set(pairs.map(([, day]) => day))]);
   const tiers = group.source.tiered ? [0, 1, 2, 3] : [0];
   await storage.command(sql`
     INSERT INTO {db:Identifier}.kpi_day_states (fingerprint, day, team, tier, rows, states, computed_at)
