@@ -12,7 +12,8 @@ export interface RawDelivery {
 
 /**
  * What a connector made of a delivery (SPEC §8 answers):
- * - events: produce them (202);
+ * - events: produce them (202); `skipped` names the records of a pulled page that could not be
+ *   mapped (the page is kept for replay, like an unmappable delivery);
  * - deployment: a production deploy, resolved against the model's release history into a release
  *   or a rollback (see deployments.ts) before producing;
  * - ignored: nothing to measure (200, so the sender does not retry);
@@ -21,7 +22,7 @@ export interface RawDelivery {
  * - retry: a system we read from (the MLflow registry) did not answer (503, so the sender retries).
  */
 export type Mapped =
-  | { kind: 'events'; events: DraftEvent[]; pulls?: ResultsPull[] }
+  | { kind: 'events'; events: DraftEvent[]; pulls?: ResultsPull[]; skipped?: string[] }
   | { kind: 'deployment'; deployment: Deployment }
   | { kind: 'ignored'; reason: string }
   | { kind: 'unmappable'; reason: string }

@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
-import { createStorage, migrate, type Storage } from '@kpi/storage';
-import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
+import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed, type Storage } from '@kpi/storage';
+import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
 import { Catalog } from '@kpi/kpi';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
@@ -17,6 +17,8 @@ export interface Runtime {
   config: Config;
   /** The inbound webhook connectors of KPI_CONNECTORS_FILE, parsed once at start-up. */
   connectors: ConnectorsConfig;
+  /** What connector mappings read: release history and work items from ClickHouse, MLflow registries (one client per tracking URI). */
+  connectorDeps: ConnectorDeps;
   brokers: string[];
   log: Logger;
   storage: Storage;
@@ -80,9 +82,15 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   await queues.open();
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
+  const registries = new Map<string, MlflowRegistry>();
   return {
     config,
     connectors,
+    connectorDeps: {
+      releases: (modelId) => productionReleasesOfModel(storage, modelId),
+      workItemFirstClosed: (itemId) => workItemFirstClosed(storage, itemId),
+      mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
+    },
     brokers,
     log,
     storage,
