@@ -73,12 +73,28 @@ export function nextPage(position: PagePosition, body: unknown): PagePosition {
 /** Whether a page is the last of a poll (shorter than the limit). */
 export const isLastPage = (body: unknown) => (recordsOf(body)?.length ?? 0) < SERVICENOW_PAGE_SIZE;
 
+/** What an incident record says, or why it cannot be mapped. */
+function readRecord(record: TableRecord, config: ServicenowConfig) {
+  const number = valueOf(record, 'number');
+  if (!number) return 'a record without a number';
+  const group = displayOf(record, 'assignment_group');
+  const team = config.assignment_groups[group ?? ''];
+  if (!team) return `${number}: assignment group ${JSON.stringify(group ?? null)} is not in servicenow.assignment_groups`;
+  const priority = valueOf(record, 'priority');
+  const sev = config.severity[priority ?? ''];
+  if (!sev) return `${number}: priority ${JSON.stringify(priority ?? null)} is not in servicenow.severity`;
+  const opened = servicenowTime(valueOf(record, 'opened_at'));
+  if (!opened) return `${number}: opened_at ${JSON.stringify(valueOf(record, 'opened_at') ?? null)} is not a Table API time`;
+  const recordCategory = category.safeParse(valueOf(record, 'category'));
+  return { number, team, severity: sev, category: recordCategory.success ? recordCategory.data : 'other', opened, resolved: servicenowTime(valueOf(record, 'resolved_at')) };
+}
+
 /**
  * One Table API page of incidents (SPEC §8b): each record of a mapped assignment group is an
  * `incident.opened` (detected when opened; severity from the priority value, category when it is
  * one of ours, tier `default_tier`) plus an `incident.resolved` once `resolved_at` is set. A record
- * read again maps to the same event ids. Records of other groups, or without a mapped priority,
- * are skipped and named.
+ * read again maps to the same event ids (its `incident.opened` then carries its current priority).
+ * Records of other groups, or without a mapped priority, are skipped and named.
  */
 export function mapServicenowPage(body: unknown, config: ServicenowConfig): Mapped {
   const records = recordsOf(body);
@@ -87,36 +103,15 @@ export function mapServicenowPage(body: unknown, config: ServicenowConfig): Mapp
   const events: DraftEvent[] = [];
   const skipped: string[] = [];
   for (const record of records) {
-    const number = valueOf(record, 'number');
-    const group = displayOf(record, 'assignment_group');
-    const priority = valueOf(record, 'priority');
-    const opened = servicenowTime(valueOf(record, 'opened_at'));
-    const owner = config.assignment_groups[group ?? ''];
-    const sev = config.severity[priority ?? ''];
-    const problem = !number
-      ? 'a record without a number'
-      : !owner
-        ? `${number}: assignment group ${JSON.stringify(group ?? null)} is not in servicenow.assignment_groups`
-        : !sev
-          ? `${number}: priority ${JSON.stringify(priority ?? null)} is not in servicenow.severity`
-          : !opened
-            ? `${number}: opened_at ${JSON.stringify(valueOf(record, 'opened_at') ?? null)} is not a Table API time`
-            : undefined;
-    if (problem) {
-      skipped.push(problem);
+    const read = readRecord(record, config);
+    if (typeof read === 'string') {
+      skipped.push(read);
       continue;
     }
-    const incidentId = `servicenow:${number}`;
-    const recordCategory = category.safeParse(valueOf(record, 'category'));
-    events.push(
-      draftEvent(
-        'incident.opened',
-        { incident_id: incidentId, team: owner!, tier: config.default_tier, severity: sev!, category: recordCategory.success ? recordCategory.data : 'other', detected_at: opened! },
-        { source: 'servicenow', id: `${number}:opened`, time: opened! },
-      ),
-    );
-    const resolved = servicenowTime(valueOf(record, 'resolved_at'));
-    if (resolved) events.push(draftEvent('incident.resolved', { incident_id: incidentId }, { source: 'servicenow', id: `${number}:resolved:${resolved}`, time: resolved }));
+    const incidentId = `servicenow:${read.number}`;
+    const opened = { incident_id: incidentId, team: read.team, tier: config.default_tier, severity: read.severity, category: read.category, detected_at: read.opened };
+    events.push(draftEvent('incident.opened', opened, { source: 'servicenow', id: `${read.number}:opened`, time: read.opened }));
+    if (read.resolved) events.push(draftEvent('incident.resolved', { incident_id: incidentId }, { source: 'servicenow', id: `${read.number}:resolved:${read.resolved}`, time: read.resolved }));
   }
   return { kind: 'events', events, skipped };
 }
