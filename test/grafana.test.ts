@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventLine } from '@kpi/ingest';
 import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
-import { ALL_TEAMS, CATALOG, GRANULARITIES, applicableRule, computeValues, kpiById, nextPeriodStart, periodOf, periodStartOf, readValues, saveOverride, storeValues, storedOverrides, type Granularity, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
+import { ALL_TEAMS, CATALOG, GRANULARITIES, applicableRule, computeValues, kpiById, nextPeriodStart, periodOf, periodStartOf, readValues, storedValuesIn, saveOverride, storeValues, storedOverrides, type Granularity, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
 import { insertEventLines, type Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
@@ -233,7 +233,7 @@ function periodStarts(granularity: Granularity, from: number, to: number): numbe
   return starts;
 }
 async function expected(kpi: KpiDefinition, scope: { granularity: Granularity; team: string; tier: TierScope }, instant: number) {
-  const [value] = await readValues(storage, kpi, scope, [periodOf(scope.granularity, instant)], overrides);
+  const [value] = await readValues(storedValuesIn(storage), kpi, scope, [periodOf(scope.granularity, instant)], overrides);
   return value!;
 }
 
@@ -590,7 +590,7 @@ describe('Grafana dashboards against a migrated ClickHouse', () => {
             // Every period that overlaps the time range, the first one whole (all are stored, empty ones included).
             const periods = rows.map((row) => periodOf(scope.granularity, Date.parse(row.time as string)));
             expect(periods.map((period) => period.start.getTime()), what).toEqual(periodStarts(scope.granularity, FROM * 1000, TO * 1000));
-            const api = await readValues(storage, scope.kpi, scope, periods, overrides);
+            const api = await readValues(storedValuesIn(storage), scope.kpi, scope, periods, overrides);
             for (const [index, row] of rows.entries()) {
               near(row[column!], api[index]!.value, `${what} at ${row.time}`);
               points++;

@@ -9,7 +9,7 @@ import { inflateSync } from 'node:zlib';
 import { makeEvent, type CloudEvent } from '@kpi/events';
 import { CATALOG } from '@kpi/kpi';
 import { buildReport, dueReports, generateReport, renderHtml, renderMarkdown, scheduleDueReports, type Report } from '@kpi/reports';
-import { migrate, wrapClient } from '@kpi/storage';
+import { migrate } from '@kpi/storage';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // Quarterly review reports through the real path: hand-built events of two teams (ranking, search)
@@ -487,7 +487,7 @@ describe('quarterly review reports', () => {
 
   it('without an alert history table the report says alerting is not configured', async () => {
     const database = `${pipeline.runtime.storage.database}_noalerts`;
-    const storage = wrapClient(pipeline.runtime.storage.client, database, undefined, true);
+    const storage = pipeline.runtime.storage.inDatabase(database);
     await migrate(storage);
     await storage.command('DROP TABLE {db:Identifier}.alert_history');
     const report = await buildReport(storage, { quarter: QUARTER, team: 'all', overrides: [] });

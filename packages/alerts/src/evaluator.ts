@@ -1,6 +1,6 @@
-import { ALL_TEAMS, effectiveOverrides, kpiById, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, kpiById, type TargetOverride, type ValueReader } from '@kpi/kpi';
 import { alertEvaluationSeconds, alertInstances, alertRuleErrors, alertTransitions } from '@kpi/metrics';
-import { eventQueries, type Storage } from '@kpi/storage';
+import type { Storage } from '@kpi/storage';
 import { recordTransitions } from './history.ts';
 import { fingerprintOf } from './labels.ts';
 import { planNotifications, type Notification, type RuleReceivers } from './notify.ts';
@@ -15,8 +15,8 @@ export interface EvaluatorDeps {
   storage: Storage;
   store: AlertStore;
   sources: RuleSources;
-  /** Target overrides of the deployment's targets file (KPI_TARGETS_FILE); the API's are read here. */
-  fileOverrides: TargetOverride[];
+  /** What the API serves, read the same way: KPI values, the targets in force, the teams seen. */
+  served: { values: ValueReader; overrides(): TargetOverride[]; knownTeams(): Promise<string[]> };
   /** Base URL of the API and dashboard, for links in notifications. */
   externalUrl: string;
   /** ALERT_EVALUATION_INTERVAL_MS: alerts pushed to an Alertmanager hold for three of them. */
@@ -35,8 +35,8 @@ export interface EvaluationResult {
 const RETENTION_MS = 3_600_000;
 
 /**
- * One evaluation of every rule in force, at `now`: reads each rule's KPI for its scopes in one
- * query, steps every instance, appends the state changes to ClickHouse, plans the notifications
+ * One evaluation of every rule in force, at `now`: reads each rule's KPI for its scopes from the
+ * served values, steps every instance, appends the state changes to ClickHouse, plans the notifications
  * each group is due, and stores instances, groups and the new notifications (the outbox) in one
  * Redis transaction. Run under the store's evaluation lock. The caller enqueues deliveries.
  */
@@ -57,8 +57,8 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
   const previous = new Map((await store.instances()).map((instance) => [instance.fingerprint, instance]));
   const groups = new Map((await store.groups()).map((group) => [group.id, group]));
   const silences = await listSilences(storage, now.getTime());
-  const overrides = await effectiveOverrides(storage, deps.fileOverrides);
-  const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await eventQueries.knownTeams(storage) : [];
+  const overrides = deps.served.overrides();
+  const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await deps.served.knownTeams() : [];
 
   const next = new Map<string, AlertInstance>();
   const transitions: Transition[] = [];
@@ -75,7 +75,7 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
     let readings: Map<string, Reading> | undefined;
     let error: string | undefined;
     try {
-      readings = scopes.length > 0 ? await readScopes(storage, kpi, { granularity: rule.granularity, tier: rule.tier, teams: scopes, period }, overrides) : new Map();
+      readings = scopes.length > 0 ? await readScopes(deps.served.values, kpi, { granularity: rule.granularity, tier: rule.tier, teams: scopes, period }, overrides) : new Map();
     } catch (caught) {
       error = (caught as Error).message;
       alertRuleErrors.inc();

@@ -3,7 +3,7 @@ export { KPI_ID, customKpiFields, customKpiSchema, parseCustomKpi, DefinitionErr
 export { emptyEvaluation, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
 export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCOPES, type ScopedValue, type TierScope, type ComputeRequest, type Window } from './engine/compute.ts';
 export { computeScope, explainScope, type Scope } from './engine/explain.ts';
-export { readValues, readValuesOf, type KpiValue } from './values.ts';
+export { readValues, readValuesOf, storedValuesIn, type KpiValue, type ValueReader } from './values.ts';
 export { applicableRule, judge, targetOverrideSchema, withYearlyTargets, STATUSES, type TargetOverride, type Status } from './targets.ts';
 export { planRecomputes, type StaleScope } from './planner.ts';
 export * from './periods.ts';

@@ -1,4 +1,4 @@
-import { kpiValues, type Storage } from '@kpi/storage';
+import { kpiValues, type StoredKpiValue, type Storage } from '@kpi/storage';
 import type { KpiDefinition } from './definition.ts';
 import { emptyValue, type TierScope } from './engine/compute.ts';
 import { previousPeriodStart, type Granularity, type Period } from './periods.ts';
@@ -19,6 +19,14 @@ export interface KpiValue {
 
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 
+/** The stored values of some KPIs, one granularity and tier, some teams, for periods starting in [from, to]. */
+export interface ValueReader {
+  read(scope: { kpis: readonly string[]; granularity: Granularity; tier: TierScope; teams: readonly string[]; from: Date; to: Date }): Promise<StoredKpiValue[]> | StoredKpiValue[];
+}
+
+/** Values as ClickHouse stores them (`kpi_values`): for reports and tools; the API and alerts read the served copy. */
+export const storedValuesIn = (storage: Storage): ValueReader => ({ read: (scope) => kpiValues.read(storage, scope) });
+
 /**
  * Reads stored values of several KPIs for consecutive periods of one scope with one query, and
  * judges them against their targets. A period with no stored value is a period with nothing in
@@ -26,7 +34,7 @@ const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
  * medians, correlations).
  */
 export async function readValuesOf(
-  storage: Storage,
+  values: ValueReader,
   kpis: readonly KpiDefinition[],
   scope: { granularity: Granularity; team: string; tier: TierScope },
   periods: Period[],
@@ -35,7 +43,7 @@ export async function readValuesOf(
   const result = new Map<string, KpiValue[]>();
   if (periods.length === 0 || kpis.length === 0) return result;
   const previousStart = previousPeriodStart(scope.granularity, periods[0]!.start);
-  const rows = await kpiValues.read(storage, {
+  const rows = await values.read({
     kpis: kpis.map((kpi) => kpi.id),
     granularity: scope.granularity,
     tier: scope.tier,
@@ -67,11 +75,11 @@ export async function readValuesOf(
 }
 
 export async function readValues(
-  storage: Storage,
+  values: ValueReader,
   kpi: KpiDefinition,
   scope: { granularity: Granularity; team: string; tier: TierScope },
   periods: Period[],
   overrides: TargetOverride[] = [],
 ): Promise<KpiValue[]> {
-  return (await readValuesOf(storage, [kpi], scope, periods, overrides)).get(kpi.id) ?? [];
+  return (await readValuesOf(values, [kpi], scope, periods, overrides)).get(kpi.id) ?? [];
 }

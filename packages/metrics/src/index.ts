@@ -163,9 +163,20 @@ export const connectorLastPull = new Gauge({
   labelNames: ['connector'] as const,
   registers: [registry],
 });
-export const cacheBypassed = new Counter({
-  name: 'kpi_api_cache_bypassed_total',
-  help: 'API reads answered straight from ClickHouse because Redis (which holds the cache version) was unavailable',
+export const servedValues = new Gauge({
+  name: 'kpi_served_values',
+  help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',
+  registers: [registry],
+});
+export const servingResyncs = new Counter({
+  name: 'kpi_serving_resyncs_total',
+  help: 'Full reloads of the served KPI values from ClickHouse: at start, and after the update channel (Redis) was lost',
+  registers: [registry],
+});
+export const servingUpdates = new Counter({
+  name: 'kpi_serving_updates_total',
+  help: 'KPI values applied to the served copy, by origin (this process\'s jobs, or another process\'s through Redis)',
+  labelNames: ['origin'] as const,
   registers: [registry],
 });
 export const localRestarts = new Counter({

@@ -1,5 +1,4 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { jobSeconds, jobsEnqueued, jobsProcessed, queueErrors } from '@kpi/metrics';
 import { queueCatalog, type Payload, type QueueKey, type Recompute } from './catalog.ts';
@@ -24,12 +23,6 @@ export interface Queues {
   open(): Promise<void>;
   /** Marks KPI scopes stale and makes sure a recompute job per affected KPI is waiting. */
   enqueueRecomputes(recomputes: Recompute[]): Promise<void>;
-  /**
-   * A counter bumped whenever stored KPI values or targets change, in any process: readers
-   * cache what they computed from ClickHouse under the version they saw.
-   */
-  valuesVersion(): Promise<string>;
-  valuesChanged(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,7 +57,6 @@ export function reportErrors(log: ErrorLog, labels: { queue: string; emitter: 'q
 
 export function createQueues(connection: Redis, prefix: string, log: ErrorLog): Queues {
   const dirty = new DirtySet(connection, prefix);
-  const versionKey = `${prefix}:kpi-values-version`;
   const opened = new Map<QueueKey, Queue>();
   const queue = (key: QueueKey) => {
     let existing = opened.get(key);
@@ -91,17 +83,6 @@ export function createQueues(connection: Redis, prefix: string, log: ErrorLog): 
       await queue('kpiRecompute').addBulk(
         kpis.map((kpi) => ({ name: kpi, data: { kpi }, opts: { deduplication: { id: `recompute|${kpi}`, keepLastIfActive: true } } })),
       );
-    },
-    async valuesVersion() {
-      const version = await connection.get(versionKey);
-      if (version !== null) return version;
-      // A Redis that lost its data must not bring back a version that answers were cached under:
-      // a missing version becomes a new random one, never a reused number.
-      const [, created] = await execAll(connection.multi().set(versionKey, randomUUID(), 'NX').get(versionKey));
-      return created as string;
-    },
-    async valuesChanged() {
-      await connection.set(versionKey, randomUUID());
     },
     async close() {
       await Promise.all([...opened.values()].map((q) => q.close()));

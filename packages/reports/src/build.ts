@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
   ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
-  readValuesOf, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
+  readValuesOf, storedValuesIn, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
   AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
@@ -64,8 +64,8 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   // Tier 1 of every tiered KPI: the sections show tier-1 incidents and drift, the breaches list tier-1 targets.
   const tier1Kpis = catalog.filter((kpi) => kpi.tiered);
   const [values, tier1Values] = await Promise.all([
-    readValuesOf(storage, catalog, scope, periods, options.overrides),
-    readValuesOf(storage, tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
+    readValuesOf(storedValuesIn(storage), catalog, scope, periods, options.overrides),
+    readValuesOf(storedValuesIn(storage), tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
   ]);
   const current = (id: string): KpiValue => values.get(id)!.at(-1)!;
   const tier1 = (id: string): TierValue => {

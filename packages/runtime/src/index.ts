@@ -6,7 +6,8 @@ import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
 import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed, type Storage } from '@kpi/storage';
 import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
-import { Catalog } from '@kpi/kpi';
+import { Catalog, parseTargetsFile } from '@kpi/kpi';
+import { Serving } from '@kpi/serving';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -28,12 +29,15 @@ export interface Runtime {
   queues: Queues;
   /** The KPI catalog, custom KPIs included, kept current across processes. */
   catalog: Catalog;
+  /** KPI values, targets and teams ready to serve (`ready()` loads them; roles that read them wait for it). */
+  serving: Serving;
   /** A connection that waits for Redis to come back, for BullMQ workers and their jobs (created on first use). */
   workerRedis(): Redis;
   /** The process's idempotent producer, connected on first use. */
   producer(): Promise<Producer>;
   readiness(): Promise<Readiness>;
-  close(): Promise<void>;
+  /** Closes the shared clients; statements still running after `timeoutMs` are abandoned (resolves false). */
+  close(timeoutMs?: number): Promise<boolean>;
 }
 
 export interface Readiness {
@@ -80,15 +84,17 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   await redisReady(redis, REDIS_START_TIMEOUT_MS);
   const queues = createQueues(redis, config.queuePrefix, log);
   await queues.open();
+  const serving = new Serving({ storage: storage.lane('serve'), redis, redisUrl, prefix: config.queuePrefix, fileOverrides: parseTargetsFile(config.targetsFile), log });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
   const registries = new Map<string, MlflowRegistry>();
   return {
     config,
     connectors,
+    // Webhook mappings read while their request waits: the serving lane, not behind recomputes.
     connectorDeps: {
-      releases: (modelId) => productionReleasesOfModel(storage, modelId),
-      workItemFirstClosed: (itemId) => workItemFirstClosed(storage, itemId),
+      releases: (modelId) => productionReleasesOfModel(storage.lane('serve'), modelId),
+      workItemFirstClosed: (itemId) => workItemFirstClosed(storage.lane('serve'), itemId),
       mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
     },
     brokers,
@@ -98,6 +104,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     redis,
     queues,
     catalog,
+    serving,
     workerRedis() {
       if (!workerRedis) {
         workerRedis = createWorkerRedis(redisUrl);
@@ -122,15 +129,18 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       const checks = { kafka: kafkaOk, clickhouse, redis: redisOk };
       return { ready: kafkaOk && clickhouse && redisOk, checks };
     },
-    async close() {
+    async close(timeoutMs) {
       clearInterval(refresh);
       catalog.close();
+      serving.close();
       // Sockets first, so nothing below waits on a dependency that is gone.
       redis.disconnect();
       workerRedis?.disconnect();
       await queues.close();
       if (producer) await (await producer).disconnect();
-      await storage.close();
+      const released = await storage.close(timeoutMs);
+      if (!released) log.warn({ waitedMs: timeoutMs }, 'ClickHouse statements still running at the deadline: abandoned, the engine left open');
+      return released;
     },
   };
 }
@@ -165,7 +175,10 @@ async function answersWithin(probe: Promise<boolean>, ms: number): Promise<boole
  */
 export async function stopAll(runtime: Runtime, handles: RoleHandle[], deadline = Deadline.in(runtime.config.shutdown.timeoutMs)): Promise<boolean> {
   const roles = [...handles].reverse().map((handle) => ({ name: `${handle.id} role`, stop: () => handle.stop() }));
-  return runSteps([...roles, { name: 'clients', stop: () => runtime.close() }], deadline, runtime.log);
+  const clients = async (at: Deadline) => {
+    if (!(await runtime.close(at.remaining()))) throw new Error('statements were still running when the deadline came');
+  };
+  return runSteps([...roles, { name: 'clients', stop: clients }], deadline, runtime.log);
 }
 
 /**

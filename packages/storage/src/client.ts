@@ -3,19 +3,19 @@ import { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import './allocator.ts';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '@kpi/config';
+import { embeddedEngine, type EmbeddedEngine, type Lane } from './embedded.ts';
 import type { Sql } from './sql.ts';
 
 export type QueryParams = Record<string, unknown>;
+export type { Lane } from './embedded.ts';
 
 /**
- * The pipeline's handle on ClickHouse: one client (server over HTTP, or embedded chdb) and the
- * database every statement runs in. SQL names tables as `{db:Identifier}.name`; `db` is bound
- * here, so no statement ever concatenates a name or a value into its text.
+ * The pipeline's handle on ClickHouse (a server over HTTP, or embedded chdb) and the database
+ * every statement runs in. SQL names tables as `{db:Identifier}.name`; `db` is bound here, so no
+ * statement ever concatenates a name or a value into its text.
  */
 export interface Storage {
-  readonly client: ClickHouseClient;
   readonly database: string;
   readonly cluster: string | undefined;
   readonly embedded: boolean;
@@ -28,30 +28,35 @@ export interface Storage {
    * insert itself. Embedded, the text is handed to the engine without a copy.
    */
   insertTabSeparated(table: string, columns: readonly string[], body: string, settings?: ClickHouseSettings): Promise<void>;
+  /**
+   * The same storage for one kind of work. Embedded, each lane has its own engine connection, so
+   * API reads (`serve`) never wait for a recompute (`compute`) or an insert (`ingest`); a server
+   * runs concurrent statements itself, and every lane is the same client.
+   */
+  lane(name: Lane): Storage;
+  /** The same engine and lane, statements in another database. */
+  inDatabase(database: string): Storage;
   ping(): Promise<boolean>;
-  close(): Promise<void>;
+  /**
+   * Closes the engine once the statements in flight finished, waiting at most `timeoutMs`
+   * (embedded: a connection still busy then is abandoned, never closed under its statement).
+   * Resolves whether everything was released.
+   */
+  close(timeoutMs?: number): Promise<boolean>;
 }
 
 // Numbers come back as numbers, whatever the server's default for 64-bit integers.
 const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 0, date_time_output_format: 'iso' };
 
+const CLOSE_TIMEOUT_MS = 10_000;
+
 export function createStorage(options: { clickhouse: Config['clickhouse']; dataDir: string }): Storage {
   const { url, user, password, database, cluster } = options.clickhouse;
-  let client: ClickHouseClient;
-  if (url) {
-    client = createClient({ url, username: user, password, clickhouse_settings: settings, request_timeout: 60_000 });
-  } else {
-    // Embedded ClickHouse binds one data directory per process; every role of the process shares it.
-    const path = resolve(join(options.dataDir, 'clickhouse'));
-    mkdirSync(path, { recursive: true });
-    // chdb types its connection against @clickhouse/client-common, which the client now bundles:
-    // the same interface under two declarations.
-    const chdb = createChdbConnection({ path });
-    const connection = chdb as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
-    client = createClient({ connection, clickhouse_settings: settings });
-    return wrapClient(client, database, cluster, true, (params) => chdb.chdb.rawInsert({ ...params, format: 'TabSeparated' }));
-  }
-  return wrapClient(client, database, cluster, false);
+  if (url) return wrapClient(createClient({ url, username: user, password, clickhouse_settings: settings, request_timeout: 60_000 }), database, cluster);
+  // Embedded ClickHouse binds one data directory per process; every role of the process shares it.
+  const path = resolve(join(options.dataDir, 'clickhouse'));
+  mkdirSync(path, { recursive: true });
+  return embeddedStorage(embeddedEngine(path), 'compute', database, cluster);
 }
 
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
@@ -71,27 +76,32 @@ export function isClickHouseUnavailable(error: unknown): boolean {
   return error instanceof Error && UNAVAILABLE in error;
 }
 
-/** chdb's zero-copy insert of text in a given format. */
-type RawInsert = (params: { table: string; columns: string[]; values: string; settings?: Record<string, string | number | boolean> }) => Promise<unknown>;
+/** The text and parameters of a statement, `db` bound to the storage's database. */
+function statement(database: string, sql: string | Sql, params?: QueryParams): [string, QueryParams] {
+  return typeof sql === 'string' ? [sql, { db: database, ...params }] : [sql.text, { db: database, ...sql.params, ...params }];
+}
 
-export function wrapClient(client: ClickHouseClient, database: string, cluster: string | undefined, embedded: boolean, rawInsert?: RawInsert): Storage {
-  const bind = (params: QueryParams = {}) => ({ db: database, ...params });
-  return {
-    client,
+/** JSONEachRow text as rows. */
+const rowsOf = <Row>(text: string): Row[] => (text.length === 0 ? [] : text.trimEnd().split('\n').map((line) => JSON.parse(line) as Row));
+
+/** A ClickHouse server (or any @clickhouse/client connection) as Storage. */
+export function wrapClient(client: ClickHouseClient, database: string, cluster: string | undefined): Storage {
+  const storage: Storage = {
     database,
     cluster,
-    embedded,
+    embedded: false,
     async query<Row>(sql: string | Sql, params?: QueryParams) {
-      const [text, bound] = typeof sql === 'string' ? [sql, params] : [sql.text, { ...sql.params, ...params }];
+      const [text, bound] = statement(database, sql, params);
       try {
-        const result = await client.query({ query: text, query_params: bind(bound), format: 'JSONEachRow' });
+        const result = await client.query({ query: text, query_params: bound, format: 'JSONEachRow' });
         return await result.json<Row>();
       } catch (error) {
         markUnavailable(error);
       }
     },
     async command(sql: string, params?: QueryParams) {
-      await client.command({ query: sql, query_params: bind(params) }).catch(markUnavailable);
+      const [text, bound] = statement(database, sql, params);
+      await client.command({ query: text, query_params: bound }).catch(markUnavailable);
     },
     async insert<Row>(table: string, rows: Row[], insertSettings?: ClickHouseSettings) {
       if (rows.length === 0) return;
@@ -99,18 +109,49 @@ export function wrapClient(client: ClickHouseClient, database: string, cluster: 
     },
     async insertTabSeparated(table: string, columns: readonly string[], body: string, insertSettings?: ClickHouseSettings) {
       if (body.length === 0) return;
-      if (rawInsert) {
-        await rawInsert({ table: `${database}.${table}`, columns: [...columns], values: body, settings: insertSettings as Record<string, string | number | boolean> });
-        return;
-      }
       await client
         .insert({ table: `${database}.${table}`, columns: [...columns] as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'TabSeparated', clickhouse_settings: insertSettings })
         .catch(markUnavailable);
     },
+    lane: () => storage,
+    inDatabase: (other) => wrapClient(client, other, cluster),
     async ping() {
       const result = await client.ping();
       return result.success;
     },
-    close: () => client.close(),
+    async close() {
+      await client.close();
+      return true;
+    },
+  };
+  return storage;
+}
+
+/** Embedded ClickHouse as Storage: statements of `lane` on that lane's connection. */
+function embeddedStorage(engine: EmbeddedEngine, lane: Lane, database: string, cluster: string | undefined): Storage {
+  return {
+    database,
+    cluster,
+    embedded: true,
+    async query<Row>(sql: string | Sql, params?: QueryParams) {
+      return rowsOf<Row>(await engine.query(lane, ...statement(database, sql, params)));
+    },
+    command: (sql, params) => engine.command(lane, ...statement(database, sql, params)),
+    async insert<Row>(table: string, rows: Row[], insertSettings?: ClickHouseSettings) {
+      if (rows.length === 0) return;
+      await engine.insert(lane, { table: `${database}.${table}`, values: rows.map((row) => JSON.stringify(row)).join('\n'), format: 'JSONEachRow', settings: insertSettings as Record<string, string | number | boolean> });
+    },
+    async insertTabSeparated(table, columns, body, insertSettings) {
+      if (body.length === 0) return;
+      await engine.insert(lane, { table: `${database}.${table}`, columns, values: body, format: 'TabSeparated', settings: insertSettings as Record<string, string | number | boolean> });
+    },
+    lane: (other) => embeddedStorage(engine, other, database, cluster),
+    inDatabase: (other) => embeddedStorage(engine, lane, other, cluster),
+    async ping() {
+      // On the readers' connection: a probe answers while a long recompute runs.
+      await engine.query('serve', 'SELECT 1', {});
+      return true;
+    },
+    close: (timeoutMs = CLOSE_TIMEOUT_MS) => engine.close(timeoutMs),
   };
 }

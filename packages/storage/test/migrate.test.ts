@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStorage, loadMigrations, migrate, wrapClient } from '../src/index.ts';
 
@@ -24,8 +26,8 @@ describe('migrations', () => {
   });
 
   it('insert TabSeparated text through the client as against a server, escapes and all', async () => {
-    // Without chdb's raw insert, the body goes through @clickhouse/client's stream insert.
-    const viaClient = wrapClient(storage.client, storage.database, undefined, true);
+    // The server's code path (@clickhouse/client's stream insert), on the same embedded engine.
+    const viaClient = wrapClient(createClient({ connection: createChdbConnection({ path: join(dataDir, 'clickhouse') }) as never }), storage.database, undefined);
     await viaClient.command('CREATE TABLE IF NOT EXISTS {db:Identifier}.tsv_test (k String, v String) ENGINE = MergeTree ORDER BY k');
     await viaClient.insertTabSeparated('tsv_test', ['k', 'v'], 'a\ttab\\there\nb\tline\\nbreak\n');
     await storage.insertTabSeparated('tsv_test', ['k', 'v'], 'c\traw\\tinsert\n');

@@ -22,7 +22,6 @@ import { reportRoutes } from './routes/reports.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { triageRoutes } from './routes/triage.ts';
 import { loadRuleSources } from '@kpi/alerts';
-import { parseTargetsFile } from '@kpi/kpi';
 
 export interface ApiOptions {
   runtime: Runtime;
@@ -35,8 +34,12 @@ export type Api = Awaited<ReturnType<typeof buildApi>>;
 export const UNDOCUMENTED_ROUTES = [/^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/\*?$/];
 
 /** The HTTP API, without listening: tests inject requests, the role listens on PORT. */
-export async function buildApi({ runtime, tokens }: ApiOptions) {
+export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
+  // Requests read on a connection of their own: never behind a recompute or an insert.
+  const runtime: Runtime = { ...shared, storage: shared.storage.lane('serve') };
   const { config } = runtime;
+  // KPI values, targets and teams are answered from memory: loaded before the first request.
+  await runtime.serving.ready();
   // Per-request logs belong in /metrics (latency histogram), not in the log: warn and above only.
   const log = runtime.log.child({ role: 'api' }, { level: runtime.log.levelVal > 40 ? runtime.log.level : 'warn' });
   // Path parameters are as long as their schema allows (a 400 names a longer one), not cut short by the router.
@@ -113,10 +116,9 @@ export async function buildApi({ runtime, tokens }: ApiOptions) {
   await app.register(healthRoutes(runtime, serve));
   await app.register(eventRoutes(runtime, serve));
   // The deployment's files were read into the configuration; a bad one stops start-up naming the problem.
-  const fileOverrides = parseTargetsFile(config.targetsFile);
-  await app.register(kpiRoutes(runtime, serve, fileOverrides));
-  await app.register(kpiMetricsRoutes(runtime, serve, fileOverrides));
-  await app.register(targetRoutes(runtime, serve, fileOverrides));
+  await app.register(kpiRoutes(runtime, serve));
+  await app.register(kpiMetricsRoutes(runtime, serve));
+  await app.register(targetRoutes(runtime, serve));
   await app.register(operationRoutes(runtime, serve));
   await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
   await app.register(reportRoutes(runtime, serve));

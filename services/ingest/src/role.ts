@@ -9,7 +9,9 @@ export { eventLine } from './rows.ts';
 
 /** The ingest role: the four event topics -> ClickHouse, then recompute jobs for what changed. */
 export async function startIngestRole(runtime: Runtime, overrides: Partial<IngestOptions> = {}): Promise<RoleHandle> {
-  const { config, storage, queues } = runtime;
+  const { config, queues } = runtime;
+  // Raw inserts and recompute planning on a connection of their own, beside reads and recomputes.
+  const storage = runtime.storage.lane('ingest');
   const { topics } = config.kafka;
   await ensureTopics(runtime.kafka, Object.values(topics), config.kafka.partitions);
   const consumer = await startIngest({

@@ -1,24 +1,25 @@
 import type { Worker } from 'bullmq';
 import { AlertStore, deliverNotification, loadRuleSources, requestEvaluation, runEvaluation } from '@kpi/alerts';
-import { parseTargetsFile } from '@kpi/kpi';
 import { startWorker, type WorkerOptions } from '@kpi/queue';
 import type { Runtime } from '@kpi/runtime';
 
 /**
  * The alerting jobs of the worker role: rule evaluation (repeatable, and after each KPI
- * recompute) and notification delivery. The rules file and the targets file are read once at
- * start-up; a bad one stops the worker with a message naming the file, the rule and the field.
+ * recompute) and notification delivery, reading KPI values and targets as the API serves them.
+ * The rules file is read once at start-up; a bad one stops the worker with a message naming the file, the rule and the field.
  */
 export function startAlertWorkers(runtime: Runtime, options: WorkerOptions): Worker[] {
   const { storage, redis, queues, config } = runtime;
   const log = runtime.log.child({ role: 'worker', part: 'alerts' });
   const sources = loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules });
-  const fileOverrides = parseTargetsFile(config.targetsFile);
   const store = new AlertStore(redis, config.queuePrefix);
-  const evaluator = { storage, store, sources, fileOverrides, externalUrl: config.alerts.externalUrl, evaluationIntervalMs: config.alerts.evaluationIntervalMs, log, queues, delivery: config.alerts.notify };
+  const evaluator = { storage, store, sources, served: runtime.serving, externalUrl: config.alerts.externalUrl, evaluationIntervalMs: config.alerts.evaluationIntervalMs, log, queues, delivery: config.alerts.notify };
   return [
     // One evaluation at a time per process; the store's lock makes it one across processes.
-    startWorker('alertEvaluate', () => runEvaluation(evaluator), { ...options, concurrency: 1 }),
+    startWorker('alertEvaluate', async () => {
+      await runtime.serving.ready();
+      return runEvaluation(evaluator);
+    }, { ...options, concurrency: 1 }),
     startWorker('alertNotify', (payload, job) => deliverNotification({ store, storage, timeoutMs: config.alerts.notify.timeoutMs, log }, payload.id, job), options),
   ];
 }

@@ -1,13 +1,28 @@
-import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Catalog, type Granularity, type KpiDefinition, type Window } from '@kpi/kpi';
+import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, nextPeriodStart, periodStartOf, previousPeriodStart, storeValues, type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type Window } from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
+import type { Serving } from '@kpi/serving';
 import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
+
+/**
+ * Where computed values go: ClickHouse (the record), then the served copies that answer reads
+ * (this process's at once, the others' through Redis). Without `serving` (tools, tests) only ClickHouse.
+ */
+export interface ValueStore {
+  storage: Storage;
+  serving?: Pick<Serving, 'publish' | 'removed'>;
+}
+
+const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: ScopedValue[]) => {
+  await storeValues(target.storage, values, computedAt);
+  await target.serving?.publish(values, computedAt);
+};
 
 /**
  * Recomputes the stale scopes of one KPI, every tier: one query over the span of its stale
  * periods, every granularity together, storing only the stale (period, team) values. Returns what
  * it recomputed.
  */
-export async function recomputeStale(storage: Storage, catalog: Catalog, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
+export async function recomputeStale(target: ValueStore, catalog: Catalog, dirty: DirtySet, kpiId: string, jobId: string, now = new Date()): Promise<string[]> {
   // A custom KPI defined a moment ago in another process: look again after a refresh.
   const kpi = catalog.get(kpiId) ?? ((await catalog.refresh()) ? catalog.get(kpiId) : undefined);
   const stale = await dirty.take(kpiId, jobId);
@@ -31,12 +46,9 @@ export async function recomputeStale(storage: Storage, catalog: Catalog, dirty: 
     from: new Date(Math.min(...list)),
     to: nextPeriodStart(granularity, new Date(Math.max(...list))),
   }));
-  await computeValues(storage, { kpis: [kpi], windows, teams: [...teams], now }, (values) =>
-    storeValues(
-      storage,
-      values.filter((value) => keys.has(`${value.granularity}|${value.period.start.toISOString()}|${value.team}`)),
-      now,
-    ),
+  const store = storeAndServe(target, now);
+  await computeValues(target.storage, { kpis: [kpi], windows, teams: [...teams], now }, (values) =>
+    store(values.filter((value) => keys.has(`${value.granularity}|${value.period.start.toISOString()}|${value.team}`))),
   );
   await dirty.done(kpiId, jobId);
   return stale.map((scope) => `${kpiId}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
@@ -56,19 +68,20 @@ export interface Progress {
  * Serves the periodic refresh (open and just-closed periods) and the full rebuild.
  */
 export async function recomputeRange(
-  storage: Storage,
+  target: ValueStore,
   range: { from: (granularity: Granularity) => Date; to: Date; kpis?: readonly KpiDefinition[] },
   now = new Date(),
   onProgress?: (progress: Progress) => void,
 ): Promise<number> {
   const kpis = range.kpis ?? CATALOG;
-  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(target.storage))];
   const windows = GRANULARITIES.map((granularity) => ({ granularity, from: range.from(granularity), to: range.to }));
   const started = Date.now();
+  const store = storeAndServe(target, now);
   let written = 0;
   let done = 0;
-  await computeValues(storage, { kpis, windows, teams, now }, async (values) => {
-    await storeValues(storage, values, now);
+  await computeValues(target.storage, { kpis, windows, teams, now }, async (values) => {
+    await store(values);
     written += values.length;
     onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
   });
@@ -76,15 +89,15 @@ export async function recomputeRange(
 }
 
 /** The open period and the one that closed last: live-state KPIs and open-incident details move with time. */
-export function refreshOpenPeriods(storage: Storage, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
-  return recomputeRange(storage, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
+export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
+  return recomputeRange(target, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis }, now);
 }
 
 /** Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events, from the first event's period to the open one. */
-export async function rebuildAll(storage: Storage, now = new Date(), onProgress?: (progress: Progress) => void, kpis?: readonly KpiDefinition[]): Promise<number> {
-  const first = await eventQueries.firstEventTime(storage);
+export async function rebuildAll(target: ValueStore, now = new Date(), onProgress?: (progress: Progress) => void, kpis?: readonly KpiDefinition[]): Promise<number> {
+  const first = await eventQueries.firstEventTime(target.storage);
   if (!first) return 0;
-  return recomputeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);
+  return recomputeRange(target, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);
 }
 
 /**
@@ -92,10 +105,11 @@ export async function rebuildAll(storage: Storage, now = new Date(), onProgress?
  * recompute dropped (scopes the old definition filled and the new one leaves empty). A KPI no
  * longer in the catalog loses its values.
  */
-export async function recomputeHistory(storage: Storage, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
+export async function recomputeHistory(target: ValueStore, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
   await catalog.refresh();
   const kpi = catalog.get(kpiId);
-  const written = kpi ? await rebuildAll(storage, now, undefined, [kpi]) : 0;
-  await kpiValues.remove(storage, kpiId, kpi ? now : undefined);
+  const written = kpi ? await rebuildAll(target, now, undefined, [kpi]) : 0;
+  await kpiValues.remove(target.storage, kpiId, kpi ? now : undefined);
+  await target.serving?.removed(kpiId, now);
   return written;
 }

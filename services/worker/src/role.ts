@@ -39,8 +39,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
       'kpiRecompute',
       // While a KPI's job runs, new stale scopes queue one more run of it (keepLastIfActive).
       async (payload, job) => {
-        const recomputed = await recomputeStale(storage, runtime.catalog, queues.dirty, payload.kpi, job.id!);
-        await queues.valuesChanged();
+        const recomputed = await recomputeStale(runtime, runtime.catalog, queues.dirty, payload.kpi, job.id!);
         await evaluateAfterRecompute(runtime);
         return { recomputed };
       },
@@ -49,8 +48,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
     startWorker(
       'kpiRefresh',
       async () => {
-        const written = await refreshOpenPeriods(storage, runtime.catalog.list());
-        await queues.valuesChanged();
+        const written = await refreshOpenPeriods(runtime, runtime.catalog.list());
         await evaluateAfterRecompute(runtime);
         return { written };
       },
@@ -59,8 +57,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
     startWorker(
       'kpiHistory',
       async (payload) => {
-        const written = await recomputeHistory(storage, runtime.catalog, payload.kpi);
-        await queues.valuesChanged();
+        const written = await recomputeHistory(runtime, runtime.catalog, payload.kpi);
         await evaluateAfterRecompute(runtime);
         return { written };
       },

@@ -67,6 +67,22 @@ export const kpiValues = {
     return z.array(storedRow).parse(rows);
   },
 
+  /** The KPIs that have stored values. */
+  async kpis(storage: Storage): Promise<string[]> {
+    const rows = await storage.query<{ kpi: string }>('SELECT DISTINCT kpi FROM {db:Identifier}.kpi_values ORDER BY kpi');
+    return rows.map((row) => row.kpi);
+  },
+
+  /** Every stored value of one KPI, with when it was computed (ms): what a served copy starts from. */
+  async allOf(storage: Storage, kpi: string): Promise<(StoredKpiValue & { granularity: string; tier: string; computed_at: number })[]> {
+    const rows = await storage.query(
+      `SELECT kpi, granularity, tier, team, toString(period_start) AS start, value, numerator, denominator, sample_size, details, toUnixTimestamp64Milli(computed_at) AS computed_at
+       FROM {db:Identifier}.kpi_values FINAL WHERE kpi = {kpi:String}`,
+      { kpi },
+    );
+    return z.array(storedRow.extend({ granularity: z.string(), tier: z.string(), computed_at: z.coerce.number() })).parse(rows);
+  },
+
   /** Deletes a KPI's values, or those computed before `before` (older than a recompute of its whole history). */
   async remove(storage: Storage, kpi: string, before?: Date): Promise<void> {
     await storage.command(

@@ -4,12 +4,11 @@ import type { z } from 'zod';
 import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
   ALL_TEAMS, computeScope, DefinitionError, explainScope, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf, periodsStartingIn,
-  previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, effectiveOverrides, type Catalog, type KpiDefinition, type TierScope, type TargetOverride,
+  previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, type Catalog, type KpiDefinition, type TierScope,
 } from '@kpi/kpi';
-import { eventQueries, kpiValues } from '@kpi/storage';
+import { kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
-import { createValuesCache } from '../cache.ts';
 import type { Serve } from '../serve.ts';
 
 type ValuesQuery = z.output<typeof routes.getKpiValues.schema.querystring>;
@@ -60,10 +59,8 @@ function periodsOf(query: ValuesQuery, now: Date) {
   return periods;
 }
 
-export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
-  const { storage, catalog } = runtime;
-  const cached = createValuesCache(runtime.queues);
-  const overrides = () => cached('overrides', () => effectiveOverrides(storage, fileOverrides));
+export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
+  const { storage, catalog, serving } = runtime;
   app.route({ ...serve(routes.listKpis), handler: async () => catalog.list().map(describeKpi) });
 
   app.route({
@@ -79,7 +76,6 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
         throw error;
       }
       await runtime.queues.queue('kpiHistory').add(id, { kpi: id });
-      await runtime.queues.valuesChanged();
       return reply.code(saved.created ? 201 : 200).send({ ...describeKpi(catalog.get(id)!), definition: saved.definition });
     },
   });
@@ -91,7 +87,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       if (kpiById(id) && !catalog.get(id)?.custom) throw new BadRequest(`id: ${id} is a built-in KPI; only custom KPIs can be deleted`);
       if (!(await catalog.remove(id))) return reply.code(404).send({ error: 'not_found', message: `no custom KPI ${id}; GET /v1/kpis lists them` });
       await kpiValues.remove(storage, id);
-      await runtime.queues.valuesChanged();
+      await serving.removed(id);
       return reply.code(204).send();
     },
   });
@@ -105,8 +101,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       checkTier(kpi, query.tier);
       const periods = periodsOf(query, new Date());
       const scope = { granularity: query.granularity, team: teamScope(query.team), tier: query.tier };
-      const key = `values|${kpi.id}|${scope.granularity}|${scope.team}|${scope.tier}|${periods[0]?.start.toISOString()}|${periods.length}`;
-      const values = await cached(key, async () => readValues(storage, kpi, scope, periods, await overrides()));
+      const values = await readValues(serving.values, kpi, scope, periods, serving.overrides());
       return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
     },
   });
@@ -127,7 +122,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       const team = teamScope(query.team);
       const { evaluation, contributions } = await explainScope(storage, kpi, { granularity: query.granularity, period, team, tier: query.tier }, now);
       const previous = await computeScope(storage, kpi, { granularity: query.granularity, period: { start: previousPeriodStart(query.granularity, period.start), end: period.start }, team, tier: query.tier }, now);
-      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, await overrides()), evaluation.value, previous.value);
+      const { target, status } = judge(applicableRule(kpi, { granularity: query.granularity, tier: query.tier, team }, serving.overrides()), evaluation.value, previous.value);
       return {
         kpi: kpi.id,
         granularity: query.granularity,
@@ -157,9 +152,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
       const label = yearText ?? quarterText;
       const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', new Date());
       const team = teamScope(request.query.team);
-      const values = await cached(`scorecard|${team}|${granularity}|${period.start.toISOString()}`, async () =>
-        readValuesOf(storage, catalog.list(), { granularity, team, tier: 'all' }, [period], await overrides()),
-      );
+      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, [period], serving.overrides());
       const kpis = catalog.list().map((kpi) => {
         const [value] = values.get(kpi.id)!;
         return {
@@ -180,5 +173,5 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetO
     },
   });
 
-  app.route({ ...serve(routes.listTeams), handler: async () => ({ teams: await eventQueries.teams(storage) }) });
+  app.route({ ...serve(routes.listTeams), handler: async () => ({ teams: await serving.teams() }) });
 };

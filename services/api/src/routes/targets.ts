@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, effectiveOverrides, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
@@ -8,7 +8,7 @@ const toScope = (team: string) => (team === 'all' ? ALL_TEAMS : team);
 const fromScope = (override: TargetOverride) => ({ ...override, team: override.team === ALL_TEAMS ? 'all' : override.team });
 
 /** Per-team target overrides: read them (read), set or remove one (admin). Values and statuses follow at once. */
-export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: TargetOverride[]): FastifyPluginAsyncZod => async (app) => {
+export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   const unknownKpi = (kpi: string) => ({ error: 'not_found', message: `unknown KPI ${kpi}; GET /v1/kpis lists them` });
 
@@ -16,7 +16,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
     ...serve(routes.listTargets),
     handler: async () => ({
       defaults: runtime.catalog.list().map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
-      overrides: (await effectiveOverrides(storage, fileOverrides)).map(fromScope),
+      overrides: runtime.serving.overrides().map(fromScope),
     }),
   });
 
@@ -26,7 +26,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
       if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
-      await runtime.queues.valuesChanged();
+      await runtime.serving.targetsChanged();
       return reply.code(200).send(fromScope(override));
     },
   });
@@ -36,7 +36,7 @@ export const targetRoutes = (runtime: Runtime, serve: Serve, fileOverrides: Targ
     handler: async (request, reply) => {
       if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
       await saveOverride(storage, { kpi: request.params.kpi, team: toScope(request.params.team), op: '>=', value: 0, granularity: request.query.granularity }, true);
-      await runtime.queues.valuesChanged();
+      await runtime.serving.targetsChanged();
       return reply.code(204).send();
     },
   });

@@ -1,0 +1,2 @@
+export { Serving, type ServingOptions, type TeamSummary } from './serving.ts';
+export { ValueReplica, type ServedRow } from './replica.ts';

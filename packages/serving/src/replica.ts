@@ -1,0 +1,85 @@
+import type { ValueReader } from '@kpi/kpi';
+import { kpiValues, type StoredKpiValue } from '@kpi/storage';
+
+/** One stored KPI value as `kpi_values` holds it; `start` is the period start as ClickHouse text ('YYYY-MM-DD hh:mm:ss'). */
+export interface ServedRow extends StoredKpiValue {
+  granularity: string;
+  tier: string;
+}
+
+interface Entry {
+  row: StoredKpiValue;
+  computedAt: number;
+}
+
+const seriesKey = (kpi: string, granularity: string, tier: string, team: string) => `${kpi}|${granularity}|${tier}|${team}`;
+
+/**
+ * The KPI values of `kpi_values`, in memory, under the same rule: of two versions of a value the
+ * one whose computation started later wins, whatever order they arrive in. So the copy comes out
+ * the same from any interleaving of a load from ClickHouse and the updates jobs send, and every
+ * process that applies the same updates serves the same values. Reads are lookups.
+ */
+export class ValueReplica implements ValueReader {
+  /** (kpi, granularity, tier, team) -> period start -> value. */
+  private readonly series = new Map<string, Map<string, Entry>>();
+  /** Values of a KPI computed before this instant are gone (a deleted KPI, or one recomputed from scratch). */
+  private readonly removedBefore = new Map<string, number>();
+  private count = 0;
+  /** Bumped by every change: answers derived from the values are valid while it stays the same. */
+  version = 0;
+
+  /** Applies values computed at `computedAt` (ms); returns how many replaced what was there. */
+  apply(rows: readonly ServedRow[], computedAt: number): number {
+    let changed = 0;
+    for (const row of rows) {
+      if (computedAt < (this.removedBefore.get(row.kpi) ?? -Infinity)) continue;
+      const key = seriesKey(row.kpi, row.granularity, row.tier, row.team);
+      let periods = this.series.get(key);
+      if (!periods) this.series.set(key, (periods = new Map()));
+      const existing = periods.get(row.start);
+      if (existing && existing.computedAt > computedAt) continue;
+      if (!existing) this.count++;
+      periods.set(row.start, { row: { kpi: row.kpi, team: row.team, start: row.start, value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: row.details }, computedAt });
+      changed++;
+    }
+    if (changed > 0) this.version++;
+    return changed;
+  }
+
+  /** Forgets a KPI's values computed before `before` (ms), and ignores any such value that arrives later. */
+  remove(kpi: string, before: number): void {
+    this.removedBefore.set(kpi, Math.max(before, this.removedBefore.get(kpi) ?? -Infinity));
+    const prefix = `${kpi}|`;
+    for (const [key, periods] of this.series) {
+      if (!key.startsWith(prefix)) continue;
+      for (const [start, entry] of periods) {
+        if (entry.computedAt >= before) continue;
+        periods.delete(start);
+        this.count--;
+      }
+      if (periods.size === 0) this.series.delete(key);
+    }
+    this.version++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  read(scope: Parameters<ValueReader['read']>[0]): StoredKpiValue[] {
+    const from = kpiValues.startKey(scope.from);
+    const to = kpiValues.startKey(scope.to);
+    const rows: StoredKpiValue[] = [];
+    for (const kpi of scope.kpis) {
+      for (const team of scope.teams) {
+        const periods = this.series.get(seriesKey(kpi, scope.granularity, scope.tier, team));
+        if (!periods) continue;
+        // ClickHouse's period text sorts as the instant does.
+        for (const [start, entry] of periods) if (start >= from && start <= to) rows.push(entry.row);
+      }
+    }
+    return rows;
+  }
+}
+

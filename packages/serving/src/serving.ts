@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { effectiveOverrides, type ScopedValue, type TargetOverride } from '@kpi/kpi';
+import { servedValues, servingResyncs, servingUpdates } from '@kpi/metrics';
+import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
+import { ValueReplica, type ServedRow } from './replica.ts';
+
+/** A team with the models its events name (GET /v1/teams). */
+export type TeamSummary = Awaited<ReturnType<typeof eventQueries.teams>>[number];
+
+/** Values per update message: a rebuild's hundred thousand values go out in slices. */
+const ROWS_PER_MESSAGE = 2_000;
+/** How old the served team list may get before a read refreshes it in the background. */
+const TEAMS_MAX_AGE_MS = 5_000;
+const RECONNECT_DELAY = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+
+const message = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('values'), origin: z.string(), computedAt: z.number(), rows: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), z.string(), z.number().nullable(), z.number().nullable(), z.number().nullable(), z.number(), z.record(z.string(), z.unknown())])) }),
+  z.object({ kind: z.literal('removed'), origin: z.string(), kpi: z.string(), before: z.number() }),
+  z.object({ kind: z.literal('targets'), origin: z.string() }),
+]);
+type Message = z.infer<typeof message>;
+
+export interface ServingOptions {
+  /** Where values, targets and teams are loaded from (the process's readers' lane). */
+  storage: Storage;
+  /** Commands (PUBLISH); fails fast while Redis is away. */
+  redis: Redis;
+  redisUrl: string;
+  prefix: string;
+  /** Target overrides of KPI_TARGETS_FILE; the API's stored ones win. */
+  fileOverrides: TargetOverride[];
+  log: Logger;
+}
+
+/**
+ * What reads are answered from: KPI values, the targets in force and the teams, kept ready in
+ * every process that serves or evaluates them, so that a read is a lookup and never waits for a
+ * recompute, an insert or ClickHouse at all. The jobs that compute values hand them over here as
+ * they store them (`publish`); other processes get them through a Redis channel. A process loads
+ * everything from ClickHouse when it starts and again whenever it may have missed an update (its
+ * channel connection was lost), so no process has state another could not have: ClickHouse stays
+ * the record, and the copy converges to it under "latest computation wins".
+ */
+export class Serving {
+  private replica = new ValueReplica();
+  /** The copy a reload is filling, which receives every update meanwhile too. */
+  private loading: ValueReplica | undefined;
+  private readonly origin = randomUUID();
+  private readonly channel: string;
+  private subscriber: Redis | undefined;
+  private started: Promise<void> | undefined;
+  private reloading: Promise<void> | undefined;
+  private targets: TargetOverride[] = [];
+  private teamList: { at: number; teams: TeamSummary[] } | undefined;
+  private teamsRefresh: Promise<TeamSummary[]> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ServingOptions) {
+    this.channel = `${options.prefix}:served-values`;
+  }
+
+  /** The served KPI values. */
+  get values(): ValueReplica {
+    return this.replica;
+  }
+
+  /** Subscribed to updates and loaded from ClickHouse (once; later calls wait for the same). */
+  ready(): Promise<void> {
+    this.started ??= this.start().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  /** The targets in force: overrides through the API, then those of the targets file. */
+  overrides(): TargetOverride[] {
+    return this.targets;
+  }
+
+  /** Values a job stored in ClickHouse: served here at once, and by every other process as the channel delivers them. */
+  async publish(values: readonly ScopedValue[], computedAt: Date): Promise<void> {
+    const rows = values.map(servedRow);
+    this.applyValues(rows, computedAt.getTime(), 'local');
+    for (let index = 0; index < rows.length; index += ROWS_PER_MESSAGE) {
+      const slice = rows.slice(index, index + ROWS_PER_MESSAGE).map((row) => [row.kpi, row.granularity, row.start, row.team, row.tier, row.value, row.numerator, row.denominator, row.sample_size, row.details] as const);
+      await this.send({ kind: 'values', origin: this.origin, computedAt: computedAt.getTime(), rows: slice as unknown as Extract<Message, { kind: 'values' }>['rows'] });
+    }
+  }
+
+  /** A KPI's values computed before `before` were deleted from ClickHouse (all of them without it). */
+  async removed(kpi: string, before = new Date()): Promise<void> {
+    this.removeValues(kpi, before.getTime());
+    await this.send({ kind: 'removed', origin: this.origin, kpi, before: before.getTime() });
+  }
+
+  /** Target overrides changed in ClickHouse. */
+  async targetsChanged(): Promise<void> {
+    await this.loadTargets();
+    await this.send({ kind: 'targets', origin: this.origin });
+  }
+
+  /** Teams with their models, as last read; refreshed in the background once older than a few seconds. */
+  async teams(): Promise<TeamSummary[]> {
+    if (!this.teamList) return this.refreshTeams();
+    if (Date.now() - this.teamList.at > TEAMS_MAX_AGE_MS) void this.refreshTeams().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not refresh the team list'));
+    return this.teamList.teams;
+  }
+
+  async knownTeams(): Promise<string[]> {
+    return (await this.teams()).map((summary) => summary.team);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.subscriber?.disconnect();
+  }
+
+  private async start(): Promise<void> {
+    const subscriber = new Redis(this.options.redisUrl, { connectTimeout: 2_000, retryStrategy: RECONNECT_DELAY, maxRetriesPerRequest: null });
+    this.subscriber = subscriber;
+    subscriber.on('error', (error) => this.options.log.debug({ err: error }, 'served values channel: redis connection error'));
+    subscriber.on('message', (_channel: string, text: string) => this.receive(text));
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      // Updates sent while the connection was down are lost: load everything again.
+      if (connectedBefore && !this.closed) void this.reload().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the served KPI values'));
+      connectedBefore = true;
+    });
+    // Subscribed before loading, so nothing computed meanwhile is missed (applying both is safe in any order).
+    await subscriber.subscribe(this.channel);
+    await this.reload();
+  }
+
+  /**
+   * Loads values and targets from ClickHouse into a new copy, which replaces the served one once
+   * complete (updates that arrive meanwhile go to both): at start, after the update channel was
+   * lost, or after values changed behind the pipeline's back.
+   */
+  reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      servingResyncs.inc();
+      const fresh = new ValueReplica();
+      this.loading = fresh;
+      try {
+        await this.loadTargets();
+        for (const kpi of await kpiValues.kpis(this.options.storage)) {
+          for (const row of await kpiValues.allOf(this.options.storage, kpi)) fresh.apply([row], row.computed_at);
+        }
+        // Answers derived from the old copy must not be taken for answers from this one.
+        fresh.version += this.replica.version + 1;
+        this.replica = fresh;
+      } finally {
+        this.loading = undefined;
+      }
+      this.count();
+    })().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async loadTargets() {
+    this.targets = await effectiveOverrides(this.options.storage, this.options.fileOverrides);
+    this.replica.version++;
+  }
+
+  private refreshTeams(): Promise<TeamSummary[]> {
+    this.teamsRefresh ??= eventQueries
+      .teams(this.options.storage)
+      .then((teams) => {
+        this.teamList = { at: Date.now(), teams };
+        return teams;
+      })
+      .finally(() => (this.teamsRefresh = undefined));
+    return this.teamsRefresh;
+  }
+
+  private async send(update: Message): Promise<void> {
+    await this.options.redis.publish(this.channel, JSON.stringify(update));
+  }
+
+  private receive(text: string): void {
+    let update: Message;
+    try {
+      update = message.parse(JSON.parse(text));
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'served values channel: a message that does not parse; ignored');
+      return;
+    }
+    if (update.origin === this.origin) return;
+    switch (update.kind) {
+      case 'values':
+        this.applyValues(
+          update.rows.map(([kpi, granularity, start, team, tier, value, numerator, denominator, sample_size, details]) => ({ kpi, granularity, start, team, tier, value, numerator, denominator, sample_size, details })),
+          update.computedAt,
+          'channel',
+        );
+        break;
+      case 'removed':
+        this.removeValues(update.kpi, update.before);
+        break;
+      case 'targets':
+        void this.loadTargets().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the target overrides'));
+        break;
+    }
+  }
+
+  private applyValues(rows: ServedRow[], computedAt: number, origin: 'local' | 'channel') {
+    this.loading?.apply(rows, computedAt);
+    servingUpdates.inc({ origin }, this.replica.apply(rows, computedAt));
+    this.count();
+    // A team the list does not have yet: read it again, so /v1/teams and the team scopes follow.
+    if (this.teamList && rows.some((row) => row.team !== '*' && !this.teamList!.teams.some((summary) => summary.team === row.team))) this.teamList.at = 0;
+  }
+
+  private removeValues(kpi: string, before: number) {
+    this.loading?.remove(kpi, before);
+    this.replica.remove(kpi, before);
+    this.count();
+  }
+
+  private count() {
+    servedValues.set(this.replica.size);
+  }
+}
+
+function servedRow(value: ScopedValue): ServedRow {
+  const { evaluation } = value;
+  return {
+    kpi: value.kpi,
+    granularity: value.granularity,
+    start: kpiValues.startKey(value.period.start),
+    team: value.team,
+    tier: value.tier,
+    value: evaluation.value,
+    numerator: evaluation.numerator,
+    denominator: evaluation.denominator,
+    sample_size: evaluation.sample_size,
+    details: evaluation.details,
+  };
+}

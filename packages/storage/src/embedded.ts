@@ -1,0 +1,125 @@
+import { Session } from 'chdb';
+import { formatQueryParams } from '@clickhouse/client-common';
+import type { QueryParams } from './client.ts';
+
+/**
+ * The kinds of work a process gives the embedded engine. Each has a connection of its own, so that
+ * an API read never queues behind a recompute scan or a raw insert (the engine runs statements of
+ * different connections in parallel; one connection runs one statement at a time).
+ */
+export const LANES = ['serve', 'compute', 'ingest'] as const;
+export type Lane = (typeof LANES)[number];
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A string as a ClickHouse SQL literal: backslash and quote escaped, the rest kept. */
+const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * `text` preceded by the SET of its query parameters, in the connection's own parameter state.
+ * The values are the text clickhouse-js sends a server as `param_<name>` (the same formatting), so
+ * the engine binds `{name:Type}` exactly as a server does. (chdb's own binding goes through one
+ * process-wide chain, because its per-call parameter state is shared between connections: every
+ * parameterised statement of the process would wait for every other one.)
+ */
+export function withParameters(text: string, params: QueryParams): string {
+  const assignments = Object.entries(params).map(([name, value]) => {
+    if (!PARAM_NAME.test(name)) throw new Error(`invalid query parameter name ${JSON.stringify(name)}`);
+    return `param_${name} = ${literal(formatQueryParams({ value }))}`;
+  });
+  return assignments.length === 0 ? text : `SET ${assignments.join(', ')};\n${text}`;
+}
+
+/** Settings of every connection: numbers as numbers, times as ISO text (as the server client asks for them). */
+const SESSION_SETTINGS = 'SET output_format_json_quote_64bit_integers = 0, date_time_output_format = \'iso\'';
+
+/**
+ * One engine connection and the statements waiting for it, run one at a time in order (the engine
+ * would serialise them anyway; here a statement's SET and the statement itself stay together, and
+ * shutdown knows what is still running).
+ */
+class Connection {
+  private session: Session | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  constructor(private readonly path: string) {}
+
+  run<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    this.pending++;
+    const result = this.tail.then(() => work(this.open()));
+    this.tail = result.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
+    return result;
+  }
+
+  get idle() {
+    return this.pending === 0;
+  }
+
+  /** Resolves once every statement handed over so far has finished. */
+  drained(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+
+  /** Releases the connection; only when nothing runs on it (closing under a running statement would block). */
+  close(): boolean {
+    if (!this.idle) return false;
+    this.session?.close();
+    this.session = undefined;
+    return true;
+  }
+
+  private open(): Session {
+    if (!this.session) {
+      this.session = new Session(this.path);
+      this.session.query(SESSION_SETTINGS);
+    }
+    return this.session;
+  }
+}
+
+export interface EmbeddedEngine {
+  query(lane: Lane, text: string, params: QueryParams): Promise<string>;
+  command(lane: Lane, text: string, params: QueryParams): Promise<void>;
+  insert(lane: Lane, request: { table: string; columns?: readonly string[]; values: string; format: 'TabSeparated' | 'JSONEachRow'; settings?: Record<string, string | number | boolean> }): Promise<void>;
+  /**
+   * Waits up to `ms` for the statements in flight, then releases every connection that is idle.
+   * A connection still busy at the deadline is abandoned, never closed under its statement: the
+   * process exits without it, and what it had not committed was not acknowledged to anyone.
+   * Resolves whether everything was released.
+   */
+  close(ms: number): Promise<boolean>;
+}
+
+export class EngineClosed extends Error {
+  override name = 'EngineClosed';
+}
+
+/** Embedded ClickHouse (chdb) on the data directory `path`, one connection per lane. */
+export function embeddedEngine(path: string): EmbeddedEngine {
+  const connections = new Map<Lane, Connection>(LANES.map((lane) => [lane, new Connection(path)]));
+  let closed = false;
+  const on = <T>(lane: Lane, work: (session: Session) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new EngineClosed('the embedded ClickHouse is shutting down'));
+    return connections.get(lane)!.run(work);
+  };
+  return {
+    query: (lane, text, params) => on(lane, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text()),
+    command: (lane, text, params) => on(lane, async (session) => void (await session.queryAsync(withParameters(text, params), { format: 'CSV' }))),
+    insert: (lane, request) =>
+      on(lane, async (session) => {
+        await session.insert({ table: request.table, columns: request.columns ? [...request.columns] : undefined, values: request.values, format: request.format, settings: request.settings });
+      }),
+    async close(ms) {
+      closed = true;
+      const all = [...connections.values()];
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(all.map((connection) => connection.drained())), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
+      return all.map((connection) => connection.close()).every(Boolean);
+    },
+  };
+}
