@@ -241,7 +241,9 @@ describe('cdevents connector (CDEvents 0.4, the specification\'s conformance exa
 
   it('refuses a wrong token and invalid CDEvents, ignores other types, counts a redelivery once, replays an unmapped service', async () => {
     const body = deploy('service_deployed', 'cd-20', '2026-02-15T10:00:00Z', '2.0.0', 'scorer');
+    const stored = (await deliveries(pipeline, { connector: 'cdevents' })).length;
     expect((await deliver(pipeline, 'cdevents', JSON.stringify(body), { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(await deliveries(pipeline, { connector: 'cdevents' })).toHaveLength(stored);
     const invalid = deploy('service_deployed', 'cd-21', '2026-02-15T10:00:00Z', '2.0.0');
     delete invalid.subject.content.environment;
     const refused = await send(invalid);
