@@ -61,7 +61,11 @@ describe('github connector', { timeout: 180_000 }, () => {
     }, 30_000, 'the release in releases_delivered');
     expect(delivered.value).toBe(1);
     // The payload's readiness fact counts; the other facts are not reported (left out, not guessed).
-    const readiness = await value('readiness_first_pass_rate', 'month', '2026-01-01', 'ranking');
+    // Each KPI is recomputed by its own job: wait for this one too.
+    const readiness = await eventually(async () => {
+      const row = await value('readiness_first_pass_rate', 'month', '2026-01-01', 'ranking');
+      return row.denominator === 1 ? row : undefined;
+    }, 30_000, 'readiness of the release');
     expect([readiness.value, readiness.numerator, readiness.denominator]).toEqual([1, 1, 1]);
     expect((await value('documentation_completeness', 'month', '2026-01-01', 'ranking')).denominator).toBe(0);
     const [stored] = await deliveries(pipeline, { connector: 'github', outcome: 'accepted' });

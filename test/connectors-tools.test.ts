@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '@kpi/api';
-import { loadConnectorsFile } from '@kpi/connectors';
-import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
+import { countEvents, eventually, startPipeline, type TestPipeline } from './support/pipeline.ts';
 import { kpiReader } from './support/kpi-values.ts';
-import { connectorsFile, deliver, deliveries, hmacHex, metricValue } from './support/webhooks.ts';
+import { connectorsFile, deliver, deliveries, hmacHex, metricValue, replayWithConfig } from './support/webhooks.ts';
 
 // PagerDuty, GrowthBook and Argo CD cannot run here. Their deliveries follow the shapes their
 // documentation and source define (PagerDuty V3 webhook events; GrowthBook event webhooks and its
@@ -61,20 +59,7 @@ afterAll(async () => {
 });
 const { value } = kpiReader(() => pipeline);
 
-/** The API restarted with a fixed connectors file, on the same storage and Kafka. */
-async function withConfig<T>(yaml: string, run: (api: Awaited<ReturnType<typeof buildApi>>) => Promise<T>): Promise<T> {
-  const api = await buildApi({ runtime: { ...pipeline.runtime, connectors: loadConnectorsFile(connectorsFile(yaml)) }, tokens: pipeline.runtime.config.apiTokens! });
-  try {
-    return await run(api);
-  } finally {
-    await api.close();
-  }
-}
-const replayWith = (yaml: string, id: string) =>
-  withConfig(yaml, async (api) => {
-    const response = await api.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${id}/replay`, headers: { authorization: `Bearer ${TOKENS.admin}` } });
-    return { status: response.statusCode, body: response.json() };
-  });
+const replayWith = (yaml: string, id: string) => replayWithConfig(pipeline, yaml, id);
 
 describe('pagerduty connector (V3 webhooks)', { timeout: 180_000 }, () => {
   // A V3 webhook: {event: {id, event_type, resource_type, occurred_at, agent, client, data}} with the incident as data.

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Routes } from '@kpi/api-contract';
 import type { InputOf } from '@kpi/api-contract/client';
-import type { TestPipeline } from './pipeline.ts';
+import { buildApi } from '@kpi/api';
+import { loadConnectorsFile } from '@kpi/connectors';
+import { TOKENS, type TestPipeline } from './pipeline.ts';
 
 /** A KPI_CONNECTORS_FILE with this YAML text. */
 export function connectorsFile(yaml: string): string {
@@ -32,4 +34,15 @@ export async function metricValue(pipeline: TestPipeline, name: string, labels: 
   const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && wanted.every((label) => candidate.includes(label)));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** A stored delivery replayed by an API restarted with a fixed connectors file, on the same storage and Kafka. */
+export async function replayWithConfig(pipeline: TestPipeline, yaml: string, id: string) {
+  const api = await buildApi({ runtime: { ...pipeline.runtime, connectors: loadConnectorsFile(connectorsFile(yaml)) }, tokens: pipeline.runtime.config.apiTokens! });
+  try {
+    const response = await api.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${id}/replay`, headers: { authorization: `Bearer ${TOKENS.admin}` } });
+    return { status: response.statusCode, body: response.json() as any };
+  } finally {
+    await api.close();
+  }
 }

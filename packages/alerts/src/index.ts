@@ -1,4 +1,4 @@
-export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
+export { parseDuration, formatDuration, DURATION_HINT } from '@kpi/config';
 export {
   ruleSchema, parsedRuleSchema, receiverSchema, namedReceiverSchema, RECEIVER_TYPES, parseRule, describeIssues, holdOf, timersOf, RuleError,
   RULE_NAME, LABEL_NAME, RESERVED_LABELS, OPERATORS, SEVERITIES,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
 import { CATALOG, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
-import { DURATION_HINT, parseDuration } from './duration.ts';
+import { DURATION_HINT, parseDuration } from '@kpi/config';
 import { LABEL_NAME } from './labels.ts';
 import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';
 import { unknownPlaceholders, TEMPLATE_VARIABLES } from './template.ts';

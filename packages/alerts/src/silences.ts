@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Storage } from '@kpi/storage';
-import { DURATION_HINT, parseDuration } from './duration.ts';
+import { DURATION_HINT, parseDuration } from '@kpi/config';
 import { matches, matchesAll, matcherSchema, type Labels, type Matcher } from './labels.ts';
 
 /**

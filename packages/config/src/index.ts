@@ -1,3 +1,4 @@
+export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';

@@ -4,10 +4,14 @@ import { z } from 'zod';
 import { ConfigError } from '@kpi/config';
 import { alertmanagerConfig } from './alertmanager.ts';
 import { argocdConfig } from './argocd.ts';
+import { cdeventsConfig } from './cdevents.ts';
+import { datadogConfig } from './datadog.ts';
 import { githubConfig } from './github.ts';
 import { growthbookConfig } from './growthbook.ts';
+import { jiraConfig } from './jira.ts';
 import { mlflowConfig } from './mlflow.ts';
 import { pagerdutyConfig } from './pagerduty.ts';
+import { servicenowConfig } from './servicenow.ts';
 
 /** KPI_CONNECTORS_FILE: one optional section per connector; a connector absent from it answers 404. */
 export const connectorsFileSchema = z.strictObject({
@@ -17,6 +21,10 @@ export const connectorsFileSchema = z.strictObject({
   pagerduty: pagerdutyConfig.optional(),
   alertmanager: alertmanagerConfig.optional(),
   growthbook: growthbookConfig.optional(),
+  jira: jiraConfig.optional(),
+  datadog: datadogConfig.optional(),
+  servicenow: servicenowConfig.optional(),
+  cdevents: cdeventsConfig.optional(),
 });
 export type ConnectorsConfig = z.infer<typeof connectorsFileSchema>;
 export type ConnectorName = keyof ConnectorsConfig;

@@ -12,7 +12,8 @@ export interface RawDelivery {
 
 /**
  * What a connector made of a delivery (SPEC §8 answers):
- * - events: produce them (202);
+ * - events: produce them (202); `skipped` names the records of a pulled page that could not be
+ *   mapped (the page is kept for replay, like an unmappable delivery);
  * - deployment: a production deploy, resolved against the model's release history into a release
  *   or a rollback (see deployments.ts) before producing;
  * - ignored: nothing to measure (200, so the sender does not retry);
@@ -21,7 +22,7 @@ export interface RawDelivery {
  * - retry: a system we read from (the MLflow registry) did not answer (503, so the sender retries).
  */
 export type Mapped =
-  | { kind: 'events'; events: DraftEvent[]; pulls?: ResultsPull[] }
+  | { kind: 'events'; events: DraftEvent[]; pulls?: ResultsPull[]; skipped?: string[] }
   | { kind: 'deployment'; deployment: Deployment }
   | { kind: 'ignored'; reason: string }
   | { kind: 'unmappable'; reason: string }
@@ -64,6 +65,13 @@ export const hmacSha256 = (secret: string, ...parts: (string | Buffer)[]) => {
   return hmac.digest();
 };
 
+/** A header carrying `<prefix><hex HMAC-SHA256 of the raw body>` (GitHub's `X-Hub-Signature-256`, Jira's `X-Hub-Signature`). */
+export function verifyHexHmac(delivery: RawDelivery, header: string, secret: string, prefix: string): string | undefined {
+  const signature = delivery.headers[header];
+  if (!signature) return `missing ${header}`;
+  return safeEqual(signature, `${prefix}${hmacSha256(secret, delivery.body).toString('hex')}`) ? undefined : `${header} does not match the body`;
+}
+
 /** `Authorization: Bearer <token>` for the connectors that authenticate with a token. */
 export function verifyBearer(delivery: RawDelivery, token: string): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(delivery.headers.authorization ?? '');
@@ -83,10 +91,14 @@ export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: fa
 export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 export const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/** The value of the first `<key>:<value>` tag or label (`team:ranking`), as tools tag things. */
+export const tagValue = (tags: readonly string[], key: string): string | undefined => str(tags.find((tag) => tag.startsWith(`${key}:`))?.slice(key.length + 1).trim());
+
 /** Milliseconds-precision UTC RFC 3339 of any timestamp a tool sends (ISO string or epoch ms/s). */
 export function rfc3339(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return new Date(value < 1e11 ? value * 1000 : value).toISOString();
   if (typeof value !== 'string' || value === '') return undefined;
-  const instant = Date.parse(value);
+  // Jira writes offsets without a colon (`2026-05-01T10:00:00.000+0000`), which RFC 3339 parsers need.
+  const instant = Date.parse(value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
   return Number.isNaN(instant) ? undefined : new Date(instant).toISOString();
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest, hmacSha256, ignored, isObject, rfc3339, safeEqual, str, unmappable, type Deployment, type Mapped, type RawDelivery } from './connector.ts';
+import { badRequest, ignored, isObject, rfc3339, str, unmappable, verifyHexHmac, type Deployment, type Mapped, type RawDelivery } from './connector.ts';
 import { pickReleaseFacts } from './facts.ts';
 import { secret, teamAndTier, tierOf } from './schema.ts';
 
@@ -12,11 +12,7 @@ export const githubConfig = z.strictObject({
 export type GithubConfig = z.infer<typeof githubConfig>;
 
 /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`. */
-export function verifyGithub(delivery: RawDelivery, config: GithubConfig): string | undefined {
-  const header = delivery.headers['x-hub-signature-256'];
-  if (!header) return 'missing X-Hub-Signature-256';
-  return safeEqual(header, `sha256=${hmacSha256(config.secret, delivery.body).toString('hex')}`) ? undefined : 'X-Hub-Signature-256 does not match the body';
-}
+export const verifyGithub = (delivery: RawDelivery, config: GithubConfig) => verifyHexHmac(delivery, 'x-hub-signature-256', config.secret, 'sha256=');
 
 /** `deployment.payload` is an object, or a JSON string of one (as the REST API stores it), or empty. */
 function deploymentPayload(value: unknown): Record<string, unknown> | undefined {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { badRequest, hmacSha256, ignored, isObject, rfc3339, safeEqual, str, unmappable, type Mapped, type RawDelivery } from './connector.ts';
+import { badRequest, hmacSha256, ignored, isObject, rfc3339, safeEqual, str, tagValue, unmappable, type Mapped, type RawDelivery } from './connector.ts';
 import { draftEvent, type DraftEvent } from './events.ts';
 import { httpUrl, secret, team } from './schema.ts';
 
@@ -34,11 +34,8 @@ export const goalMetrics = (experiment: Experiment) => {
   return { goals: metricIds(settings.goals ?? experiment.metrics), guardrails: metricIds(settings.guardrails ?? experiment.guardrails) };
 };
 
-function teamOf(experiment: Experiment, config: GrowthbookConfig): string | undefined {
-  const tags = Array.isArray(experiment.tags) ? experiment.tags.filter((tag): tag is string => typeof tag === 'string') : [];
-  const tagged = tags.find((tag) => tag.startsWith('team:'))?.slice('team:'.length);
-  return tagged ?? config.projects[str(experiment.project) ?? ''];
-}
+const tagsOf = (experiment: Experiment) => (Array.isArray(experiment.tags) ? experiment.tags.filter((tag): tag is string => typeof tag === 'string') : []);
+const teamOf = (experiment: Experiment, config: GrowthbookConfig) => tagValue(tagsOf(experiment), 'team') ?? config.projects[str(experiment.project) ?? ''];
 
 /**
  * GrowthBook event webhooks (`experiment.updated` and the status events; the payload's
@@ -73,7 +70,7 @@ export function mapGrowthbook(body: unknown, config: GrowthbookConfig): Mapped {
     if (!at) return badRequest(`experiment ${id}: no phase dateStarted nor dateUpdated`);
     const split = Array.isArray(phase.trafficSplit) ? phase.trafficSplit.filter(isObject).map((entry) => Number(entry.weight)) : [];
     const allocation = split.length === 2 && split.every((weight) => weight >= 0) && split[0]! + split[1]! > 0 ? { control: split[0]! / (split[0]! + split[1]!), treatment: split[1]! / (split[0]! + split[1]!) } : undefined;
-    const model = (Array.isArray(experiment.tags) ? experiment.tags : []).find((tag): tag is string => typeof tag === 'string' && tag.startsWith('model:'))?.slice('model:'.length);
+    const model = tagValue(tagsOf(experiment), 'model');
     events.push(
       draftEvent(
         'experiment.started',

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { badRequest, hmacSha256, ignored, isObject, rfc3339, safeEqual, str, unmappable, type Mapped, type RawDelivery } from './connector.ts';
 import { draftEvent } from './events.ts';
-import { secret, team, tier } from './schema.ts';
-
-const severity = z.enum(['sev0', 'sev1', 'sev2', 'sev3']);
-const category = z.enum(['model', 'data_pipeline', 'data_quality', 'infrastructure', 'other']);
+import { category, secret, severity, team, tier, type Severity } from './schema.ts';
 
 export const pagerdutyConfig = z.strictObject({
   secret,
@@ -25,7 +22,7 @@ export function verifyPagerduty(delivery: RawDelivery, config: PagerdutyConfig):
   return match ? undefined : 'no X-PagerDuty-Signature v1 value matches the body';
 }
 
-function severityOf(incident: Record<string, unknown>, config: PagerdutyConfig): 'sev0' | 'sev1' | 'sev2' | 'sev3' | undefined {
+function severityOf(incident: Record<string, unknown>, config: PagerdutyConfig): Severity | undefined {
   const priority = isObject(incident.priority) ? str(incident.priority.summary) : undefined;
   if (priority && config.severity[priority]) return config.severity[priority];
   return incident.urgency === 'high' ? 'sev1' : incident.urgency === 'low' ? 'sev3' : undefined;

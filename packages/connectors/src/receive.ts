@@ -2,31 +2,36 @@ import { createHash } from 'node:crypto';
 import type { AnyEvent } from '@kpi/events';
 import { mapAlertmanager, verifyAlertmanager } from './alertmanager.ts';
 import { mapArgocd, verifyArgocd } from './argocd.ts';
+import { mapCdevents, verifyCdevents } from './cdevents.ts';
 import type { ConnectorName, ConnectorsConfig } from './config.ts';
 import { ignored, isObject, parseJson, str, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
+import { mapDatadog, verifyDatadog } from './datadog.ts';
 import { resolveDeployment, type ReleaseHistory } from './deployments.ts';
 import { validateDrafts } from './events.ts';
 import { mapGithub, verifyGithub } from './github.ts';
 import { mapGrowthbook, verifyGrowthbook } from './growthbook.ts';
+import { mapJira, verifyJira, type FirstClose } from './jira.ts';
 import { mapMlflowAlias, mapMlflowTag, modelVersionOf, readMlflowWebhook, verifyMlflow, type MlflowConfig, type MlflowRegistry } from './mlflow.ts';
 import { mapPagerduty, verifyPagerduty } from './pagerduty.ts';
 import { RegistryUnavailable } from './registry.ts';
+import { mapServicenowPage } from './servicenow.ts';
 
-/** What mapping needs from outside: the release history (ClickHouse) and the MLflow registry. */
+/** What mapping needs from outside: the release history and first closes of work items (ClickHouse), and the MLflow registry. */
 export interface ConnectorDeps {
   releases: ReleaseHistory;
+  workItemFirstClosed: FirstClose;
   mlflowRegistry(trackingUri: string): MlflowRegistry;
 }
 
 /** How a delivery ended; stored in the archive and answered per SPEC §8. */
 export type Outcome =
-  | { outcome: 'accepted'; events: AnyEvent[]; pulls: ResultsPull[] }
+  | { outcome: 'accepted'; events: AnyEvent[]; pulls: ResultsPull[]; skipped: string[] }
   | { outcome: 'ignored' | 'unmappable' | 'bad_request' | 'retry'; reason: string };
 
 type Config<K extends ConnectorName> = NonNullable<ConnectorsConfig[K]>;
 interface ConnectorSpec<K extends ConnectorName> {
-  /** undefined when authentic, else why not. */
-  verify(delivery: RawDelivery, config: Config<K>): string | undefined;
+  /** undefined when authentic, else why not; absent for a connector that pulls from its tool (nothing is posted to it). */
+  verify?(delivery: RawDelivery, config: Config<K>): string | undefined;
   /** The header carrying the sender's id of the delivery, if it sends one. */
   deliveryHeader?: string;
   /** Or where the body carries it. */
@@ -42,11 +47,31 @@ const CONNECTORS: { [K in ConnectorName]: ConnectorSpec<K> } = {
   pagerduty: { verify: verifyPagerduty, deliveryIdInBody: (body) => (isObject(body) && isObject(body.event) ? str(body.event.id) : undefined), map: mapPagerduty },
   alertmanager: { verify: verifyAlertmanager, map: mapAlertmanager },
   growthbook: { verify: verifyGrowthbook, map: mapGrowthbook },
+  // Jira's id of a delivery, the same on its retries.
+  jira: { verify: verifyJira, deliveryHeader: 'x-atlassian-webhook-identifier', map: (body, config, _delivery, deps) => mapJira(body, config, deps.workItemFirstClosed) },
+  datadog: { verify: verifyDatadog, deliveryIdInBody: (body) => (isObject(body) ? str(body.id) : undefined), map: mapDatadog },
+  // Pulled by a worker job (services/worker): its deliveries are Table API pages, replayable like webhooks.
+  servicenow: { map: mapServicenowPage },
+  cdevents: { verify: verifyCdevents, map: mapCdevents },
 };
+
+/** Whether a connector pulls from its tool instead of receiving webhooks. */
+export const isPulled = (name: ConnectorName) => CONNECTORS[name].verify === undefined;
 
 /** Authenticity, on the raw bytes: undefined when the delivery is the tool's, else the reason. */
 export function verifyDelivery<K extends ConnectorName>(name: K, config: Config<K>, delivery: RawDelivery): string | undefined {
-  return CONNECTORS[name].verify(delivery, config);
+  const { verify } = CONNECTORS[name];
+  return verify ? verify(delivery, config) : `${name} pulls from its tool: nothing is posted to it`;
+}
+
+/**
+ * How a delivery's outcome is archived and answered: a pulled page with records that could not
+ * be mapped is `unmappable` (kept for replay after a fix) even though the rest became events.
+ */
+export function archivedOutcome(result: Outcome): { outcome: Outcome['outcome']; reason: string; events: string[] } {
+  if (result.outcome !== 'accepted') return { outcome: result.outcome, reason: result.reason, events: [] };
+  const events = result.events.map((event) => event.id);
+  return result.skipped.length > 0 ? { outcome: 'unmappable', reason: `skipped: ${result.skipped.join('; ')}`, events } : { outcome: 'accepted', reason: '', events };
 }
 
 /** The sender's id of a delivery, or a digest of its body for senders that give none (a re-sent body is the same delivery). */
@@ -76,7 +101,7 @@ export async function mapDelivery<K extends ConnectorName>(name: K, config: Conf
     case 'events': {
       const valid = validateDrafts(mapped.events);
       if (!valid.ok) return { outcome: 'unmappable', reason: valid.reason };
-      return { outcome: 'accepted', events: valid.events, pulls: mapped.pulls ?? [] };
+      return { outcome: 'accepted', events: valid.events, pulls: mapped.pulls ?? [], skipped: mapped.skipped ?? [] };
     }
     case 'ignored':
       return { outcome: 'ignored', reason: mapped.reason };

@@ -24,7 +24,8 @@ describe('KPI_CONNECTORS_FILE', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const env = Object.fromEntries([...example.matchAll(/\$\{([A-Z_]+)\}/g)].map((match) => [match[1]!, `${match[1]!.toLowerCase()}-value`]));
     const config = loadConnectorsFile(file(example), env);
-    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'github', 'growthbook', 'mlflow', 'pagerduty']);
+    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'cdevents', 'datadog', 'github', 'growthbook', 'jira', 'mlflow', 'pagerduty', 'servicenow']);
+    expect(config.servicenow?.poll_interval).toBe(60_000);
     expect(config.growthbook?.api_key).toBe('growthbook_api_key-value');
   });
 
@@ -32,7 +33,7 @@ describe('KPI_CONNECTORS_FILE', () => {
     const path = file('github: {secret: long-enough-secret, repositories: {acme/ranker: {team: ranking, tier: 5}}}\n');
     expect(() => loadConnectorsFile(path, {})).toThrow(`KPI_CONNECTORS_FILE=${path}: github.repositories.acme/ranker.tier: expected 1, 2 or 3`);
     expect(() => loadConnectorsFile(file('alertmanager: {token: "${MISSING_TOKEN}"}\n'), {})).toThrow(/alertmanager\.token: environment variable MISSING_TOKEN is not set/);
-    expect(() => loadConnectorsFile(file('jenkins: {token: abcdefghij}\n'), {})).toThrow(/unknown field\(s\) jenkins \(connectors: github, mlflow, argocd, pagerduty, alertmanager, growthbook\)/);
+    expect(() => loadConnectorsFile(file('jenkins: {token: abcdefghij}\n'), {})).toThrow(/unknown field\(s\) jenkins \(connectors: github, mlflow, argocd, pagerduty, alertmanager, growthbook, jira, datadog, servicenow, cdevents\)/);
     expect(() => loadConnectorsFile(file('pagerduty: {secret: long-enough-secret, severity: {P1: critical}}\n'), {})).toThrow(/pagerduty\.severity\.P1: /);
     expect(() => loadConnectorsFile(file('github: [unclosed\n'), {})).toThrow(/not valid YAML/);
     expect(() => loadConnectorsFile('/nonexistent/connectors.yaml', {})).toThrow(/KPI_CONNECTORS_FILE=\/nonexistent\/connectors.yaml: cannot read the file/);

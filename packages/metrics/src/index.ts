@@ -139,6 +139,30 @@ export const webhookSignatureFailures = new Counter({
   labelNames: ['connector'] as const,
   registers: [registry],
 });
+export const connectorPulls = new Counter({
+  name: 'kpi_connector_pulls_total',
+  help: 'Polls of a connector that pulls from its tool (servicenow), by connector and outcome (ok: every page read; failed: stopped at a page that failed every attempt, resumed from the cursor by the next poll)',
+  labelNames: ['connector', 'outcome'] as const,
+  registers: [registry],
+});
+export const connectorPullFailures = new Counter({
+  name: 'kpi_connector_pull_failures_total',
+  help: 'Failed requests of a pulling connector to its tool, by connector and kind (http_429: rate limited, retried after Retry-After; http_5xx, network: retried with backoff; http_4xx: credentials or access, not retried)',
+  labelNames: ['connector', 'kind'] as const,
+  registers: [registry],
+});
+export const connectorRecordsSkipped = new Counter({
+  name: 'kpi_connector_records_skipped_total',
+  help: 'Records a pulling connector read but could not map (e.g. a ServiceNow assignment group not in the file); their page is kept for replay',
+  labelNames: ['connector'] as const,
+  registers: [registry],
+});
+export const connectorLastPull = new Gauge({
+  name: 'kpi_connector_last_successful_pull_timestamp_seconds',
+  help: 'When a pulling connector last read every page (Unix seconds)',
+  labelNames: ['connector'] as const,
+  registers: [registry],
+});
 export const servedValues = new Gauge({
   name: 'kpi_served_values',
   help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',

@@ -58,6 +58,11 @@ export const queueCatalog = {
     name: 'growthbook-poll',
     payload: z.object({}),
   },
+  /** Periodic (every servicenow.poll_interval): read the incidents updated since the cursor from ServiceNow's Table API. */
+  servicenowPoll: {
+    name: 'servicenow-poll',
+    payload: z.object({}),
+  },
 } as const;
 
 export type QueueKey = keyof typeof queueCatalog;

@@ -2,3 +2,4 @@ export { queueCatalog, type QueueKey, type Payload, type Recompute } from './cat
 export { DirtySet } from './dirty.ts';
 export { createQueues, reportErrors, startWorker, type ErrorLog, type Queues, type Processor, type WorkerOptions } from './queues.ts';
 export { createRedis, createWorkerRedis, redisReady, isRedisUnavailable, execAll } from './redis.ts';
+export { PullStates, type PullState } from './pull-state.ts';

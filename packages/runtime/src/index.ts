@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { ConfigError, type Config } from '@kpi/config';
 import { createKafka, createProducer, kafkaReachable } from '@kpi/bus';
 import { createQueues, createRedis, createWorkerRedis, redisReady, type Queues } from '@kpi/queue';
-import { createStorage, migrate, type Storage } from '@kpi/storage';
-import { loadConnectorsFile, type ConnectorsConfig } from '@kpi/connectors';
+import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed, type Storage } from '@kpi/storage';
+import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
 import { Catalog, parseTargetsFile } from '@kpi/kpi';
 import { Serving } from '@kpi/serving';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
@@ -18,6 +18,8 @@ export interface Runtime {
   config: Config;
   /** The inbound webhook connectors of KPI_CONNECTORS_FILE, parsed once at start-up. */
   connectors: ConnectorsConfig;
+  /** What connector mappings read: release history and work items from ClickHouse, MLflow registries (one client per tracking URI). */
+  connectorDeps: ConnectorDeps;
   brokers: string[];
   log: Logger;
   storage: Storage;
@@ -86,9 +88,16 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   const serving = new Serving({ storage: storage.lane('serve'), redis, redisUrl, prefix: config.queuePrefix, fileOverrides: parseTargetsFile(config.targetsFile), log });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
+  const registries = new Map<string, MlflowRegistry>();
   return {
     config,
     connectors,
+    // Webhook mappings read while their request waits: the serving lane, not behind recomputes.
+    connectorDeps: {
+      releases: (modelId) => productionReleasesOfModel(storage.lane('serve'), modelId),
+      workItemFirstClosed: (itemId) => workItemFirstClosed(storage.lane('serve'), itemId),
+      mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
+    },
     brokers,
     log,
     storage,

@@ -2,7 +2,7 @@ export { createStorage, wrapClient, isClickHouseUnavailable, type Storage, type 
 export { LANES, EngineClosed, withParameters } from './embedded.ts';
 export { migrate, loadMigrations, type Migration } from './migrate.ts';
 export { webhookDeliveries, deliveryKey, deliveryRow, storedDelivery, DELIVERY_OUTCOMES, type DeliveryOutcome, type DeliveryRecord, type DeliverySummary, type StoredDelivery } from './tables/webhook-deliveries.ts';
-export { productionReleasesOfModel, runningExperiments, type ReleaseOfModel } from './tables/connector-state.ts';
+export { productionReleasesOfModel, runningExperiments, workItemFirstClosed, type ReleaseOfModel } from './tables/connector-state.ts';
 export { alertTriage, type TriageAlert } from './tables/alert-triage.ts';
 export { sql, param, identifier, raw, join, type Sql } from './sql.ts';
 export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './tables/events.ts';

@@ -6,6 +6,7 @@ import { recomputeHistory, recomputeSource, refreshOpenPeriods } from './kpi-job
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
 import { REPORT_SCHEDULE, startReportWorkers } from './reports.ts';
 import { GROWTHBOOK_POLL, startGrowthbookWorkers } from './growthbook-jobs.ts';
+import { servicenowSchedule, startServicenowWorkers } from './servicenow-jobs.ts';
 
 export { recomputeHistory, recomputeSource, rebuildAll, refreshOpenPeriods } from './kpi-jobs.ts';
 
@@ -16,6 +17,7 @@ const schedules = (config: Config, connectors: Runtime['connectors']) =>
     { queue: 'alertEvaluate', id: 'evaluate-alert-rules', everyMs: config.alerts.evaluationIntervalMs },
     REPORT_SCHEDULE,
     ...(connectors.growthbook ? [GROWTHBOOK_POLL] : []),
+    ...(connectors.servicenow ? [servicenowSchedule(connectors.servicenow)] : []),
   ] as const;
 
 /** How long a shutdown lets jobs in flight finish. */
@@ -69,6 +71,7 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
     ...startAlertWorkers(runtime, options),
     ...startReportWorkers(runtime, options),
     ...startGrowthbookWorkers(runtime, options),
+    ...startServicenowWorkers(runtime, options),
   ];
   for (const schedule of schedules(config, runtime.connectors)) {
     const repeat = 'pattern' in schedule ? { pattern: schedule.pattern } : { every: schedule.everyMs };

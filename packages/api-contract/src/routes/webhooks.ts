@@ -10,13 +10,25 @@ const outcomes = {
   200: delivery.extend({ ignored: z.string() }).describe('Nothing to measure in the delivery (the sender does not retry)'),
   202: delivery.extend({ events: z.array(z.string()) }).describe('Events produced'),
   400: errorBody.extend({ delivery: z.string().optional() }).describe('The body cannot be read'),
-  404: errorBody.describe('The connector is not configured in KPI_CONNECTORS_FILE'),
+  404: errorBody.describe('The connector is not configured in KPI_CONNECTORS_FILE, or it pulls from its tool (servicenow) and nothing is posted to it'),
   422: errorBody.extend({ delivery: z.string() }).describe('Not mappable (e.g. no team); kept for replay'),
   503: errorBody
     .extend({ delivery: z.string().optional(), dependency: dependency.optional() })
     .describe('Mapping, producing or storing failed (naming the dependency when it was Kafka, ClickHouse or Redis); the sender should retry'),
 };
 const deliveryId = z.object({ id: z.string().min(1).max(256) });
+const instant = z.string().nullable();
+/** The state of a connector that pulls from its tool (PullState of @kpi/queue, kept in Redis). */
+const pullState = z.object({
+  connector: z.enum(CONNECTOR_NAMES as [ConnectorName, ...ConnectorName[]]),
+  cursor: z.string().nullable().describe("Where the next poll starts (ServiceNow: a sys_updated_on, 'YYYY-MM-DD HH:MM:SS' UTC); null before the first page"),
+  last_poll_at: instant.describe('When the last poll ended'),
+  last_success_at: instant.describe('When the last poll that read every page ended'),
+  last_error: z.string().nullable().describe('The last failed request or poll, retried or not'),
+  last_error_at: instant,
+  consecutive_failures: z.number().int().min(0).describe('Polls in a row that stopped at a page failing every attempt'),
+  last_poll: z.object({ pages: z.number().int().min(0), events: z.number().int().min(0), skipped: z.number().int().min(0).describe('Records not mapped (their pages are kept as unmappable deliveries, for replay)') }),
+});
 
 export const webhookRoutes = {
   receiveWebhook: defineRoute({
@@ -50,6 +62,14 @@ export const webhookRoutes = {
         replay: { operation: 'replayWebhookDelivery', parameters: { id: '$response.body#/deliveries/0/id' } },
       },
     },
+  }),
+  listConnectorPulls: defineRoute({
+    method: 'GET',
+    path: '/v1/webhooks/pulls',
+    access: 'admin',
+    tags: ['webhooks'],
+    summary: 'The connectors that pull from their tool (servicenow): cursor, last poll, last success, last error (the pages they read are listed with the deliveries)',
+    responses: { 200: z.object({ pulls: z.array(pullState) }) },
   }),
   getWebhookDelivery: defineRoute({
     method: 'GET',

@@ -47,3 +47,12 @@ export async function runningExperiments(storage: Storage, source: string): Prom
   );
   return rows.map((row) => row.experiment_id);
 }
+
+/** When a work item was first closed (RFC 3339), if it was: a Jira item counts once, at its first close (SPEC §8b). */
+export async function workItemFirstClosed(storage: Storage, itemId: string): Promise<string | undefined> {
+  const [row] = await storage.query<{ closed_at: string | null }>(
+    `SELECT minOrNull(time) AS closed_at FROM {db:Identifier}.signal_events FINAL WHERE type = 'workitem.closed' AND entity_id = {item:String}`,
+    { item: itemId },
+  );
+  return row?.closed_at ?? undefined;
+}

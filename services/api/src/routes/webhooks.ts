@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { routes } from '@kpi/api-contract';
-import { CONNECTOR_NAMES, deliveryIdOf, mapDelivery, mlflowRegistry, verifyDelivery, type ConnectorDeps, type ConnectorName, type MlflowRegistry, type Outcome, type RawDelivery } from '@kpi/connectors';
+import { archivedOutcome, CONNECTOR_NAMES, deliveryIdOf, isPulled, mapDelivery, verifyDelivery, type ConnectorName, type Outcome, type RawDelivery } from '@kpi/connectors';
 import { produceForRequest } from '../produce.ts';
 import { webhookDeliveries, webhookSignatureFailures } from '@kpi/metrics';
+import { PullStates } from '@kpi/queue';
 import { asUnavailable, type Dependency, type Runtime } from '@kpi/runtime';
-import { productionReleasesOfModel, webhookDeliveries as archive } from '@kpi/storage';
+import { webhookDeliveries as archive } from '@kpi/storage';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
@@ -18,11 +19,6 @@ const keptHeader = (name: string) => name === 'content-type' || name === 'user-a
  */
 export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage, connectors, config } = runtime;
-  const registries = new Map<string, MlflowRegistry>();
-  const deps: ConnectorDeps = {
-    releases: (modelId) => productionReleasesOfModel(storage, modelId),
-    mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
-  };
   const configured = (name: string): name is ConnectorName => (CONNECTOR_NAMES as string[]).includes(name) && connectors[name as ConnectorName] !== undefined;
   const notConfigured = (reply: FastifyReply, name: string) =>
     reply.code(404).send({ error: 'not_found', message: `connector ${JSON.stringify(name)} is not configured (KPI_CONNECTORS_FILE configures ${CONNECTOR_NAMES.filter((n) => connectors[n]).join(', ') || 'none'})` });
@@ -35,7 +31,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
     let failed: Dependency | undefined;
     let notStored: Dependency | undefined;
     try {
-      result = await mapDelivery(name, connectors[name] as never, delivery, deps);
+      result = await mapDelivery(name, connectors[name] as never, delivery, runtime.connectorDeps);
       if (result.outcome === 'accepted') {
         await produceForRequest(runtime, result.events);
         if (result.pulls.length > 0) {
@@ -47,14 +43,13 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       failed = asUnavailable(error)?.dependency;
       result = { outcome: 'retry', reason: `could not map or produce the delivery (${(error as Error).message}); the sender should retry` };
     }
+    const archived = archivedOutcome(result);
     const id = await archive
       .record(storage, {
         connector: name,
         deliveryId,
         receivedAt: delivery.receivedAt,
-        outcome: result.outcome,
-        reason: result.outcome === 'accepted' ? '' : result.reason,
-        events: result.outcome === 'accepted' ? result.events.map((event) => event.id) : [],
+        ...archived,
         headers: Object.fromEntries(Object.entries(delivery.headers).filter(([key]) => keptHeader(key))),
         body: delivery.body.toString('utf8'),
         attempts,
@@ -64,22 +59,22 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
         notStored = asUnavailable(error)?.dependency;
         return undefined;
       });
-    webhookDeliveries.inc({ connector: name, outcome: result.outcome });
+    webhookDeliveries.inc({ connector: name, outcome: archived.outcome });
     const delivered = id ?? '';
-    if (id === undefined && result.outcome !== 'accepted' && result.outcome !== 'ignored') {
+    if (id === undefined && archived.outcome !== 'accepted' && archived.outcome !== 'ignored') {
       return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: 'the delivery could not be stored; retry', ...(notStored ? { dependency: notStored } : {}) });
     }
-    switch (result.outcome) {
+    switch (archived.outcome) {
       case 'accepted':
-        return reply.code(202).send({ delivery: delivered, events: result.events.map((event) => event.id) });
+        return reply.code(202).send({ delivery: delivered, events: archived.events });
       case 'ignored':
-        return reply.code(200).send({ delivery: delivered, ignored: result.reason });
+        return reply.code(200).send({ delivery: delivered, ignored: archived.reason });
       case 'unmappable':
-        return reply.code(422).send({ error: 'unmappable', message: result.reason, delivery: delivered });
+        return reply.code(422).send({ error: 'unmappable', message: archived.reason, delivery: delivered });
       case 'bad_request':
-        return reply.code(400).send({ error: 'bad_request', message: result.reason, delivery: delivered });
+        return reply.code(400).send({ error: 'bad_request', message: archived.reason, delivery: delivered });
       case 'retry':
-        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: result.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
+        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: archived.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
     }
   }
 
@@ -93,6 +88,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       handler: async (request, reply) => {
         const name = request.params.connector;
         if (!configured(name)) return notConfigured(reply, name);
+        if (isPulled(name)) return reply.code(404).send({ error: 'not_found', message: `${name} is pulled from the tool, nothing is posted to it (its state: GET /v1/webhooks/pulls)` });
         const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
         const delivery: RawDelivery = { body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headers, receivedAt: new Date() };
         const refused = verifyDelivery(name, connectors[name] as never, delivery);
@@ -106,6 +102,13 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
   });
 
   app.route({ ...serve(routes.listWebhookDeliveries), handler: async (request) => ({ deliveries: await archive.list(storage, request.query) }) });
+  const pullStates = new PullStates(runtime.redis, config.queuePrefix);
+  app.route({
+    ...serve(routes.listConnectorPulls),
+    handler: async () => ({
+      pulls: await Promise.all(CONNECTOR_NAMES.filter((name) => connectors[name] && isPulled(name)).map(async (name) => ({ connector: name, ...(await pullStates.get(name)) }))),
+    }),
+  });
   app.route({
     ...serve(routes.getWebhookDelivery),
     handler: async (request, reply) => {
