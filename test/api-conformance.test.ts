@@ -30,6 +30,10 @@ mlflow: {secret: mlflow-secret, tracking_uri: "http://127.0.0.1:9"}
 argocd: {token: argocd-token}
 pagerduty: {secret: pagerduty-secret}
 alertmanager: {token: alertmanager-token, default_team: ml-platform}
+openlineage: {token: openlineage-token, datasets: {"s3://lake/clicks": {team: ranking, schedule: "0 6 * * *"}}}
+great_expectations: {token: great-expectations-token}
+evidently: {token: evidently-token}
+databricks: {secret: databricks-secret, host: "http://127.0.0.1:9", token: databricks-token}
 `;
 
 let pipeline: TestPipeline;

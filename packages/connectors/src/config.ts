@@ -4,9 +4,13 @@ import { z } from 'zod';
 import { ConfigError } from '@kpi/config';
 import { alertmanagerConfig } from './alertmanager.ts';
 import { argocdConfig } from './argocd.ts';
+import { databricksConfig } from './databricks.ts';
+import { evidentlyConfig } from './evidently.ts';
 import { githubConfig } from './github.ts';
+import { greatExpectationsConfig } from './great-expectations.ts';
 import { growthbookConfig } from './growthbook.ts';
 import { mlflowConfig } from './mlflow.ts';
+import { openlineageConfig } from './openlineage.ts';
 import { pagerdutyConfig } from './pagerduty.ts';
 
 /** KPI_CONNECTORS_FILE: one optional section per connector; a connector absent from it answers 404. */
@@ -17,6 +21,10 @@ export const connectorsFileSchema = z.strictObject({
   pagerduty: pagerdutyConfig.optional(),
   alertmanager: alertmanagerConfig.optional(),
   growthbook: growthbookConfig.optional(),
+  openlineage: openlineageConfig.optional(),
+  great_expectations: greatExpectationsConfig.optional(),
+  evidently: evidentlyConfig.optional(),
+  databricks: databricksConfig.optional(),
 });
 export type ConnectorsConfig = z.infer<typeof connectorsFileSchema>;
 export type ConnectorName = keyof ConnectorsConfig;

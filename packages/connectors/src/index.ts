@@ -5,5 +5,6 @@ export { verifyDelivery, deliveryIdOf, mapDelivery, type ConnectorDeps, type Out
 export { mlflowRegistry, RegistryUnavailable } from './registry.ts';
 export { readoutFromResults, goalMetrics, experimentId, type GrowthbookConfig } from './growthbook.ts';
 export { MLFLOW_MAX_AGE_SECONDS, type MlflowRegistry } from './mlflow.ts';
+export { latestScheduledAt } from './openlineage.ts';
 export { growthbookApi } from './growthbook-api.ts';
 export { validateDrafts, type DraftEvent } from './events.ts';

@@ -4,18 +4,22 @@ import { mapAlertmanager, verifyAlertmanager } from './alertmanager.ts';
 import { mapArgocd, verifyArgocd } from './argocd.ts';
 import type { ConnectorName, ConnectorsConfig } from './config.ts';
 import { ignored, isObject, parseJson, str, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
+import { mapDatabricks, verifyDatabricks } from './databricks.ts';
 import { resolveDeployment, type ReleaseHistory } from './deployments.ts';
 import { validateDrafts } from './events.ts';
+import { mapEvidently, verifyEvidently } from './evidently.ts';
 import { mapGithub, verifyGithub } from './github.ts';
+import { mapGreatExpectations, verifyGreatExpectations } from './great-expectations.ts';
 import { mapGrowthbook, verifyGrowthbook } from './growthbook.ts';
 import { mapMlflowAlias, mapMlflowTag, modelVersionOf, readMlflowWebhook, verifyMlflow, type MlflowConfig, type MlflowRegistry } from './mlflow.ts';
+import { mapOpenlineage, verifyOpenlineage } from './openlineage.ts';
 import { mapPagerduty, verifyPagerduty } from './pagerduty.ts';
 import { RegistryUnavailable } from './registry.ts';
 
-/** What mapping needs from outside: the release history (ClickHouse) and the MLflow registry. */
+/** What mapping needs from outside: the release history (ClickHouse) and the MLflow registries (MLflow's, Databricks' with its token). */
 export interface ConnectorDeps {
   releases: ReleaseHistory;
-  mlflowRegistry(trackingUri: string): MlflowRegistry;
+  mlflowRegistry(trackingUri: string, token?: string): MlflowRegistry;
 }
 
 /** How a delivery ended; stored in the archive and answered per SPEC §8. */
@@ -42,6 +46,10 @@ const CONNECTORS: { [K in ConnectorName]: ConnectorSpec<K> } = {
   pagerduty: { verify: verifyPagerduty, deliveryIdInBody: (body) => (isObject(body) && isObject(body.event) ? str(body.event.id) : undefined), map: mapPagerduty },
   alertmanager: { verify: verifyAlertmanager, map: mapAlertmanager },
   growthbook: { verify: verifyGrowthbook, map: mapGrowthbook },
+  openlineage: { verify: verifyOpenlineage, map: mapOpenlineage },
+  great_expectations: { verify: verifyGreatExpectations, map: mapGreatExpectations },
+  evidently: { verify: verifyEvidently, map: (body, _config, delivery) => mapEvidently(body, delivery) },
+  databricks: { verify: verifyDatabricks, map: (body, config, _delivery, deps) => mapDatabricks(body, config, deps.mlflowRegistry(config.host, config.token)) },
 };
 
 /** Authenticity, on the raw bytes: undefined when the delivery is the tool's, else the reason. */

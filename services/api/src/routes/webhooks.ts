@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { routes } from '@kpi/api-contract';
 import { CONNECTOR_NAMES, deliveryIdOf, mapDelivery, mlflowRegistry, verifyDelivery, type ConnectorDeps, type ConnectorName, type MlflowRegistry, type Outcome, type RawDelivery } from '@kpi/connectors';
 import { produceForRequest } from '../produce.ts';
@@ -21,7 +21,10 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
   const registries = new Map<string, MlflowRegistry>();
   const deps: ConnectorDeps = {
     releases: (modelId) => productionReleasesOfModel(storage, modelId),
-    mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
+    mlflowRegistry: (uri, token) => {
+      const key = `${uri}\n${token ?? ''}`;
+      return registries.get(key) ?? registries.set(key, mlflowRegistry(uri, token)).get(key)!;
+    },
   };
   const configured = (name: string): name is ConnectorName => (CONNECTOR_NAMES as string[]).includes(name) && connectors[name as ConnectorName] !== undefined;
   const notConfigured = (reply: FastifyReply, name: string) =>
@@ -56,6 +59,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
         reason: result.outcome === 'accepted' ? '' : result.reason,
         events: result.outcome === 'accepted' ? result.events.map((event) => event.id) : [],
         headers: Object.fromEntries(Object.entries(delivery.headers).filter(([key]) => keptHeader(key))),
+        query: delivery.query,
         body: delivery.body.toString('utf8'),
         attempts,
       })
@@ -88,21 +92,23 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
     const raw = plugin.withTypeProvider<ZodTypeProvider>();
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    raw.route({
-      ...serve(routes.receiveWebhook),
-      handler: async (request, reply) => {
-        const name = request.params.connector;
-        if (!configured(name)) return notConfigured(reply, name);
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
-        const delivery: RawDelivery = { body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headers, receivedAt: new Date() };
-        const refused = verifyDelivery(name, connectors[name] as never, delivery);
-        if (refused) {
-          webhookSignatureFailures.inc({ connector: name });
-          return reply.code(401).send({ error: 'unauthorized', message: refused });
-        }
-        return run(name, delivery, 1, reply);
-      },
-    });
+    /** Checks a delivery's authenticity on its raw bytes, then maps it. */
+    const receive = async (name: string, request: FastifyRequest, reply: FastifyReply) => {
+      if (!configured(name)) return notConfigured(reply, name);
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
+      // Every parameter as sent (the contract documents Evidently's; other tools may add their own).
+      const query = Object.fromEntries(new URL(request.url, 'http://localhost').searchParams);
+      const delivery: RawDelivery = { body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headers, query, receivedAt: new Date() };
+      const refused = verifyDelivery(name, connectors[name] as never, delivery);
+      if (refused) {
+        webhookSignatureFailures.inc({ connector: name });
+        return reply.code(401).send({ error: 'unauthorized', message: refused });
+      }
+      return run(name, delivery, 1, reply);
+    };
+    raw.route({ ...serve(routes.receiveWebhook), handler: (request, reply) => receive(request.params.connector, request, reply) });
+    // The OpenLineage HTTP transport's default endpoint, below the connector's URL.
+    raw.route({ ...serve(routes.receiveOpenlineage), handler: (request, reply) => receive('openlineage', request, reply) });
   });
 
   app.route({ ...serve(routes.listWebhookDeliveries), handler: async (request) => ({ deliveries: await archive.list(storage, request.query) }) });
@@ -120,7 +126,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       if (!stored) return reply.code(404).send({ error: 'not_found', message: `no delivery ${request.params.id}` });
       if (!configured(stored.connector)) return notConfigured(reply, stored.connector);
       // Authenticated when it arrived; its signature is not kept (an MLflow timestamp would be stale anyway).
-      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply);
+      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply);
     },
   });
 };
