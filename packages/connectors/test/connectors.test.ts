@@ -26,7 +26,7 @@ describe('KPI_CONNECTORS_FILE', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const env = Object.fromEntries([...example.matchAll(/\$\{([A-Z_]+)\}/g)].map((match) => [match[1]!, `${match[1]!.toLowerCase()}-value`]));
     const config = loadConnectorsFile(file(example), env);
-    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'github', 'growthbook', 'mlflow', 'pagerduty']);
+    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'databricks', 'evidently', 'github', 'great_expectations', 'growthbook', 'mlflow', 'openlineage', 'pagerduty']);
     expect(config.growthbook?.api_key).toBe('growthbook_api_key-value');
   });
 
