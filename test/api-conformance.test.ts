@@ -34,6 +34,10 @@ jira: {secret: jira-secret}
 datadog: {token: datadog-token}
 servicenow: {instance_url: "http://127.0.0.1:9", user: kpi-reader, password: servicenow-password, poll_interval: 1h}
 cdevents: {token: cdevents-token}
+openlineage: {token: openlineage-token, datasets: {"s3://lake/clicks": {team: ranking, schedule: "0 6 * * *"}}}
+great_expectations: {token: great-expectations-token}
+evidently: {token: evidently-token}
+databricks: {secret: databricks-secret, host: "http://127.0.0.1:9", token: databricks-token}
 `;
 
 let pipeline: TestPipeline;

@@ -162,6 +162,8 @@ const EVENTS: CloudEvent[] = [
   event('serving.window', '2026-05-02T00:00:00Z', { model_id: 'ranking-model', team: 'ranking', tier: 1, requests: 3000, latency_p95_ms: 120, cost_usd: 2 }),
   event('dataset.arrived', '2026-05-03T01:00:00Z', { dataset: 'clicks', team: 'search', expected_at: '2026-05-03T00:00:00Z' }),
   event('dataset.arrived', '2026-05-03T05:00:00Z', { dataset: 'views', team: 'ranking', expected_at: '2026-05-03T00:00:00Z', sla_minutes: 60 }),
+  event('data.validated', '2026-05-03T02:00:00Z', { validation_id: 'v-1', dataset: 'clicks', team: 'search', suite: 'clicks_suite', success: true, evaluated: 5, failed: 0 }),
+  event('data.validated', '2026-05-04T02:00:00Z', { validation_id: 'v-2', dataset: 'views', team: 'ranking', suite: 'views_suite', success: false, evaluated: 4, failed: 1 }),
   event('survey.response', '2026-03-01T00:00:00Z', { team: 'search', score: 3 }),
   event('survey.response', '2026-05-01T00:00:00Z', { team: 'search', score: 4 }),
   event('survey.response', '2026-05-02T00:00:00Z', { team: 'ranking', score: 5 }),

@@ -18,6 +18,8 @@ const serving = (n: number, at: string, data: { team: string; model_id: string; 
   makeEvent('serving.window', data, { source: 'prometheus', id: `window-${n}`, time: at });
 const run = (n: number, at: string, team: string, model: string, cost: number) =>
   makeEvent('training.run_completed', { run_id: `run-${n}`, model_id: model, team, cost_usd: cost, reproducible: true }, { source: 'mlflow', id: `run-${n}-completed`, time: at });
+const validation = (n: number, at: string, team: string, dataset: string, success: boolean) =>
+  makeEvent('data.validated', { validation_id: `gx:run-${n}:suite:${dataset}`, dataset, team, suite: `${dataset}_suite`, success, evaluated: 10, failed: success ? 0 : 2 }, { source: 'great_expectations', id: `validation-${n}`, time: at });
 const survey = (n: number, at: string, team: string, score: number) => makeEvent('survey.response', { team, score }, { source: 'surveys', id: `response-${n}`, time: at });
 
 // --- alert.triaged (alert_precision, >= 0.70) ---
@@ -108,7 +110,20 @@ const surveys = [
   survey(7, '2026-05-05T12:00:00Z', 'ranking', 2),
 ];
 
-const events: CloudEvent[] = [...alerts, ...arrivals, ...windows, ...runs, ...surveys];
+// --- data.validated (data_validation_pass_rate: share with success, >= 0.95, by validation time) ---
+const v1 = validation(1, '2026-01-06T10:00:00Z', 'search', 'clicks_daily', true);
+const validations = [
+  v1,
+  v1, // duplicate
+  validation(2, '2026-01-07T10:00:00Z', 'search', 'clicks_daily', false),
+  validation(3, '2026-01-08T10:00:00Z', 'ranking', 'impressions', true),
+  validation(4, '2026-02-01T00:30:00+02:00', 'ranking', 'impressions', true), // = 2026-01-31T22:30Z: January, week of 01-26
+  validation(5, '2026-02-10T10:00:00Z', 'search', 'clicks_daily', false),
+  validation(6, '2026-03-03T10:00:00Z', 'ranking', 'impressions', true),
+  validation(7, '2026-05-05T10:00:00Z', 'search', 'clicks_daily', true),
+];
+
+const events: CloudEvent[] = [...alerts, ...arrivals, ...windows, ...runs, ...surveys, ...validations];
 
 // The catalog, in the order of the SPEC section 5 table.
 const SPEC_ORDER = [
@@ -118,7 +133,7 @@ const SPEC_ORDER = [
   'time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage', 'alert_precision',
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
   'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
-  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions',
+  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions', 'data_validation_pass_rate',
 ];
 
 
@@ -147,13 +162,14 @@ const expectedQuarterSizes: [string, number, number][] = [
   ['inference_cost_per_1k', 9, 2],
   ['training_cost_per_run', 7, 2],
   ['stakeholder_satisfaction', 6, 1],
+  ['data_validation_pass_rate', 6, 1],
 ];
 
 beforeAll(async () => {
   pipeline = await startPipeline();
   await pipeline.produce(events);
-  // Every distinct event is in ClickHouse: 9 alerts + 10 arrivals + 11 windows + 9 runs + 7 answers (duplicates once).
-  await eventually(async () => ((await countEvents(pipeline.runtime)) === 46 ? true : undefined), 60_000, '46 distinct events in ClickHouse');
+  // Every distinct event is in ClickHouse: 9 alerts + 10 arrivals + 11 windows + 9 runs + 7 answers + 7 validations (duplicates once).
+  await eventually(async () => ((await countEvents(pipeline.runtime)) === 53 ? true : undefined), 60_000, '53 distinct events in ClickHouse');
   // Then every KPI counts them in its quarters. When one never does, say so and go on: the tests below show which.
   await eventually(
     async () => {
@@ -252,6 +268,43 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
     expect(await value('data_freshness_sla', 'quarter', '2026-01-01', 'ranking')).toMatchObject(V(0.5, 2, 4, 4, 0.99, 'breached'));
     expect(await value('data_freshness_sla', 'quarter', '2026-04-01')).toMatchObject(V(1, 1, 1, 1, 0.99, 'met'));
     expect(await value('data_freshness_sla', 'quarter', '2026-04-01', 'ranking')).toMatchObject(V(null, 0, 0, 0, 0.99, 'no_data'));
+  });
+
+  it('data_validation_pass_rate: share of data validations that succeeded, by validation time', async () => {
+    // January: v1 pass (its duplicate counts once), v2 fail, v3 pass, v4 pass (01-31T22:30Z) -> 3/4 = 0.75 breached (< 0.95).
+    // February: v5 fail -> 0/1. March: v6 pass -> 1/1 met. April: nothing -> null. May: v7 pass -> 1/1 met.
+    expect(await values('data_validation_pass_rate', 'month', '2026-01-01', '2026-06-01')).toMatchObject([
+      V(0.75, 3, 4, 4, 0.95, 'breached'),
+      V(0, 0, 1, 1, 0.95, 'breached'),
+      V(1, 1, 1, 1, 0.95, 'met'),
+      V(null, 0, 0, 0, 0.95, 'no_data'),
+      V(1, 1, 1, 1, 0.95, 'met'),
+    ]);
+    // January per team: search v1 pass, v2 fail -> 1/2; ranking v3, v4 pass -> 2/2 met.
+    expect(await value('data_validation_pass_rate', 'month', '2026-01-01', 'search')).toMatchObject(V(0.5, 1, 2, 2, 0.95, 'breached'));
+    expect(await value('data_validation_pass_rate', 'month', '2026-01-01', 'ranking')).toMatchObject(V(1, 2, 2, 2, 0.95, 'met'));
+    // Weeks: 01-05 v1, v2, v3 -> 2/3; 01-12 and 01-19 nothing; 01-26 v4 -> 1/1.
+    expect(await values('data_validation_pass_rate', 'week', '2026-01-05', '2026-02-02')).toMatchObject([
+      V(2 / 3, 2, 3, 3, 0.95, 'breached'),
+      V(null, 0, 0, 0, 0.95, 'no_data'),
+      V(null, 0, 0, 0, 0.95, 'no_data'),
+      V(1, 1, 1, 1, 0.95, 'met'),
+    ]);
+    // Q1: v1..v6 pass, fail, pass, pass, fail, pass -> 4/6; search v1, v2, v5 -> 1/3; ranking v3, v4, v6 -> 3/3. Q2: v7 -> 1/1.
+    expect(await value('data_validation_pass_rate', 'quarter', '2026-01-01')).toMatchObject(V(4 / 6, 4, 6, 6, 0.95, 'breached'));
+    expect(await value('data_validation_pass_rate', 'quarter', '2026-01-01', 'search')).toMatchObject(V(1 / 3, 1, 3, 3, 0.95, 'breached'));
+    expect(await value('data_validation_pass_rate', 'quarter', '2026-01-01', 'ranking')).toMatchObject(V(1, 3, 3, 3, 0.95, 'met'));
+    expect(await value('data_validation_pass_rate', 'quarter', '2026-04-01')).toMatchObject(V(1, 1, 1, 1, 0.95, 'met'));
+    expect(await value('data_validation_pass_rate', 'quarter', '2026-04-01', 'ranking')).toMatchObject(V(null, 0, 0, 0, 0.95, 'no_data'));
+    // 2026: 5 of 7; the breakdown lists the validations behind January with what failed.
+    expect(await value('data_validation_pass_rate', 'year', '2026-01-01')).toMatchObject(V(5 / 7, 5, 7, 7, 0.95, 'breached'));
+    const breakdown = await pipeline.client.read.get('/v1/kpis/:id/breakdown', { params: { id: 'data_validation_pass_rate' }, query: { granularity: 'month', period_start: '2026-01-01', team: 'search' } });
+    expect(breakdown.entities.map((row) => [row.in_numerator, row.note])).toEqual(
+      expect.arrayContaining([
+        [true, 'clicks_daily / clicks_daily_suite: 0 of 10 checks failed'],
+        [false, 'clicks_daily / clicks_daily_suite: 2 of 10 checks failed'],
+      ]),
+    );
   });
 
   it('inference_latency_p95_ms: request-weighted mean of latency_p95_ms by window end, tier 1 and all tiers', async () => {
@@ -425,6 +478,7 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
     // 2026-Q3 holds no signal event at all.
     expect.soft(await value('alert_precision', 'quarter', '2026-07-01')).toMatchObject(V(null, 0, 0, 0, 0.7, 'no_data'));
     expect.soft(await value('data_freshness_sla', 'quarter', '2026-07-01')).toMatchObject(V(null, 0, 0, 0, 0.99, 'no_data'));
+    expect.soft(await value('data_validation_pass_rate', 'quarter', '2026-07-01')).toMatchObject(V(null, 0, 0, 0, 0.95, 'no_data'));
     expect.soft(await value('training_cost_per_run', 'quarter', '2026-07-01')).toMatchObject(M(null, 0, 120, 'no_data'));
     expect.soft(await value('stakeholder_satisfaction', 'quarter', '2026-07-01')).toMatchObject(M(null, 0, 4.2, 'no_data'));
     // The serving KPIs are ratios of two sums (sum(p95 x requests) / sum(requests), 1000 x sum(cost) / sum(requests)):
@@ -439,7 +493,7 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
   });
 
   it('the tierless signal KPIs answer only tier=all: a tier is a 400 naming tier', async () => {
-    for (const kpi of ['alert_precision', 'data_freshness_sla', 'training_cost_per_run', 'stakeholder_satisfaction']) {
+    for (const kpi of ['alert_precision', 'data_freshness_sla', 'data_validation_pass_rate', 'training_cost_per_run', 'stakeholder_satisfaction']) {
       for (const tier of ['1', '2', '3']) {
         const response = await pipeline.get(`/v1/kpis/${kpi}/values?granularity=month&from=2026-01-01&to=2026-02-01&tier=${tier}`);
         expect(response.status, `${kpi} tier ${tier}`).toBe(400);
@@ -477,6 +531,7 @@ describe('API contract (SPEC section 6)', () => {
     expect(byId.get('inference_cost_per_1k')).toMatchObject({ direction: 'lower_is_better', targets: [{ kind: 'previous_period', op: '<=' }] });
     expect(byId.get('training_cost_per_run')).toMatchObject({ direction: 'lower_is_better', targets: [{ kind: 'previous_period', op: '<=' }] });
     expect(byId.get('stakeholder_satisfaction')).toMatchObject({ direction: 'higher_is_better', targets: [{ kind: 'threshold', op: '>=', value: 4.2 }] });
+    expect(byId.get('data_validation_pass_rate')).toMatchObject({ unit: 'ratio', direction: 'higher_is_better', group: 'Monitoring and data', targets: [{ kind: 'threshold', op: '>=', value: 0.95 }] });
   });
 
   it('GET /v1/scorecard returns every KPI with value, target, status, previous_value, equal to the quarterly values', async () => {
@@ -505,6 +560,7 @@ describe('API contract (SPEC section 6)', () => {
     expect.soft(q1.inference_cost_per_1k).toMatchObject({ value: near(1.44), target: null, status: 'no_target', previous_value: null });
     expect.soft(q1.training_cost_per_run).toMatchObject({ value: near(230), target: null, status: 'no_target', previous_value: null });
     expect.soft(q1.stakeholder_satisfaction).toMatchObject({ value: near(4.625), target: 4.2, status: 'met', previous_value: null });
+    expect.soft(q1.data_validation_pass_rate).toMatchObject({ value: near(1 / 3), target: 0.95, status: 'breached', previous_value: null });
     const q2 = Object.fromEntries(((await pipeline.get('/v1/scorecard?quarter=2026-Q2&team=search')).body.kpis as { id: string }[]).map((kpi) => [kpi.id, kpi]));
     expect.soft(q2.alert_precision).toMatchObject({ value: near(1), status: 'met', previous_value: near(0.6) });
     expect.soft(q2.inference_cost_per_1k).toMatchObject({ value: near(1.5), target: near(1.44), status: 'breached', previous_value: near(1.44) });

@@ -5,7 +5,7 @@ import { SOURCES } from '@kpi/kpi';
 import { insertEventLines, loadMigrations, sql, type Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
-// The KPI engine reads typed tables filled by materialized views (migration 011): every source's
+// The KPI engine reads typed tables filled by materialized views (migrations 011, 013): every source's
 // rows must come out of the events its KPIs read, once each however often they are inserted.
 let storage: Storage;
 const events = EVENT_TYPES.map((type, i) => makeEvent(type, sampleData[type], { source: 'tables-test', id: `e-${i}`, time: '2026-03-01T10:00:00Z' }));
@@ -40,7 +40,8 @@ describe('KPI tables', () => {
       `SELECT DISTINCT type FROM (
          SELECT type FROM {db:Identifier}.release_events UNION ALL SELECT type FROM {db:Identifier}.incident_events
          UNION ALL SELECT type FROM {db:Identifier}.experiment_events UNION ALL SELECT type FROM {db:Identifier}.signal_events
-         UNION ALL SELECT 'serving.window' FROM {db:Identifier}.serving_windows UNION ALL SELECT 'dataset.arrived' FROM {db:Identifier}.dataset_arrivals)`,
+         UNION ALL SELECT 'serving.window' FROM {db:Identifier}.serving_windows UNION ALL SELECT 'dataset.arrived' FROM {db:Identifier}.dataset_arrivals
+         UNION ALL SELECT 'data.validated' FROM {db:Identifier}.data_validations)`,
     );
     for (const type of types) expect(stored.map((row) => row.type)).toContain(type);
   });

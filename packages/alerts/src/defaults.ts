@@ -95,6 +95,15 @@ export const DEFAULT_RULES: AlertRuleInput[] = [
   },
   {
     ...base,
+    name: 'data-validation-pass-rate-below-target',
+    kpi: 'data_validation_pass_rate',
+    granularity: 'month',
+    for: '1h',
+    severity: 'warning',
+    annotations: { summary: '{{value}} of {{team}}\'s data validations passed in {{period}} (target {{target}})' },
+  },
+  {
+    ...base,
     name: 'inference-latency-over-target',
     kpi: 'inference_latency_p95_ms',
     granularity: 'week',

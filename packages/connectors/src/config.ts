@@ -6,10 +6,14 @@ import { alertmanagerConfig } from './alertmanager.ts';
 import { argocdConfig } from './argocd.ts';
 import { cdeventsConfig } from './cdevents.ts';
 import { datadogConfig } from './datadog.ts';
+import { databricksConfig } from './databricks.ts';
+import { evidentlyConfig } from './evidently.ts';
 import { githubConfig } from './github.ts';
+import { greatExpectationsConfig } from './great-expectations.ts';
 import { growthbookConfig } from './growthbook.ts';
 import { jiraConfig } from './jira.ts';
 import { mlflowConfig } from './mlflow.ts';
+import { openlineageConfig } from './openlineage.ts';
 import { pagerdutyConfig } from './pagerduty.ts';
 import { servicenowConfig } from './servicenow.ts';
 
@@ -25,6 +29,10 @@ export const connectorsFileSchema = z.strictObject({
   datadog: datadogConfig.optional(),
   servicenow: servicenowConfig.optional(),
   cdevents: cdeventsConfig.optional(),
+  openlineage: openlineageConfig.optional(),
+  great_expectations: greatExpectationsConfig.optional(),
+  evidently: evidentlyConfig.optional(),
+  databricks: databricksConfig.optional(),
 });
 export type ConnectorsConfig = z.infer<typeof connectorsFileSchema>;
 export type ConnectorName = keyof ConnectorsConfig;

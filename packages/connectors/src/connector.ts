@@ -7,6 +7,8 @@ export interface RawDelivery {
   body: Buffer;
   /** Lower-cased header names. */
   headers: Record<string, string>;
+  /** The query string's parameters (Evidently's team and model are posted there). */
+  query: Record<string, string>;
   receivedAt: Date;
 }
 

@@ -5,6 +5,7 @@ export { verifyDelivery, deliveryIdOf, mapDelivery, isPulled, archivedOutcome, t
 export { mlflowRegistry, RegistryUnavailable } from './registry.ts';
 export { readoutFromResults, goalMetrics, experimentId, type GrowthbookConfig } from './growthbook.ts';
 export { MLFLOW_MAX_AGE_SECONDS, type MlflowRegistry } from './mlflow.ts';
+export { latestScheduledAt } from './openlineage.ts';
 export { growthbookApi } from './growthbook-api.ts';
 export { validateDrafts, type DraftEvent } from './events.ts';
 export { servicenowTableApi, ServicenowUnavailable, SERVICENOW_ATTEMPTS, type FailedAttempt } from './servicenow-api.ts';

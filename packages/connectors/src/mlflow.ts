@@ -99,12 +99,11 @@ export function modelVersionOf(webhook: MlflowWebhook): { name: string; version:
   return name && version ? { name, version } : undefined;
 }
 
-/** `model_version_alias.created` for a production alias -> a production deploy of that version (rollback inference follows). */
-export function mapMlflowAlias(webhook: MlflowWebhook, tags: RegistryTags, config: MlflowConfig): Mapped {
-  const alias = str(webhook.data.alias) ?? '';
-  const target = modelVersionOf(webhook);
-  if (!target) return badRequest('data.name and data.version are required');
-  if (!config.production_aliases.includes(alias)) return ignored(`alias ${JSON.stringify(alias)} is not a production alias (mlflow.production_aliases: ${config.production_aliases.join(', ')})`);
+/**
+ * A production release of a registry model version (MLflow, Databricks): `<source>:<name>:<version>`,
+ * team, tier and release facts from the version's tags, else the registered model's; or why not.
+ */
+export function releaseFromTags(source: string, target: { name: string; version: string }, tags: RegistryTags): { release: DataInput<'release.deployed'> } | Mapped {
   const team = tagOf(tags, 'team');
   if (!team) return unmappable(`no team: neither version ${target.version} of ${target.name} nor the registered model has a team tag`);
   if (!TEAM_PATTERN.test(team)) return unmappable(`tag team=${JSON.stringify(team)} is not a team slug`);
@@ -112,15 +111,21 @@ export function mapMlflowAlias(webhook: MlflowWebhook, tags: RegistryTags, confi
   if (!tier) return unmappable(`no tier: tag tier=${JSON.stringify(tagOf(tags, 'tier') ?? null)} on version ${target.version} of ${target.name} or its registered model is not 1, 2 or 3`);
   const facts = factsFromTags(tags);
   if (!facts.ok) return unmappable(facts.reason);
+  return { release: { release_id: `${source}:${target.name}:${target.version}`, model_id: target.name, model_version: target.version, team, tier, environment: 'production', ...facts.facts } };
+}
+
+/** `model_version_alias.created` for a production alias -> a production deploy of that version (rollback inference follows). */
+export function mapMlflowAlias(webhook: MlflowWebhook, tags: RegistryTags, config: MlflowConfig): Mapped {
+  const alias = str(webhook.data.alias) ?? '';
+  const target = modelVersionOf(webhook);
+  if (!target) return badRequest('data.name and data.version are required');
+  if (!config.production_aliases.includes(alias)) return ignored(`alias ${JSON.stringify(alias)} is not a production alias (mlflow.production_aliases: ${config.production_aliases.join(', ')})`);
+  const resolved = releaseFromTags('mlflow', target, tags);
+  if (!('release' in resolved)) return resolved;
   const change = `${target.name}:${target.version}:${alias}:${webhook.deliveryId}`;
   return {
     kind: 'deployment',
-    deployment: {
-      source: 'mlflow',
-      ids: { deployed: `alias:${target.name}:${target.version}:${alias}`, rollback: `alias:${change}` },
-      time: webhook.time,
-      release: { release_id: `mlflow:${target.name}:${target.version}`, model_id: target.name, model_version: target.version, team, tier, environment: 'production', ...facts.facts },
-    },
+    deployment: { source: 'mlflow', ids: { deployed: `alias:${target.name}:${target.version}:${alias}`, rollback: `alias:${change}` }, time: webhook.time, release: resolved.release },
   };
 }
 

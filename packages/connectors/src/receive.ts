@@ -5,22 +5,29 @@ import { mapArgocd, verifyArgocd } from './argocd.ts';
 import { mapCdevents, verifyCdevents } from './cdevents.ts';
 import type { ConnectorName, ConnectorsConfig } from './config.ts';
 import { ignored, isObject, parseJson, str, type Mapped, type RawDelivery, type ResultsPull } from './connector.ts';
+import { mapDatabricks, verifyDatabricks } from './databricks.ts';
 import { mapDatadog, verifyDatadog } from './datadog.ts';
 import { resolveDeployment, type ReleaseHistory } from './deployments.ts';
 import { validateDrafts } from './events.ts';
+import { mapEvidently, verifyEvidently } from './evidently.ts';
 import { mapGithub, verifyGithub } from './github.ts';
+import { mapGreatExpectations, verifyGreatExpectations } from './great-expectations.ts';
 import { mapGrowthbook, verifyGrowthbook } from './growthbook.ts';
 import { mapJira, verifyJira, type FirstClose } from './jira.ts';
 import { mapMlflowAlias, mapMlflowTag, modelVersionOf, readMlflowWebhook, verifyMlflow, type MlflowConfig, type MlflowRegistry } from './mlflow.ts';
+import { mapOpenlineage, verifyOpenlineage } from './openlineage.ts';
 import { mapPagerduty, verifyPagerduty } from './pagerduty.ts';
 import { RegistryUnavailable } from './registry.ts';
 import { mapServicenowPage } from './servicenow.ts';
 
-/** What mapping needs from outside: the release history and first closes of work items (ClickHouse), and the MLflow registry. */
+/**
+ * What mapping needs from outside: the release history and first closes of work items
+ * (ClickHouse), and the MLflow registries (MLflow's, Databricks' with its token).
+ */
 export interface ConnectorDeps {
   releases: ReleaseHistory;
   workItemFirstClosed: FirstClose;
-  mlflowRegistry(trackingUri: string): MlflowRegistry;
+  mlflowRegistry(trackingUri: string, token?: string): MlflowRegistry;
 }
 
 /** How a delivery ended; stored in the archive and answered per SPEC §8. */
@@ -53,6 +60,10 @@ const CONNECTORS: { [K in ConnectorName]: ConnectorSpec<K> } = {
   // Pulled by a worker job (services/worker): its deliveries are Table API pages, replayable like webhooks.
   servicenow: { map: mapServicenowPage },
   cdevents: { verify: verifyCdevents, map: mapCdevents },
+  openlineage: { verify: verifyOpenlineage, map: mapOpenlineage },
+  great_expectations: { verify: verifyGreatExpectations, map: mapGreatExpectations },
+  evidently: { verify: verifyEvidently, map: (body, _config, delivery) => mapEvidently(body, delivery) },
+  databricks: { verify: verifyDatabricks, map: (body, config, _delivery, deps) => mapDatabricks(body, config, deps.mlflowRegistry(config.host, config.token)) },
 };
 
 /** Whether a connector pulls from its tool instead of receiving webhooks. */

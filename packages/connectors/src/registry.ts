@@ -13,18 +13,18 @@ const tagsOf = (value: unknown): Record<string, string> =>
   Object.fromEntries((Array.isArray(value) ? value : []).filter(isObject).map((tag) => [str(tag.key) ?? '', String(tag.value ?? '')]).filter(([key]) => key !== ''));
 
 /**
- * The MLflow model registry over its REST API (`model-versions/get`, `registered-models/get`),
- * with tags cached for a minute per version and per model: a deploy burst reads each once.
- * Anything but an answer (refused, timed out, 5xx) throws RegistryUnavailable so the delivery is
- * retried rather than mapped without its team.
+ * The MLflow model registry over its REST API (`model-versions/get`, `registered-models/get`), an
+ * MLflow server's or a Databricks workspace's (with its token), with tags cached for a minute per
+ * version and per model: a deploy burst reads each once. Anything but an answer (refused, timed
+ * out, 5xx) throws RegistryUnavailable so the delivery is retried rather than mapped without its team.
  */
-export function mlflowRegistry(trackingUri: string, fetchImpl: typeof fetch = fetch): MlflowRegistry {
+export function mlflowRegistry(trackingUri: string, token?: string, fetchImpl: typeof fetch = fetch): MlflowRegistry {
   const cache = new Map<string, { at: number; tags: Promise<Record<string, string>> }>();
   const get = async (path: string, params: Record<string, string>, field: string) => {
     const url = `${trackingUri}/api/2.0/mlflow/${path}?${new URLSearchParams(params)}`;
     let response: Response;
     try {
-      response = await fetchImpl(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { accept: 'application/json' } });
+      response = await fetchImpl(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     } catch (error) {
       throw new RegistryUnavailable(`MLflow registry at ${trackingUri} unreachable: ${(error as Error).message}`);
     }

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConnectorsFile, resolveDeployment, type ReleaseRecord } from '../src/index.ts';
+import { latestScheduledAt, loadConnectorsFile, resolveDeployment, type ReleaseRecord } from '../src/index.ts';
+import { mapEvidently } from '../src/evidently.ts';
+import { mapOpenlineage } from '../src/openlineage.ts';
 
 const file = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), 'connectors-')), 'connectors.yaml');
@@ -24,7 +26,7 @@ describe('KPI_CONNECTORS_FILE', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const env = Object.fromEntries([...example.matchAll(/\$\{([A-Z_]+)\}/g)].map((match) => [match[1]!, `${match[1]!.toLowerCase()}-value`]));
     const config = loadConnectorsFile(file(example), env);
-    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'cdevents', 'datadog', 'github', 'growthbook', 'jira', 'mlflow', 'pagerduty', 'servicenow']);
+    expect(Object.keys(config).sort()).toEqual(['alertmanager', 'argocd', 'cdevents', 'databricks', 'datadog', 'evidently', 'github', 'great_expectations', 'growthbook', 'jira', 'mlflow', 'openlineage', 'pagerduty', 'servicenow']);
     expect(config.servicenow?.poll_interval).toBe(60_000);
     expect(config.growthbook?.api_key).toBe('growthbook_api_key-value');
   });
@@ -33,9 +35,10 @@ describe('KPI_CONNECTORS_FILE', () => {
     const path = file('github: {secret: long-enough-secret, repositories: {acme/ranker: {team: ranking, tier: 5}}}\n');
     expect(() => loadConnectorsFile(path, {})).toThrow(`KPI_CONNECTORS_FILE=${path}: github.repositories.acme/ranker.tier: expected 1, 2 or 3`);
     expect(() => loadConnectorsFile(file('alertmanager: {token: "${MISSING_TOKEN}"}\n'), {})).toThrow(/alertmanager\.token: environment variable MISSING_TOKEN is not set/);
-    expect(() => loadConnectorsFile(file('jenkins: {token: abcdefghij}\n'), {})).toThrow(/unknown field\(s\) jenkins \(connectors: github, mlflow, argocd, pagerduty, alertmanager, growthbook, jira, datadog, servicenow, cdevents\)/);
+    expect(() => loadConnectorsFile(file('jenkins: {token: abcdefghij}\n'), {})).toThrow(/unknown field\(s\) jenkins \(connectors: github, mlflow, argocd, pagerduty, alertmanager, growthbook, jira, datadog, servicenow, cdevents, openlineage, great_expectations, evidently, databricks\)/);
     expect(() => loadConnectorsFile(file('pagerduty: {secret: long-enough-secret, severity: {P1: critical}}\n'), {})).toThrow(/pagerduty\.severity\.P1: /);
     expect(() => loadConnectorsFile(file('github: [unclosed\n'), {})).toThrow(/not valid YAML/);
+    expect(() => loadConnectorsFile(file('openlineage: {token: long-enough-token, datasets: {"s3://lake/clicks": {team: ranking, schedule: "61 6 * * *"}}}\n'), {})).toThrow(/openlineage\.datasets\.s3:\/\/lake\/clicks\.schedule: not a cron expression/);
     expect(() => loadConnectorsFile('/nonexistent/connectors.yaml', {})).toThrow(/KPI_CONNECTORS_FILE=\/nonexistent\/connectors.yaml: cannot read the file/);
   });
 });
@@ -69,5 +72,39 @@ describe('rollback inference', () => {
   });
   it('nothing live to roll back is ignored', () => {
     expect(undone(resolveDeployment(deploy('v2', '2026-01-05T00:00:00.000Z'), [release('r2', 'v2', '2026-01-02T00:00:00.000Z'), release('r3', 'v3', '2026-01-03T00:00:00.000Z', ['2026-01-04T00:00:00.000Z'])]))).toBe('ignored');
+  });
+});
+
+describe('openlineage', () => {
+  it('expects a dataset at the latest time of its schedule (UTC) at or before the run ended', () => {
+    expect(latestScheduledAt('0 6 * * *', '2026-05-03T06:00:00.000Z')).toBe('2026-05-03T06:00:00.000Z');
+    expect(latestScheduledAt('0 6 * * *', '2026-05-03T05:59:59.999Z')).toBe('2026-05-02T06:00:00.000Z');
+    expect(latestScheduledAt('30 */2 * * *', '2026-05-03T09:10:00+02:00')).toBe('2026-05-03T06:30:00.000Z');
+  });
+  it('refuses a body that is not a RunEvent, naming where', () => {
+    const config = { token: 'x'.repeat(8), datasets: {} };
+    const run = { eventType: 'COMPLETE', eventTime: '2026-05-03T07:00:00Z', producer: 'https://example.com/p', schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent', job: { namespace: 'n', name: 'j' } };
+    expect(mapOpenlineage({ ...run, run: { runId: 'not-a-uuid' } }, config)).toEqual({ kind: 'bad_request', reason: 'not an OpenLineage RunEvent: /run/runId must match format "uuid"' });
+    expect(mapOpenlineage({ ...run, eventTime: 'yesterday', run: { runId: '0196a3c4-8d0e-7c3b-9a51-1f2e3d4c5b6a' } }, config)).toMatchObject({ kind: 'bad_request', reason: expect.stringMatching(/\/eventTime must match format "date-time"/) });
+    expect(mapOpenlineage({ job: { namespace: 'n', name: 'j' }, eventTime: run.eventTime }, config)).toMatchObject({ kind: 'ignored' });
+  });
+});
+
+describe('evidently', () => {
+  const delivery = (query: Record<string, string>) => ({ body: Buffer.from('{}'), headers: {}, query, receivedAt: new Date('2026-05-03T07:00:00Z') });
+  const drift = (column: string, method: string, threshold: number, value: number) => ({ config: { type: 'evidently:metric_v2:ValueDrift', column, method, threshold }, value });
+  const names = (mapped: ReturnType<typeof mapEvidently>) => (mapped.kind === 'events' ? mapped.events.map((event) => event.data.name) : mapped.kind);
+  it('without tests, a p-value drifts below its threshold and a distance at or above it', () => {
+    const snapshot = { metrics: [drift('a', 'K-S p_value', 0.05, 0.01), drift('b', 'ks', 0.05, 0.05), drift('c', 'wasserstein', 0.1, 0.1), drift('d', 'Jensen-Shannon distance', 0.1, 0.09)], tests: [] };
+    expect(names(mapEvidently(snapshot, delivery({ team: 'ranking' })))).toEqual(['drift:a', 'drift:c']);
+  });
+  it('a column\'s Value Drift test decides over its score; other failed tests are alerts of their own', () => {
+    const snapshot = { metrics: [drift('a', 'ks', 0.05, 0.01), drift('b', 'ks', 0.05, 0.9)], tests: [{ name: 'Value Drift for column a', status: 'SUCCESS' }, { name: 'Value Drift for column b', status: 'FAIL' }, { name: 'Missing values: Less 0.1', status: 'FAIL' }, { name: 'Row count', status: 'SUCCESS' }] };
+    expect(names(mapEvidently(snapshot, delivery({ team: 'ranking', model_id: 'ranker', run: 'r1' })))).toEqual(['drift:b', 'Missing values: Less 0.1']);
+  });
+  it('needs a team, and a method it knows when there is no test', () => {
+    expect(mapEvidently({ metrics: [drift('a', 'ks', 0.05, 0.01)] }, delivery({}))).toMatchObject({ kind: 'unmappable', reason: expect.stringMatching(/no team/) });
+    expect(mapEvidently({ metrics: [drift('a', 'my_test', 0.05, 0.01)] }, delivery({ team: 'ranking' }))).toMatchObject({ kind: 'unmappable', reason: expect.stringMatching(/my_test/) });
+    expect(mapEvidently({ metrics: [drift('a', 'ks', 0.05, 0.9)] }, delivery({ team: 'ranking' }))).toMatchObject({ kind: 'ignored' });
   });
 });

@@ -85,6 +85,12 @@ export function generateHistory(options: { seed: number; from: number; to: numbe
         const expected = Math.floor(day / DAY) * DAY + 6 * HOUR;
         const delay = random.chance(team.maturity * 1.02) ? random.between(-30, 90) * 60_000 : random.logNormal(4 * HOUR, 0.5);
         if (expected + delay < to) out.emit('dataset.arrived', expected + delay, { dataset, team: team.name, expected_at: iso(expected), sla_minutes: 120 }, 'airflow');
+        // Its checkpoint runs once it has landed; mature teams' data fails validation less often.
+        const validated = expected + delay + 10 * 60_000;
+        const evaluated = random.int(8, 20);
+        const failed = random.chance(0.85 + 0.14 * team.maturity) ? 0 : random.int(1, 3);
+        const validationId = `gx:${dataset}:${iso(expected).slice(0, 10)}`;
+        if (validated < to) out.emit('data.validated', validated, { validation_id: validationId, dataset, team: team.name, suite: `${dataset}_suite`, success: failed === 0, evaluated, failed }, 'great_expectations');
       }
     }
     incidents(random, out, team.models, from, to);

@@ -25,6 +25,7 @@ export const entityKeyOfType = {
   'workitem.closed': 'item_id',
   'asset.reused': 'asset_id',
   'mentorship.recorded': 'record_id',
+  'data.validated': 'validation_id',
 } as const satisfies Record<EventType, string | undefined>;
 
 /** The topic of an event type: custom types are signals (SPEC §3). */

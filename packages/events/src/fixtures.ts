@@ -81,6 +81,7 @@ export const sampleData: { readonly [T in EventType]: DataInput<T> } = {
   'workitem.closed': { item_id: 'JIRA-12', team: 'search', kind: 'ml_debt' },
   'asset.reused': { asset_id: 'feature-store/query-embeddings', owner_team: 'search', team: 'ads' },
   'mentorship.recorded': { record_id: 'talk-2026-03', team: 'search', kind: 'talk' },
+  'data.validated': { validation_id: 'gx:run-1:clicks_suite:clicks_daily', dataset: 'clicks_daily', team: 'search', suite: 'clicks_suite', success: false, evaluated: 12, failed: 1 },
 };
 
 export type MakeEventOptions = { id?: string; source?: string; time?: string };

@@ -196,6 +196,18 @@ export const dataSchemas = {
   'asset.reused': obj({ asset_id: id, owner_team: team, team }),
   // Team level only: no person is named in any event.
   'mentorship.recorded': obj({ record_id: id, team, kind: z.enum(['review', 'talk', 'mentoring']) }),
+  // One data-quality validation run of one dataset (Great Expectations, Soda, dbt tests, ...).
+  'data.validated': obj({
+    validation_id: id,
+    dataset: id,
+    team,
+    // The expectation suite or check set.
+    suite: id,
+    success: bool,
+    // Checks run, and how many of them failed.
+    evaluated: count,
+    failed: count,
+  }),
 } satisfies Record<string, z.ZodType>;
 
 export type DataSchemas = typeof dataSchemas;
@@ -222,6 +234,7 @@ export const topicOfType: Record<EventType, TopicKey> = {
   'workitem.closed': 'signals',
   'asset.reused': 'signals',
   'mentorship.recorded': 'signals',
+  'data.validated': 'signals',
 };
 
 export const EVENT_TYPES = Object.keys(dataSchemas) as readonly EventType[];

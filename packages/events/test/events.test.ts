@@ -34,8 +34,8 @@ function schemaError(v: unknown): string {
 }
 
 describe('catalogue', () => {
-  it('has the 20 types, each with a data schema and a topic', () => {
-    expect(EVENT_TYPES).toHaveLength(20);
+  it('has the 21 types, each with a data schema and a topic', () => {
+    expect(EVENT_TYPES).toHaveLength(21);
     expect(Object.keys(dataSchemas).sort()).toEqual([...EVENT_TYPES].sort());
     expect(Object.keys(topicOfType).sort()).toEqual([...EVENT_TYPES].sort());
     expect(topicOfType['incident.opened']).toBe('incidents');

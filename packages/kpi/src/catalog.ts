@@ -19,7 +19,7 @@ const order = [
   'time_to_detect_hours', 'time_to_mitigate_hours', 'drift_feature_coverage', 'drift_model_coverage', 'alert_precision',
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
   'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
-  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions',
+  'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions', 'data_validation_pass_rate',
 ];
 const byId = new Map<string, KpiDefinition>(
   [...releaseKpis, ...experimentKpis, ...incidentKpis, ...driftKpis, ...signalKpis].map((kpi) => [kpi.id, { ...kpi, targets: withYearlyTargets(kpi.targets) }]),

@@ -15,6 +15,6 @@ export { parseTargetsFile, effectiveOverrides, saveOverride, storedOverrides } f
 export { listIncidents } from './incidents/list.ts';
 export { listExperiments } from './experiments/list.ts';
 export { listLiveReleases, listReleases } from './releases/list.ts';
-export { servingByModel, arrivalsByDataset } from './signals/summaries.ts';
+export { servingByModel, arrivalsByDataset, validationsByDataset } from './signals/summaries.ts';
 export { TTM_TARGET_HOURS, TTD_TARGET_HOURS } from './incidents/rows.ts';
 export { primaryResult, guardrailRegressions, srmOf, type Experiment } from './experiments/entity.ts';

@@ -1,7 +1,7 @@
 import { experiments } from './experiments/rows.ts';
 import { incidents } from './incidents/rows.ts';
 import { releases } from './releases/rows.ts';
-import { assetReuses, datasetArrivals, mentorships, modelEvaluations, servingWindows, surveyResponses, trainingRuns, triagedAlerts, workItems } from './signals/rows.ts';
+import { assetReuses, dataValidations, datasetArrivals, mentorships, modelEvaluations, servingWindows, surveyResponses, trainingRuns, triagedAlerts, workItems } from './signals/rows.ts';
 import type { Source } from './source.ts';
 
 const sources = {
@@ -10,6 +10,7 @@ const sources = {
   experiments,
   servingWindows,
   datasetArrivals,
+  dataValidations,
   surveyResponses,
   triagedAlerts,
   trainingRuns,

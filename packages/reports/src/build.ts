@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
-  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
+  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
   readValuesOf, storedValuesIn, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
@@ -393,16 +393,24 @@ async function driftSection(storage: Storage, team: string, asOf: Date, tier1: (
   };
 }
 
-// ---- data freshness and cost ---------------------------------------------------------------------
+// ---- data freshness, validation and cost ---------------------------------------------------------------------
 
 async function dataCostSection(storage: Storage, team: string, period: Period, contributions: (id: string) => Promise<Contribution[]>): Promise<DataCostSection> {
   const scope = { team, from: period.start, to: period.end };
-  const [datasets, models, training] = await Promise.all([arrivalsByDataset(storage, scope), servingByModel(storage, scope), contributions('training_cost_per_run')]);
+  const [datasets, validations, models, training] = await Promise.all([
+    arrivalsByDataset(storage, scope),
+    validationsByDataset(storage, scope),
+    servingByModel(storage, scope),
+    contributions('training_cost_per_run'),
+  ]);
   const runs = [...training].sort(byString((c) => c.entity));
   return {
     arrivals: datasets.reduce((sum, dataset) => sum + dataset.arrivals, 0),
     late_arrivals: datasets.reduce((sum, dataset) => sum + dataset.late, 0),
     late_by_dataset: datasets.filter((dataset) => dataset.late > 0),
+    validations: validations.reduce((sum, dataset) => sum + dataset.validations, 0),
+    failed_validations: validations.reduce((sum, dataset) => sum + dataset.failed, 0),
+    failed_validations_by_dataset: validations.filter((dataset) => dataset.failed > 0),
     serving: {
       requests: models.reduce((sum, model) => sum + model.requests, 0),
       cost_usd: models.reduce((sum, model) => sum + model.cost_usd, 0),

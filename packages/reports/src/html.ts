@@ -292,6 +292,9 @@ function dataCostSection(report: Report): string {
   const late = data.late_by_dataset.length
     ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), num(formatInteger(row.arrivals)), num(formatInteger(row.late)), num(formatHours(row.worst_delay_minutes / 60))]), { numeric: [1, 2, 3], class: 'compact' })
     : empty(data.arrivals === 0 ? `No dataset arrival in this ${periodNoun(report)}.` : 'Every dataset arrived within its SLA.');
+  const failedValidations = data.failed_validations_by_dataset.length
+    ? table(['Dataset', 'Validations', 'Failed', 'Failed suites'], data.failed_validations_by_dataset.map((row) => [code(row.dataset), num(formatInteger(row.validations)), num(formatInteger(row.failed)), { html: row.failed_suites.map((suite) => `<code>${e(suite)}</code>`).join(', '), class: 'wrap' }]), { numeric: [1, 2], class: 'compact' })
+    : empty(data.validations === 0 ? `No data validation in this ${periodNoun(report)}.` : 'Every data validation passed.');
   const MAX_MODELS = 15;
   const models = data.serving.by_model;
   const serving = models.length
@@ -305,10 +308,12 @@ function dataCostSection(report: Report): string {
       )
     : empty(`No serving window in this ${periodNoun(report)}.`);
   return `<section id="data-cost" aria-labelledby="data-cost-title">
-<h2 id="data-cost-title">Data freshness and serving cost</h2>
+<h2 id="data-cost-title">Data freshness, validation and serving cost</h2>
 ${kpiGroupTable(report, 'Serving and cost')}
 <h3>Late dataset arrivals (${formatInteger(data.late_arrivals)} of ${formatInteger(data.arrivals)})</h3>
 ${late}
+<h3>Failed data validations (${formatInteger(data.failed_validations)} of ${formatInteger(data.validations)})</h3>
+${failedValidations}
 <h3>Serving cost by model</h3>
 ${serving}
 <p>Training: <strong>${e(plural(data.training.runs, 'run'))}</strong> costing <strong>${e(formatUsd(data.training.cost_usd))}</strong> in total.</p>

@@ -229,10 +229,18 @@ export function renderMarkdown(report: Report): string {
   );
 
   const data = report.data_and_cost;
-  push('## Data freshness and serving cost');
+  push('## Data freshness, validation and serving cost');
   push(groupTable(report, 'Serving and cost'));
   push(`### Late dataset arrivals (${data.late_arrivals} of ${data.arrivals})`);
   push(data.late_by_dataset.length ? table(['Dataset', 'Arrivals', 'Late', 'Worst delay past expected'], data.late_by_dataset.map((row) => [code(row.dataset), String(row.arrivals), String(row.late), hours(row.worst_delay_minutes / 60)]), [1, 2, 3]) : data.arrivals === 0 ? `_No dataset arrival in this ${periodNoun(report)}._` : '_Every dataset arrived within its SLA._');
+  push(`### Failed data validations (${data.failed_validations} of ${data.validations})`);
+  push(
+    data.failed_validations_by_dataset.length
+      ? table(['Dataset', 'Validations', 'Failed', 'Failed suites'], data.failed_validations_by_dataset.map((row) => [code(row.dataset), String(row.validations), String(row.failed), row.failed_suites.map(code).join(', ')]), [1, 2])
+      : data.validations === 0
+        ? `_No data validation in this ${periodNoun(report)}._`
+        : '_Every data validation passed._',
+  );
   push('### Serving cost by model');
   push(
     data.serving.by_model.length

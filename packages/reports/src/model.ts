@@ -185,6 +185,10 @@ export interface DataCostSection {
   arrivals: number;
   late_arrivals: number;
   late_by_dataset: { dataset: string; arrivals: number; late: number; worst_delay_minutes: number }[];
+  validations: number;
+  failed_validations: number;
+  /** Datasets with a failed validation, and the suites that failed. */
+  failed_validations_by_dataset: { dataset: string; validations: number; failed: number; failed_suites: string[] }[];
   serving: {
     requests: number;
     cost_usd: number;

@@ -102,6 +102,10 @@ function evidence(report: ReportContent, entry: BreachedTarget): string {
       return report.data_and_cost.late_by_dataset.length
         ? `; ${plural(report.data_and_cost.late_arrivals, 'late arrival')}, most from ${few(report.data_and_cost.late_by_dataset.map((dataset) => dataset.dataset), 2)}`
         : '';
+    case 'data_validation_pass_rate':
+      return report.data_and_cost.failed_validations_by_dataset.length
+        ? `; ${plural(report.data_and_cost.failed_validations, 'failed validation')}, most of ${few(report.data_and_cost.failed_validations_by_dataset.map((dataset) => dataset.dataset), 2)}`
+        : '';
     case 'time_to_mitigate_hours': {
       const slow = report.incidents.slowest_mitigations.filter((incident) => incident.over_tier1_target);
       return slow.length ? `; slowest: ${few(slow.map((incident) => incident.incident_id))}` : '';

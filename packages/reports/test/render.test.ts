@@ -72,7 +72,7 @@ function fixture(): Report {
       tier1: { feature_coverage: tier1, model_coverage: tier1 },
       tier1_gaps: [{ model_id: HOSTILE, release_id: 'r1', team: 'search', model_version: '1', drift_enabled: true, drift_alerting: false, critical_features: 2, unmonitored_critical_features: [HOSTILE] }],
     },
-    data_and_cost: { arrivals: 1, late_arrivals: 1, late_by_dataset: [{ dataset: HOSTILE, arrivals: 1, late: 1, worst_delay_minutes: 300 }], serving: { requests: 1000, cost_usd: 2, by_model: [{ model_id: HOSTILE, tier: 1, requests: 1000, cost_usd: 2, cost_per_1k: 2, latency_p95_ms: 80 }] }, training: { runs: 0, cost_usd: 0 } },
+    data_and_cost: { arrivals: 1, late_arrivals: 1, late_by_dataset: [{ dataset: HOSTILE, arrivals: 1, late: 1, worst_delay_minutes: 300 }], validations: 2, failed_validations: 1, failed_validations_by_dataset: [{ dataset: HOSTILE, validations: 2, failed: 1, failed_suites: [HOSTILE] }], serving: { requests: 1000, cost_usd: 2, by_model: [{ model_id: HOSTILE, tier: 1, requests: 1000, cost_usd: 2, cost_per_1k: 2, latency_p95_ms: 80 }] }, training: { runs: 0, cost_usd: 0 } },
   };
   const report: Report = { ...content, narrative: narrate(content), content_hash: '', generated_at: '2026-04-02T00:00:00Z' };
   report.content_hash = contentHash(report);

@@ -96,7 +96,11 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     connectorDeps: {
       releases: (modelId) => productionReleasesOfModel(storage.lane('serve'), modelId),
       workItemFirstClosed: (itemId) => workItemFirstClosed(storage.lane('serve'), itemId),
-      mlflowRegistry: (uri) => registries.get(uri) ?? registries.set(uri, mlflowRegistry(uri)).get(uri)!,
+      // One per registry (MLflow's, or a Databricks workspace's with its token), its cache kept between deliveries.
+      mlflowRegistry: (uri, token) => {
+        const key = `${uri}\n${token ?? ''}`;
+        return registries.get(key) ?? registries.set(key, mlflowRegistry(uri, token)).get(key)!;
+      },
     },
     brokers,
     log,

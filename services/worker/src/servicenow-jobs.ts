@@ -31,13 +31,13 @@ export function startServicenowWorkers(runtime: Runtime, options: WorkerOptions)
       const next = failure.retryInMs !== undefined ? `; attempt ${failure.attempt + 1} in ${failure.retryInMs} ms` : '';
       await states.failed(CONNECTOR, `${failure.message}${next}`, new Date());
     });
-    const delivery: RawDelivery = { body: Buffer.from(body), headers: {}, receivedAt: new Date() };
+    const delivery: RawDelivery = { body: Buffer.from(body), headers: {}, query: {}, receivedAt: new Date() };
     const result = await mapDelivery(CONNECTOR, config!, delivery, runtime.connectorDeps);
     if (result.outcome === 'accepted') await produceEvents(await runtime.producer(), runtime.config.kafka.topics, result.events);
     const archived = archivedOutcome(result);
     // An empty page carries nothing to keep; any other is kept, and the same page read again is the same delivery.
     if (result.outcome !== 'ignored') {
-      await archive.record(runtime.storage, { connector: CONNECTOR, deliveryId: deliveryIdOf(CONNECTOR, delivery), receivedAt: delivery.receivedAt, ...archived, headers: {}, body, attempts: 1 });
+      await archive.record(runtime.storage, { connector: CONNECTOR, deliveryId: deliveryIdOf(CONNECTOR, delivery), receivedAt: delivery.receivedAt, ...archived, headers: {}, query: {}, body, attempts: 1 });
       webhookDeliveries.inc({ connector: CONNECTOR, outcome: archived.outcome });
     }
     if (result.outcome === 'bad_request') throw new Error(`ServiceNow answered something that is not a Table API page: ${result.reason}`);

@@ -29,20 +29,35 @@ const pullState = z.object({
   consecutive_failures: z.number().int().min(0).describe('Polls in a row that stopped at a page failing every attempt'),
   last_poll: z.object({ pages: z.number().int().min(0), events: z.number().int().min(0), skipped: z.number().int().min(0).describe('Records not mapped (their pages are kept as unmappable deliveries, for replay)') }),
 });
+/** A tool's own webhook, byte for byte: what POST /v1/webhooks/<connector> and the OpenLineage transport's path take. */
+const toolWebhook = {
+  method: 'POST' as const,
+  access: 'public' as const,
+  tags: ['webhooks'],
+  body: z.unknown().describe("The tool's own webhook payload (JSON), byte for byte as it sent it"),
+  rawBody: true as const,
+  responses: { ...outcomes, 401: errorBody.describe('Signature or token missing or wrong (counted in /metrics, not stored)') },
+};
 
 export const webhookRoutes = {
   receiveWebhook: defineRoute({
-    method: 'POST',
+    ...toolWebhook,
     path: '/v1/webhooks/:connector',
-    access: 'public',
-    tags: ['webhooks'],
-    summary: `A tool's own webhook (${CONNECTOR_NAMES.join(', ')}; SPEC §8), authenticated by its signature or the connector's token`,
+    summary: `A tool's own webhook (${CONNECTOR_NAMES.join(', ')}; SPEC §8, §8b), authenticated by its signature or the connector's token`,
     description:
-      'The body is read as raw bytes, in any media type, and the signature checked over exactly what was sent; every tool sends JSON. A connector not in KPI_CONNECTORS_FILE is a 404, a signature or token missing or wrong a 401, before the body is parsed.',
+      'The body is read as raw bytes, in any media type, and the signature checked over exactly what was sent; every tool sends JSON. A connector not in KPI_CONNECTORS_FILE is a 404, a signature or token missing or wrong a 401, before the body is parsed. Evidently snapshots name their team and model in the query (a missing team is a 422).',
     params: z.object({ connector: z.string().min(1).max(64).meta({ examples: [...CONNECTOR_NAMES] }).describe(`The connector: ${CONNECTOR_NAMES.join(', ')}`) }),
-    body: z.unknown().describe("The tool's own webhook payload (JSON), byte for byte as it sent it"),
-    rawBody: true,
-    responses: { ...outcomes, 401: errorBody.describe('Signature or token missing or wrong (counted in /metrics, not stored)') },
+    querystring: z.object({
+      team: z.string().max(64).optional().describe('evidently: the team whose model the snapshot monitors'),
+      model_id: z.string().max(256).optional().describe('evidently: the model the snapshot monitors'),
+      run: z.string().max(100).optional().describe('evidently: the run the snapshot is of (default: the SHA-256 of the body), so a re-post counts once'),
+    }),
+  }),
+  receiveOpenlineage: defineRoute({
+    ...toolWebhook,
+    path: '/v1/webhooks/openlineage/api/v1/lineage',
+    summary: "OpenLineage RunEvents at the HTTP transport's default endpoint (the openlineage connector; SPEC §8b), authenticated by the connector's token (the transport's api_key)",
+    description: 'The same as POST /v1/webhooks/openlineage, for a transport configured with only the URL of the pipeline.',
   }),
   listWebhookDeliveries: defineRoute({
     method: 'GET',

@@ -1,6 +1,6 @@
 import { raw } from '@kpi/storage';
 import { defineKpi, type KpiDefinition } from '../definition.ts';
-import { assetReuses, datasetArrivals, mentorships, modelEvaluations, servingWindows, surveyResponses, trainingRuns, triagedAlerts, workItems } from './rows.ts';
+import { assetReuses, dataValidations, datasetArrivals, mentorships, modelEvaluations, servingWindows, surveyResponses, trainingRuns, triagedAlerts, workItems } from './rows.ts';
 
 /** A model evaluation's gap is acceptable up to this (SPEC §5 `segment_parity_rate`). */
 export const PARITY_GAP = 0.05;
@@ -37,6 +37,20 @@ export const signalKpis: KpiDefinition[] = [
     targets: [{ kind: 'threshold', op: '>=', value: 0.99 }],
     measure: { kind: 'share', numerator: ARRIVED_ON_TIME },
     note: raw("concat(dataset, ': ', toString(round((toUnixTimestamp64Milli(time) - toUnixTimestamp64Milli(expected_at)) / 60000, 1)), ' min after expected, SLA ', toString(sla_minutes), ' min')"),
+  }),
+  defineKpi({
+    source: dataValidations,
+    anchor: 'time',
+    tiered: false,
+    id: 'data_validation_pass_rate',
+    group: 'Monitoring and data',
+    name: 'Data validation pass rate',
+    description: 'Share of data-quality validation runs (data.validated) that succeeded, by validation time.',
+    unit: 'ratio',
+    direction: 'higher_is_better',
+    targets: [{ kind: 'threshold', op: '>=', value: 0.95 }],
+    measure: { kind: 'share', numerator: raw('success') },
+    note: raw("concat(dataset, ' / ', suite, ': ', toString(failed), ' of ', toString(evaluated), ' checks failed')"),
   }),
   defineKpi({
     source: servingWindows,

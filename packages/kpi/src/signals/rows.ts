@@ -3,7 +3,7 @@ import { param, raw, sql, type Sql } from '@kpi/storage';
 import { defineSource, entitiesWithEventsIn, LATEST, timeRanges, type TimeRange } from '../source.ts';
 
 // Operational signals. Serving windows and dataset arrivals are the bulk of all events: they have
-// typed tables of their own (migration 011). The rest are read from `signal_events` by type.
+// typed tables of their own (migration 011), and so do data validations (migration 013). The rest are read from `signal_events` by type.
 
 /** Every serving window is a sample, assigned by its end. */
 export const servingWindows = defineSource({
@@ -29,6 +29,19 @@ export const datasetArrivals = defineSource({
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, dataset, expected_at,
       coalesce(sla_minutes, ${raw(String(DEFAULTS.sla_minutes))}) AS sla_minutes
     FROM {db:Identifier}.dataset_arrivals FINAL
+    WHERE ${timeRanges(ranges)}`,
+});
+
+/** Every data-quality validation run is a sample, assigned by its time. */
+export const dataValidations = defineSource({
+  name: 'dataValidations',
+  entity: 'data_validation',
+  tiered: false,
+  eventTypes: ['data.validated'],
+  planning: { kind: 'sample' },
+  rows: (ranges) => sql`
+    SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, validation_id, dataset, suite, success, evaluated, failed
+    FROM {db:Identifier}.data_validations FINAL
     WHERE ${timeRanges(ranges)}`,
 });
 

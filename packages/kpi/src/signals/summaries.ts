@@ -1,6 +1,6 @@
 import { param, raw, sql, type Storage } from '@kpi/storage';
 import { ALL_TEAMS } from '../engine/compute.ts';
-import { datasetArrivals, servingWindows } from './rows.ts';
+import { dataValidations, datasetArrivals, servingWindows } from './rows.ts';
 import { ARRIVED_ON_TIME } from './kpis.ts';
 
 type Scope = { team: string; from: Date; to: Date };
@@ -38,4 +38,15 @@ export async function arrivalsByDataset(storage: Storage, scope: Scope) {
     GROUP BY dataset
     ORDER BY late DESC, dataset`);
   return rows.map((row) => ({ dataset: row.dataset, arrivals: Number(row.arrivals), late: Number(row.late), worst_delay_minutes: Number(row.worst_delay_minutes) }));
+}
+
+/** Data validations in [from, to) per dataset: how many runs, how many failed (data_validation_pass_rate's rule), the suites that failed. */
+export async function validationsByDataset(storage: Storage, scope: Scope) {
+  const rows = await storage.query<{ dataset: string; validations: number; failed: number; failed_suites: string[] }>(sql`
+    SELECT dataset AS dataset, count() AS validations, countIf(NOT success) AS failed, arraySort(groupUniqArrayIf(suite, NOT success)) AS failed_suites
+    FROM (${dataValidations.rows([scope])})
+    WHERE ${teamFilter(scope.team)}
+    GROUP BY dataset
+    ORDER BY failed DESC, dataset`);
+  return rows.map((row) => ({ dataset: row.dataset, validations: Number(row.validations), failed: Number(row.failed), failed_suites: row.failed_suites }));
 }

@@ -18,7 +18,7 @@ export const deliveryRow = z.object({
   updated_at: z.string(),
 });
 export type DeliverySummary = z.infer<typeof deliveryRow>;
-export const storedDelivery = deliveryRow.extend({ headers: z.record(z.string(), z.string()), body: z.string() });
+export const storedDelivery = deliveryRow.extend({ headers: z.record(z.string(), z.string()), query: z.record(z.string(), z.string()), body: z.string() });
 export type StoredDelivery = z.infer<typeof storedDelivery>;
 
 /** Our id of a delivery: stable for (connector, the sender's delivery id), short and URL-safe. */
@@ -34,11 +34,12 @@ export interface DeliveryRecord {
   reason: string;
   events: string[];
   headers: Record<string, string>;
+  query: Record<string, string>;
   body: string;
   attempts: number;
 }
 
-/** The archive of webhook deliveries (migration 008). */
+/** The archive of webhook deliveries (migrations 008, 014). */
 export const webhookDeliveries = {
   async record(storage: Storage, delivery: DeliveryRecord): Promise<string> {
     const id = deliveryKey(delivery.connector, delivery.deliveryId);
@@ -52,6 +53,7 @@ export const webhookDeliveries = {
         reason: delivery.reason,
         events: delivery.events,
         headers: delivery.headers,
+        query: delivery.query,
         body: delivery.body,
         attempts: delivery.attempts,
         updated_at: chTime(new Date()),
@@ -62,7 +64,7 @@ export const webhookDeliveries = {
 
   async get(storage: Storage, id: string): Promise<StoredDelivery | undefined> {
     const [row] = await storage.query<Record<string, unknown>>(
-      `SELECT id, connector, delivery_id, received_at, outcome, reason, events, attempts, updated_at, headers, body
+      `SELECT id, connector, delivery_id, received_at, outcome, reason, events, attempts, updated_at, headers, query, body
        FROM {db:Identifier}.webhook_deliveries FINAL WHERE id = {id:String}`,
       { id },
     );

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { routes } from '@kpi/api-contract';
 import { archivedOutcome, CONNECTOR_NAMES, deliveryIdOf, isPulled, mapDelivery, verifyDelivery, type ConnectorName, type Outcome, type RawDelivery } from '@kpi/connectors';
 import { produceForRequest } from '../produce.ts';
@@ -51,6 +51,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
         receivedAt: delivery.receivedAt,
         ...archived,
         headers: Object.fromEntries(Object.entries(delivery.headers).filter(([key]) => keptHeader(key))),
+        query: delivery.query,
         body: delivery.body.toString('utf8'),
         attempts,
       })
@@ -83,22 +84,24 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
     const raw = plugin.withTypeProvider<ZodTypeProvider>();
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    raw.route({
-      ...serve(routes.receiveWebhook),
-      handler: async (request, reply) => {
-        const name = request.params.connector;
-        if (!configured(name)) return notConfigured(reply, name);
-        if (isPulled(name)) return reply.code(404).send({ error: 'not_found', message: `${name} is pulled from the tool, nothing is posted to it (its state: GET /v1/webhooks/pulls)` });
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
-        const delivery: RawDelivery = { body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headers, receivedAt: new Date() };
-        const refused = verifyDelivery(name, connectors[name] as never, delivery);
-        if (refused) {
-          webhookSignatureFailures.inc({ connector: name });
-          return reply.code(401).send({ error: 'unauthorized', message: refused });
-        }
-        return run(name, delivery, 1, reply);
-      },
-    });
+    /** Checks a delivery's authenticity on its raw bytes, then maps it. */
+    const receive = async (name: string, request: FastifyRequest, reply: FastifyReply) => {
+      if (!configured(name)) return notConfigured(reply, name);
+      if (isPulled(name)) return reply.code(404).send({ error: 'not_found', message: `${name} is pulled from the tool, nothing is posted to it (its state: GET /v1/webhooks/pulls)` });
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
+      // Every parameter as sent (the contract documents Evidently's; other tools may add their own).
+      const query = Object.fromEntries(new URL(request.url, 'http://localhost').searchParams);
+      const delivery: RawDelivery = { body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), headers, query, receivedAt: new Date() };
+      const refused = verifyDelivery(name, connectors[name] as never, delivery);
+      if (refused) {
+        webhookSignatureFailures.inc({ connector: name });
+        return reply.code(401).send({ error: 'unauthorized', message: refused });
+      }
+      return run(name, delivery, 1, reply);
+    };
+    raw.route({ ...serve(routes.receiveWebhook), handler: (request, reply) => receive(request.params.connector, request, reply) });
+    // The OpenLineage HTTP transport's default endpoint, below the connector's URL.
+    raw.route({ ...serve(routes.receiveOpenlineage), handler: (request, reply) => receive('openlineage', request, reply) });
   });
 
   app.route({ ...serve(routes.listWebhookDeliveries), handler: async (request) => ({ deliveries: await archive.list(storage, request.query) }) });
@@ -123,7 +126,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       if (!stored) return reply.code(404).send({ error: 'not_found', message: `no delivery ${request.params.id}` });
       if (!configured(stored.connector)) return notConfigured(reply, stored.connector);
       // Authenticated when it arrived; its signature is not kept (an MLflow timestamp would be stale anyway).
-      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply);
+      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply);
     },
   });
 };
