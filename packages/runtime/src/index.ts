@@ -85,7 +85,15 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   await redisReady(redis, REDIS_START_TIMEOUT_MS);
   const queues = createQueues(redis, config.queuePrefix, log);
   await queues.open();
-  const serving = new Serving({ storage: storage.lane('serve'), redis, redisUrl, prefix: config.queuePrefix, fileOverrides: parseTargetsFile(config.targetsFile), log });
+  const serving = new Serving({
+    storage: storage.lane('serve'),
+    redis,
+    redisUrl,
+    prefix: config.queuePrefix,
+    fileOverrides: parseTargetsFile(config.targetsFile),
+    onKpiRemoved: () => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')),
+    log,
+  });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
   const registries = new Map<string, MlflowRegistry>();
