@@ -45,9 +45,10 @@ class Connection {
 
   constructor(private readonly path: string) {}
 
-  run<T>(work: (session: Session) => Promise<T>): Promise<T> {
+  run<T>(work: (session: Session) => Promise<T>, label = ''): Promise<T> {
     this.pending++;
-    const result = this.tail.then(() => work(this.open()));
+    const queued = Date.now();
+    const result = this.tail.then(async () => { const s = Date.now(); try { return await work(this.open()); } finally { const ms = Date.now() - s; if (ms > 150 && process.env.KPI_SLOW_SQL) process.stderr.write(`SLOW ${ms}ms (queued ${s - queued}ms) ${label.replace(/\s+/g, ' ').slice(0, 300)}\n`); } });
     this.tail = result.then(
       () => this.pending--,
       () => this.pending--,
@@ -102,17 +103,17 @@ export class EngineClosed extends Error {
 export function embeddedEngine(path: string): EmbeddedEngine {
   const connections = new Map<Lane, Connection>(LANES.map((lane) => [lane, new Connection(path)]));
   let closed = false;
-  const on = <T>(lane: Lane, work: (session: Session) => Promise<T>): Promise<T> => {
+  const on = <T>(lane: Lane, work: (session: Session) => Promise<T>, label = ''): Promise<T> => {
     if (closed) return Promise.reject(new EngineClosed('the embedded ClickHouse is shutting down'));
-    return connections.get(lane)!.run(work);
+    return connections.get(lane)!.run(work, `${lane}: ${label}`);
   };
   return {
-    query: (lane, text, params) => on(lane, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text()),
-    command: (lane, text, params) => on(lane, async (session) => void (await session.queryAsync(withParameters(text, params), { format: 'CSV' }))),
+    query: (lane, text, params) => on(lane, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text(), text),
+    command: (lane, text, params) => on(lane, async (session) => void (await session.queryAsync(withParameters(text, params), { format: 'CSV' })), text),
     insert: (lane, request) =>
       on(lane, async (session) => {
         await session.insert({ table: request.table, columns: request.columns ? [...request.columns] : undefined, values: request.values, format: request.format, settings: request.settings });
-      }),
+      }, `INSERT ${request.table} ${request.values.length} bytes`),
     async close(ms) {
       closed = true;
       const all = [...connections.values()];
