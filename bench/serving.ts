@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { demoHistory } from '@kpi/demo';
 import { makeEvent, topicOfType, type AnyEvent, type CloudEvent } from '@kpi/events';
-import { quantile, report } from './support.ts';
+import { cpuSeconds, quantile, report } from './support.ts';
 import { startStack, waitReady, type StackProcess } from '../test/support/stack.ts';
 
 const { values: args } = parseArgs({
@@ -195,6 +195,9 @@ async function run(history: number): Promise<Record<string, string>> {
 
   const rss: number[] = [];
   const rssTimer = setInterval(() => rss.push(rssMb(stack.child.pid!)), 5_000);
+  // CPU of each process while the stream runs: the stack, its broker and Redis, and this benchmark (producer and readers).
+  const processes = { stack: stack.child.pid!, 'kafka broker': stack.pidOf('kafka'), redis: stack.pidOf('redis'), 'this benchmark': process.pid };
+  const cpuAtStart = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
   await sleep(seconds.steady * 1000);
   phase = 'burst';
   perSecond = burst;
@@ -210,6 +213,7 @@ async function run(history: number): Promise<Record<string, string>> {
   await Promise.all([streaming$, ...readers, probe$]);
   clearInterval(rssTimer);
   const streamSeconds = (Date.now() - streamStarted) / 1000;
+  const cpuShare = Object.entries(processes).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - cpuAtStart[name]!) / streamSeconds).toFixed(2)}`).join(', ');
   await producer.disconnect();
 
   // Back under 2 s: the first probe sent after the burst from which every later probe took under 2 s.
@@ -233,6 +237,7 @@ async function run(history: number): Promise<Record<string, string>> {
   }
   rows[`${label}: freshness back under 2 s`] = backUnder2s;
   rows[`${label}: events streamed`] = `${sent} in ${streamSeconds.toFixed(0)} s (burst started at ${((burstStarted - streamStarted) / 1000).toFixed(0)} s)`;
+  rows[`${label}: CPU while streaming (cores)`] = cpuShare;
   rows[`${label}: RSS of the stack process start / end / max`] = `${rss[0]?.toFixed(0)} / ${rss.at(-1)?.toFixed(0)} / ${Math.max(...rss).toFixed(0)} MB`;
   rows[`${label}: SIGTERM -> exit`] = `${stopSeconds.toFixed(1)} s, exit code ${exitCode}${leftovers.length ? `, ${leftovers.length} processes left behind` : ''}`;
   return rows;
