@@ -5,7 +5,7 @@ import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
 import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
 import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, scopeKey, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
-import { stateGroupOf, statesOfDays } from './states.ts';
+import { stateGroupOf, statesFor } from './states.ts';
 
 export { ALL_TEAMS, type Window } from './scopes.ts';
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
@@ -163,12 +163,13 @@ async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodW
       GROUP BY ${scopes(source)}`;
   } else {
     const group = stateGroupOf(kpis);
+    const { rows, inWindow } = await statesFor(storage, group, windows, teams, states, now);
     query = sql`
       SELECT ${scopeColumns(source)}, ${join(group.columns.map((column) => renderAggregate(column, 'merge')), ',\n  ')}
       FROM (
         SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', 'day'))} AS period
-        FROM (${await statesOfDays(storage, group, spanOf(windows), teams, states, now)})
-        ARRAY JOIN arrayFilter(w -> day >= w.2 AND day < w.3, ${windowDays(windows)}) AS window)
+        FROM (${rows})
+        ARRAY JOIN arrayFilter(w -> ${inWindow}, ${windowDays(windows)}) AS window)
       GROUP BY ${scopes(source)}`;
   }
   const rows = await storage.query<Row>(query);
