@@ -32,7 +32,7 @@ export interface ComputeRequest {
   now: Date;
   /**
    * Where anchored SQL KPIs take their per-day partial states: from the rows, now (the default:
-   * exact at this instant, what a breakdown shows), or as stored in `kpi_day_states`, which
+   * exact at this instant, what a breakdown shows), or as stored in `kpi_states` (days and months), which
    * recomputes keep current for the days events touch (see states.ts). States are stored per
    * group of KPIs (source and anchor, as `kpis` lists them): pass the whole source, as the
    * recomputes that refresh them do, or the group is built apart from every row.
