@@ -63,6 +63,27 @@ export class ValueReplica implements ValueReader {
     this.version++;
   }
 
+  /**
+   * Takes a KPI's values as just loaded from ClickHouse (each with its computed_at), the load having
+   * started at `loadedAt`: a value the load did not find and that was computed before it is gone
+   * (deleted from ClickHouse); anything computed since stays, whichever is later wins.
+   */
+  replace(kpi: string, rows: readonly (ServedRow & { computed_at: number })[], loadedAt: number): void {
+    const present = new Set(rows.map((row) => `${seriesKey(row.kpi, row.granularity, row.tier, row.team)}|${row.start}`));
+    const prefix = `${kpi}|`;
+    for (const [key, periods] of this.series) {
+      if (!key.startsWith(prefix)) continue;
+      for (const [start, entry] of periods) {
+        if (entry.computedAt >= loadedAt || present.has(`${key}|${start}`)) continue;
+        periods.delete(start);
+        this.count--;
+      }
+      if (periods.size === 0) this.series.delete(key);
+    }
+    for (const row of rows) this.apply([row], row.computed_at);
+    this.version++;
+  }
+
   get size(): number {
     return this.count;
   }

@@ -22,6 +22,7 @@ const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('values'), origin: z.string(), computedAt: z.number(), rows: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), z.string(), z.number().nullable(), z.number().nullable(), z.number().nullable(), z.number(), z.record(z.string(), z.unknown())])) }),
   z.object({ kind: z.literal('removed'), origin: z.string(), kpi: z.string(), before: z.number() }),
   z.object({ kind: z.literal('targets'), origin: z.string() }),
+  z.object({ kind: z.literal('reload'), origin: z.string(), kpis: z.array(z.string()).optional() }),
 ]);
 type Message = z.infer<typeof message>;
 
@@ -97,6 +98,15 @@ export class Serving {
     }
   }
 
+  /**
+   * Values were written to ClickHouse in bulk (a rebuild, a custom KPI's whole history): every
+   * process loads them from there (only those of `kpis`, when given) rather than receive them all.
+   */
+  async reloadEverywhere(kpis?: readonly string[]): Promise<void> {
+    await this.send({ kind: 'reload', origin: this.origin, ...(kpis ? { kpis: [...kpis] } : {}) });
+    await (kpis ? this.reloadKpis(kpis) : this.reload());
+  }
+
   /** A KPI's values computed before `before` were deleted from ClickHouse (all of them without it). */
   async removed(kpi: string, before = new Date()): Promise<void> {
     this.removeValues(kpi, before.getTime());
@@ -168,6 +178,17 @@ export class Serving {
     return this.reloading;
   }
 
+  /** Loads some KPIs' values from ClickHouse again, into the served copy (see ValueReplica.replace). */
+  private async reloadKpis(kpis: readonly string[]): Promise<void> {
+    for (const kpi of kpis) {
+      const loadedAt = Date.now();
+      const rows = await kpiValues.allOf(this.options.storage, kpi);
+      this.loading?.replace(kpi, rows, loadedAt);
+      this.replica.replace(kpi, rows, loadedAt);
+    }
+    this.count();
+  }
+
   private async loadTargets() {
     this.targets = await effectiveOverrides(this.options.storage, this.options.fileOverrides);
     this.replica.version++;
@@ -211,6 +232,9 @@ export class Serving {
         break;
       case 'targets':
         void this.loadTargets().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the target overrides'));
+        break;
+      case 'reload':
+        void (update.kpis ? this.reloadKpis(update.kpis) : this.reload()).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the served KPI values'));
         break;
     }
   }

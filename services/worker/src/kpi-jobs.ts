@@ -12,7 +12,7 @@ import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
  */
 export interface ValueStore {
   storage: Storage;
-  serving?: Pick<Serving, 'publish' | 'removed'>;
+  serving?: Pick<Serving, 'publish' | 'reloadEverywhere'>;
 }
 
 const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: ScopedValue[]) => {
@@ -74,20 +74,20 @@ export interface Progress {
  * [from(granularity), to): the whole catalog in one pass per source (see computeValues).
  * Serves the periodic refresh (open and just-closed periods) and the full rebuild.
  */
-export async function recomputeRange(
-  target: ValueStore,
+async function computeRange(
+  storage: Storage,
   range: { from: (granularity: Granularity) => Date; to: Date; kpis?: readonly KpiDefinition[] },
-  now = new Date(),
+  now: Date,
+  store: (values: ScopedValue[]) => Promise<void>,
   onProgress?: (progress: Progress) => void,
 ): Promise<number> {
   const kpis = range.kpis ?? CATALOG;
-  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(target.storage))];
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
   const windows = GRANULARITIES.map((granularity) => ({ granularity, from: range.from(granularity), to: range.to }));
   const started = Date.now();
-  const store = storeAndServe(target, now);
   let written = 0;
   let done = 0;
-  await computeValues(target.storage, { kpis, windows, teams, now, states: 'stored' }, async (values) => {
+  await computeValues(storage, { kpis, windows, teams, now, states: 'stored' }, async (values) => {
     await store(values);
     written += values.length;
     onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
@@ -102,30 +102,39 @@ export async function recomputeRange(
  */
 export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
   const moving = kpis.filter((kpi) => kpi.anchor === 'period_end' || kpi.backlog !== undefined);
-  return recomputeRange(target, { from: (granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis: moving }, now);
+  const range = { from: (granularity: Granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis: moving };
+  return computeRange(target.storage, range, now, storeAndServe(target, now));
 }
 
 /**
  * Recomputes every KPI of `kpis` (default: the built-in catalog) from the raw events: their day
- * states built again from every row, then their values from the first event's period to the open one.
+ * and month states built again from every row, then their values from the first event's period
+ * to the open one, stored in ClickHouse; then every serving process loads them from there (a
+ * rebuild writes too many to send one by one).
  */
 export async function rebuildAll(target: ValueStore, now = new Date(), onProgress?: (progress: Progress) => void, kpis: readonly KpiDefinition[] = CATALOG): Promise<number> {
-  for (const group of stateGroupsOf(kpis)) await buildStates(target.storage, group, now);
-  const first = await eventQueries.firstEventTime(target.storage);
+  const written = await rebuildValues(target.storage, now, onProgress, kpis);
+  await target.serving?.reloadEverywhere();
+  return written;
+}
+
+async function rebuildValues(storage: Storage, now: Date, onProgress: ((progress: Progress) => void) | undefined, kpis: readonly KpiDefinition[]): Promise<number> {
+  for (const group of stateGroupsOf(kpis)) await buildStates(storage, group, now);
+  const first = await eventQueries.firstEventTime(storage);
   if (!first) return 0;
-  return recomputeRange(target, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, onProgress);
+  return computeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, (values) => storeValues(storage, values, now), onProgress);
 }
 
 /**
  * A KPI whose definition changed: its whole history recomputed, then every value older than that
- * recompute dropped (scopes the old definition filled and the new one leaves empty). A KPI no
- * longer in the catalog loses its values.
+ * recompute dropped (scopes the old definition filled and the new one leaves empty), then served
+ * everywhere from ClickHouse. A KPI no longer in the catalog loses its values.
  */
 export async function recomputeHistory(target: ValueStore, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
   await catalog.refresh();
   const kpi = catalog.get(kpiId);
-  const written = kpi ? await rebuildAll(target, now, undefined, [kpi]) : 0;
+  const written = kpi ? await rebuildValues(target.storage, now, undefined, [kpi]) : 0;
   await kpiValues.remove(target.storage, kpiId, kpi ? now : undefined);
-  await target.serving?.removed(kpiId, now);
+  await target.serving?.reloadEverywhere([kpiId]);
   return written;
 }
