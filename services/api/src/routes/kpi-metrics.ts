@@ -1,28 +1,33 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { Gauge, Registry } from 'prom-client';
 import { routes } from '@kpi/api-contract';
 import { ALL_TEAMS, type KpiDefinition, GRANULARITIES, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride, type ValueReader } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
-const LABELS = ['kpi', 'team', 'tier', 'granularity'] as const;
 /** Every status, each a kpi_status series (1 for the current one, 0 for the others); the compiler keeps it complete. */
 const STATUSES = Object.keys({ met: 0, breached: 0, no_target: 0, no_data: 0 } satisfies Record<Status, 0>) as Status[];
+
+const METRICS = {
+  kpi_value: 'KPI value in the current period of its granularity (SPEC section 5 units: ratios as fractions, durations in hours or days)',
+  kpi_target: 'The target the current value is judged against (for "previous period" targets, the previous value)',
+  kpi_sample_size: 'How many entities the current value was computed over',
+  kpi_status: 'KPI status in the current period: 1 for the current status (met, breached, no_target, no_data), 0 for the others',
+} as const;
+
+/** Prometheus text exposition format 0.0.4 (what prom-client serves). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** A label value as the exposition format escapes it. */
+const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 /**
  * The current period's KPI values as Prometheus metrics, for every granularity, KPI, team scope
  * (the organisation as team="all", and each team seen) and tier: kpi_value, kpi_target,
  * kpi_sample_size and kpi_status{status}. A null value or target is an absent series, never NaN
- * or 0.
+ * or 0. Written as text directly: tens of thousands of series, rendered on the request path.
  */
 export async function kpiExposition(values: ValueReader, catalog: readonly KpiDefinition[], teams: readonly string[], overrides: TargetOverride[], now: Date): Promise<string> {
-  const registry = new Registry();
-  const gauge = (name: string, help: string, extra: string[] = []) => new Gauge({ name, help, labelNames: [...LABELS, ...extra], registers: [registry] });
-  const value = gauge('kpi_value', 'KPI value in the current period of its granularity (SPEC section 5 units: ratios as fractions, durations in hours or days)');
-  const target = gauge('kpi_target', 'The target the current value is judged against (for "previous period" targets, the previous value)');
-  const sampleSize = gauge('kpi_sample_size', 'How many entities the current value was computed over');
-  const status = gauge('kpi_status', 'KPI status in the current period: 1 for the current status (met, breached, no_target, no_data), 0 for the others', ['status']);
-
+  const lines: Record<keyof typeof METRICS, string[]> = { kpi_value: [], kpi_target: [], kpi_sample_size: [], kpi_status: [] };
   const tiers = [...new Set(catalog.flatMap(tierScopes))];
   for (const granularity of GRANULARITIES) {
     for (const team of [ALL_TEAMS, ...teams]) {
@@ -30,16 +35,16 @@ export async function kpiExposition(values: ValueReader, catalog: readonly KpiDe
         const kpis = catalog.filter((kpi) => tierScopes(kpi).includes(tier));
         for (const [kpi, [current]] of await readValuesOf(values, kpis, { granularity, team, tier }, [periodOf(granularity, now)], overrides)) {
           if (!current) continue;
-          const labels = { kpi, team: team === ALL_TEAMS ? 'all' : team, tier, granularity };
-          if (current.value !== null) value.set(labels, current.value);
-          if (current.target !== null) target.set(labels, current.target);
-          sampleSize.set(labels, current.sample_size);
-          for (const candidate of STATUSES) status.set({ ...labels, status: candidate }, candidate === current.status ? 1 : 0);
+          const labels = `kpi="${labelValue(kpi)}",team="${labelValue(team === ALL_TEAMS ? 'all' : team)}",tier="${tier}",granularity="${granularity}"`;
+          if (current.value !== null) lines.kpi_value.push(`kpi_value{${labels}} ${current.value}`);
+          if (current.target !== null) lines.kpi_target.push(`kpi_target{${labels}} ${current.target}`);
+          lines.kpi_sample_size.push(`kpi_sample_size{${labels}} ${current.sample_size}`);
+          for (const candidate of STATUSES) lines.kpi_status.push(`kpi_status{${labels},status="${candidate}"} ${candidate === current.status ? 1 : 0}`);
         }
       }
     }
   }
-  return registry.metrics();
+  return (Object.keys(METRICS) as (keyof typeof METRICS)[]).map((name) => `# HELP ${name} ${METRICS[name]}\n# TYPE ${name} gauge\n${lines[name].map((line) => `${line}\n`).join('')}`).join('\n');
 }
 
 export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
@@ -58,7 +63,7 @@ export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve): FastifyPluginA
         rendered = { key, text };
         text.catch(() => (rendered = rendered?.text === text ? undefined : rendered));
       }
-      return reply.header('content-type', Registry.PROMETHEUS_CONTENT_TYPE).send(await rendered.text);
+      return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await rendered.text);
     },
   });
 };
