@@ -221,6 +221,10 @@ async function run(history: number): Promise<Record<string, string>> {
   const firstGood = after.findIndex((_, index) => after.slice(index).every((probe) => probe.ms < 2_000));
   const backUnder2s = firstGood < 0 ? 'not within the run' : `${((after[firstGood]!.sentAt - burstEnded) / 1000).toFixed(1)} s after the burst`;
 
+  // The stack's event loop: how long a ready callback (a read) could wait behind JS work.
+  const metrics = String((await stack.request('/metrics', { timeoutMs: 10_000 })).body ?? '');
+  const lag = (name: string) => Number(new RegExp(`^kpi_process_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) * 1000;
+  rows[`${label}: event loop delay p99 / max over the run`] = `${lag('p99').toFixed(0)} / ${lag('max').toFixed(0)} ms`;
   const stopStarted = Date.now();
   stack.child.kill('SIGTERM');
   const exitCode = await stack.exited;

@@ -54,6 +54,7 @@ export class Serving {
   /** The copy a reload is filling, which receives every update meanwhile too. */
   private loading: ValueReplica | undefined;
   private readonly origin = randomUUID();
+  private readonly ownPrefix = `{"origin":${JSON.stringify(this.origin)}`;
   private readonly channel: string;
   private subscriber: Redis | undefined;
   private started: Promise<void> | undefined;
@@ -206,10 +207,14 @@ export class Serving {
   }
 
   private async send(update: Message): Promise<void> {
-    await this.options.redis.publish(this.channel, JSON.stringify(update));
+    // The origin first, so that receive() can skip this process's own updates by their prefix.
+    const { origin, ...rest } = update;
+    await this.options.redis.publish(this.channel, JSON.stringify({ origin, ...rest }));
   }
 
   private receive(text: string): void {
+    // This process's own updates are applied already: skip them without parsing (messages start with their origin).
+    if (text.startsWith(this.ownPrefix)) return;
     let update: Message;
     try {
       update = message.parse(JSON.parse(text));
