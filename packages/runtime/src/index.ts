@@ -169,7 +169,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
 
 const CATALOG_REFRESH_MS = 5_000;
 /** How long closing the clients waits for ClickHouse statements still running. */
-const ENGINE_DRAIN_MS = 3_000;
+const ENGINE_DRAIN_MS = 2_000;
 
 /** Connection errors are retried by ioredis; a lost and regained connection is worth a line each. */
 function watchRedis(redis: Redis, log: Logger, name: string) {

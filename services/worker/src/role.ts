@@ -21,7 +21,7 @@ const schedules = (config: Config, connectors: Runtime['connectors']) =>
   ] as const;
 
 /** How long a shutdown lets jobs in flight finish. */
-const JOB_DRAIN_MS = 5_000;
+const JOB_DRAIN_MS = 3_000;
 /** What a shutdown keeps after the jobs for the roles and clients still to stop. */
 const JOB_DRAIN_MARGIN_MS = 4_000;
 
