@@ -10,6 +10,9 @@ import type { QueryParams } from './client.ts';
 export const LANES = ['serve', 'compute', 'ingest'] as const;
 export type Lane = (typeof LANES)[number];
 
+/** Connections per lane: recomputes of different sources run side by side, on both cores. */
+const CONNECTIONS: Record<Lane, number> = { serve: 1, compute: 2, ingest: 1 };
+
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A string as a ClickHouse SQL literal: backslash and quote escaped, the rest kept. */
@@ -70,8 +73,9 @@ class Connection {
     return result;
   }
 
-  get idle() {
-    return this.pending === 0;
+  /** Statements handed over and not finished. */
+  get load() {
+    return this.pending;
   }
 
   /** Resolves once every statement handed over so far has finished. */
@@ -81,7 +85,7 @@ class Connection {
 
   /** Releases the connection; only when nothing runs on it (closing under a running statement would block). */
   close(): boolean {
-    if (!this.idle) return false;
+    if (this.pending > 0) return false;
     this.session?.close();
     this.session = undefined;
     return true;
@@ -115,11 +119,13 @@ export class EngineClosed extends Error {
 
 /** Embedded ClickHouse (chdb) on the data directory `path`, one connection per lane. */
 export function embeddedEngine(path: string, observe?: StatementObserver): EmbeddedEngine {
-  const connections = new Map<Lane, Connection>(LANES.map((lane) => [lane, new Connection(path, lane, observe)]));
+  const connections = new Map<Lane, Connection[]>(LANES.map((lane) => [lane, Array.from({ length: CONNECTIONS[lane] }, () => new Connection(path, lane, observe))]));
   let closed = false;
   const on = <T>(lane: Lane, text: string, work: (session: Session) => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new EngineClosed('the embedded ClickHouse is shutting down'));
-    return connections.get(lane)!.run(text, work);
+    // The lane's connection with the fewest statements waiting.
+    const connection = connections.get(lane)!.reduce((least, candidate) => (candidate.load < least.load ? candidate : least));
+    return connection.run(text, work);
   };
   return {
     query: (lane, text, params) => on(lane, text, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text()),
@@ -130,7 +136,7 @@ export function embeddedEngine(path: string, observe?: StatementObserver): Embed
       }),
     async close(ms) {
       closed = true;
-      const all = [...connections.values()];
+      const all = [...connections.values()].flat();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(all.map((connection) => connection.drained())), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
       clearTimeout(timer);
