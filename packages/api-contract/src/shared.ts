@@ -12,6 +12,8 @@ export const team = z
   .string()
   .regex(TEAM_PATTERN, `expected all or a team name (${TEAM_PATTERN.source})`)
   .describe('A team name, or all for the whole organisation');
+/** The team a list is cut to (routes of team scope `teams`). */
+export const listedTeam = team.optional().describe('Only this team. Absent: every team the caller reads; all: every team, for a caller without team scopes (one with them gets a 403)');
 export const tier = z.enum(TIER_SCOPES, { error: `expected ${TIER_SCOPES.join(', ')}` }).describe('A tier (1 = most critical), or all');
 export const granularity = z.enum(GRANULARITIES, { error: `expected ${GRANULARITIES.join(', ')}` });
 export const unit = z.enum(UNITS);

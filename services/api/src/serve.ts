@@ -1,6 +1,6 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { ApiRole, Config } from '@kpi/config';
-import type { RouteContract, RouteSchema } from '@kpi/api-contract';
+import type { ResponseSpec, RouteContract, RouteSchema } from '@kpi/api-contract';
 
 export type Auth = (role: ApiRole) => onRequestAsyncHookHandler;
 
@@ -15,12 +15,13 @@ type FastifySchemaOf<R extends RouteContract> = HandlerReadsBody<R> extends true
 function fastifySchema(route: RouteContract): RouteSchema {
   const { body, response, ...rest } = route.schema;
   const responses = Object.fromEntries(
-    Object.entries(response).map(([status, spec]) => {
-      if ('content' in spec && !('_zod' in spec)) {
-        const types = Object.keys(spec.content);
-        if (types.length === 1 && types[0] === 'application/json') return [status, spec.content['application/json']!.schema];
-      }
-      return [status, spec];
+    Object.entries(response).flatMap(([status, spec]): [string, ResponseSpec][] => {
+      if ('_zod' in spec) return [[status, spec]];
+      // A redirect has no body to serialize.
+      if (!spec.content) return [];
+      const types = Object.keys(spec.content);
+      if (types.length === 1 && types[0] === 'application/json') return [[status, spec.content['application/json']!.schema]];
+      return [[status, spec]];
     }),
   );
   const handlerReadsBody = route.handlerValidatesBody || route.rawBody;

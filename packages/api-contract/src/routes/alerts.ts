@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALERT_STATES, matcherSchema, namedReceiverSchema, parsedRuleSchema, ruleSchema, SEVERITIES, silenceInputSchema } from '@kpi/alerts';
 import { defineRoute } from '../route.ts';
-import { errorBody, instant, iso, limit, status, team } from '../shared.ts';
+import { errorBody, instant, iso, limit, listedTeam, status } from '../shared.ts';
 
 const alertState = z.enum(ALERT_STATES);
 const severity = z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` });
@@ -78,11 +78,12 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/alerts',
     access: 'read',
+    teamScope: 'teams',
     tags: ['alerts'],
     summary: 'Alert instances, one per rule and label set: by default those pending or firing (state=active)',
     querystring: z.object({
       state: z.enum(['active', ...ALERT_STATES, 'all'], { error: 'expected active, inactive, pending, firing, resolved or all' }).default('active'),
-      team: team.optional(),
+      team: listedTeam,
       severity: severity.optional(),
       rule: z.string().optional(),
       kpi: z.string().optional(),
@@ -93,12 +94,13 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/alerts/history',
     access: 'read',
+    teamScope: 'teams',
     tags: ['alerts'],
     summary: 'Every state change of the alerts, newest first',
     description: 'from must be before to (a 400 names it otherwise).',
     querystring: z.object({
       rule: z.string().optional(),
-      team: team.optional(),
+      team: listedTeam,
       fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'expected a 16-hex-digit fingerprint').optional(),
       state: alertState.optional().describe('the state entered'),
       severity: severity.optional(),
@@ -112,6 +114,7 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/alert-rules',
     access: 'read',
+    teamScope: 'teams',
     tags: ['alerts'],
     summary: "The rules in force: built-in defaults, the rules file and the API's, by name (the API's win); receiver secrets for admins only",
     responses: { 200: z.object({ rules: z.array(ruleInForce), default_receivers: z.array(namedReceiverSchema) }) },
@@ -120,6 +123,7 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/alert-rules/:name',
     access: 'read',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: 'One rule in force and where it comes from',
     params: ruleName,
@@ -129,6 +133,7 @@ export const alertRoutes = {
     method: 'POST',
     path: '/v1/alert-rules',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: 'Creates a rule; a name already in force (from any source) is a 409: PUT replaces',
     description: RULE_RULES,
@@ -145,6 +150,7 @@ export const alertRoutes = {
     method: 'PUT',
     path: '/v1/alert-rules/:name',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: "Creates (201) or replaces (200) the API's rule of this name; a file or default rule of the name is overridden until it is deleted",
     description: `The body's name must be the path's. ${RULE_RULES}`,
@@ -157,6 +163,7 @@ export const alertRoutes = {
     method: 'DELETE',
     path: '/v1/alert-rules/:name',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: "Deletes the API's rule of this name; a file or default rule of the name comes back (header x-alert-rule-now-from)",
     params: ruleName,
@@ -170,6 +177,7 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/silences',
     access: 'read',
+    teamScope: 'teams',
     tags: ['alerts'],
     summary: 'Silences: by default those in force or starting later (state=current)',
     querystring: z.object({ state: z.enum(['current', 'active', 'pending', 'expired', 'all'], { error: 'expected current, active, pending, expired or all' }).default('current') }),
@@ -179,6 +187,7 @@ export const alertRoutes = {
     method: 'GET',
     path: '/v1/silences/:id',
     access: 'read',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: 'One silence and its state',
     params: silenceId,
@@ -188,6 +197,7 @@ export const alertRoutes = {
     method: 'POST',
     path: '/v1/silences',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: 'Silences the alerts whose labels match every matcher, from starts_at (default now) to ends_at (or for a duration)',
     description:
@@ -205,6 +215,7 @@ export const alertRoutes = {
     method: 'DELETE',
     path: '/v1/silences/:id',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['alerts'],
     summary: 'Expires a silence now',
     params: silenceId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { errorBody, iso, limit, quarter, team, year } from '../shared.ts';
+import { errorBody, iso, limit, listedTeam, quarter, team, year } from '../shared.ts';
 
 /** The formats a report is rendered in, and a report's lifecycle: the API's words, which the reports package stores. */
 export const REPORT_FORMATS = ['html', 'md', 'json', 'pdf'] as const;
@@ -38,6 +38,7 @@ export const reportRoutes = {
     method: 'POST',
     path: '/v1/reports',
     access: 'admin',
+    teamScope: 'entity',
     tags: ['reports'],
     summary: 'Requests the quarterly review of a quarter, or the yearly review of a year, for a team (or all, the organisation, the default); a worker generates it',
     description: 'Asking again regenerates it. A period that has not started yet is refused with a 400 naming it.',
@@ -62,15 +63,17 @@ export const reportRoutes = {
     method: 'GET',
     path: '/v1/reports',
     access: 'read',
+    teamScope: 'teams',
     tags: ['reports'],
     summary: 'Reports, newest period first (the organisation before its teams), with their status and links',
-    querystring: z.object({ quarter: quarter.optional(), year: year.optional().describe('yearly reviews of this year'), team: team.optional(), limit: limit(1000, 200) }),
+    querystring: z.object({ quarter: quarter.optional(), year: year.optional().describe('yearly reviews of this year'), team: listedTeam, limit: limit(1000, 200) }),
     responses: { 200: z.object({ reports: z.array(reportDescription) }) },
   }),
   getReport: defineRoute({
     method: 'GET',
     path: '/v1/reports/:id',
     access: 'read',
+    teamScope: 'entity',
     tags: ['reports'],
     summary: 'A report: status (queued, generating, ready, failed), summary and links to each format',
     params: reportId,
@@ -80,6 +83,7 @@ export const reportRoutes = {
     method: 'GET',
     path: '/v1/reports/:id/:format',
     access: 'read',
+    teamScope: 'entity',
     tags: ['reports'],
     summary: 'A report as self-contained HTML, Markdown, JSON or PDF; download=1 asks the browser to save it',
     params: reportId.extend({ format: z.enum(REPORT_FORMATS, { error: 'expected html, md, json or pdf' }) }),
