@@ -52,8 +52,8 @@ export const errorBody = z
   });
 export type ErrorBody = z.output<typeof errorBody>;
 
-/** What the API depends on; a 503 names the one that did not answer. */
-export const dependency = z.enum(['kafka', 'clickhouse', 'redis']);
+/** What the API depends on (oidc: the organisation's OpenID provider, when sign-in is configured); a 503 names the one that did not answer. */
+export const dependency = z.enum(['kafka', 'clickhouse', 'redis', 'oidc']);
 /** A 503: a dependency is down or too slow; the answer names it, and Retry-After says when to try again. */
 export const unavailableBody = errorBody.extend({ dependency: dependency.describe('the dependency that did not answer in time') });
 export type UnavailableBody = z.output<typeof unavailableBody>;

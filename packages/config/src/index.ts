@@ -61,6 +61,9 @@ const apiTokens = z.string().transform((value, ctx) => {
   return tokens;
 });
 
+/** In OIDC_TEAM_MAP: the group reads every team and the organisation. */
+export const EVERY_TEAM = '*';
+
 /** `name=value` pairs, comma-separated, each value checked by `valid`; `*` as a name matches any group. */
 const claimMap = <T extends string>(valueHint: string, valid: (value: string) => value is T) =>
   z.string().transform((text, ctx) => {
@@ -115,7 +118,7 @@ const envSchema = z.object({
   OIDC_AUDIENCE: z.string().min(1).optional(),
   OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
   OIDC_ROLE_MAP: claimMap('role (read, ingest, admin)', isRole).default(new Map<string, ApiRole>([['*', 'read']])),
-  OIDC_TEAM_MAP: claimMap('team', isTeam).default(new Map()),
+  OIDC_TEAM_MAP: claimMap('team (or * for every team)', (value): value is string => value === EVERY_TEAM || isTeam(value)).default(new Map()),
   OIDC_JWKS_MIN_INTERVAL_MS: positiveInt.default(30_000),
   KPI_ROLES: z
     .string()
@@ -233,7 +236,7 @@ export interface OidcConfig {
   groupsClaim: string;
   /** Group -> role; `*` applies to any principal; the highest role a group gives wins. */
   roleMap: Map<string, ApiRole>;
-  /** Group -> team; a principal with none of these groups reads every team. */
+  /** Group -> team (or EVERY_TEAM); empty: everyone reads every team; else a principal reads the teams its groups map to, none without any. */
   teamMap: Map<string, string>;
   /** The least time between two fetches of the provider's keys on an unknown `kid`. */
   jwksMinIntervalMs: number;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALERT_STATES, matcherSchema, namedReceiverSchema, parsedRuleSchema, ruleSchema, SEVERITIES, silenceInputSchema } from '@kpi/alerts';
 import { defineRoute } from '../route.ts';
-import { errorBody, instant, iso, limit, listedTeam, status } from '../shared.ts';
+import { errorBody, instant, iso, limit, status, team } from '../shared.ts';
 
 const alertState = z.enum(ALERT_STATES);
 const severity = z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` });
@@ -83,7 +83,7 @@ export const alertRoutes = {
     summary: 'Alert instances, one per rule and label set: by default those pending or firing (state=active)',
     querystring: z.object({
       state: z.enum(['active', ...ALERT_STATES, 'all'], { error: 'expected active, inactive, pending, firing, resolved or all' }).default('active'),
-      team: listedTeam,
+      team: team.optional().describe('a team, or all for the organisation\'s own alerts'),
       severity: severity.optional(),
       rule: z.string().optional(),
       kpi: z.string().optional(),
@@ -100,7 +100,7 @@ export const alertRoutes = {
     description: 'from must be before to (a 400 names it otherwise).',
     querystring: z.object({
       rule: z.string().optional(),
-      team: listedTeam,
+      team: team.optional().describe('a team, or all for the organisation\'s own alerts'),
       fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'expected a 16-hex-digit fingerprint').optional(),
       state: alertState.optional().describe('the state entered'),
       severity: severity.optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { errorBody, iso, limit, listedTeam, quarter, team, year } from '../shared.ts';
+import { errorBody, iso, limit, quarter, team, year } from '../shared.ts';
 
 /** The formats a report is rendered in, and a report's lifecycle: the API's words, which the reports package stores. */
 export const REPORT_FORMATS = ['html', 'md', 'json', 'pdf'] as const;
@@ -66,7 +66,7 @@ export const reportRoutes = {
     teamScope: 'teams',
     tags: ['reports'],
     summary: 'Reports, newest period first (the organisation before its teams), with their status and links',
-    querystring: z.object({ quarter: quarter.optional(), year: year.optional().describe('yearly reviews of this year'), team: listedTeam, limit: limit(1000, 200) }),
+    querystring: z.object({ quarter: quarter.optional(), year: year.optional().describe('yearly reviews of this year'), team: team.optional().describe('a team, or all for the organisation\'s reports'), limit: limit(1000, 200) }),
     responses: { 200: z.object({ reports: z.array(reportDescription) }) },
   }),
   getReport: defineRoute({

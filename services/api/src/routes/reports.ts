@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REPORT_FORMATS, REPORT_MEDIA_TYPES, routes, type ReportFormat } from '@kpi/api-contract';
 import {
-  addReportFile, findChromium, getReport, listReports, parseReportId, readReportFile, renderPdf, ReportRequestError, requestReport, resolveRequest, type ReportState,
+  addReportFile, findChromium, getReport, listReports, parseReportId, readReportFile, renderPdf, ReportRequestError, reportId, requestReport, resolveRequest, type ReportState,
 } from '@kpi/reports';
 import type { Runtime } from '@kpi/runtime';
+import { outOfScope } from '../access/authenticate.ts';
+import { recordChange } from '../access/audit.ts';
+import { readsTeam } from '../access/principal.ts';
 import type { Serve } from '../serve.ts';
 
 function describe(state: ReportState) {
@@ -39,9 +42,11 @@ class BadRequest extends Error {
 export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues, config } = runtime;
 
-  const known = async (id: string, reply: FastifyReply): Promise<ReportState | undefined> => {
+  /** The report, when it exists and the principal reads its team (the organisation's: only unscoped principals). */
+  const known = async (id: string, request: FastifyRequest, reply: FastifyReply): Promise<ReportState | undefined> => {
     const state = parseReportId(id) ? await getReport(storage, id) : undefined;
     if (!state) void reply.code(404).send({ error: 'not_found', message: `no report ${id}; GET /v1/reports lists them, POST /v1/reports requests one` });
+    else if (!readsTeam(request.principal!, state.team)) return void outOfScope(reply, request.principal!, `the report of ${state.team === 'all' ? 'the organisation' : `team ${state.team}`}`);
     return state;
   };
 
@@ -56,7 +61,10 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
         if (error instanceof ReportRequestError) throw new BadRequest(`body.${error.message}`);
         throw error;
       }
+      if (!readsTeam(request.principal!, resolved.team)) return outOfScope(reply, request.principal!, `a report of ${resolved.team === 'all' ? 'the organisation' : `team ${resolved.team}`}`);
+      const before = await getReport(storage, reportId(resolved.quarter, resolved.team));
       const state = await requestReport(storage, queues, { quarter: resolved.quarter, team: resolved.team, trigger: 'request' });
+      await recordChange(storage, request, { action: 'report.request', target: state.id, team: state.team, before: before ? describe(before) : null, after: describe(state) });
       const body = describe(state);
       return reply.code(202).header('location', body.links.self).send(body);
     },
@@ -64,14 +72,14 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
 
   app.route({ ...serve(routes.listReports), handler: async (request) => {
       const { year, quarter, ...filter } = request.query;
-      return { reports: (await listReports(storage, { ...filter, quarter: quarter ?? year })).map(describe) };
+      return { reports: (await listReports(storage, { ...filter, quarter: quarter ?? year, teams: request.principal!.teams ?? undefined })).map(describe) };
     },
   });
 
   app.route({
     ...serve(routes.getReport),
     handler: async (request, reply) => {
-      const state = await known(request.params.id, reply);
+      const state = await known(request.params.id, request, reply);
       return state ? describe(state) : reply;
     },
   });
@@ -79,7 +87,7 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
   app.route({
     ...serve(routes.getReportFile),
     handler: async (request, reply) => {
-      const state = await known(request.params.id, reply);
+      const state = await known(request.params.id, request, reply);
       if (!state) return reply;
       const { format } = request.params;
       if (!state.content_hash) {

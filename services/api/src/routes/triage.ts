@@ -3,6 +3,9 @@ import { routes } from '@kpi/api-contract';
 import { parseEvent } from '@kpi/events';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { alertTriage } from '@kpi/storage';
+import { outOfScope } from '../access/authenticate.ts';
+import { listedTeams, readsTeam } from '../access/principal.ts';
+import { recordChange } from '../access/audit.ts';
 import { produceForRequest } from '../produce.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
@@ -17,7 +20,7 @@ export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
     ...serve(routes.listTriage),
     handler: async (request) => {
       const { team, triaged, limit } = request.query;
-      return { alerts: await alertTriage.list(storage, { team: team === 'all' ? undefined : team, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }) };
+      return { alerts: await alertTriage.list(storage, { teams: listedTeams(request.principal, team), triaged: triaged === 'all' ? undefined : triaged === 'true', limit }) };
     },
   });
   app.route({
@@ -26,6 +29,7 @@ export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
       const alertId = request.params.alert_id;
       const fired = await alertTriage.fired(storage, alertId);
       if (!fired) return reply.code(404).send({ error: 'not_found', message: `no alert.fired with alert_id ${JSON.stringify(alertId)}` });
+      if (!readsTeam(request.principal!, fired.team)) return outOfScope(reply, request.principal!, `the alert of team ${fired.team}`);
       const now = new Date();
       const parsed = parseEvent({
         specversion: '1.0',
@@ -45,6 +49,13 @@ export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
         const message = unavailable?.message ?? 'Kafka did not acknowledge the triage';
         return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry` });
       }
+      await recordChange(storage, request, {
+        action: 'triage',
+        target: alertId,
+        team: fired.team,
+        before: fired.triage,
+        after: { triaged: true, actionable: request.body.actionable },
+      });
       return reply.code(202).send({ event: parsed.event.id });
     },
   });
