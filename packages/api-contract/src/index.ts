@@ -32,7 +32,7 @@ export type OperationId = keyof Routes;
 export { defineRoute, describeStatus, mayRefuse, TEAM_SCOPES, type TeamScope, type Access, type ContentResponse, type Link, type Method, type ResponseSpec, type RouteContract, type RouteSchema } from './route.ts';
 export { errorBody, unavailableBody, dependency, granularity, instant, quarter, status, team, tier, unit, direction, limit, type ErrorBody, type UnavailableBody } from './shared.ts';
 export { openApiDocument, type OpenApiOptions } from './openapi.ts';
-export { CSRF_HEADER, SESSION_COOKIE } from './routes/access.ts';
+export { CSRF_HEADER, SESSION_COOKIE } from './client.ts';
 export type { AuditEntry } from '@kpi/storage';
 export * from './types.ts';
 export { MAX_EVENTS_PER_REQUEST } from './routes/events.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeStatus, type ResponseSpec, type RouteContract } from './route.ts';
-import { CSRF_HEADER, SESSION_COOKIE } from './routes/access.ts';
+import { CSRF_HEADER, SESSION_COOKIE } from './client.ts';
 
 export interface OpenApiOptions {
   title: string;

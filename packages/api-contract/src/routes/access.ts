@@ -4,10 +4,7 @@ import { AUDIT_ACTIONS, auditEntry, PRINCIPAL_VIAS } from '@kpi/storage';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, limit } from '../shared.ts';
 
-/** The dashboard's session cookie (HttpOnly, SameSite=Lax, Secure behind https). */
-export const SESSION_COOKIE = 'kpi_session';
-/** The header that carries the session's anti-CSRF token on requests made with the cookie that change something. */
-export const CSRF_HEADER = 'x-kpi-csrf';
+import { CSRF_HEADER } from '../client.ts';
 
 export const principal = z.object({
   name: z.string().describe('who, as the audit log names them: token:<fingerprint> for a static token, oidc:<subject> for the OpenID provider'),
