@@ -87,12 +87,12 @@ export function authenticator(options: { tokens: Map<string, Access>; provider: 
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message });
       }
       const { principal, session } = identified;
-      if (route.access !== 'public' && ROLE_RANK[principal.role] < ROLE_RANK[route.access]) {
-        return reply.code(403).send({ error: 'forbidden', message: `this endpoint needs the ${route.access} role; ${principal.display} has ${principal.role}` });
-      }
       // A cross-site form or script can make the browser send the cookie, but not this header.
       if (session && !SAFE_METHODS.has(request.method) && !sameSecret(request.headers[CSRF_HEADER] as string | undefined, session.session.csrf)) {
         return reply.code(403).send({ error: 'forbidden', message: `a request made with the session cookie that changes something needs the ${CSRF_HEADER} header (GET /auth/session gives its value)` });
+      }
+      if (route.access !== 'public' && ROLE_RANK[principal.role] < ROLE_RANK[route.access]) {
+        return reply.code(403).send({ error: 'forbidden', message: `this endpoint needs the ${route.access} role; ${principal.display} has ${principal.role}` });
       }
       if (route.teamScope === 'organisation' && principal.teams !== null) return outOfScope(reply, principal, 'the organisation as a whole');
       request.principal = principal;
