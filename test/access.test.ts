@@ -174,10 +174,14 @@ describe('sign-in with the OpenID provider (dashboard)', () => {
   it('refuses a tampered state at the callback; the sign-in this browser started still completes', async () => {
     await browser.context.clearCookies();
     await page.goto(`${publicUrl}/`);
+    // The provider's redirect back to the callback is held (as an attacker would hold it) and its URL kept.
     let callback: string | undefined;
-    await page.route('**/auth/callback**', async (route) => {
-      callback = route.request().url();
-      await route.abort();
+    await page.route(`${provider.issuer}/**`, async (route) => {
+      const response = await route.fetch({ maxRedirects: 0 });
+      const location = response.headers().location;
+      if (!location?.startsWith(`${publicUrl}/auth/callback`)) return route.fulfill({ response });
+      callback = location;
+      return route.fulfill({ status: 200, contentType: 'text/plain', body: 'held back by the test' });
     });
     await page.locator('#sign-in-oidc').click();
     await page.locator('input[name=login]').fill('ada');
@@ -185,7 +189,7 @@ describe('sign-in with the OpenID provider (dashboard)', () => {
     await page.locator('button[type=submit]').click();
     await page.locator('button[type=submit]', { hasText: 'Continue' }).click();
     await eventually(async () => callback, 10_000, 'the provider redirecting to the callback');
-    await page.unroute('**/auth/callback**');
+    await page.unroute(`${provider.issuer}/**`);
     const genuine = new URL(callback!);
     const tampered = new URL(genuine);
     tampered.searchParams.set('state', `${genuine.searchParams.get('state')!.slice(0, -2)}xx`);
@@ -471,8 +475,10 @@ describe('sign-out', () => {
     const cookie = (await sessionCookie())!.value;
     await page.goto(`${publicUrl}/?view=scorecard`);
     await page.locator('#sign-out').click();
-    // The provider asks whether to sign out of it too.
-    await page.locator('button[name=logout][value=yes]').click();
+    // The provider asks whether to sign out of it too (while it holds a session of this browser).
+    const confirm = page.locator('button[name=logout][value=yes]');
+    await page.locator('#sign-in, button[name=logout][value=yes]').first().waitFor();
+    if (await confirm.isVisible()) await confirm.click();
     await page.locator('#sign-in').waitFor();
     expect(new URL(page.url()).origin).toBe(publicUrl);
     expect(await sessionCookie()).toBeUndefined();

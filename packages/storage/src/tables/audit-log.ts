@@ -60,7 +60,7 @@ export interface AuditFilter {
 }
 
 const chTime = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
-const NO_TIME = '1970-01-01 00:00:00.000';
+const [EARLIEST, LATEST] = [new Date(0), new Date('2200-01-01T00:00:00Z')];
 
 /** The audit log (migration 016): appended to by the API, never changed. */
 export const auditLog = {
@@ -77,18 +77,18 @@ export const auditLog = {
       `SELECT id, at, actor, via, action, target, team, before, after FROM {db:Identifier}.audit_log FINAL
        WHERE ({actor:String} = '' OR actor = {actor:String}) AND ({action:String} = '' OR action = {action:String})
          AND ({target:String} = '' OR target = {target:String}) AND ({team:String} = '' OR team = {team:String})
-         AND ({from:String} = '' OR at >= parseDateTime64BestEffort({from:String}, 3, 'UTC'))
-         AND ({to:String} = '' OR at < parseDateTime64BestEffort({to:String}, 3, 'UTC'))
-         AND ({cursor_id:String} = '' OR (at, id) < (parseDateTime64BestEffort({cursor_at:String}, 3, 'UTC'), {cursor_id:String}))
+         AND at >= {from:DateTime64(3, 'UTC')} AND at < {to:DateTime64(3, 'UTC')}
+         AND (at, id) < ({cursor_at:DateTime64(3, 'UTC')}, {cursor_id:String})
        ORDER BY at DESC, id DESC LIMIT {limit:UInt32}`,
       {
         actor: filter.actor ?? '',
         action: filter.action ?? '',
         target: filter.target ?? '',
         team: filter.team ?? '',
-        from: filter.from ? chTime(filter.from) : '',
-        to: filter.to ? chTime(filter.to) : '',
-        cursor_at: filter.after?.at ?? NO_TIME,
+        from: chTime(filter.from ?? EARLIEST),
+        to: chTime(filter.to ?? LATEST),
+        // Without a cursor, from after everything: (LATEST, '') is above every entry.
+        cursor_at: chTime(filter.after ? new Date(filter.after.at) : LATEST),
         cursor_id: filter.after?.id ?? '',
         limit: filter.limit,
       },
