@@ -174,11 +174,16 @@ describe('sign-in with the OpenID provider (dashboard)', () => {
   it('refuses a tampered state at the callback; the sign-in this browser started still completes', async () => {
     await browser.context.clearCookies();
     await page.goto(`${publicUrl}/`);
-    // The provider's redirect back to the callback is held (as an attacker would hold it) and its URL kept.
+    // The provider's redirect back to the callback is held (as an attacker would hold it) and its URL
+    // kept; the provider's own redirects are followed here, since a redirect is not routed again.
     let callback: string | undefined;
     await page.route(`${provider.issuer}/**`, async (route) => {
-      const response = await route.fetch({ maxRedirects: 0 });
-      const location = response.headers().location;
+      let response = await route.fetch({ maxRedirects: 0 });
+      let location = response.headers().location;
+      while (location && !location.startsWith(publicUrl)) {
+        response = await page.request.get(new URL(location, provider.issuer).href, { maxRedirects: 0 });
+        location = response.headers().location;
+      }
       if (!location?.startsWith(`${publicUrl}/auth/callback`)) return route.fulfill({ response });
       callback = location;
       return route.fulfill({ status: 200, contentType: 'text/plain', body: 'held back by the test' });
