@@ -18,7 +18,8 @@ const sessionSchema = z.object({
   expiresAt: z.number(),
   csrf: z.string(),
 });
-export type Session = z.infer<typeof sessionSchema> & SignedIn;
+/** A signed-in person's session: what the provider gave, and the anti-CSRF token of the dashboard. */
+export type Session = SignedIn & { csrf: string };
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 

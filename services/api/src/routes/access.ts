@@ -7,12 +7,11 @@ import type { Runtime } from '@kpi/runtime';
 import type { Authenticator } from '../access/authenticate.ts';
 import { NoRole, SignInRefused, type OpenIdProvider } from '../access/oidc.ts';
 import type { SessionStore } from '../access/sessions.ts';
+import { BadRequest, toInstant } from '../input.ts';
 import type { Serve } from '../serve.ts';
 
 /** Binds a sign-in to the browser that started it: the callback's state must be this cookie's. */
 const SIGN_IN_COOKIE = 'kpi_sign_in';
-
-const badRequest = (message: string) => Object.assign(new Error(message), { statusCode: 400, code: 'bad_request' });
 
 /** Audit cursors: the (time, id) of the last entry of a page, opaque to clients. */
 const cursorOf = (entry: { at: string; id: string }) => Buffer.from(JSON.stringify([entry.at, entry.id])).toString('base64url');
@@ -23,10 +22,8 @@ function parseCursor(cursor: string): { at: string; id: string } {
   } catch {
     /* not ours */
   }
-  throw badRequest('cursor: expected the next_cursor of a previous answer');
+  throw new BadRequest('cursor: expected the next_cursor of a previous answer');
 }
-const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-
 /**
  * Sign-in to the dashboard with the organisation's OpenID provider (SPEC 10), the caller's own
  * session, sign-out, and the audit log of admin changes.
@@ -55,21 +52,21 @@ export const accessRoutes =
       handler: async (request, reply) => {
         if (!provider) return notConfigured(reply);
         const { state, error, error_description: description } = request.query;
-        if (error) throw badRequest(`the provider refused the sign-in: ${error}${description ? ` (${description})` : ''}`);
+        if (error) throw new BadRequest(`the provider refused the sign-in: ${error}${description ? ` (${description})` : ''}`);
         const started = request.cookies[SIGN_IN_COOKIE];
         // A state this browser did not start (tampered, or another browser's): refused, and the sign-in it started stays valid.
         if (!state || !started || started.length !== state.length || !timingSafeEqual(Buffer.from(started), Buffer.from(state))) {
-          throw badRequest('state: this browser started no sign-in with this state; sign in again from the dashboard');
+          throw new BadRequest('state: this browser started no sign-in with this state; sign in again from the dashboard');
         }
         const pending = await sessions.takePending(state);
-        if (!pending) throw badRequest('state: the sign-in expired or was completed already; sign in again from the dashboard');
+        if (!pending) throw new BadRequest('state: the sign-in expired or was completed already; sign in again from the dashboard');
         const callbackUrl = new URL(provider.redirectUri);
         callbackUrl.search = new URL(request.url, 'http://callback').search;
         let signedIn;
         try {
           signedIn = await provider.finishSignIn(callbackUrl, pending);
         } catch (failure) {
-          if (failure instanceof SignInRefused) throw badRequest(failure.message);
+          if (failure instanceof SignInRefused) throw new BadRequest(failure.message);
           if (failure instanceof NoRole) return reply.code(403).send({ error: 'forbidden', message: failure.message });
           throw failure;
         }
@@ -105,7 +102,7 @@ export const accessRoutes =
       handler: async (request) => {
         const { cursor, from, to, limit, ...filter } = request.query;
         const [start, end] = [from ? toInstant(from) : undefined, to ? toInstant(to) : undefined];
-        if (start && end && start >= end) throw badRequest('from: must be before to');
+        if (start && end && start >= end) throw new BadRequest('from: must be before to');
         const entries = await auditLog.list(runtime.storage, { ...filter, from: start, to: end, after: cursor ? parseCursor(cursor) : undefined, limit });
         return { entries, next_cursor: entries.length === limit ? cursorOf(entries.at(-1)!) : null };
       },

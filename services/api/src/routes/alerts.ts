@@ -10,9 +10,8 @@ import type { Runtime } from '@kpi/runtime';
 import { outOfScope } from '../access/authenticate.ts';
 import { recordChange } from '../access/audit.ts';
 import { readsTeam, type Principal } from '../access/principal.ts';
+import { BadRequest, toInstant } from '../input.ts';
 import type { Serve } from '../serve.ts';
-
-const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
@@ -83,7 +82,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const query = request.query;
       const from = query.from ? toInstant(query.from) : undefined;
       const to = query.to ? toInstant(query.to) : undefined;
-      if (from && to && from >= to) throw Object.assign(new Error('from: must be before to'), { statusCode: 400, code: 'bad_request' });
+      if (from && to && from >= to) throw new BadRequest('from: must be before to');
       const entries = await readHistory(storage, { ...query, from, to, teams: request.principal!.teams ?? undefined });
       return { history: entries };
     },

@@ -28,10 +28,11 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
       if (errors.length > 0) {
         return reply.code(400).send({ error: 'invalid_events', message: `${errors.length} of ${items.length} events are invalid; none was accepted`, errors });
       }
-      // A principal with team scopes sends events of its teams only.
+      // A principal with team scopes sends events of its teams only (an event without a team is the organisation's).
       const principal = request.principal!;
-      const foreign = events.findIndex((event) => !readsTeam(principal, String((event.data as { team?: unknown }).team ?? 'all')));
-      if (foreign >= 0) return outOfScope(reply, principal, `event ${foreign} (team ${String((events[foreign]!.data as { team?: unknown }).team ?? 'none')}); none was accepted`);
+      const teamOf = (event: AnyEvent) => String((event.data as { team?: unknown }).team ?? 'all');
+      const foreign = events.findIndex((event) => !readsTeam(principal, teamOf(event)));
+      if (foreign >= 0) return outOfScope(reply, principal, `event ${foreign} (team ${teamOf(events[foreign]!)}); none was accepted`);
       try {
         await produceForRequest(runtime, events);
       } catch (error) {

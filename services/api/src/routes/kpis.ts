@@ -11,6 +11,7 @@ import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
 import { recordChange } from '../access/audit.ts';
 import { readsTeam } from '../access/principal.ts';
+import { BadRequest, toInstant } from '../input.ts';
 import type { Serve } from '../serve.ts';
 
 type ValuesQuery = z.output<typeof routes.getKpiValues.schema.querystring>;
@@ -27,11 +28,6 @@ const describeKpi = (kpi: KpiDefinition) => ({
   custom: kpi.custom === true,
 });
 
-class BadRequest extends Error {
-  readonly statusCode = 400;
-  readonly code = 'bad_request';
-}
-
 const teamScope = (value: string) => (value === 'all' ? ALL_TEAMS : value);
 
 function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefinition | undefined {
@@ -43,8 +39,6 @@ function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefin
 function checkTier(kpi: KpiDefinition, value: TierScope) {
   if (value !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
 }
-
-const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
 /** Periods starting in [from, to); by default the last 12 up to the current one. */
 function periodsOf(query: ValuesQuery, now: Date) {

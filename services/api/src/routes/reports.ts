@@ -8,6 +8,7 @@ import type { Runtime } from '@kpi/runtime';
 import { outOfScope } from '../access/authenticate.ts';
 import { recordChange } from '../access/audit.ts';
 import { readsTeam } from '../access/principal.ts';
+import { BadRequest } from '../input.ts';
 import type { Serve } from '../serve.ts';
 
 function describe(state: ReportState) {
@@ -27,11 +28,6 @@ function describe(state: ReportState) {
     error: state.error || null,
     links: { self, ...(Object.fromEntries(REPORT_FORMATS.map((format) => [format, `${self}/${format}`])) as Record<ReportFormat, string>) },
   };
-}
-
-class BadRequest extends Error {
-  readonly statusCode = 400;
-  readonly code = 'bad_request';
 }
 
 /**
