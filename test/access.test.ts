@@ -494,3 +494,19 @@ describe('sign-out', () => {
     await page.locator('input[name=login]').waitFor();
   });
 });
+
+describe('an admin on the dashboard', () => {
+  it('triages through the dashboard (its calls carry the anti-CSRF header) and finds the change in the audit log of the Operations view', async () => {
+    await signInInBrowser('grace');
+    expect(await page.locator('#who').textContent()).toBe('Grace Hopper · admin');
+    await page.goto(`${publicUrl}/?view=ops&team=${THIRD}`);
+    await page.locator(`tr[data-alert="${THIRD}-alert-open"] button[data-triage=noise]`).click();
+    await page.locator('[data-role=audit] tr[data-audit]').first().waitFor();
+    await eventually(async () => ((await page.locator('[data-role=audit] tr[data-audit]').first().textContent())?.includes(`${THIRD}-alert-open`) ? true : undefined), 10_000, 'the triage in the audit log');
+    const latest = await page.locator('[data-role=audit] tr[data-audit]').first().textContent();
+    expect(latest).toContain('oidc:grace');
+    expect(latest).toContain('triage');
+    const [entry] = (await call('GET', `/v1/audit?action=triage&target=${THIRD}-alert-open`, admin)).body.entries;
+    expect(entry).toMatchObject({ actor: 'oidc:grace', via: 'session', team: THIRD, after: { triaged: true, actionable: false } });
+  });
+});
