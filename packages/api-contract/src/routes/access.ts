@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { API_ROLES } from '@kpi/config';
-import { AUDIT_ACTIONS, auditEntry, PRINCIPAL_VIAS } from '@kpi/storage';
+import { AUDIT_ACTIONS, AUDIT_ID, auditEntry, PRINCIPAL_VIAS } from '@kpi/storage';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, limit } from '../shared.ts';
 
@@ -14,6 +14,9 @@ export const principal = z.object({
   via: z.enum(PRINCIPAL_VIAS),
 });
 
+/** Visible ASCII: what OAuth codes, states and error codes are made of. */
+const oauthText = z.string().regex(/^[\x21-\x7e]*$/, 'expected visible ASCII characters');
+const auditId = z.string().regex(AUDIT_ID, 'expected the next_cursor of a previous answer');
 const notConfigured = errorBody.describe('Sign-in with an OpenID provider is not configured (OIDC_ISSUER)');
 const redirect = (description: string) => ({ description, headers: { location: { description: 'where the browser goes next', schema: { type: 'string' as const } } } });
 
@@ -35,12 +38,13 @@ export const accessRoutes = {
     teamScope: 'none',
     tags: ['access'],
     summary: "Where the provider sends the browser back: the code is exchanged (state, nonce and PKCE checked), the session cookie set, and the dashboard opened",
+    // OAuth's character sets (RFC 6749 appendix A), and lengths that keep the whole URL within what the server reads.
     querystring: z.object({
-      code: z.string().max(4096).optional(),
-      state: z.string().max(512).optional(),
-      iss: z.string().max(2048).optional(),
-      error: z.string().max(256).optional(),
-      error_description: z.string().max(2048).optional(),
+      code: oauthText.max(2048).optional(),
+      state: oauthText.max(256).optional(),
+      iss: oauthText.max(512).optional(),
+      error: oauthText.max(128).optional(),
+      error_description: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/, 'expected printable ASCII without " and \\').max(512).optional(),
     }),
     responses: {
       302: redirect('To the dashboard, signed in'),
@@ -88,7 +92,7 @@ export const accessRoutes = {
       team: z.string().max(64).optional(),
       from: instant.optional(),
       to: instant.optional(),
-      cursor: z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'expected the next_cursor of a previous answer').optional(),
+      cursor: auditId.optional().describe('the next_cursor of the previous page: entries older than that one'),
       limit: limit(1000, 100),
     }),
     responses: { 200: z.object({ entries: z.array(auditEntry), next_cursor: z.string().nullable().describe('the cursor of the next page; null on the last') }) },

@@ -19,6 +19,16 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+const [EARLIEST, LATEST] = [new Date(0), new Date('2200-01-01T00:00:00Z')];
+
+/**
+ * An entry's id: the time it was made (milliseconds, base 36, nine digits: sorted as the time is)
+ * and a random part. A page ends at an entry; the next starts below its id, whose time it carries.
+ */
+export const AUDIT_ID = /^[0-9a-z]{9}-[0-9a-f]{12}$/;
+const newId = (at: Date) => `${at.getTime().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+const timeOfId = (id: string) => new Date(Math.min(parseInt(id.slice(0, 9), 36), LATEST.getTime()));
+
 /** How the principal presented itself: a static token, a provider's access token, the dashboard's session. */
 export const PRINCIPAL_VIAS = ['token', 'bearer', 'session'] as const;
 
@@ -54,18 +64,17 @@ export interface AuditFilter {
   team?: string;
   from?: Date;
   to?: Date;
-  /** Entries older than this one (the last of the previous page), for paging. */
-  after?: { at: string; id: string };
+  /** Entries older than this one (the id of the last of the previous page), for paging. */
+  after?: string;
   limit: number;
 }
 
 const chTime = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
-const [EARLIEST, LATEST] = [new Date(0), new Date('2200-01-01T00:00:00Z')];
 
 /** The audit log (migration 016): appended to by the API, never changed. */
 export const auditLog = {
   async append(storage: Storage, record: AuditRecord, at = new Date()): Promise<AuditEntry> {
-    const id = `${at.getTime().toString(36)}-${randomBytes(6).toString('hex')}`;
+    const id = newId(at);
     const row = { id, at: chTime(at), ...record, before: JSON.stringify(record.before ?? null), after: JSON.stringify(record.after ?? null) };
     await storage.insert('audit_log', [row]);
     return { ...row, at: at.toISOString(), before: record.before ?? null, after: record.after ?? null };
@@ -88,8 +97,8 @@ export const auditLog = {
         from: chTime(filter.from ?? EARLIEST),
         to: chTime(filter.to ?? LATEST),
         // Without a cursor, from after everything: (LATEST, '') is above every entry.
-        cursor_at: chTime(filter.after ? new Date(filter.after.at) : LATEST),
-        cursor_id: filter.after?.id ?? '',
+        cursor_at: chTime(filter.after ? timeOfId(filter.after) : LATEST),
+        cursor_id: filter.after ?? '',
         limit: filter.limit,
       },
     );
