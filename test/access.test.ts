@@ -102,6 +102,7 @@ beforeAll(async () => {
     accounts: {
       ada: { name: 'Ada Lovelace', email: 'ada@example.com', groups: ['kpi-readers', 'ml-alpha'] },
       grace: { name: 'Grace Hopper', email: 'grace@example.com', groups: ['kpi-admins', 'kpi-leads'] },
+      brief: { name: 'Brief Visitor', email: 'brief@example.com', groups: ['kpi-readers', 'ml-alpha'], accessTokenSeconds: 2 },
     },
     machines: { 'ci-bot': ['kpi-ingest', 'ml-alpha'], 'ops-bot': ['kpi-admins', 'kpi-leads'] },
   });
@@ -508,5 +509,24 @@ describe('an admin on the dashboard', () => {
     expect(latest).toContain('triage');
     const [entry] = (await call('GET', `/v1/audit?action=triage&target=${THIRD}-alert-open`, admin)).body.entries;
     expect(entry).toMatchObject({ actor: 'oidc:grace', via: 'session', team: THIRD, after: { triaged: true, actionable: false } });
+  });
+});
+
+describe("the session's lifetime", () => {
+  it("is renewed with the provider's refresh token when its access token expires, and ends when the provider's session does", async () => {
+    await browser.context.clearCookies();
+    await signInInBrowser('brief');
+    const cookie = (await sessionCookie())!.value;
+    await sleep(2_500);
+    // The access token (2 s) has expired: the provider renews the session.
+    expect((await call('GET', '/v1/teams', { cookie })).status).toBe(200);
+    // The person signs out at the provider (another application's sign-out, say): its session and refresh token end.
+    await page.goto(`${provider.issuer}/session/end`);
+    await page.locator('button[name=logout][value=yes]').click();
+    await page.waitForLoadState();
+    await sleep(2_500);
+    const ended = await call('GET', '/v1/teams', { cookie });
+    expect(ended.status).toBe(401);
+    expect(ended.body.message).toContain('session has ended');
   });
 });

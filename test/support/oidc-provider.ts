@@ -27,8 +27,8 @@ export interface ProviderOptions {
   audience: string;
   /** The dashboard's client: its redirect and post-logout URLs. */
   dashboard: { clientId: string; clientSecret: string; publicUrl: string };
-  /** People who sign in (login id -> claims); the groups claim is `groups`. */
-  accounts: Record<string, { name: string; email: string; groups: string[] }>;
+  /** People who sign in (login id -> claims; the groups claim is `groups`), and how long their access tokens last (default an hour). */
+  accounts: Record<string, { name: string; email: string; groups: string[]; accessTokenSeconds?: number }>;
   /** Machine clients (client id -> groups), secret = `<id>-secret`. */
   machines: Record<string, string[]>;
 }
@@ -65,11 +65,14 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
       jwks: { keys: keys as never },
       findAccount: (_ctx, id) => {
         const account = options.accounts[id];
-        return account ? { accountId: id, claims: async () => ({ sub: id, ...account }) } : undefined;
+        return account ? { accountId: id, claims: async () => ({ sub: id, name: account.name, email: account.email, groups: account.groups }) } : undefined;
       },
       // The groups go in the ID token, as Okta, Entra ID and Keycloak can be configured to put them.
       claims: { openid: ['sub', 'groups'], profile: ['name'], email: ['email'] },
       conformIdTokenClaims: false,
+      // As Keycloak does: a refresh token for the dashboard without offline_access, which ends with the provider's session.
+      issueRefreshToken: (_ctx, client) => client.clientId === options.dashboard.clientId,
+      ttl: { AccessToken: (_ctx, token) => (token.accountId ? options.accounts[token.accountId]?.accessTokenSeconds : undefined) ?? 3600 },
       pkce: { required: () => true },
       features: {
         devInteractions: { enabled: true },

@@ -79,11 +79,10 @@ export class OpenIdProvider {
   async startSignIn(returnTo: string): Promise<{ url: string; pending: PendingSignIn }> {
     const { config } = await this.metadata();
     const pending: PendingSignIn = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), returnTo };
-    // A refresh token (where the provider offers offline_access) keeps the session as long as the provider's.
-    const offline = config.serverMetadata().scopes_supported?.includes('offline_access') ? ' offline_access' : '';
+    // No offline_access: a refresh token the provider gives lives with its session (Keycloak's does), so the dashboard's does too.
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: this.redirectUri,
-      scope: `openid profile email${offline}`,
+      scope: 'openid profile email',
       code_challenge: await client.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
       state: pending.state,
