@@ -71,7 +71,7 @@ export interface AuditFilter {
 
 const chTime = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
 
-/** The audit log (migration 016): appended to by the API, never changed. */
+/** The audit log (migration 017): appended to by the API, never changed. */
 export const auditLog = {
   async append(storage: Storage, record: AuditRecord, at = new Date()): Promise<AuditEntry> {
     const id = newId(at);
