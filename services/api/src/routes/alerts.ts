@@ -11,6 +11,7 @@ import { outOfScope } from '../access/authenticate.ts';
 import { recordChange } from '../access/audit.ts';
 import { readsTeam, type Principal } from '../access/principal.ts';
 import { BadRequest, toInstant } from '../input.ts';
+import type { ReadyAnswers } from '../ready.ts';
 import type { Serve } from '../serve.ts';
 
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
@@ -45,8 +46,11 @@ function conflict(message: string) {
  * Alerts: the current instances and their history (read), rules and silences (read to list,
  * admin to change). A change to a rule or a silence asks for an evaluation right away.
  */
-export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources): FastifyPluginAsyncZod => async (app) => {
+export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues } = runtime;
+  // Reads take rules and silences kept ready; changes read them fresh and forget the kept ones.
+  const rulesNow = () => ready.get('rules', () => rulesInForce(storage, sources));
+  const silencesNow = () => ready.get('silences|current', () => listSilences(storage, Date.now()));
   const store = new AlertStore(runtime.redis, runtime.config.queuePrefix);
   const evaluateSoon = (reason: string) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation'));
   const ruleNamed = async (name: string): Promise<RuleInForce | undefined> => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name);
@@ -57,7 +61,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request) => {
       const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const now = Date.now();
-      const silences = await listSilences(storage, now);
+      const silences = await silencesNow();
       const wanted = (instance: AlertInstance) =>
         (state === 'all' || (state === 'active' ? instance.state === 'pending' || instance.state === 'firing' : instance.state === state)) &&
         (!teamFilter || instance.team === teamFilter) &&
@@ -83,7 +87,9 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const from = query.from ? toInstant(query.from) : undefined;
       const to = query.to ? toInstant(query.to) : undefined;
       if (from && to && from >= to) throw new BadRequest('from: must be before to');
-      const entries = await readHistory(storage, { ...query, from, to, teams: request.principal!.teams ?? undefined });
+      const teams = request.principal!.teams ?? undefined;
+      // Kept per the teams read: principals with other team scopes never share an answer.
+      const entries = await ready.get(`history|${JSON.stringify({ ...query, teams })}`, () => readHistory(storage, { ...query, from, to, teams }));
       return { history: entries };
     },
   });
@@ -91,7 +97,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.listAlertRules),
     handler: async (request) => ({
-      rules: (await rulesInForce(storage, sources)).filter(({ rule }) => ruleVisible(request.principal!, rule)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
+      rules: (await rulesNow()).filter(({ rule }) => ruleVisible(request.principal!, rule)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
       default_receivers: request.principal?.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
     }),
   });
@@ -99,7 +105,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.getAlertRule),
     handler: async (request, reply) => {
-      const found = await ruleNamed(request.params.name);
+      const found = (await rulesNow()).find((entry) => entry.rule.name === request.params.name);
       // Another team's rule is as good as absent.
       if (!found || !ruleVisible(request.principal!, found.rule)) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
       return { origin: found.origin, rule: redact(found.rule, request) };
@@ -115,6 +121,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       if (existing) throw conflict(`alert rule ${rule.name} exists (origin ${existing.origin}); PUT /v1/alert-rules/${rule.name} replaces it`);
       await saveRule(storage, rule);
       await recordChange(storage, request, { action: 'alert_rule.create', target: rule.name, team: ruleTeam(rule), before: null, after: rule });
+      ready.forget('rules');
       await evaluateSoon('rule created');
       return reply.code(201).send({ origin: 'api', rule });
     },
@@ -132,6 +139,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       if (!ruleWritable(principal, rule) || (existing && !ruleWritable(principal, existing.rule))) return outOfScope(reply, principal, `rule ${rule.name} (another team's, every team's or the organisation's)`);
       await saveRule(storage, rule);
       await recordChange(storage, request, { action: 'alert_rule.replace', target: rule.name, team: ruleTeam(rule), before: existing ?? null, after: rule });
+      ready.forget('rules');
       await evaluateSoon('rule replaced');
       return reply.code(existing?.origin === 'api' ? 200 : 201).send({ origin: 'api', rule });
     },
@@ -149,6 +157,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       }
       await deleteStoredRule(storage, name);
       await recordChange(storage, request, { action: 'alert_rule.delete', target: name, team: ruleTeam(existing.rule), before: existing, after: null });
+      ready.forget('rules');
       await evaluateSoon('rule deleted');
       const fallback = fallbackOrigin(sources, name);
       return reply.header('x-alert-rule-now-from', fallback ?? 'none').code(204).send();
@@ -160,7 +169,8 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request) => {
       const now = Date.now();
       const { state } = request.query;
-      const silences = await listSilences(storage, state === 'current' || state === 'active' || state === 'pending' ? now : undefined);
+      const current = state === 'current' || state === 'active' || state === 'pending';
+      const silences = current ? await silencesNow() : await ready.get('silences|all', () => listSilences(storage));
       return {
         silences: silences
           .filter((silence) => silenceVisible(request.principal!, silence))
@@ -186,6 +196,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const silence = newSilence(request.body);
       await saveSilence(storage, silence);
       await recordChange(storage, request, { action: 'silence.create', target: silence.id, team: silenceTeam(silence), before: null, after: silence });
+      ready.forget('silences');
       await evaluateSoon('silence created');
       return reply.code(201).send(describeSilence(silence));
     },
@@ -198,6 +209,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       if (!silence || !silenceVisible(request.principal!, silence)) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
       const expired = await expireSilence(storage, silence);
       await recordChange(storage, request, { action: 'silence.expire', target: silence.id, team: silenceTeam(silence), before: silence, after: expired });
+      ready.forget('silences');
       await evaluateSoon('silence expired');
       return reply.code(204).send();
     },

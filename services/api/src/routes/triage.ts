@@ -7,6 +7,7 @@ import { outOfScope } from '../access/authenticate.ts';
 import { listedTeams, readsTeam } from '../access/principal.ts';
 import { recordChange } from '../access/audit.ts';
 import { produceForRequest } from '../produce.ts';
+import type { ReadyAnswers } from '../ready.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /**
@@ -14,13 +15,18 @@ import { RETRY_AFTER, type Serve } from '../serve.ts';
  * connector): list those awaiting triage, and mark one actionable or noise -> alert.triaged, which
  * the alert_precision KPI counts.
  */
-export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
+export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   app.route({
     ...serve(routes.listTriage),
     handler: async (request) => {
       const { team, triaged, limit } = request.query;
-      return { alerts: await alertTriage.list(storage, { teams: listedTeams(request.principal, team), triaged: triaged === 'all' ? undefined : triaged === 'true', limit }) };
+      const teams = listedTeams(request.principal, team);
+      // Kept per the teams read: principals with other team scopes never share an answer.
+      const alerts = await ready.get(`triage|${JSON.stringify(teams ?? null)}|${triaged}|${limit}`, () =>
+        alertTriage.list(storage, { teams, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }),
+      );
+      return { alerts };
     },
   });
   app.route({
