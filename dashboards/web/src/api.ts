@@ -1,12 +1,22 @@
-/** The API client: same origin, bearer token from the URL fragment or the sign-in form, kept in localStorage. */
-import { createClient } from '@kpi/api-contract/client';
+/**
+ * The API client: same origin; a bearer token from the URL fragment or the sign-in form (kept in
+ * localStorage), or the session cookie of a sign-in with the organisation's OpenID provider, whose
+ * anti-CSRF token goes with every call.
+ */
+import { createClient, CSRF_HEADER } from '@kpi/api-contract/client';
+import type { Principal } from '@kpi/api-contract';
+
+let csrfToken: string | null = null;
 
 const TOKEN_KEY = 'kpi-dashboard-token';
 
-/** 401 (no or wrong token) or 403 (the token's role may not read): the sign-in form again. */
+/** 401 (no, wrong or expired credentials: the sign-in page again) or 403 (the role or team scopes do not allow it). */
 export class Unauthorized extends Error {
-  constructor(readonly status: 401 | 403) {
-    super(status === 401 ? 'The API refused the token (401). Sign in again.' : 'This token may not read KPIs (403: its role is too low). Sign in with a read token.');
+  constructor(
+    readonly status: 401 | 403,
+    apiMessage: string,
+  ) {
+    super(status === 401 ? 'The API refused the credentials (401). Sign in again.' : `Not allowed (403): ${apiMessage}`);
   }
 }
 
@@ -60,8 +70,9 @@ export function adoptTokenFromFragment(): boolean {
  */
 export const api = createClient({
   token: () => getToken() ?? memoryToken,
+  headers: (): Record<string, string> => (csrfToken ? { [CSRF_HEADER]: csrfToken } : {}),
   mapError: (error) => {
-    if (error.status === 401 || error.status === 403) return new Unauthorized(error.status);
+    if (error.status === 401 || error.status === 403) return new Unauthorized(error.status, error.body?.message ?? error.message);
     if (error.status === 404) return new NotAvailable(error.message);
     return new ApiError(error.status, error.message);
   },
@@ -75,4 +86,20 @@ export async function optional<T>(request: Promise<T>): Promise<T | null> {
     if (error instanceof NotAvailable) return null;
     throw error;
   }
+}
+
+/** Who is signed in (a token, or the session cookie), and whether the OpenID provider's sign-in is offered. */
+export async function whoAmI(): Promise<{ principal: Principal | null; oidc: boolean }> {
+  const session = await api.get('/auth/session');
+  csrfToken = session.csrf_token;
+  return { principal: session.principal, oidc: session.oidc };
+}
+
+/** Ends the session: a token is forgotten; a provider sign-in is ended here, then at the provider (its end-session page comes back to /). */
+export async function signOutEverywhere(principal: Principal | null): Promise<void> {
+  setToken(null);
+  if (principal?.via !== 'session') return;
+  const { end_session_url: endSession } = await api.post('/auth/logout');
+  csrfToken = null;
+  location.assign(endSession ?? '/');
 }

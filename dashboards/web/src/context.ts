@@ -1,10 +1,12 @@
-import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
+import type { KpiDescription as KpiDefinition, Principal, TeamSummary as Team } from '@kpi/api-contract';
 import type { State } from './state.ts';
 import { groupByKpiGroup } from '@kpi/format';
 
 /** What every view gets: the state from the URL, the catalog (loaded once), the teams, and navigation. */
 export interface Context {
   state: State;
+  /** Who is signed in: its role and team scopes decide what the views offer. */
+  principal: Principal;
   catalog: KpiDefinition[];
   teams: Team[];
   navigate(patch: Partial<State>, options?: { replace?: boolean }): void;

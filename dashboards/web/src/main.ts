@@ -1,10 +1,10 @@
 /** The dashboard shell: sign-in, header pickers, URL routing, 15 s refresh, keyboard. */
 import './style.css';
-import { adoptTokenFromFragment, api, getToken, setToken, Unauthorized } from './api.ts';
+import { adoptTokenFromFragment, api, getToken, setToken, signOutEverywhere, Unauthorized, whoAmI } from './api.ts';
 import type { Context, Rendered } from './context.ts';
 import { h, notice } from './dom.ts';
 import { hrefOf, lastQuarters, lastYears, readState, type State } from './state.ts';
-import type { KpiDescription as KpiDefinition, TeamSummary as Team } from '@kpi/api-contract';
+import type { KpiDescription as KpiDefinition, Principal, TeamSummary as Team } from '@kpi/api-contract';
 import { kpiView } from './views/kpi.ts';
 import { opsView } from './views/ops.ts';
 import { reportsView } from './views/reports.ts';
@@ -17,6 +17,9 @@ let teams: Team[] = [];
 let current: Rendered | null = null;
 let sequence = 0;
 let signedIn = false;
+/** Who is signed in, and whether sign-in with the organisation's OpenID provider is offered. */
+let principal: Principal | null = null;
+let oidcOffered = false;
 let lastUpdated: Date | null = null;
 let busy = false;
 /** The KPI the current view shows, if any (to focus its row when going back). */
@@ -26,6 +29,7 @@ const app = document.getElementById('app')!;
 const quarterSelect = h('select', { id: 'quarter', onchange: () => navigate({ quarter: quarterSelect.value }) });
 const teamSelect = h('select', { id: 'team', onchange: () => navigate({ team: teamSelect.value, period: null }) });
 const updated = h('span', { class: 'updated muted', id: 'updated' }, '');
+const who = h('span', { class: 'who', id: 'who' }, '');
 const banner = h('div', { class: 'banner', id: 'banner' });
 const main = h('main', { id: 'main', tabindex: '-1' });
 const navScorecard = h('a', { class: 'tab', 'data-nav': '', href: '?view=scorecard' }, 'Scorecard');
@@ -40,6 +44,7 @@ const header = h(
   h(
     'div',
     { class: 'session' },
+    who,
     updated,
     h('button', { type: 'button', class: 'ghost', id: 'refresh', onclick: () => void render('refresh') }, 'Refresh'),
     h('button', { type: 'button', class: 'ghost', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
@@ -67,12 +72,21 @@ function navigate(patch: Partial<State>, options: { replace?: boolean; focus?: s
 }
 
 function signOut() {
-  setToken(null);
-  showSignIn('Signed out.');
+  const leaving = principal;
+  principal = null;
+  signedIn = false;
+  signOutEverywhere(leaving).then(
+    () => showSignIn('Signed out.'),
+    (error: unknown) => showSignIn(`Signed out here; the sign-out could not be completed: ${error instanceof Error ? error.message : String(error)}`),
+  );
 }
+
+/** A principal with team scopes reads its teams only: the page opens on the first of them. */
+const scopedTeams = () => principal?.teams ?? null;
 
 const context = (state: State): Context => ({
   state,
+  principal: principal!,
   catalog: catalog ?? [],
   teams,
   navigate: (patch, options) => navigate(patch, { ...options, focus: patch.period !== undefined && Object.keys(patch).length === 1 ? '#breakdown-title' : undefined }),
@@ -98,9 +112,10 @@ function updateHeader(state: State) {
   quarterSelect.title = state.view === 'ops' ? 'Operations show the current state; the period applies to the scorecard and KPI views' : '';
   const names = teams.map((t) => t.team);
   if (state.team !== 'all' && !names.includes(state.team)) names.push(state.team);
-  const teamKey = names.join(',');
+  const organisation = scopedTeams() === null;
+  const teamKey = `${organisation}:${names.join(',')}`;
   if (teamSelect.dataset.key !== teamKey) {
-    teamSelect.replaceChildren(h('option', { value: 'all' }, 'all — organisation'), ...names.map((name) => h('option', { value: name }, name)));
+    teamSelect.replaceChildren(...(organisation ? [h('option', { value: 'all' }, 'all — organisation')] : []), ...names.map((name) => h('option', { value: name }, name)));
     teamSelect.dataset.key = teamKey;
   }
   teamSelect.value = state.team;
@@ -140,6 +155,8 @@ function showError(error: unknown, mode: 'navigate' | 'refresh' | 'pop') {
 async function render(mode: 'navigate' | 'refresh' | 'pop') {
   if (!signedIn) return;
   const mine = ++sequence;
+  const ownTeams = scopedTeams();
+  if (ownTeams?.[0] && !ownTeams.includes(readState().team)) history.replaceState(history.state, '', hrefOf(patchState({ team: ownTeams[0] })));
   const state = readState();
   busy = true;
   main.setAttribute('aria-busy', 'true');
@@ -181,8 +198,9 @@ async function render(mode: 'navigate' | 'refresh' | 'pop') {
     pendingFocus = null;
   } catch (error) {
     if (mine !== sequence) return;
-    if (error instanceof Unauthorized) {
+    if (error instanceof Unauthorized && error.status === 401) {
       setToken(null);
+      principal = null;
       showSignIn(error.message);
       return;
     }
@@ -213,6 +231,8 @@ function showSignIn(message?: string) {
         if (!token) return;
         setToken(token);
         try {
+          ({ principal } = await whoAmI());
+          if (!principal) throw new Unauthorized(401, 'unknown token');
           catalog = await api.get('/v1/kpis');
           startApp();
         } catch (failure) {
@@ -223,7 +243,11 @@ function showSignIn(message?: string) {
       },
     },
     h('h1', {}, 'Sign in'),
-    h('p', {}, 'The dashboard reads the KPI API with a bearer token (role read or above).'),
+    // The provider's sign-in comes back to the page it started from.
+    oidcOffered
+      ? h('p', {}, h('a', { class: 'button primary', id: 'sign-in-oidc', href: `/auth/login?return_to=${encodeURIComponent(`${location.pathname}${location.search}`)}` }, "Sign in with your organisation's account"))
+      : null,
+    h('p', {}, oidcOffered ? 'Or use an API token (role read or above):' : 'The dashboard reads the KPI API with a bearer token (role read or above).'),
     h('label', { for: 'token' }, 'API token'),
     input,
     h('p', { class: 'muted small', id: 'token-help' }, 'Kept in this browser (localStorage) until you sign out. A link ending in #token=… signs in too.'),
@@ -237,6 +261,7 @@ function showSignIn(message?: string) {
 
 function startApp() {
   signedIn = true;
+  who.textContent = principal ? `${principal.display} · ${principal.role}${principal.teams ? ` · ${principal.teams.join(', ') || 'no team'}` : ''}` : '';
   // The address bar always names the view, so it can be shared and back/forward restore it.
   history.replaceState({ ...(history.state ?? {}), inApp: history.state?.inApp ?? false }, '', `${hrefOf(readState())}${location.hash}`);
   app.replaceChildren(header, banner, main);
@@ -277,6 +302,18 @@ document.addEventListener('visibilitychange', () => {
   if (signedIn && !document.hidden && lastUpdated && Date.now() - lastUpdated.getTime() > REFRESH_MS) void render('refresh');
 });
 
-adoptTokenFromFragment();
-if (getToken()) startApp();
-else showSignIn();
+/** Signed in already (a token kept here, or the session cookie)? Then the dashboard, else the sign-in page. */
+async function boot() {
+  adoptTokenFromFragment();
+  const hadToken = getToken() !== null;
+  try {
+    ({ principal, oidc: oidcOffered } = await whoAmI());
+  } catch (error) {
+    showSignIn(`Could not reach the API: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  if (principal) return startApp();
+  setToken(null);
+  showSignIn(hadToken ? 'The API refused the token (401). Sign in again.' : undefined);
+}
+void boot();

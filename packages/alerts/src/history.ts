@@ -50,6 +50,8 @@ export interface HistoryEntry {
 export interface HistoryQuery {
   rule?: string;
   team?: string;
+  /** Only changes of these teams' alerts (a principal's team scopes); undefined: every team and the organisation. */
+  teams?: readonly string[];
   fingerprint?: string;
   state?: AlertState;
   severity?: string;
@@ -68,6 +70,7 @@ export async function readHistory(storage: Storage, query: HistoryQuery): Promis
      FROM {db:Identifier}.alert_history FINAL
      WHERE ({rule:String} = '' OR rule = {rule:String})
        AND ({team:String} = '' OR team = {team:String})
+       AND ({every_team:UInt8} = 1 OR has({teams:Array(String)}, team))
        AND ({fingerprint:String} = '' OR fingerprint = {fingerprint:String})
        AND ({state:String} = '' OR to_state = {state:String})
        AND ({severity:String} = '' OR severity = {severity:String})
@@ -77,6 +80,8 @@ export async function readHistory(storage: Storage, query: HistoryQuery): Promis
     {
       rule: query.rule ?? '',
       team: query.team ?? '',
+      every_team: query.teams === undefined ? 1 : 0,
+      teams: query.teams ?? [],
       fingerprint: query.fingerprint ?? '',
       state: query.state ?? '',
       severity: query.severity ?? '',

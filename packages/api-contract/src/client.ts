@@ -11,6 +11,11 @@ import type { Routes } from './index.ts';
 import type { Method, SuccessStatus } from './route.ts';
 import type { ErrorBody } from './shared.ts';
 
+/** The dashboard's session cookie (HttpOnly, SameSite=Lax, Secure behind https); here, with no run-time import, so the browser shares the names. */
+export const SESSION_COOKIE = 'kpi_session';
+/** The header that carries the session's anti-CSRF token on requests made with the cookie that change something. */
+export const CSRF_HEADER = 'x-kpi-csrf';
+
 type Route = Routes[keyof Routes];
 export type PathOf<M extends Method> = Extract<Route, { method: M }>['path'];
 type RouteAt<M extends Method, P> = Extract<Route, { method: M; path: P }>;
@@ -37,6 +42,8 @@ export interface ClientOptions {
   baseUrl?: string;
   /** A bearer token, or a function that reads the current one. */
   token?: string | null | (() => string | null | undefined);
+  /** Headers sent with every call, read per call (the dashboard's anti-CSRF header with its session cookie). */
+  headers?: () => Record<string, string>;
   /** Another fetch, e.g. one that injects requests into an in-process fastify. */
   fetch?: typeof fetch;
   /** What a non-2xx answer is thrown as (default: the ApiError itself), e.g. a sign-in prompt for a 401. */
@@ -78,7 +85,7 @@ export function createClient(options: ClientOptions = {}) {
   /** Sends a call and returns the raw response once it is a 2xx; throws ApiError otherwise. */
   async function respond(method: Method, path: string, input: { params?: unknown; query?: unknown; body?: unknown } = {}, init: CallOptions = {}): Promise<Response> {
     const token = typeof options.token === 'function' ? options.token() : options.token;
-    const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
+    const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5', ...options.headers?.() };
     if (token) headers.authorization = `Bearer ${token}`;
     if (input.body !== undefined) headers['content-type'] = 'application/json';
     const url = `${base}${expand(path, input.params as Record<string, unknown>)}${queryString(input.query as Record<string, unknown>)}`;

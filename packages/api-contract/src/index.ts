@@ -1,3 +1,4 @@
+import { accessRoutes } from './routes/access.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -23,13 +24,16 @@ export const routes = {
   ...reportRoutes,
   ...triageRoutes,
   ...webhookRoutes,
+  ...accessRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;
 
-export { defineRoute, describeStatus, type Access, type ContentResponse, type Link, type Method, type ResponseSpec, type RouteContract, type RouteSchema } from './route.ts';
+export { defineRoute, describeStatus, mayRefuse, TEAM_SCOPES, type TeamScope, type Access, type ContentResponse, type Link, type Method, type ResponseSpec, type RouteContract, type RouteSchema } from './route.ts';
 export { errorBody, unavailableBody, dependency, granularity, instant, quarter, status, team, tier, unit, direction, limit, type ErrorBody, type UnavailableBody } from './shared.ts';
 export { openApiDocument, type OpenApiOptions } from './openapi.ts';
+export { CSRF_HEADER, SESSION_COOKIE } from './client.ts';
+export type { AuditEntry } from '@kpi/storage';
 export * from './types.ts';
 export { MAX_EVENTS_PER_REQUEST } from './routes/events.ts';
 export { MAX_PERIODS, kpiId } from './routes/kpis.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeStatus, type ResponseSpec, type RouteContract } from './route.ts';
+import { CSRF_HEADER, SESSION_COOKIE } from './client.ts';
 
 export interface OpenApiOptions {
   title: string;
@@ -48,7 +49,7 @@ function response(status: number, spec: ResponseSpec, links: Record<string, unkn
   }
   return {
     description: spec.description,
-    content: Object.fromEntries(Object.entries(spec.content).map(([type, { schema }]) => [type, { schema: jsonSchema(schema, 'output') }])),
+    ...(spec.content ? { content: Object.fromEntries(Object.entries(spec.content).map(([type, { schema }]) => [type, { schema: jsonSchema(schema, 'output') }])) } : {}),
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...withLinks,
   };
@@ -57,6 +58,25 @@ function response(status: number, spec: ResponseSpec, links: Record<string, unkn
 function requestBody(body: z.ZodType) {
   return { required: true, ...(body.description ? { description: body.description } : {}), content: { 'application/json': { schema: jsonSchema(body, 'input') } } };
 }
+
+/**
+ * A bearer token, or the dashboard's session cookie; with the cookie, a request that changes
+ * something carries the anti-CSRF header too (both schemes of one requirement apply together).
+ */
+function securityOf(route: RouteContract) {
+  if (route.access === 'public') return [];
+  return [{ bearer: [] }, route.method === 'GET' ? { session: [] } : { session: [], csrf: [] }];
+}
+
+const SECURITY_SCHEMES = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "A static token of KPI_API_TOKENS (token:role or token:role:team1|team2; roles read < ingest < admin), or an access token (JWT) of the organisation's OpenID provider, whose groups claim gives role and teams",
+  },
+  session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The dashboard\'s session after signing in with the OpenID provider (GET /auth/login)' },
+  csrf: { type: 'apiKey', in: 'header', name: CSRF_HEADER, description: 'The anti-CSRF token of the session (GET /auth/session), required with the cookie on requests that change something' },
+};
 
 function operation(operationId: string, route: RouteContract, known: Set<string>) {
   const { schema } = route;
@@ -75,8 +95,9 @@ function operation(operationId: string, route: RouteContract, known: Set<string>
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
-    security: route.access === 'public' ? [] : [{ bearer: [] }],
+    security: securityOf(route),
     ...(route.access === 'public' ? {} : { 'x-required-role': route.access }),
+    'x-team-scope': route.teamScope,
     parameters: [...parameters(schema.params, 'path'), ...parameters(schema.querystring, 'query')],
     ...(schema.body ? { requestBody: requestBody(schema.body) } : {}),
     responses: Object.fromEntries(Object.entries(schema.response).map(([status, spec]) => [status, response(Number(status), spec, links(Number(status)))])),
@@ -101,7 +122,7 @@ export function openApiDocument(routes: Record<string, RouteContract>, options: 
   return {
     openapi: '3.1.0',
     info: { title: options.title, version: options.version, ...(options.description ? { description: options.description } : {}) },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'KPI_API_TOKENS: token:role pairs, roles read < ingest < admin' } } },
+    components: { securitySchemes: SECURITY_SCHEMES },
     paths,
   };
 }

@@ -3,13 +3,25 @@ import type { ApiRole } from '@kpi/config';
 import { errorBody, unavailableBody } from './shared.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-/** Who may call a route: anyone (`public`), or a bearer token of at least this role. */
+/** Who may call a route: anyone (`public`), or a principal (bearer token or signed-in session) of at least this role. */
 export type Access = 'public' | ApiRole;
 
-/** A response whose body is not JSON, or that comes in several media types. */
+/**
+ * How a route meets a principal limited to some teams (SPEC 10); the API enforces it from here:
+ * - `team`: it answers for the one team its `team` parameter names, which must be one of the
+ *   principal's (absent or `all`, the organisation: 403);
+ * - `teams`: a list, cut to the principal's teams; a `team` parameter narrows it (another team or `all`: 403);
+ * - `entity`: it names one thing (a report, an alert, a rule, a silence, events) whose team must be the principal's;
+ * - `organisation`: it concerns the whole organisation: refused (403) to a principal with team scopes;
+ * - `none`: it carries no team's data (the catalog, schemas, health, the caller's own session).
+ */
+export const TEAM_SCOPES = ['team', 'teams', 'entity', 'organisation', 'none'] as const;
+export type TeamScope = (typeof TEAM_SCOPES)[number];
+
+/** A response whose body is not JSON, that comes in several media types, or that has none but headers (a redirect). */
 export interface ContentResponse {
   description: string;
-  content: Record<string, { schema: z.ZodType }>;
+  content?: Record<string, { schema: z.ZodType }>;
   headers?: Record<string, { description: string; schema: { type: 'string' } }>;
 }
 /** A JSON body (a zod schema), a body of another media type, or none (z.undefined()). */
@@ -36,6 +48,7 @@ interface RouteInfo<M extends Method = Method, P extends string = string> {
   /** fastify's path syntax (`/v1/kpis/:id/values`); the OpenAPI document writes `{id}`. */
   path: P;
   access: Access;
+  teamScope: TeamScope;
   tags: string[];
   summary: string;
   description?: string;
@@ -62,8 +75,8 @@ export interface RouteContract<M extends Method = Method, P extends string = str
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad request: a parameter or the body is invalid; the message names it',
-  401: 'Missing or unknown bearer token',
-  403: "The token's role is too low for this operation",
+  401: 'Missing, unknown or expired credentials (bearer token or session cookie)',
+  403: "The principal's role is too low for this operation, its team scopes do not cover the team asked for, or a request made with the session cookie lacks the anti-CSRF header",
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'The body is larger than API_MAX_BODY_BYTES',
@@ -73,14 +86,24 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 };
 export const describeStatus = (status: number) => ERROR_DESCRIPTIONS[status];
 
+/** mayRefuse, as a type. */
+type MayRefuse<D extends RouteDefinition> = D['access'] extends 'public' ? false : D['access'] extends 'read' ? (D['teamScope'] extends 'none' ? (D['method'] extends 'GET' ? false : true) : true) : true;
+
 /** The errors every route of a kind can answer with, added by defineRoute. */
 type StandardErrors<D extends RouteDefinition> =
   (D['params'] extends z.ZodType ? { 400: typeof errorBody } : D['querystring'] extends z.ZodType ? { 400: typeof errorBody } : D['body'] extends z.ZodType ? { 400: typeof errorBody } : {}) &
   (D['access'] extends 'public' ? {} : { 401: typeof errorBody }) &
-  (D['access'] extends 'ingest' | 'admin' ? { 403: typeof errorBody } : {}) &
+  (MayRefuse<D> extends true ? { 403: typeof errorBody } : {}) &
   (D['body'] extends z.ZodType ? { 413: typeof errorBody } & (D['rawBody'] extends true ? {} : { 415: typeof errorBody }) : {}) &
   (D['rateLimited'] extends true ? { 429: typeof errorBody } : {}) &
   (D['selfContained'] extends true ? {} : { 503: typeof unavailableBody });
+
+/**
+ * A 403 is possible: a role above read, team scopes that may not cover the request, or a
+ * state-changing request made with the session cookie but without the anti-CSRF header.
+ */
+export const mayRefuse = (route: Pick<RouteInfo, 'access' | 'teamScope' | 'method'>) =>
+  route.access !== 'public' && (route.access !== 'read' || route.teamScope !== 'none' || route.method !== 'GET');
 
 export interface RouteDefinition extends RouteInfo {
   params?: z.ZodObject;
@@ -98,8 +121,8 @@ export type RouteOf<D extends RouteDefinition> = RouteContract<D['method'], D['p
 
 /**
  * One route of the API: its parameters, body and every answer. The errors that follow from its
- * shape are added here, so no route forgets them: 400 when it takes input, 401 (and 403 above
- * the read role) when it needs a token, 413 when it takes a body (and 415 unless it takes raw
+ * shape are added here, so no route forgets them: 400 when it takes input, 401 when it needs a
+ * principal (and 403 when its role, team scopes or the anti-CSRF header can refuse one), 413 when it takes a body (and 415 unless it takes raw
  * bytes), 429 when rate-limited, 503 unless it is self-contained. Its own answers take precedence.
  */
 export function defineRoute<const D extends RouteDefinition>(definition: D): RouteOf<D> {
@@ -107,7 +130,7 @@ export function defineRoute<const D extends RouteDefinition>(definition: D): Rou
   const standard: Record<number, z.ZodType> = {};
   if (params || querystring || body) standard[400] = errorBody;
   if (definition.access !== 'public') standard[401] = errorBody;
-  if (definition.access === 'ingest' || definition.access === 'admin') standard[403] = errorBody;
+  if (mayRefuse(definition)) standard[403] = errorBody;
   if (body) Object.assign(standard, definition.rawBody ? { 413: errorBody } : { 413: errorBody, 415: errorBody });
   if (definition.rateLimited) standard[429] = errorBody;
   if (!definition.selfContained) standard[503] = unavailableBody;

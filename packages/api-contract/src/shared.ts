@@ -12,6 +12,8 @@ export const team = z
   .string()
   .regex(TEAM_PATTERN, `expected all or a team name (${TEAM_PATTERN.source})`)
   .describe('A team name, or all for the whole organisation');
+/** The team a list is cut to (routes of team scope `teams`). */
+export const listedTeam = team.optional().describe('Only this team. Absent: every team the caller reads; all: every team, for a caller without team scopes (one with them gets a 403)');
 export const tier = z.enum(TIER_SCOPES, { error: `expected ${TIER_SCOPES.join(', ')}` }).describe('A tier (1 = most critical), or all');
 export const granularity = z.enum(GRANULARITIES, { error: `expected ${GRANULARITIES.join(', ')}` });
 export const unit = z.enum(UNITS);
@@ -50,8 +52,8 @@ export const errorBody = z
   });
 export type ErrorBody = z.output<typeof errorBody>;
 
-/** What the API depends on; a 503 names the one that did not answer. */
-export const dependency = z.enum(['kafka', 'clickhouse', 'redis']);
+/** What the API depends on (oidc: the organisation's OpenID provider, when sign-in is configured); a 503 names the one that did not answer. */
+export const dependency = z.enum(['kafka', 'clickhouse', 'redis', 'oidc']);
 /** A 503: a dependency is down or too slow; the answer names it, and Retry-After says when to try again. */
 export const unavailableBody = errorBody.extend({ dependency: dependency.describe('the dependency that did not answer in time') });
 export type UnavailableBody = z.output<typeof unavailableBody>;

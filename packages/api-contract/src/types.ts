@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { principal } from './routes/access.ts';
 import type { alertInstance, historyEntry, ruleInForce, silence } from './routes/alerts.ts';
 import type { breakdown, contribution, customKpiAnswer, kpiDescription, kpiValue, kpiValues, scorecard, scorecardKpi, targetRule, teamSummary } from './routes/kpis.ts';
 import type { experiment, incident, liveRelease } from './routes/operations.ts';
@@ -35,3 +36,4 @@ export type ReportDescription = z.output<typeof reportDescription>;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 export type TriageAlert = z.output<typeof triageAlert>;
+export type Principal = z.output<typeof principal>;

@@ -2,6 +2,7 @@ export { parseDuration, formatDuration, DURATION_HINT } from './duration.ts';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { TEAM_PATTERN } from '@kpi/events';
 
 /**
  * Every setting of every role, parsed once at start-up. A wrong value stops the process with
@@ -29,20 +30,63 @@ export type Role = (typeof ROLES)[number];
 export const API_ROLES = ['read', 'ingest', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
+/** What a principal may do: its role, and the teams it is limited to (undefined: every team and the organisation). */
+export interface Access {
+  role: ApiRole;
+  teams: string[] | undefined;
+}
+
+const isRole = (value: string | undefined): value is ApiRole => API_ROLES.includes(value as ApiRole);
+/** A team a scope may name: a team name, not `all` (the organisation is no team's scope). */
+const isTeam = (value: string): value is string => TEAM_PATTERN.test(value) && value !== 'all';
+
+/**
+ * `token:role` or `token:role:team1|team2`, comma-separated. A token may itself hold colons
+ * (`x:y:admin` is the token `x:y`): the role is the last part, or the one before a team list.
+ */
 const apiTokens = z.string().transform((value, ctx) => {
-  const tokens = new Map<string, ApiRole>();
-  for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
-    const separator = pair.lastIndexOf(':');
-    const token = pair.slice(0, separator);
-    const role = pair.slice(separator + 1) as ApiRole;
-    if (separator <= 0 || !API_ROLES.includes(role)) {
-      ctx.addIssue({ code: 'custom', message: 'expected comma-separated token:role pairs, role one of read, ingest, admin' });
+  const tokens = new Map<string, Access>();
+  for (const entry of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const parts = entry.split(':');
+    const last = parts.at(-1)!;
+    const scoped = !isRole(last) && isRole(parts.at(-2)) && last.split('|').every(isTeam);
+    const role = scoped ? parts.at(-2) : last;
+    const token = parts.slice(0, scoped ? -2 : -1).join(':');
+    if (!token || !isRole(role)) {
+      ctx.addIssue({ code: 'custom', message: 'expected comma-separated token:role or token:role:team1|team2, role one of read, ingest, admin' });
       return z.NEVER;
     }
-    tokens.set(token, role);
+    tokens.set(token, { role, teams: scoped ? last.split('|') : undefined });
   }
   return tokens;
 });
+
+/** In OIDC_TEAM_MAP: the group reads every team and the organisation. */
+export const EVERY_TEAM = '*';
+
+/** `name=value` pairs, comma-separated, each value checked by `valid`; `*` as a name matches any group. */
+const claimMap = <T extends string>(valueHint: string, valid: (value: string) => value is T) =>
+  z.string().transform((text, ctx) => {
+    const map = new Map<string, T>();
+    for (const entry of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const separator = entry.lastIndexOf('=');
+      const group = entry.slice(0, separator).trim();
+      const mapped = entry.slice(separator + 1).trim();
+      if (separator <= 0 || !group || !valid(mapped)) {
+        ctx.addIssue({ code: 'custom', message: `expected comma-separated group=${valueHint} pairs (* = any group), got ${JSON.stringify(entry)}` });
+        return z.NEVER;
+      }
+      map.set(group, mapped);
+    }
+    return map;
+  });
+
+/** Loopback hosts, where an http:// issuer is accepted (local use and tests). */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+const publicUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL, e.g. https://kpi.example.com' }).transform((value) => value.replace(/\/+$/, ''));
+const issuerUrl = z
+  .url({ protocol: /^https?$/, message: 'expected the https URL of the OpenID provider, e.g. https://login.example.com/realms/acme', abort: true })
+  .refine((value) => new URL(value).protocol === 'https:' || LOOPBACK.test(new URL(value).hostname), 'expected https (http:// only on a loopback address: localhost, 127.0.0.1, [::1])');
 
 const envSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),
@@ -68,6 +112,15 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.or(z.literal('0').transform(() => 0)).default(8080),
   KPI_API_TOKENS: apiTokens.optional(),
+  PUBLIC_URL: publicUrl.optional(),
+  OIDC_ISSUER: issuerUrl.optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  OIDC_ROLE_MAP: claimMap('role (read, ingest, admin)', isRole).default(new Map<string, ApiRole>([['*', 'read']])),
+  OIDC_TEAM_MAP: claimMap('team (or * for every team)', (value): value is string => value === EVERY_TEAM || isTeam(value)).default(new Map()),
+  OIDC_JWKS_MIN_INTERVAL_MS: positiveInt.default(30_000),
   KPI_ROLES: z
     .string()
     .transform((value) => value.split(',').map((role) => role.trim()))
@@ -96,6 +149,14 @@ const envSchema = z.object({
   LOCAL_RESTART_MAX: positiveInt.default(5),
   LOCAL_RESTART_BACKOFF_MS: positiveInt.default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Variables that mean something only with OIDC_ISSUER: set without it, start-up stops naming them. */
+const OIDC_ONLY = ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_AUDIENCE'] as const;
+
+const checkedSchema = envSchema.superRefine((env, ctx) => {
+  if (env.OIDC_ISSUER && !env.OIDC_CLIENT_ID) ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'required with OIDC_ISSUER (the client registered at the provider)' });
+  for (const name of OIDC_ONLY) if (!env.OIDC_ISSUER && env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'needs OIDC_ISSUER (the OpenID provider) too' });
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -129,7 +190,12 @@ export interface Config {
   queuePrefix: string;
   dataDir: string;
   http: { host: string; port: number; maxBodyBytes: number; rateLimitPerMinute: number };
-  apiTokens: Map<string, ApiRole> | undefined;
+  /** Static bearer tokens (KPI_API_TOKENS) and what each may do. */
+  apiTokens: Map<string, Access> | undefined;
+  /** The dashboard's URL as browsers reach it: the sign-in redirect URL is below it; https makes the session cookie Secure. */
+  publicUrl: string;
+  /** Sign-in with the organisation's OpenID provider (SPEC 10); undefined without OIDC_ISSUER. */
+  oidc: OidcConfig | undefined;
   roles: Role[];
   demo: boolean;
   ingest: { batchSize: number; batchMaxWaitMs: number; maxMessageBytes: number };
@@ -161,6 +227,23 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
 }
 
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Absent: a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  /** The `aud` a bearer access token must carry (OIDC_AUDIENCE, default the client id). */
+  audience: string;
+  /** The claim (an array of strings, or one string) whose values the maps read. */
+  groupsClaim: string;
+  /** Group -> role; `*` applies to any principal; the highest role a group gives wins. */
+  roleMap: Map<string, ApiRole>;
+  /** Group -> team (or EVERY_TEAM); empty: everyone reads every team; else a principal reads the teams its groups map to, none without any. */
+  teamMap: Map<string, string>;
+  /** The least time between two fetches of the provider's keys on an unknown `kid`. */
+  jwksMinIntervalMs: number;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -169,12 +252,13 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "unset", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = checkedSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}=${JSON.stringify(present[String(issue.path[0])] ?? '')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT || 8080}`;
   return {
     kafka: {
       brokers: e.KAFKA_BROKERS,
@@ -196,6 +280,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.API_MAX_BODY_BYTES, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
     apiTokens: e.KPI_API_TOKENS,
+    publicUrl,
+    oidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          audience: e.OIDC_AUDIENCE ?? e.OIDC_CLIENT_ID!,
+          groupsClaim: e.OIDC_GROUPS_CLAIM,
+          roleMap: e.OIDC_ROLE_MAP,
+          teamMap: e.OIDC_TEAM_MAP,
+          jwksMinIntervalMs: e.OIDC_JWKS_MIN_INTERVAL_MS,
+        }
+      : undefined,
     roles: e.KPI_ROLES,
     demo: e.KPI_DEMO,
     ingest: { batchSize: e.INGEST_BATCH_SIZE, batchMaxWaitMs: e.INGEST_BATCH_MAX_WAIT_MS, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
@@ -208,7 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rulesFile: readConfigFile('ALERT_RULES_FILE', e.ALERT_RULES_FILE),
       defaultRules: e.ALERT_DEFAULT_RULES,
       evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_MS,
-      externalUrl: (e.ALERT_EXTERNAL_URL ?? `http://localhost:${e.PORT || 8080}`).replace(/\/+$/, ''),
+      externalUrl: (e.ALERT_EXTERNAL_URL ?? publicUrl).replace(/\/+$/, ''),
       notify: { attempts: e.ALERT_NOTIFY_ATTEMPTS, backoffMs: e.ALERT_NOTIFY_BACKOFF_MS, timeoutMs: e.ALERT_NOTIFY_TIMEOUT_MS },
     },
     shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS },

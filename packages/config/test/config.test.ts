@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   it('parses brokers, tokens, roles and booleans', () => {
     const config = loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9093', KPI_API_TOKENS: 'abc:read,x:y:admin', KPI_ROLES: 'api,worker', KPI_DEMO: '0', PORT: '9000' });
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
-    expect([...config.apiTokens!]).toEqual([['abc', 'read'], ['x:y', 'admin']]);
+    expect([...config.apiTokens!]).toEqual([['abc', { role: 'read', teams: undefined }], ['x:y', { role: 'admin', teams: undefined }]]);
     expect(config.roles).toEqual(['api', 'worker']);
     expect(config.demo).toBe(false);
     expect(config.http.port).toBe(9000);
@@ -36,6 +36,12 @@ describe('loadConfig', () => {
     ['KPI_API_TOKENS', 'abc:superuser'],
     ['KPI_ROLES', 'api,cron'],
     ['KPI_DEMO', 'maybe'],
+    ['KPI_API_TOKENS', 'abc:read:Not A Team'],
+    ['KPI_API_TOKENS', 'abc:read:all'],
+    ['OIDC_ISSUER', 'http://login.example.com'],
+    ['OIDC_ISSUER', 'login.example.com'],
+    ['OIDC_CLIENT_ID', 'kpi-dashboard'],
+    ['PUBLIC_URL', 'kpi.example.com'],
   ])('rejects %s=%s with a one-line message naming it', (name, value) => {
     let error: unknown;
     try {
@@ -47,6 +53,35 @@ describe('loadConfig', () => {
     const message = (error as Error).message;
     expect(message).toContain(`${name}=`);
     expect(message).not.toContain('\n');
+  });
+
+  it('parses team scopes of static tokens and the OpenID provider settings', () => {
+    const config = loadConfig({
+      KPI_API_TOKENS: 'lead:read:ranking|search,x:y:admin:ranking',
+      OIDC_ISSUER: 'http://127.0.0.1:4000/oidc',
+      OIDC_CLIENT_ID: 'kpi-dashboard',
+      OIDC_ROLE_MAP: 'kpi-admins=admin, *=read',
+      OIDC_TEAM_MAP: 'ml-ranking=ranking,ml-search=search',
+      PUBLIC_URL: 'https://kpi.example.com/',
+    });
+    expect([...config.apiTokens!]).toEqual([['lead', { role: 'read', teams: ['ranking', 'search'] }], ['x:y', { role: 'admin', teams: ['ranking'] }]]);
+    expect(config.oidc).toMatchObject({ issuer: 'http://127.0.0.1:4000/oidc', clientId: 'kpi-dashboard', clientSecret: undefined, audience: 'kpi-dashboard', groupsClaim: 'groups' });
+    expect([...config.oidc!.roleMap]).toEqual([['kpi-admins', 'admin'], ['*', 'read']]);
+    expect([...config.oidc!.teamMap]).toEqual([['ml-ranking', 'ranking'], ['ml-search', 'search']]);
+    expect(config.publicUrl).toBe('https://kpi.example.com');
+    // Notification links point where people sign in, unless told otherwise.
+    expect(config.alerts.externalUrl).toBe('https://kpi.example.com');
+    expect(loadConfig({}).oidc).toBeUndefined();
+  });
+
+  it.each([
+    [{ OIDC_ISSUER: 'https://login.example.com' }, 'OIDC_CLIENT_ID=""'],
+    [{ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'kpi', OIDC_ROLE_MAP: 'kpi-admins=root' }, 'OIDC_ROLE_MAP='],
+    [{ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'kpi', OIDC_TEAM_MAP: 'ml-ranking' }, 'OIDC_TEAM_MAP='],
+    [{ OIDC_AUDIENCE: 'kpi-api' }, 'OIDC_AUDIENCE='],
+  ])('refuses OpenID settings that do not fit together, naming the variable', (env, named) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(named);
   });
 
   it('reads the targets and alert rules files once, into the configuration', () => {

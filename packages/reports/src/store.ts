@@ -103,12 +103,14 @@ export async function getReports(storage: Storage, ids: string[]): Promise<Repor
 }
 
 /** Reports, newest quarter first, the organisation before its teams. */
-export async function listReports(storage: Storage, filter: { quarter?: string; team?: string; limit: number }): Promise<ReportState[]> {
+/** Reports, newest period first; `teams`: only those teams' (a principal's team scopes), none of the organisation's. */
+export async function listReports(storage: Storage, filter: { quarter?: string; team?: string; teams?: readonly string[]; limit: number }): Promise<ReportState[]> {
   const rows = await storage.query<Row>(
     `SELECT ${COLUMNS} FROM {db:Identifier}.reports FINAL
      WHERE ({quarter:String} = '' OR quarter = {quarter:String}) AND ({team:String} = '' OR team = {team:String})
+       AND ({every_team:UInt8} = 1 OR has({teams:Array(String)}, team))
      ORDER BY quarter DESC, team != 'all', team LIMIT {limit:UInt32}`,
-    { quarter: filter.quarter ?? '', team: filter.team ?? '', limit: filter.limit },
+    { quarter: filter.quarter ?? '', team: filter.team ?? '', every_team: filter.teams === undefined ? 1 : 0, teams: filter.teams ?? [], limit: filter.limit },
   );
   return rows.map(fromRow);
 }

@@ -3,9 +3,9 @@ import { isRedisUnavailable } from '@kpi/queue';
 import { isClickHouseUnavailable } from '@kpi/storage';
 import { within } from './shutdown.ts';
 
-export type Dependency = 'kafka' | 'clickhouse' | 'redis';
+export type Dependency = 'kafka' | 'clickhouse' | 'redis' | 'oidc';
 
-const NAMES: Record<Dependency, string> = { kafka: 'Kafka', clickhouse: 'ClickHouse', redis: 'Redis' };
+const NAMES: Record<Dependency, string> = { kafka: 'Kafka', clickhouse: 'ClickHouse', redis: 'Redis', oidc: 'The OpenID provider' };
 
 /** A dependency that did not answer in time: the API answers 503 naming it. */
 export class DependencyUnavailable extends Error {

@@ -9,3 +9,4 @@ export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './t
 export { tsvField, tsvNumber } from './tsv.ts';
 export { kpiValues, type KpiValueRow, type StoredKpiValue } from './tables/kpi-values.ts';
 export { kpiDefinitions, type StoredDefinition } from './tables/kpi-definitions.ts';
+export { auditLog, auditEntry, AUDIT_ACTIONS, AUDIT_ID, PRINCIPAL_VIAS, type AuditAction, type AuditEntry, type AuditFilter, type AuditRecord } from './tables/audit-log.ts';

@@ -4,10 +4,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openApiDocument, routes, type UnavailableBody } from '@kpi/api-contract';
-import type { ApiRole } from '@kpi/config';
+import cookie from '@fastify/cookie';
+import type { Access } from '@kpi/config';
 import { httpSeconds } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
-import { requireRole } from './auth.ts';
+import { authenticator } from './access/authenticate.ts';
+import { OpenIdProvider } from './access/oidc.ts';
+import { SessionStore } from './access/sessions.ts';
+import { accessRoutes } from './routes/access.ts';
 import { routeTable } from './methods.ts';
 import { readyAnswers } from './ready.ts';
 import { RETRY_AFTER, routeServer } from './serve.ts';
@@ -26,7 +30,8 @@ import { loadRuleSources } from '@kpi/alerts';
 
 export interface ApiOptions {
   runtime: Runtime;
-  tokens: Map<string, ApiRole>;
+  /** The static tokens (KPI_API_TOKENS, or the generated one). */
+  tokens: Map<string, Access>;
 }
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
@@ -117,8 +122,12 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => document);
 
-  const auth = (role: ApiRole) => requireRole(tokens, role);
-  const serve = routeServer(auth, config.http);
+  await app.register(cookie);
+  const provider = config.oidc && new OpenIdProvider(config.oidc, config.publicUrl);
+  const sessions = new SessionStore(runtime.redis, config.queuePrefix);
+  const access = authenticator({ tokens, provider, sessions });
+  const serve = routeServer(access, config.http);
+  await app.register(accessRoutes(runtime, serve, { authenticator: access, provider, sessions }));
   await app.register(healthRoutes(runtime, serve));
   await app.register(eventRoutes(runtime, serve));
   // The deployment's files were read into the configuration; a bad one stops start-up naming the problem.

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { RoleHandle, Runtime } from '@kpi/runtime';
 import { buildApi } from './app.ts';
-import { resolveTokens } from './auth.ts';
+import { resolveTokens } from './access/tokens.ts';
 
 export { buildApi, UNDOCUMENTED_ROUTES, type Api } from './app.ts';
-export { resolveTokens } from './auth.ts';
+export { resolveTokens, tokenName } from './access/tokens.ts';
 
 export interface ApiHandle extends RoleHandle {
   url: string;

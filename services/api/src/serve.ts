@@ -1,8 +1,6 @@
-import type { onRequestAsyncHookHandler } from 'fastify';
-import type { ApiRole, Config } from '@kpi/config';
-import type { RouteContract, RouteSchema } from '@kpi/api-contract';
-
-export type Auth = (role: ApiRole) => onRequestAsyncHookHandler;
+import type { Config } from '@kpi/config';
+import type { ResponseSpec, RouteContract, RouteSchema } from '@kpi/api-contract';
+import type { Authenticator } from './access/authenticate.ts';
 
 /** Sent with every 503: how many seconds a client waits before it tries again. */
 export const RETRY_AFTER = { 'retry-after': '5' };
@@ -15,12 +13,13 @@ type FastifySchemaOf<R extends RouteContract> = HandlerReadsBody<R> extends true
 function fastifySchema(route: RouteContract): RouteSchema {
   const { body, response, ...rest } = route.schema;
   const responses = Object.fromEntries(
-    Object.entries(response).map(([status, spec]) => {
-      if ('content' in spec && !('_zod' in spec)) {
-        const types = Object.keys(spec.content);
-        if (types.length === 1 && types[0] === 'application/json') return [status, spec.content['application/json']!.schema];
-      }
-      return [status, spec];
+    Object.entries(response).flatMap(([status, spec]): [string, ResponseSpec][] => {
+      if ('_zod' in spec) return [[status, spec]];
+      // A redirect has no body to serialize.
+      if (!spec.content) return [];
+      const types = Object.keys(spec.content);
+      if (types.length === 1 && types[0] === 'application/json') return [[status, spec.content['application/json']!.schema]];
+      return [[status, spec]];
     }),
   );
   const handlerReadsBody = route.handlerValidatesBody || route.rawBody;
@@ -30,18 +29,19 @@ function fastifySchema(route: RouteContract): RouteSchema {
 /**
  * Makes the fastify route options of a contract route: method, path, the contract's schemas
  * (requests validated and answers serialized by fastify-type-provider-zod, so the handler's types
- * are the contract's), the role check and the rate limit.
+ * are the contract's), authentication, role, anti-CSRF and team scope checks, and the rate limit.
  *
  *   app.route({ ...serve(routes.getKpiValues), handler: async (request) => ... })
  */
-export function routeServer(auth: Auth, http: Config['http']) {
+export function routeServer(access: Authenticator, http: Config['http']) {
   return <R extends RouteContract>(route: R) =>
     ({
       method: route.method,
       url: route.path,
       schema: fastifySchema(route) as FastifySchemaOf<R>,
-      // Authentication comes first, before the request is validated: no token is a 401 whatever the body.
-      ...(route.access === 'public' ? {} : { onRequest: auth(route.access) }),
+      // Authentication comes first, before the request is validated: no token is a 401 whatever the body;
+      // the team a request names is checked once validation has applied the defaults.
+      ...(route.access === 'public' ? {} : { onRequest: access.guard(route), preHandler: access.teamCheck(route) }),
       ...(route.rateLimited ? { config: { rateLimit: { max: http.rateLimitPerMinute, timeWindow: '1 minute' } } } : {}),
     }) as const;
 }

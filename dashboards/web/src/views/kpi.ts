@@ -66,9 +66,9 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
   const [breakdown, comparison] = current
     ? await Promise.all([
         api.get('/v1/kpis/:id/breakdown', { params: { id: kpi.id }, query: { granularity, period_start: dayOf(current.period_start), team: state.team, tier } }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error))),
-        // One values call per team for the selected period (and the organisation, for reference).
+        // One values call per team for the selected period (and the organisation, for reference, to those who read it).
         Promise.all(
-          ['all', ...ctx.teams.map((t) => t.team)].map((team) =>
+          [...(ctx.principal.teams === null ? ['all'] : []), ...ctx.teams.map((t) => t.team)].map((team) =>
             api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team, tier, from: dayOf(current.period_start), to: dayOf(current.period_end) } }).then(
               (result) => ({ team, value: result.values[0] ?? null }),
               () => ({ team, value: null as KpiValue | null }),

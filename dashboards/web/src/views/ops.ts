@@ -1,5 +1,5 @@
 /** View 4: what stands now behind the KPIs — open incidents, recent experiments, live releases and their drift gaps. */
-import type { AlertInstance as Alert, Experiment, Incident, LiveRelease, TriageAlert } from '@kpi/api-contract';
+import type { AlertInstance as Alert, AuditEntry, Experiment, Incident, LiveRelease, TriageAlert } from '@kpi/api-contract';
 import { api, optional, Unauthorized } from '../api.ts';
 import { intervalBar, STATUS_COLOUR } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
@@ -257,14 +257,72 @@ function triageSection(alerts: TriageAlert[] | null, ctx: Context) {
   );
 }
 
+/** A state before or after a change, on one line (the full JSON in the cell's title). */
+function stateCell(value: unknown) {
+  if (value === null || value === undefined) return h('td', { class: 'muted' }, '—');
+  const text = JSON.stringify(value);
+  return h('td', { title: text }, h('code', { class: 'small' }, text.length > 80 ? `${text.slice(0, 79)}…` : text));
+}
+
+const AUDIT_PAGE = 20;
+
+/** The audit log of admin changes, newest first; older pages on request (admins who read the whole organisation). */
+function auditSection(first: { entries: AuditEntry[]; next_cursor: string | null } | null) {
+  const row = (entry: AuditEntry) =>
+    h(
+      'tr',
+      { 'data-audit': entry.id },
+      h('td', { class: 'nowrap' }, formatTime(entry.at)),
+      h('td', {}, entry.actor, h('div', { class: 'muted small' }, entry.via)),
+      h('td', {}, h('code', {}, entry.action)),
+      h('td', {}, entry.target),
+      h('td', {}, entry.team || '—'),
+      stateCell(entry.before),
+      stateCell(entry.after),
+    );
+  const body = h('tbody', {}, (first?.entries ?? []).map(row));
+  let cursor = first?.next_cursor ?? null;
+  const more: HTMLButtonElement = h('button', {
+    type: 'button',
+    id: 'audit-older',
+    hidden: cursor === null,
+    onclick: async () => {
+      more.disabled = true;
+      const page = await api.get('/v1/audit', { query: { limit: AUDIT_PAGE, ...(cursor ? { cursor } : {}) } });
+      body.append(...page.entries.map(row));
+      cursor = page.next_cursor;
+      more.disabled = false;
+      more.hidden = cursor === null;
+    },
+  }, 'Older changes');
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'audit-title' },
+    h('h2', { id: 'audit-title' }, 'Audit log'),
+    h('p', { class: 'muted small' }, 'Every change an admin made (targets, alert rules, silences, custom KPIs, triage, webhook replays, reports requested): who, when, before and after. Nothing edits or deletes it.'),
+    !first
+      ? unavailable('The audit log')
+      : first.entries.length === 0
+        ? h('p', { class: 'muted' }, 'No change recorded yet.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h('table', { class: 'data compact', 'data-role': 'audit' }, h('thead', {}, h('tr', {}, ['When', 'Who', 'What', 'Target', 'Team', 'Before', 'After'].map((label) => h('th', { scope: 'col' }, label)))), body),
+          ),
+    more,
+  );
+}
+
 export async function opsView(ctx: Context): Promise<Rendered> {
   const { team } = ctx.state;
-  const [alerts, awaiting, incidents, experiments, releases] = await Promise.all([
+  const auditor = ctx.principal.role === 'admin' && ctx.principal.teams === null;
+  const [alerts, awaiting, incidents, experiments, releases, audit] = await Promise.all([
     optional(api.get('/v1/alerts', { query: team === 'all' ? { state: 'active' } : { state: 'active', team } })),
     optional(api.get('/v1/triage', { query: { team, triaged: 'false', limit: 100 } })),
     optional(api.get('/v1/incidents', { query: { team, state: 'open', limit: 100 } })),
     optional(api.get('/v1/experiments', { query: { team, limit: 25 } })),
     optional(api.get('/v1/releases/live', { query: { team } })),
+    auditor ? optional(api.get('/v1/audit', { query: { limit: AUDIT_PAGE } })) : null,
   ]);
   const node = h(
     'section',
@@ -275,6 +333,7 @@ export async function opsView(ctx: Context): Promise<Rendered> {
     incidentsSection(incidents?.incidents ?? null),
     experimentsSection(experiments?.experiments ?? null),
     releasesSection(releases?.releases ?? null),
+    auditor ? auditSection(audit) : null,
   );
   return { node, title: `Operations · ${teamLabel(team)}` };
 }

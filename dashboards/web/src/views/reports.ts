@@ -139,10 +139,11 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
   const teamSelect = h(
     'select',
     { id: 'report-team', onchange: () => (chosen = { ...chosen!, team: teamSelect.value }) },
-    h('option', { value: 'all' }, 'all — organisation'),
+    // The organisation's reports are for principals without team scopes.
+    ctx.principal.teams === null ? h('option', { value: 'all' }, 'all — organisation') : null,
     ctx.teams.map((t) => h('option', { value: t.team }, t.team)),
   );
-  teamSelect.value = ctx.teams.some((t) => t.team === chosen!.team) ? chosen.team : 'all';
+  teamSelect.value = ctx.teams.some((t) => t.team === chosen!.team) ? chosen.team : (teamSelect.options[0]?.value ?? 'all');
   const button: HTMLButtonElement = h('button', { type: 'submit', class: 'primary', id: 'request-report' }, 'Request report');
   const form = h(
     'form',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { iso, limit, team } from '../shared.ts';
+import { iso, limit, listedTeam } from '../shared.ts';
 
 const when = iso.nullable();
 
@@ -55,34 +55,35 @@ export const liveRelease = z.object({
   unmonitored_critical_features: z.array(z.string()),
 });
 
-const teamScope = team.default('all');
-
 export const operationRoutes = {
   listIncidents: defineRoute({
     method: 'GET',
     path: '/v1/incidents',
     access: 'read',
+    teamScope: 'teams',
     tags: ['operations'],
     summary: 'Incidents, newest first, with TTD/TTM in hours; state=open lists those not yet mitigated',
-    querystring: z.object({ team: teamScope, state: z.enum(['open', 'all']).default('open'), limit: limit(1000, 50) }),
+    querystring: z.object({ team: listedTeam, state: z.enum(['open', 'all']).default('open'), limit: limit(1000, 50) }),
     responses: { 200: z.object({ incidents: z.array(incident) }) },
   }),
   listExperiments: defineRoute({
     method: 'GET',
     path: '/v1/experiments',
     access: 'read',
+    teamScope: 'teams',
     tags: ['operations'],
     summary: 'Experiments by latest readout, newest first, with primary lift, CI, SRM and guardrail regressions',
-    querystring: z.object({ team: teamScope, limit: limit(1000, 50) }),
+    querystring: z.object({ team: listedTeam, limit: limit(1000, 50) }),
     responses: { 200: z.object({ experiments: z.array(experiment) }) },
   }),
   listLiveReleases: defineRoute({
     method: 'GET',
     path: '/v1/releases/live',
     access: 'read',
+    teamScope: 'teams',
     tags: ['operations'],
     summary: 'The live production release of each model now, with its drift-monitoring gaps',
-    querystring: z.object({ team: teamScope }),
+    querystring: z.object({ team: listedTeam }),
     responses: { 200: z.object({ releases: z.array(liveRelease) }) },
   }),
 };

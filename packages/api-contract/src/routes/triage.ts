@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
-import { errorBody, iso, limit, team, unavailableBody } from '../shared.ts';
+import { errorBody, iso, limit, listedTeam, unavailableBody } from '../shared.ts';
 
 export const triageAlert = z.object({
   alert_id: z.string(),
@@ -20,9 +20,10 @@ export const triageRoutes = {
     method: 'GET',
     path: '/v1/triage',
     access: 'read',
+    teamScope: 'teams',
     tags: ['operations'],
     summary: 'Alerts of the monitors, newest first: triaged=false (default) those awaiting triage, true those triaged, all both',
-    querystring: z.object({ team: team.default('all'), triaged: z.enum(['false', 'true', 'all']).default('false'), limit: limit(1000, 100) }),
+    querystring: z.object({ team: listedTeam, triaged: z.enum(['false', 'true', 'all']).default('false'), limit: limit(1000, 100) }),
     responses: { 200: z.object({ alerts: z.array(triageAlert) }) },
     links: { 200: { triage: { operation: 'triageAlert', parameters: { alert_id: '$response.body#/alerts/0/alert_id' } } } },
   }),
@@ -30,6 +31,7 @@ export const triageRoutes = {
     method: 'POST',
     path: '/v1/triage/:alert_id',
     access: 'ingest',
+    teamScope: 'entity',
     tags: ['operations'],
     summary: 'Triage one alert: actionable (it pointed at a real problem) or noise; produces alert.triaged (the latest triage of an alert counts)',
     params: z.object({ alert_id: z.string().min(1).max(256) }),

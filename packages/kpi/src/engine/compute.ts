@@ -7,7 +7,7 @@ import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } fr
 import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, scopeKey, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
 import { stateGroupOf, statesFor } from './states.ts';
 
-export { ALL_TEAMS, type Window } from './scopes.ts';
+export { ALL_TEAMS, type TeamFilter, type Window } from './scopes.ts';
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
 export type TierScope = (typeof TIER_SCOPES)[number];
 

@@ -5,6 +5,12 @@ import type { Source, TimeRange } from '../source.ts';
 /** The whole organisation's team scope: computed from the rows, never from team values. */
 export const ALL_TEAMS = '*';
 
+/** The teams an operational list reads: every team (ALL_TEAMS), one, or any of several (a principal's teams). */
+export type TeamFilter = string | readonly string[];
+
+/** The SQL condition on a `team` column of a TeamFilter. */
+export const teamCondition = (team: TeamFilter): Sql => teamFilter(team === ALL_TEAMS ? undefined : typeof team === 'string' ? [team] : team);
+
 /** The periods of one granularity starting in [from, to). */
 export interface Window {
   granularity: Granularity;

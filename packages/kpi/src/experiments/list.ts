@@ -1,14 +1,14 @@
 import { param, raw, sql, type Storage } from '@kpi/storage';
-import { ALL_TEAMS } from '../engine/compute.ts';
+import { teamCondition, type TeamFilter } from '../engine/scopes.ts';
 import { iso, type Row } from '../rows.ts';
 import { guardrailRegressions, parseExperiment, primaryResult, srmOf } from './entity.ts';
 import { experiments } from './rows.ts';
 
 /** Experiments by latest readout, newest first, with primary lift, CI, SRM and guardrail regressions. */
-export async function listExperiments(storage: Storage, options: { team: string; limit: number }) {
+export async function listExperiments(storage: Storage, options: { team: TeamFilter; limit: number }) {
   const rows = await storage.query<Row>(sql`
     SELECT * FROM (${experiments.rows()})
-    WHERE ${options.team === ALL_TEAMS ? raw('1') : sql`team = ${param(options.team, 'String')}`}
+    WHERE ${teamCondition(options.team)}
     ORDER BY latest_readout_at DESC NULLS LAST, entity_id
     LIMIT ${param(options.limit, 'UInt32')}`);
   return rows.map((row) => {

@@ -1,14 +1,14 @@
 import { param, raw, sql, type Storage } from '@kpi/storage';
 import { HOUR } from '../definition.ts';
 import { instant, iso, type Row } from '../rows.ts';
-import { ALL_TEAMS } from '../engine/compute.ts';
+import { teamCondition, type TeamFilter } from '../engine/scopes.ts';
 import { incidents } from './rows.ts';
 
 /** Incidents, newest first, with the numbers the operational views show; `open`: not yet mitigated nor resolved. */
-export async function listIncidents(storage: Storage, options: { team: string; open: boolean; limit: number; now: Date }) {
+export async function listIncidents(storage: Storage, options: { team: TeamFilter; open: boolean; limit: number; now: Date }) {
   const rows = await storage.query<Row>(sql`
     SELECT * FROM (${incidents.rows()})
-    WHERE ${options.team === ALL_TEAMS ? raw('1') : sql`team = ${param(options.team, 'String')}`}
+    WHERE ${teamCondition(options.team)}
       AND ${options.open ? raw('mitigated_at IS NULL AND resolved_at IS NULL') : raw('1')}
     ORDER BY opened_at DESC, entity_id
     LIMIT ${param(options.limit, 'UInt32')}`);

@@ -1,16 +1,16 @@
 import { param, raw, sql, type Storage } from '@kpi/storage';
-import { ALL_TEAMS } from '../engine/compute.ts';
+import { teamCondition, type TeamFilter } from '../engine/scopes.ts';
 import { chTime } from '../periods.ts';
 import { iso, type Row } from '../rows.ts';
 import { releases } from './rows.ts';
 
 /** The live production release of each model at `now`, with its drift-monitoring gaps. */
-export async function listLiveReleases(storage: Storage, options: { team: string; now: Date }) {
+export async function listLiveReleases(storage: Storage, options: { team: TeamFilter; now: Date }) {
   const live = releases.live;
   const rows = await storage.query<Row>(sql`
     SELECT * FROM (${releases.rows()})
     WHERE ${live.at(param(chTime(options.now), "DateTime64(3, 'UTC')"))}
-      AND ${options.team === ALL_TEAMS ? raw('1') : sql`team = ${param(options.team, 'String')}`}
+      AND ${teamCondition(options.team)}
     ORDER BY ${raw(live.per)}, ${raw(live.latestFirst)}
     LIMIT 1 BY ${raw(live.per)}`);
   return rows
@@ -32,12 +32,12 @@ export async function listLiveReleases(storage: Storage, options: { team: string
 }
 
 /** The production releases deployed in [from, to), oldest first, with their rollbacks and docs (null: not reported). */
-export async function listReleases(storage: Storage, options: { team: string; from: Date; to: Date }) {
+export async function listReleases(storage: Storage, options: { team: TeamFilter; from: Date; to: Date }) {
   const rows = await storage.query<Row>(sql`
     SELECT entity_id, model_id, team, tier, deployed_at, rollbacks, reports_docs, docs
     FROM (${releases.rows()})
     WHERE deployed_at >= ${param(chTime(options.from), "DateTime64(3, 'UTC')")} AND deployed_at < ${param(chTime(options.to), "DateTime64(3, 'UTC')")}
-      AND ${options.team === ALL_TEAMS ? raw('1') : sql`team = ${param(options.team, 'String')}`}
+      AND ${teamCondition(options.team)}
     ORDER BY deployed_at, entity_id`);
   return rows.map((row) => ({
     release_id: String(row.entity_id),

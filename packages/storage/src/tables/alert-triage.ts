@@ -20,7 +20,7 @@ export type TriageAlert = z.infer<typeof alertRow>;
  * latest by time wins): an alert awaits triage until one with its alert_id arrives.
  */
 export const alertTriage = {
-  async list(storage: Storage, filter: { team: string | undefined; triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
+  async list(storage: Storage, filter: { teams: readonly string[] | undefined; triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
     const rows = await storage.query<Record<string, unknown>>(
       `SELECT f.alert_id AS alert_id, f.team AS team, JSONExtractString(f.data, 'model_id') AS model_id, JSONExtractString(f.data, 'name') AS name,
               JSONExtractString(f.data, 'severity') AS severity, JSONExtract(f.data, 'labels', 'Map(String, String)') AS labels, f.fired_at AS fired_at,
@@ -33,20 +33,24 @@ export const alertTriage = {
          SELECT entity_id AS alert_id, argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) AS actionable, max(time) AS triaged_at
          FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' GROUP BY entity_id
        ) AS t ON t.alert_id = f.alert_id
-       WHERE ({team:String} = '' OR f.team = {team:String}) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
+       WHERE ({every_team:UInt8} = 1 OR has({teams:Array(String)}, f.team)) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
        ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32}`,
-      { team: filter.team ?? '', triaged: filter.triaged === undefined ? -1 : filter.triaged ? 1 : 0, limit: filter.limit },
+      { every_team: filter.teams === undefined ? 1 : 0, teams: filter.teams ?? [], triaged: filter.triaged === undefined ? -1 : filter.triaged ? 1 : 0, limit: filter.limit },
     );
     return rows.map((row) => alertRow.parse(row));
   },
 
-  /** The fired alert (team, model) a triage refers to, or undefined when none with that id arrived. */
-  async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null } | undefined> {
-    const [row] = await storage.query<{ team: string; model_id: string }>(
-      `SELECT argMax(team, (time, ingested_at)) AS team, argMax(JSONExtractString(data, 'model_id'), (time, ingested_at)) AS model_id
+  /** The fired alert (team, model) a triage refers to, and its latest triage; undefined when none with that id arrived. */
+  async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null; triage: { triaged: boolean; actionable: boolean | null } } | undefined> {
+    const [row] = await storage.query<{ team: string; model_id: string; triaged: number; actionable: boolean | null }>(
+      `SELECT argMax(team, (time, ingested_at)) AS team, argMax(JSONExtractString(data, 'model_id'), (time, ingested_at)) AS model_id,
+              (SELECT count() FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' AND entity_id = {id:String}) > 0 AS triaged,
+              (SELECT argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' AND entity_id = {id:String}) AS actionable
        FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
       { id: alertId },
     );
-    return row ? { team: row.team, model_id: row.model_id || null } : undefined;
+    if (!row) return undefined;
+    const triaged = Boolean(row.triaged);
+    return { team: row.team, model_id: row.model_id || null, triage: { triaged, actionable: triaged ? Boolean(row.actionable) : null } };
   },
 };

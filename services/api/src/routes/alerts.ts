@@ -7,19 +7,36 @@ import {
   type AlertInstance, type AlertRule, type RuleInForce, type RuleSources, type Silence,
 } from '@kpi/alerts';
 import type { Runtime } from '@kpi/runtime';
+import { outOfScope } from '../access/authenticate.ts';
+import { recordChange } from '../access/audit.ts';
+import { readsTeam, type Principal } from '../access/principal.ts';
+import { BadRequest, toInstant } from '../input.ts';
 import type { ReadyAnswers } from '../ready.ts';
 import type { Serve } from '../serve.ts';
-
-const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
 /** Receiver secrets (header values, hook URLs' paths, routing keys) are shown to admins only. */
 function redact(rule: AlertRule, request: FastifyRequest): AlertRule {
-  if (request.role === 'admin') return rule;
+  if (request.principal?.role === 'admin') return rule;
   return { ...rule, receivers: rule.receivers.map(redactReceiver) };
 }
+
+/**
+ * What a principal with team scopes sees and changes (SPEC 10): a rule of one of its teams, or
+ * (to read) one evaluated for each team; a silence whose team matchers all name one of its teams.
+ * Rules on the organisation's value and silences that reach other teams are the organisation's.
+ */
+const ruleVisible = (principal: Principal, rule: AlertRule) => principal.teams === null || (rule.scope === 'team' ? readsTeam(principal, rule.team!) : rule.scope === 'each_team');
+const ruleWritable = (principal: Principal, rule: AlertRule) => principal.teams === null || (rule.scope === 'team' && readsTeam(principal, rule.team!));
+function silenceVisible(principal: Principal, silence: Pick<Silence, 'matchers'>) {
+  if (principal.teams === null) return true;
+  const teams = silence.matchers.filter((matcher) => matcher.name === 'team');
+  return teams.length > 0 && teams.every((matcher) => matcher.op === '=' && readsTeam(principal, matcher.value));
+}
+const ruleTeam = (rule: AlertRule) => (rule.scope === 'team' ? rule.team! : 'all');
+const silenceTeam = (silence: Silence) => silence.matchers.find((matcher) => matcher.name === 'team' && matcher.op === '=')?.value ?? 'all';
 
 function conflict(message: string) {
   return Object.assign(new Error(message), { statusCode: 409, code: 'conflict' });
@@ -48,6 +65,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const wanted = (instance: AlertInstance) =>
         (state === 'all' || (state === 'active' ? instance.state === 'pending' || instance.state === 'firing' : instance.state === state)) &&
         (!teamFilter || instance.team === teamFilter) &&
+        readsTeam(request.principal!, instance.team) &&
         (!severityFilter || instance.severity === severityFilter) &&
         (!rule || instance.rule === rule) &&
         (!kpi || instance.kpi === kpi);
@@ -68,8 +86,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const query = request.query;
       const from = query.from ? toInstant(query.from) : undefined;
       const to = query.to ? toInstant(query.to) : undefined;
-      if (from && to && from >= to) throw Object.assign(new Error('from: must be before to'), { statusCode: 400, code: 'bad_request' });
-      const entries = await ready.get(`history|${JSON.stringify(query)}`, () => readHistory(storage, { ...query, from, to }));
+      if (from && to && from >= to) throw new BadRequest('from: must be before to');
+      const teams = request.principal!.teams ?? undefined;
+      // Kept per the teams read: principals with other team scopes never share an answer.
+      const entries = await ready.get(`history|${JSON.stringify({ ...query, teams })}`, () => readHistory(storage, { ...query, from, to, teams }));
       return { history: entries };
     },
   });
@@ -77,8 +97,8 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.listAlertRules),
     handler: async (request) => ({
-      rules: (await rulesNow()).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
-      default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
+      rules: (await rulesNow()).filter(({ rule }) => ruleVisible(request.principal!, rule)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
+      default_receivers: request.principal?.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
     }),
   });
 
@@ -86,7 +106,8 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     ...serve(routes.getAlertRule),
     handler: async (request, reply) => {
       const found = (await rulesNow()).find((entry) => entry.rule.name === request.params.name);
-      if (!found) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
+      // Another team's rule is as good as absent.
+      if (!found || !ruleVisible(request.principal!, found.rule)) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
       return { origin: found.origin, rule: redact(found.rule, request) };
     },
   });
@@ -95,9 +116,11 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     ...serve(routes.createAlertRule),
     handler: async (request, reply) => {
       const rule = request.body;
+      if (!ruleWritable(request.principal!, rule)) return outOfScope(reply, request.principal!, `a rule on ${rule.scope === 'team' ? `team ${rule.team}` : 'every team or the organisation'}`);
       const existing = await ruleNamed(rule.name);
       if (existing) throw conflict(`alert rule ${rule.name} exists (origin ${existing.origin}); PUT /v1/alert-rules/${rule.name} replaces it`);
       await saveRule(storage, rule);
+      await recordChange(storage, request, { action: 'alert_rule.create', target: rule.name, team: ruleTeam(rule), before: null, after: rule });
       ready.forget('rules');
       await evaluateSoon('rule created');
       return reply.code(201).send({ origin: 'api', rule });
@@ -112,7 +135,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
         return reply.code(400).send({ error: 'bad_request', message: `body.name: must match the path (${request.params.name}); got ${rule.name}` });
       }
       const existing = await ruleNamed(rule.name);
+      const principal = request.principal!;
+      if (!ruleWritable(principal, rule) || (existing && !ruleWritable(principal, existing.rule))) return outOfScope(reply, principal, `rule ${rule.name} (another team's, every team's or the organisation's)`);
       await saveRule(storage, rule);
+      await recordChange(storage, request, { action: 'alert_rule.replace', target: rule.name, team: ruleTeam(rule), before: existing ?? null, after: rule });
       ready.forget('rules');
       await evaluateSoon('rule replaced');
       return reply.code(existing?.origin === 'api' ? 200 : 201).send({ origin: 'api', rule });
@@ -124,11 +150,13 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request, reply) => {
       const { name } = request.params;
       const existing = await ruleNamed(name);
-      if (!existing) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${name}` });
+      if (!existing || !ruleVisible(request.principal!, existing.rule)) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${name}` });
+      if (!ruleWritable(request.principal!, existing.rule)) return outOfScope(reply, request.principal!, `rule ${name} (every team's)`);
       if (existing.origin !== 'api') {
         throw conflict(`alert rule ${name} comes from ${existing.origin === 'file' ? `the rules file (${sources.fileName})` : 'the built-in defaults'}; disable it with PUT /v1/alert-rules/${name} and enabled: false`);
       }
       await deleteStoredRule(storage, name);
+      await recordChange(storage, request, { action: 'alert_rule.delete', target: name, team: ruleTeam(existing.rule), before: existing, after: null });
       ready.forget('rules');
       await evaluateSoon('rule deleted');
       const fallback = fallbackOrigin(sources, name);
@@ -144,7 +172,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const current = state === 'current' || state === 'active' || state === 'pending';
       const silences = current ? await silencesNow() : await ready.get('silences|all', () => listSilences(storage));
       return {
-        silences: silences.map((silence) => describeSilence(silence, now)).filter((silence) => state === 'all' || state === 'current' || silence.state === state),
+        silences: silences
+          .filter((silence) => silenceVisible(request.principal!, silence))
+          .map((silence) => describeSilence(silence, now))
+          .filter((silence) => state === 'all' || state === 'current' || silence.state === state),
       };
     },
   });
@@ -153,7 +184,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     ...serve(routes.getSilence),
     handler: async (request, reply) => {
       const silence = await getSilence(storage, request.params.id);
-      if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      if (!silence || !silenceVisible(request.principal!, silence)) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
       return describeSilence(silence);
     },
   });
@@ -161,8 +192,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.createSilence),
     handler: async (request, reply) => {
+      if (!silenceVisible(request.principal!, request.body)) return outOfScope(reply, request.principal!, 'a silence that is not limited to its teams (team matchers with =)');
       const silence = newSilence(request.body);
       await saveSilence(storage, silence);
+      await recordChange(storage, request, { action: 'silence.create', target: silence.id, team: silenceTeam(silence), before: null, after: silence });
       ready.forget('silences');
       await evaluateSoon('silence created');
       return reply.code(201).send(describeSilence(silence));
@@ -173,8 +206,9 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     ...serve(routes.deleteSilence),
     handler: async (request, reply) => {
       const silence = await getSilence(storage, request.params.id);
-      if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
-      await expireSilence(storage, silence);
+      if (!silence || !silenceVisible(request.principal!, silence)) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      const expired = await expireSilence(storage, silence);
+      await recordChange(storage, request, { action: 'silence.expire', target: silence.id, team: silenceTeam(silence), before: silence, after: expired });
       ready.forget('silences');
       await evaluateSoon('silence expired');
       return reply.code(204).send();

@@ -3,6 +3,8 @@ import { MAX_EVENTS_PER_REQUEST, routes } from '@kpi/api-contract';
 import { eventJsonSchema, parseEvent, topicOf, type AnyEvent } from '@kpi/events';
 import { eventsProduced } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
+import { outOfScope } from '../access/authenticate.ts';
+import { readsTeam } from '../access/principal.ts';
 import { produceForRequest } from '../produce.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
@@ -26,6 +28,11 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
       if (errors.length > 0) {
         return reply.code(400).send({ error: 'invalid_events', message: `${errors.length} of ${items.length} events are invalid; none was accepted`, errors });
       }
+      // A principal with team scopes sends events of its teams only (an event without a team is the organisation's).
+      const principal = request.principal!;
+      const teamOf = (event: AnyEvent) => String((event.data as { team?: unknown }).team ?? 'all');
+      const foreign = events.findIndex((event) => !readsTeam(principal, teamOf(event)));
+      if (foreign >= 0) return outOfScope(reply, principal, `event ${foreign} (team ${teamOf(events[foreign]!)}); none was accepted`);
       try {
         await produceForRequest(runtime, events);
       } catch (error) {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
 import { ALL_TEAMS, type KpiDefinition, GRANULARITIES, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride, type ValueReader } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
+import { readsTeam } from '../access/principal.ts';
 import type { Serve } from '../serve.ts';
 
 /** Every status, each a kpi_status series (1 for the current one, 0 for the others); the compiler keeps it complete. */
@@ -22,15 +23,15 @@ const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g
 
 /**
  * The current period's KPI values as Prometheus metrics, for every granularity, KPI, team scope
- * (the organisation as team="all", and each team seen) and tier: kpi_value, kpi_target,
+ * given (ALL_TEAMS, the organisation, as team="all") and tier: kpi_value, kpi_target,
  * kpi_sample_size and kpi_status{status}. A null value or target is an absent series, never NaN
  * or 0. Written as text directly: tens of thousands of series, rendered on the request path.
  */
-export async function kpiExposition(values: ValueReader, catalog: readonly KpiDefinition[], teams: readonly string[], overrides: TargetOverride[], now: Date): Promise<string> {
+export async function kpiExposition(values: ValueReader, catalog: readonly KpiDefinition[], teamScopes: readonly string[], overrides: TargetOverride[], now: Date): Promise<string> {
   const lines: Record<keyof typeof METRICS, string[]> = { kpi_value: [], kpi_target: [], kpi_sample_size: [], kpi_status: [] };
   const tiers = [...new Set(catalog.flatMap(tierScopes))];
   for (const granularity of GRANULARITIES) {
-    for (const team of [ALL_TEAMS, ...teams]) {
+    for (const team of teamScopes) {
       for (const tier of tiers) {
         const kpis = catalog.filter((kpi) => tierScopes(kpi).includes(tier));
         for (const [kpi, [current]] of await readValuesOf(values, kpis, { granularity, team, tier }, [periodOf(granularity, now)], overrides)) {
@@ -49,21 +50,31 @@ export async function kpiExposition(values: ValueReader, catalog: readonly KpiDe
 
 export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { serving } = runtime;
-  // The exposition of the served values as they were at `key`: rendered once per change, however many scrapers ask meanwhile.
-  let rendered: { key: string; text: Promise<string> } | undefined;
+  // The exposition of the served values as they were at `key`, per set of team scopes (the
+  // organisation's principals share one, each team-scoped set has its own): rendered once per
+  // change, however many scrapers ask meanwhile.
+  let version = '';
+  let rendered = new Map<string, Promise<string>>();
   app.route({
     ...serve(routes.getKpiMetrics),
-    handler: async (_request, reply) => {
+    handler: async (request, reply) => {
       const now = new Date();
       const teams = await serving.knownTeams();
+      const principal = request.principal!;
+      const teamScopes = principal.teams === null ? [ALL_TEAMS, ...teams] : teams.filter((team) => readsTeam(principal, team));
       // The current periods are part of the key: a new week, month or quarter is a new exposition.
       const key = [serving.values.version, teams.join(','), runtime.catalog.list().length, ...GRANULARITIES.map((granularity) => periodOf(granularity, now).start.getTime())].join('|');
-      if (rendered?.key !== key) {
-        const text = kpiExposition(serving.values, runtime.catalog.list(), teams, serving.overrides(), now);
-        rendered = { key, text };
-        text.catch(() => (rendered = rendered?.text === text ? undefined : rendered));
+      if (key !== version) [version, rendered] = [key, new Map()];
+      const scopesKey = teamScopes.join(',');
+      let text = rendered.get(scopesKey);
+      if (!text) {
+        const pending = kpiExposition(serving.values, runtime.catalog.list(), teamScopes, serving.overrides(), now);
+        const cache = rendered;
+        cache.set(scopesKey, pending);
+        pending.catch(() => cache.get(scopesKey) === pending && cache.delete(scopesKey));
+        text = pending;
       }
-      return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await rendered.text);
+      return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await text);
     },
   });
 };

@@ -9,6 +9,9 @@ import {
 import { kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
 import { diagnose } from '../diagnostics.ts';
+import { recordChange } from '../access/audit.ts';
+import { readsTeam } from '../access/principal.ts';
+import { BadRequest, toInstant } from '../input.ts';
 import type { Serve } from '../serve.ts';
 
 type ValuesQuery = z.output<typeof routes.getKpiValues.schema.querystring>;
@@ -25,11 +28,6 @@ const describeKpi = (kpi: KpiDefinition) => ({
   custom: kpi.custom === true,
 });
 
-class BadRequest extends Error {
-  readonly statusCode = 400;
-  readonly code = 'bad_request';
-}
-
 const teamScope = (value: string) => (value === 'all' ? ALL_TEAMS : value);
 
 function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefinition | undefined {
@@ -41,8 +39,6 @@ function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefin
 function checkTier(kpi: KpiDefinition, value: TierScope) {
   if (value !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
 }
-
-const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
 /** Periods starting in [from, to); by default the last 12 up to the current one. */
 function periodsOf(query: ValuesQuery, now: Date) {
@@ -68,6 +64,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
     handler: async (request, reply) => {
       const { id } = request.params;
       if (request.body.id !== undefined && request.body.id !== id) throw new BadRequest(`id: the body says ${JSON.stringify(request.body.id)}, the path ${id}`);
+      const before = catalog.definitionOf(id) ?? null;
       let saved;
       try {
         saved = await catalog.put({ ...request.body, id });
@@ -75,6 +72,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
         if (error instanceof DefinitionError) throw new BadRequest(error.message);
         throw error;
       }
+      await recordChange(storage, request, { action: 'kpi.define', target: id, team: 'all', before, after: saved.definition });
       await runtime.queues.queue('kpiHistory').add(id, { kpi: id });
       return reply.code(saved.created ? 201 : 200).send({ ...describeKpi(catalog.get(id)!), definition: saved.definition });
     },
@@ -85,7 +83,9 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
     handler: async (request, reply) => {
       const { id } = request.params;
       if (kpiById(id) && !catalog.get(id)?.custom) throw new BadRequest(`id: ${id} is a built-in KPI; only custom KPIs can be deleted`);
+      const before = catalog.definitionOf(id) ?? null;
       if (!(await catalog.remove(id))) return reply.code(404).send({ error: 'not_found', message: `no custom KPI ${id}; GET /v1/kpis lists them` });
+      await recordChange(storage, request, { action: 'kpi.delete', target: id, team: 'all', before, after: null });
       await kpiValues.remove(storage, id);
       await serving.removed(id);
       return reply.code(204).send();
@@ -178,5 +178,5 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
     },
   });
 
-  app.route({ ...serve(routes.listTeams), handler: async () => ({ teams: await serving.teams() }) });
+  app.route({ ...serve(routes.listTeams), handler: async (request) => ({ teams: (await serving.teams()).filter((summary) => readsTeam(request.principal!, summary.team)) }) });
 };

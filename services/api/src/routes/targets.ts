@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
 import { ALL_TEAMS, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
+import { recordChange } from '../access/audit.ts';
+import { readsTeam } from '../access/principal.ts';
 import type { Serve } from '../serve.ts';
 
 const toScope = (team: string) => (team === 'all' ? ALL_TEAMS : team);
@@ -11,12 +13,17 @@ const fromScope = (override: TargetOverride) => ({ ...override, team: override.t
 export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   const unknownKpi = (kpi: string) => ({ error: 'not_found', message: `unknown KPI ${kpi}; GET /v1/kpis lists them` });
+  /** The override in force for (kpi, team, granularity), as the API writes it, or null. */
+  const inForce = (kpi: string, team: string, granularity: string | undefined) => {
+    const found = runtime.serving.overrides().find((override) => override.kpi === kpi && override.team === toScope(team) && override.granularity === granularity);
+    return found ? fromScope(found) : null;
+  };
 
   app.route({
     ...serve(routes.listTargets),
-    handler: async () => ({
+    handler: async (request) => ({
       defaults: runtime.catalog.list().map((kpi) => ({ kpi: kpi.id, targets: kpi.targets })),
-      overrides: runtime.serving.overrides().map(fromScope),
+      overrides: runtime.serving.overrides().map(fromScope).filter((override) => readsTeam(request.principal!, override.team)),
     }),
   });
 
@@ -24,8 +31,11 @@ export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
     ...serve(routes.putTarget),
     handler: async (request, reply) => {
       if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
-      const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
+      const { kpi, team } = request.params;
+      const override: TargetOverride = { kpi, team: toScope(team), ...request.body };
+      const before = inForce(kpi, team, override.granularity);
       await saveOverride(storage, override);
+      await recordChange(storage, request, { action: 'target.set', target: `${kpi}/${team}`, team, before, after: fromScope(override) });
       await runtime.serving.targetsChanged();
       return reply.code(200).send(fromScope(override));
     },
@@ -34,8 +44,11 @@ export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
   app.route({
     ...serve(routes.deleteTarget),
     handler: async (request, reply) => {
-      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
-      await saveOverride(storage, { kpi: request.params.kpi, team: toScope(request.params.team), op: '>=', value: 0, granularity: request.query.granularity }, true);
+      const { kpi, team } = request.params;
+      if (!runtime.catalog.get(kpi)) return reply.code(404).send(unknownKpi(kpi));
+      const before = inForce(kpi, team, request.query.granularity);
+      await saveOverride(storage, { kpi, team: toScope(team), op: '>=', value: 0, granularity: request.query.granularity }, true);
+      await recordChange(storage, request, { action: 'target.remove', target: `${kpi}/${team}`, team, before, after: null });
       await runtime.serving.targetsChanged();
       return reply.code(204).send();
     },

@@ -3,6 +3,9 @@ import { routes } from '@kpi/api-contract';
 import { parseEvent } from '@kpi/events';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { alertTriage } from '@kpi/storage';
+import { outOfScope } from '../access/authenticate.ts';
+import { listedTeams, readsTeam } from '../access/principal.ts';
+import { recordChange } from '../access/audit.ts';
 import { produceForRequest } from '../produce.ts';
 import type { ReadyAnswers } from '../ready.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
@@ -18,7 +21,11 @@ export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers
     ...serve(routes.listTriage),
     handler: async (request) => {
       const { team, triaged, limit } = request.query;
-      const alerts = await ready.get(`triage|${team}|${triaged}|${limit}`, () => alertTriage.list(storage, { team: team === 'all' ? undefined : team, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }));
+      const teams = listedTeams(request.principal, team);
+      // Kept per the teams read: principals with other team scopes never share an answer.
+      const alerts = await ready.get(`triage|${JSON.stringify(teams ?? null)}|${triaged}|${limit}`, () =>
+        alertTriage.list(storage, { teams, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }),
+      );
       return { alerts };
     },
   });
@@ -28,6 +35,7 @@ export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers
       const alertId = request.params.alert_id;
       const fired = await alertTriage.fired(storage, alertId);
       if (!fired) return reply.code(404).send({ error: 'not_found', message: `no alert.fired with alert_id ${JSON.stringify(alertId)}` });
+      if (!readsTeam(request.principal!, fired.team)) return outOfScope(reply, request.principal!, `the alert of team ${fired.team}`);
       const now = new Date();
       const parsed = parseEvent({
         specversion: '1.0',
@@ -47,6 +55,13 @@ export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers
         const message = unavailable?.message ?? 'Kafka did not acknowledge the triage';
         return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', dependency: 'kafka', message: `${message}; retry` });
       }
+      await recordChange(storage, request, {
+        action: 'triage',
+        target: alertId,
+        team: fired.team,
+        before: fired.triage,
+        after: { triaged: true, actionable: request.body.actionable },
+      });
       return reply.code(202).send({ event: parsed.event.id });
     },
   });

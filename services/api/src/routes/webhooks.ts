@@ -7,6 +7,7 @@ import { webhookDeliveries, webhookSignatureFailures } from '@kpi/metrics';
 import { PullStates } from '@kpi/queue';
 import { asUnavailable, type Dependency, type Runtime } from '@kpi/runtime';
 import { webhookDeliveries as archive } from '@kpi/storage';
+import { recordChange } from '../access/audit.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
@@ -23,8 +24,11 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
   const notConfigured = (reply: FastifyReply, name: string) =>
     reply.code(404).send({ error: 'not_found', message: `connector ${JSON.stringify(name)} is not configured (KPI_CONNECTORS_FILE configures ${CONNECTOR_NAMES.filter((n) => connectors[n]).join(', ') || 'none'})` });
 
-  /** Maps, produces and archives one authenticated delivery; the answer SPEC §8 gives its outcome. */
-  async function run(name: ConnectorName, delivery: RawDelivery, attempts: number, reply: FastifyReply) {
+  /**
+   * Maps, produces and archives one authenticated delivery; the answer SPEC §8 gives its outcome.
+   * `stored` runs once the outcome is archived, before the answer (a replay's audit entry).
+   */
+  async function run(name: ConnectorName, delivery: RawDelivery, attempts: number, reply: FastifyReply, stored?: (outcome: ReturnType<typeof archivedOutcome>) => Promise<void>) {
     const deliveryId = deliveryIdOf(name, delivery);
     let result: Outcome;
     // What a 503 names: the dependency (Kafka, ClickHouse, Redis) that failed the delivery or its storing, when it was one.
@@ -61,6 +65,7 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
         return undefined;
       });
     webhookDeliveries.inc({ connector: name, outcome: archived.outcome });
+    await stored?.(archived);
     const delivered = id ?? '';
     if (id === undefined && archived.outcome !== 'accepted' && archived.outcome !== 'ignored') {
       return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: 'the delivery could not be stored; retry', ...(notStored ? { dependency: notStored } : {}) });
@@ -125,8 +130,11 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       const stored = await archive.get(storage, request.params.id);
       if (!stored) return reply.code(404).send({ error: 'not_found', message: `no delivery ${request.params.id}` });
       if (!configured(stored.connector)) return notConfigured(reply, stored.connector);
+      const before = { outcome: stored.outcome, reason: stored.reason, events: stored.events, attempts: stored.attempts };
+      const audit = (after: ReturnType<typeof archivedOutcome>) =>
+        recordChange(storage, request, { action: 'webhook.replay', target: stored.id, team: '', before, after: { ...after, attempts: stored.attempts + 1 } });
       // Authenticated when it arrived; its signature is not kept (an MLflow timestamp would be stale anyway).
-      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply);
+      return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply, audit);
     },
   });
 };
