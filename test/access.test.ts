@@ -269,13 +269,15 @@ describe("the provider's access tokens as bearer tokens", () => {
     const rotated = await provider.clientToken('ci-bot');
     expect((await call('GET', '/v1/teams', { token: rotated })).status).toBe(200);
     expect(provider.jwksRequests()).toBe(before + 1);
-    // Unknown kids in a burst: refused, and the keys are not fetched again within the interval.
+    // Unknown kids in a burst: refused, and the keys are fetched again at most once per interval
+    // (a burst on a busy machine may outlast one interval: that allows one more fetch, no more).
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const burstStarted = Date.now();
     for (let i = 0; i < 5; i++) {
       const key = { ...(await exportJWK(privateKey)), kid: `unknown-${i}` };
       expect((await call('GET', '/v1/teams', { token: await mint({}, key) })).status).toBe(401);
     }
-    expect(provider.jwksRequests()).toBe(before + 1);
+    expect(provider.jwksRequests()).toBeLessThanOrEqual(before + 1 + Math.floor((Date.now() - burstStarted) / 1_500));
     expect((await call('GET', '/v1/teams', { token: await mint({}) })).status).toBe(200);
   });
 });
