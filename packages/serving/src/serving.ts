@@ -81,10 +81,14 @@ export class Serving {
     return this.targets;
   }
 
-  /** Values a job stored in ClickHouse: served here at once, and by every other process as the channel delivers them. */
+  /**
+   * Values a job stored in ClickHouse: served here at once, and by every other process as the
+   * channel delivers them. A copy that was never loaded (a tool such as the full rebuild, which
+   * serves nothing) is not filled: it would load them from ClickHouse anyway once asked to serve.
+   */
   async publish(values: readonly ScopedValue[], computedAt: Date): Promise<void> {
     const rows = values.map(servedRow);
-    this.applyValues(rows, computedAt.getTime(), 'local');
+    if (this.started) this.applyValues(rows, computedAt.getTime(), 'local');
     for (let index = 0; index < rows.length; index += ROWS_PER_MESSAGE) {
       const slice = rows.slice(index, index + ROWS_PER_MESSAGE).map((row) => [row.kpi, row.granularity, row.start, row.team, row.tier, row.value, row.numerator, row.denominator, row.sample_size, row.details] as const);
       await this.send({ kind: 'values', origin: this.origin, computedAt: computedAt.getTime(), rows: slice as unknown as Extract<Message, { kind: 'values' }>['rows'] });

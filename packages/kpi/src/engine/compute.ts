@@ -1,5 +1,5 @@
 import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
-import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definition.ts';
+import { emptyEvaluation, granularitiesOf, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
 import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
@@ -63,13 +63,17 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
   for (const kpis of groups.values()) {
     const first = kpis[0]!;
     const source = first.source;
+    // Only the granularities the group's KPIs offer (days for the daily ones).
+    const offered = windows.filter((window) => kpis.some((kpi) => granularitiesOf(kpi).includes(window.granularity)));
+    if (offered.length === 0) continue;
     const evaluate = isSqlKpi(first)
-      ? await sqlEvaluations(storage, kpis as SqlKpi[], windows, teams, request.now, request.states ?? 'rows')
-      : await entityEvaluations(storage, source, kpis, windows, request.now);
+      ? await sqlEvaluations(storage, kpis as SqlKpi[], offered, teams, request.now, request.states ?? 'rows')
+      : await entityEvaluations(storage, source, kpis, offered, request.now);
     for (const kpi of kpis) {
-      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, windows, teams, request.now) : undefined;
+      const ofKpi = offered.filter((window) => granularitiesOf(kpi).includes(window.granularity));
+      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, ofKpi, teams, request.now) : undefined;
       const values: ScopedValue[] = [];
-      for (const window of windows) {
+      for (const window of ofKpi) {
         for (const period of window.periods) {
           for (const scope of request.teams) {
             for (const tier of tierScopes(kpi)) {

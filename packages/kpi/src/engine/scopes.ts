@@ -30,7 +30,7 @@ export const scopeColumns = (source: Source) =>
 
 /** The start, as text, of the period of granularity `g` (an expression) that contains `day` (a Date or UTC time expression). */
 export const periodOfDay = (g: string, day: string) =>
-  `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
+  `toString(multiIf(${g} = 'day', toDate(${day}), ${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
 
 /** [from, to): the time every window covers together. */
 export function spanOf(windows: PeriodWindow[]): TimeRange {
