@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ALERT_STATES, matcherSchema, namedReceiverSchema, parsedRuleSchema, ruleSchema, SEVERITIES, silenceInputSchema } from '@kpi/alerts';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, iso, limit, status, team } from '../shared.ts';
+import { forecast } from './kpis.ts';
 
 const alertState = z.enum(ALERT_STATES);
 const severity = z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` });
@@ -25,6 +26,7 @@ export const alertInstance = z.object({
   target: z.number().nullable(),
   threshold: z.number().nullable(),
   status: status.nullable(),
+  forecast: forecast.default(null).describe('the period\'s forecast (SPEC 5c) at the last evaluation, where it has one'),
   period_start: iso,
   period_end: iso,
   no_data: z.boolean(),
