@@ -24,6 +24,9 @@ export function forecastModelOf(kpi: KpiDefinition): 'count' | 'share' | undefin
   }
 }
 
+/** The fraction of `period` elapsed at `now` (below 0 before it, 1 or more after it). */
+export const elapsedOf = (period: Period, now: Date) => (now.getTime() - period.start.getTime()) / (period.end.getTime() - period.start.getTime());
+
 /**
  * Where the value of `period` will end, as of `now`, against `goal` (the target it is judged
  * against, a previous period's value included): null when the period is not under way, less
@@ -32,7 +35,7 @@ export function forecastModelOf(kpi: KpiDefinition): 'count' | 'share' | undefin
  */
 export function forecastFor(kpi: KpiDefinition, value: Pick<Evaluation, 'value' | 'numerator' | 'denominator'>, period: Period, goal: Goal | undefined, now: Date): Forecast | null {
   const model = forecastModelOf(kpi);
-  const elapsed = (now.getTime() - period.start.getTime()) / (period.end.getTime() - period.start.getTime());
+  const elapsed = elapsedOf(period, now);
   if (!model || !goal || elapsed < FORECAST_MIN_ELAPSED || elapsed >= 1) return null;
   if (model === 'count') return value.value === null ? null : forecastCount(value.value, elapsed, goal);
   return value.numerator !== null && value.denominator ? forecastShare(value.numerator, value.denominator, elapsed, goal) : null;

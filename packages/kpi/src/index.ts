@@ -5,7 +5,7 @@ export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCO
 export { computeScope, explainScope, type Scope } from './engine/explain.ts';
 export { buildStates, refreshStates, stateGroupsOf, forgetBuiltStates, type StateGroup } from './engine/states.ts';
 export { readValues, readValuesOf, storedValuesIn, type KpiValue, type ValueReader } from './values.ts';
-export { forecastFor, forecastModelOf, type Forecast } from './forecast.ts';
+export { elapsedOf, forecastFor, forecastModelOf, type Forecast } from './forecast.ts';
 export { applicableRule, judge, targetOverrideSchema, withYearlyTargets, STATUSES, type TargetOverride, type Status } from './targets.ts';
 export { planRecomputes, staleScopes, type DirtyDay, type StaleScope } from './planner.ts';
 export * from './periods.ts';
