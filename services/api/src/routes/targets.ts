@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, granularitiesOf, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
@@ -23,7 +23,12 @@ export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
   app.route({
     ...serve(routes.putTarget),
     handler: async (request, reply) => {
-      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
+      const kpi = runtime.catalog.get(request.params.kpi);
+      if (!kpi) return reply.code(404).send(unknownKpi(request.params.kpi));
+      const { granularity } = request.body;
+      if (granularity && !granularitiesOf(kpi).includes(granularity)) {
+        return reply.code(400).send({ error: 'bad_request', message: `granularity: ${kpi.id} is computed per ${granularitiesOf(kpi).join(', ')}; not per ${granularity}` });
+      }
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
       await runtime.serving.targetsChanged();
