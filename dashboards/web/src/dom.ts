@@ -1,5 +1,5 @@
 /** A tiny element builder: text is always set as text, never parsed as HTML. */
-import { formatForecast, formatOutlook, formatPercent, OUTLOOK_LABEL, STATUS_ICON, STATUS_LABEL, type Forecast, type Status, type Unit } from './format.ts';
+import { formatForecast, formatOutlook, formatPercent, formatProbability, OUTLOOK_LABEL, STATUS_ICON, STATUS_LABEL, type Forecast, type Status, type Unit } from './format.ts';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -45,7 +45,7 @@ export function forecastBadge(forecast: Forecast, unit: Unit) {
     { class: `forecast forecast-${forecast.outlook}`, 'data-outlook': forecast.outlook, title: `Projected end of the period with its 80 % band; ${formatOutlook(forecast)} (${formatPercent(forecast.elapsed, 0)} of the period elapsed)` },
     h('span', { class: 'forecast-value' }, `→ ${formatForecast(forecast, unit)}`),
     ' ',
-    h('span', { class: 'forecast-outlook' }, `${OUTLOOK_LABEL[forecast.outlook]} ${formatPercent(forecast.probability_met, 0)}`),
+    h('span', { class: 'forecast-outlook' }, `${OUTLOOK_LABEL[forecast.outlook]} ${formatProbability(forecast.probability_met)}`),
   );
 }
 

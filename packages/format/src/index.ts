@@ -122,8 +122,15 @@ export const formatForecast = (forecast: Forecast, unit: Unit) => `${formatValue
 
 export const OUTLOOK_LABEL: Record<Forecast['outlook'], string> = { on_track: 'on track', at_risk: 'at risk' };
 
+/** A probability in whole percent that never rounds a possibility away: "37%", "<1%", ">99%", "0%" only when impossible. */
+export function formatProbability(p: number): string {
+  if (p > 0 && p < 0.005) return '<1%';
+  if (p < 1 && p >= 0.995) return '>99%';
+  return formatPercent(p, 0);
+}
+
 /** The outlook with the chance of meeting the target: "at risk, 25% likely to meet the target". */
-export const formatOutlook = (forecast: Forecast) => `${OUTLOOK_LABEL[forecast.outlook]}, ${formatPercent(forecast.probability_met, 0)} likely to meet the target`;
+export const formatOutlook = (forecast: Forecast) => `${OUTLOOK_LABEL[forecast.outlook]}, ${formatProbability(forecast.probability_met)} likely to meet the target`;
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

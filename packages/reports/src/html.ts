@@ -4,7 +4,7 @@
  * Content-Security-Policy forbids every external request). Every string from the events is escaped.
  */
 import {
-  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
+  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { escapeHtml as e } from './html-escape.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
@@ -107,7 +107,7 @@ function inProgressSection(report: Report): string {
     num(formatValue(entry.value, entry.unit)),
     formatTarget(entry.target, entry.unit, entry.direction),
     num(formatForecast(entry.forecast, entry.unit)),
-    num(formatPercent(entry.forecast.probability_met, 0), 'bad'),
+    num(formatProbability(entry.forecast.probability_met), 'bad'),
   ] as Cell[]);
   return `<section id="in-progress" aria-labelledby="in-progress-title" data-elapsed="${elapsed}">
 <h2 id="in-progress-title">In progress: at risk (${atRisk.length})</h2>

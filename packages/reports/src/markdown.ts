@@ -3,7 +3,7 @@
  * charts (a block-character sparkline and a table of the eight quarters stand for the trend charts).
  */
 import {
-  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
+  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
@@ -96,7 +96,7 @@ export function renderMarkdown(report: Report): string {
       atRisk.length
         ? table(
             ['KPI', 'So far', 'Target', 'Projected', 'P(target met)'],
-            atRisk.map((entry) => [md(entry.name), md(formatValue(entry.value, entry.unit)), md(formatTarget(entry.target, entry.unit, entry.direction)), md(formatForecast(entry.forecast, entry.unit)), formatPercent(entry.forecast.probability_met, 0)]),
+            atRisk.map((entry) => [md(entry.name), md(formatValue(entry.value, entry.unit)), md(formatTarget(entry.target, entry.unit, entry.direction)), md(formatForecast(entry.forecast, entry.unit)), formatProbability(entry.forecast.probability_met)]),
             [1, 3, 4],
           )
         : `_No KPI is forecast to miss its target._`,
