@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '@kpi/events';
-import { periodOf } from '@kpi/kpi';
+import { periodOf, storeValues } from '@kpi/kpi';
+import { Serving } from '@kpi/serving';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { kpiReader, ratio } from './support/kpi-values.ts';
 
@@ -108,6 +109,25 @@ describe('day values (SPEC 5: UTC days, events assigned by their UTC instant)', 
     const override = await pipeline.api.inject({ method: 'PUT', url: '/v1/targets/releases_delivered/dy-data', payload: { op: '>=', value: 1, granularity: 'day' }, headers: { authorization: `Bearer ${TOKENS.admin}` } });
     expect(override.statusCode).toBe(400);
     expect(override.json().message).toBe(refused);
+  });
+
+  it('a full rebuild (its values stored, not sent) reaches every process with one reload message', async () => {
+    // Days multiply the values a rebuild writes: it stores them and then every process loads them once.
+    const { runtime } = pipeline;
+    const other = new Serving({ storage: runtime.storage, redis: runtime.redis, redisUrl: pipeline.env.REDIS_URL!, prefix: runtime.config.queuePrefix, fileOverrides: [], log: runtime.log });
+    try {
+      await other.ready();
+      const period = periodOf('day', new Date('2026-03-05T12:00:00Z'));
+      const evaluation = { value: 1, numerator: 3, denominator: 3, sample_size: 3, details: {} };
+      await storeValues(runtime.storage, [{ kpi: 'data_freshness_sla', granularity: 'day', period, team: 'dy-rebuilt', tier: 'all', evaluation }], new Date());
+      const served = (serving: Serving) => serving.values.read({ kpis: ['data_freshness_sla'], granularity: 'day', tier: 'all', teams: ['dy-rebuilt'], from: period.start, to: period.start });
+      expect(served(other)).toEqual([]);
+      await runtime.serving.rebuilt();
+      expect(served(runtime.serving)).toMatchObject([{ numerator: 3, denominator: 3 }]);
+      await eventually(async () => (served(other).length === 1 ? true : undefined), 15_000, 'the other process reloaded');
+    } finally {
+      other.close();
+    }
   });
 
   it('/v1/metrics has the day under way for the daily KPIs only', async () => {

@@ -20,6 +20,7 @@ const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('values'), origin: z.string(), computedAt: z.number(), rows: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), z.string(), z.number().nullable(), z.number().nullable(), z.number().nullable(), z.number(), z.record(z.string(), z.unknown())])) }),
   z.object({ kind: z.literal('removed'), origin: z.string(), kpi: z.string(), before: z.number() }),
   z.object({ kind: z.literal('targets'), origin: z.string() }),
+  z.object({ kind: z.literal('reload'), origin: z.string() }),
 ]);
 type Message = z.infer<typeof message>;
 
@@ -81,14 +82,10 @@ export class Serving {
     return this.targets;
   }
 
-  /**
-   * Values a job stored in ClickHouse: served here at once, and by every other process as the
-   * channel delivers them. A copy that was never loaded (a tool such as the full rebuild, which
-   * serves nothing) is not filled: it would load them from ClickHouse anyway once asked to serve.
-   */
+  /** Values a job stored in ClickHouse: served here at once, and by every other process as the channel delivers them. */
   async publish(values: readonly ScopedValue[], computedAt: Date): Promise<void> {
     const rows = values.map(servedRow);
-    if (this.started) this.applyValues(rows, computedAt.getTime(), 'local');
+    this.applyValues(rows, computedAt.getTime(), 'local');
     for (let index = 0; index < rows.length; index += ROWS_PER_MESSAGE) {
       const slice = rows.slice(index, index + ROWS_PER_MESSAGE).map((row) => [row.kpi, row.granularity, row.start, row.team, row.tier, row.value, row.numerator, row.denominator, row.sample_size, row.details] as const);
       await this.send({ kind: 'values', origin: this.origin, computedAt: computedAt.getTime(), rows: slice as unknown as Extract<Message, { kind: 'values' }>['rows'] });
@@ -99,6 +96,16 @@ export class Serving {
   async removed(kpi: string, before = new Date()): Promise<void> {
     this.removeValues(kpi, before.getTime());
     await this.send({ kind: 'removed', origin: this.origin, kpi, before: before.getTime() });
+  }
+
+  /**
+   * Every value was computed again and stored (a full rebuild): every process loads them from
+   * ClickHouse once, instead of the rebuild sending hundreds of thousands of values through the
+   * channel one slice at a time. Until then each serves what it had.
+   */
+  async rebuilt(): Promise<void> {
+    if (this.started) await this.reload();
+    await this.send({ kind: 'reload', origin: this.origin });
   }
 
   /** Target overrides changed in ClickHouse. */
@@ -207,6 +214,9 @@ export class Serving {
         break;
       case 'targets':
         void this.loadTargets().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the target overrides'));
+        break;
+      case 'reload':
+        void this.reload().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the served KPI values after a rebuild'));
         break;
     }
   }
