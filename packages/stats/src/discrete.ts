@@ -39,12 +39,13 @@ function tabulated(ratio: (k: number) => number, max: number, near: number): Dis
     if (!(mass >= NEGLIGIBLE)) break;
     left.push(mass);
   }
-  const masses = [...left.reverse(), ...right];
+  const masses = left.reverse().concat(right);
   const first = mode - left.length;
-  // Cumulative sums from each end, the small terms first.
-  const below = new Float64Array(masses.length);
-  const above = new Float64Array(masses.length);
-  for (let i = 0, sum = 0; i < masses.length; i++) below[i] = sum += masses[i]!;
+  // Cumulative sums from each end, the small terms first. (Plain arrays: V8 keeps their doubles
+  // unboxed, and a small one costs far less to allocate than a typed array's buffer.)
+  const below: number[] = [];
+  const above: number[] = new Array<number>(masses.length);
+  for (let i = 0, sum = 0; i < masses.length; i++) below.push((sum += masses[i]!));
   for (let i = masses.length - 1, sum = 0; i >= 0; i--) above[i] = sum += masses[i]!;
   const total = below[masses.length - 1]!;
   const last = first + masses.length - 1;
