@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { CATALOG, forecastModelOf, granularitiesOf, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
+import { CATALOG, forecastModelOf, granularityRefusal, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { DURATION_HINT, parseDuration } from '@kpi/config';
 import { LABEL_NAME } from './labels.ts';
 import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';
@@ -95,7 +95,8 @@ export const ruleSchema = ruleObject
     if (rule.scope === 'team' && !rule.team) issue('team', 'required when scope is team');
     if (rule.scope !== 'team' && rule.team) issue('team', `only with scope team (scope is ${rule.scope})`);
     if (kpi && rule.tier !== 'all' && !kpi.tiered) issue('tier', `${kpi.id} is computed over events that carry no tier; only tier all applies`);
-    if (kpi && !granularitiesOf(kpi).includes(rule.granularity)) issue('granularity', `${kpi.id} is computed per ${granularitiesOf(kpi).join(', ')}; not per ${rule.granularity}`);
+    const refusal = kpi && granularityRefusal(kpi, rule.granularity);
+    if (refusal) issue('granularity', refusal);
     const condition = rule.condition ?? (rule.op !== undefined || rule.threshold !== undefined ? 'threshold' : 'target_breached');
     if (condition === 'forecast') {
       if (kpi && !forecastModelOf(kpi)) issue('condition', `${kpi.id} has no forecast: only counts and shares of counts have one (SPEC 5c)`);

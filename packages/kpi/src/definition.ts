@@ -130,6 +130,10 @@ export function defineKpi(definition: KpiDefinition): KpiDefinition {
 /** The granularities a KPI's values are computed and served at. */
 export const granularitiesOf = (kpi: KpiDefinition): readonly Granularity[] => (kpi.daily ? GRANULARITIES : PERIODIC_GRANULARITIES);
 
+/** Why a KPI cannot be asked for at a granularity (SPEC §5: naming the ones it has), or undefined when it can. */
+export const granularityRefusal = (kpi: KpiDefinition, granularity: Granularity): string | undefined =>
+  granularitiesOf(kpi).includes(granularity) ? undefined : `${kpi.id} is computed per ${granularitiesOf(kpi).join(', ')}; not per ${granularity}`;
+
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 

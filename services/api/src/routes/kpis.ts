@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
-  ALL_TEAMS, computeScope, defaultPeriodCount, DefinitionError, explainScope, granularitiesOf, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf,
+  ALL_TEAMS, computeScope, defaultPeriodCount, DefinitionError, explainScope, granularitiesOf, granularityRefusal, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf,
   periodsStartingIn, previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, type Catalog, type Granularity, type KpiDefinition, type TierScope,
 } from '@kpi/kpi';
 import { kpiValues } from '@kpi/storage';
@@ -42,8 +42,8 @@ function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefin
 /** The tier and granularity asked for, where the KPI has them. */
 function checkScope(kpi: KpiDefinition, scope: { tier: TierScope; granularity: Granularity }) {
   if (scope.tier !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
-  const offered = granularitiesOf(kpi);
-  if (!offered.includes(scope.granularity)) throw new BadRequest(`granularity: ${kpi.id} is computed per ${offered.join(', ')}; not per ${scope.granularity}`);
+  const refusal = granularityRefusal(kpi, scope.granularity);
+  if (refusal) throw new BadRequest(`granularity: ${refusal}`);
 }
 
 const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, granularitiesOf, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, granularityRefusal, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
@@ -25,10 +25,8 @@ export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
     handler: async (request, reply) => {
       const kpi = runtime.catalog.get(request.params.kpi);
       if (!kpi) return reply.code(404).send(unknownKpi(request.params.kpi));
-      const { granularity } = request.body;
-      if (granularity && !granularitiesOf(kpi).includes(granularity)) {
-        return reply.code(400).send({ error: 'bad_request', message: `granularity: ${kpi.id} is computed per ${granularitiesOf(kpi).join(', ')}; not per ${granularity}` });
-      }
+      const refusal = request.body.granularity && granularityRefusal(kpi, request.body.granularity);
+      if (refusal) return reply.code(400).send({ error: 'bad_request', message: `granularity: ${refusal}` });
       const override: TargetOverride = { kpi: request.params.kpi, team: toScope(request.params.team), ...request.body };
       await saveOverride(storage, override);
       await runtime.serving.targetsChanged();
