@@ -24,6 +24,9 @@ export const FORECAST_MIN_ELAPSED = 0.1;
 const LOW = 0.1;
 const HIGH = 0.9;
 
+/** Whether a final value is at or past the goal's value, in the direction that makes `op` hold (>=), or fail (<=). */
+const reaches = (final: number, goal: Goal) => (goal.op === '>=' ? final >= goal.value : final > goal.value);
+
 /**
  * The forecast of a final value F = at(X) for X of `distribution`, where `at` increases with X:
  * percentiles are at(percentile of X), and P(F meets the goal) sums the masses of the X whose
@@ -31,10 +34,9 @@ const HIGH = 0.9;
  */
 function forecastOf(distribution: DiscreteDistribution, at: (x: number) => number, near: number, value: number, goal: Goal, elapsed: number): Forecast {
   // The smallest x with at(x) >= goal (or > goal, for <=), from an estimate corrected both ways.
-  const reaches = (x: number) => (goal.op === '>=' ? at(x) >= goal.value : at(x) > goal.value);
   let first = Math.max(0, Math.ceil(near));
-  while (first > 0 && reaches(first - 1)) first--;
-  while (!reaches(first)) first++;
+  while (first > 0 && reaches(at(first - 1), goal)) first--;
+  while (!reaches(at(first), goal)) first++;
   const probability = goal.op === '>=' ? distribution.sf(first) : distribution.cdf(first - 1);
   return {
     value,
