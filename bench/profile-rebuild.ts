@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@kpi/config';
 import { demoHistory } from '@kpi/demo';
-import { eventLine } from '@kpi/ingest';
+import { storeEvents } from '@kpi/ingest';
 import { ALL_TEAMS, CATALOG, computeValues, GRANULARITIES, periodStartOf, storeValues } from '@kpi/kpi';
-import { createStorage, eventQueries, insertEventLines, migrate } from '@kpi/storage';
+import { createStorage, eventQueries, migrate } from '@kpi/storage';
 
 const count = Number(process.argv[2] ?? 100000);
 const dataDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'kpi-prof-'));
@@ -19,7 +19,7 @@ if (Number(existing!.n) === 0) {
   for (let seed = 1; n < count; seed++) {
     const events = demoHistory(seed, Date.parse('2026-12-01T00:00:00Z'), 24).slice(0, count - n);
     for (let i = 0; i < events.length; i += 10000) {
-      await insertEventLines(storage, events.slice(i, i + 10000).map((e, j) => eventLine(e, { topic: 't', partition: 0, offset: String(n + i + j) })).join(''), `p-${seed}-${i}`);
+      await storeEvents(storage, events.slice(i, i + 10000), 't', `p-${seed}-${i}`);
     }
     n += events.length;
   }

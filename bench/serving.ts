@@ -9,11 +9,13 @@
 //     [--steady-s 120] [--burst-s 60] [--after-s 30] [--clients 20] [--think-ms 100]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { createQueues } from '@kpi/queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { demoHistory } from '@kpi/demo';
 import { makeEvent, topicOfType, type AnyEvent, type CloudEvent } from '@kpi/events';
-import { quantile, report } from './support.ts';
+import { cpuSeconds, quantile, report } from './support.ts';
 import { startStack, waitReady, type StackProcess } from '../test/support/stack.ts';
 
 const { values: args } = parseArgs({
@@ -71,28 +73,31 @@ async function send(producer: Producer, events: (CloudEvent | AnyEvent)[]): Prom
   await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
 }
 
-/** Waits until the stack has no consumer lag and its recompute jobs stopped completing for a few seconds. */
+/** Waits until the stack has no consumer lag and no recompute job waiting or running, twice in a row. */
 async function settle(stack: StackProcess, timeoutMs = 30 * 60_000): Promise<number> {
+  // The stack's own Redis: its process title is `redis-server <host>:<port>`.
+  const port = /:(\d+)/.exec(readFileSync(`/proc/${stack.pidOf('redis')}/cmdline`, 'utf8'))![1];
+  const redis = new Redis(`redis://127.0.0.1:${port}`);
+  const queues = createQueues(redis, 'kpi', { warn: () => {} });
   const started = Date.now();
-  let last = '';
-  let quietSince = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    const metrics = String((await stack.request('/metrics', { timeoutMs: 10_000 })).body ?? '');
-    const lag = [...metrics.matchAll(/^kpi_consumer_lag\{[^}]*\} (\d+)/gm)].reduce((sum, [, n]) => sum + Number(n), 0);
-    const jobs = /kpi_jobs_total\{queue="kpi-recompute",outcome="completed"\} (\d+)/.exec(metrics)?.[1] ?? '0';
-    if (jobs !== last || lag > 0) {
-      last = jobs;
-      quietSince = Date.now();
-    } else if (Date.now() - quietSince > 8_000) {
-      return (Date.now() - started) / 1000;
+  try {
+    for (let idle = 0; Date.now() - started < timeoutMs; await sleep(1_000)) {
+      const metrics = String((await stack.request('/metrics', { timeoutMs: 10_000 })).body ?? '');
+      const lag = [...metrics.matchAll(/^kpi_consumer_lag\{[^}]*\} (\d+)/gm)].reduce((sum, [, n]) => sum + Number(n), 0);
+      const jobs = Object.values(await queues.queue('kpiRecompute').getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((sum, n) => sum + n, 0);
+      idle = lag === 0 && jobs === 0 ? idle + 1 : 0;
+      if (idle >= 2) return (Date.now() - started) / 1000;
     }
-    await sleep(1_000);
+    throw new Error('the stack did not settle');
+  } finally {
+    await queues.close();
+    redis.disconnect();
   }
-  throw new Error('the stack did not settle');
 }
 
 async function run(history: number): Promise<Record<string, string>> {
-  const stack = await startStack({ KPI_DEMO: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  // BENCH_STACK_NODE_ARGS profiles the stack, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (written at its exit).
+  const stack = await startStack({ KPI_DEMO: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, process.env.BENCH_STACK_NODE_ARGS?.split(' ') ?? []);
   process.on('exit', () => stack.kill());
   await waitReady(stack);
   const producer = new Kafka({ brokers: stack.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
@@ -190,6 +195,9 @@ async function run(history: number): Promise<Record<string, string>> {
 
   const rss: number[] = [];
   const rssTimer = setInterval(() => rss.push(rssMb(stack.child.pid!)), 5_000);
+  // CPU of each process while the stream runs: the stack, its broker and Redis, and this benchmark (producer and readers).
+  const processes = { stack: stack.child.pid!, 'kafka broker': stack.pidOf('kafka'), redis: stack.pidOf('redis'), 'this benchmark': process.pid };
+  const cpuAtStart = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
   await sleep(seconds.steady * 1000);
   phase = 'burst';
   perSecond = burst;
@@ -205,6 +213,7 @@ async function run(history: number): Promise<Record<string, string>> {
   await Promise.all([streaming$, ...readers, probe$]);
   clearInterval(rssTimer);
   const streamSeconds = (Date.now() - streamStarted) / 1000;
+  const cpuShare = Object.entries(processes).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - cpuAtStart[name]!) / streamSeconds).toFixed(2)}`).join(', ');
   await producer.disconnect();
 
   // Back under 2 s: the first probe sent after the burst from which every later probe took under 2 s.
@@ -228,6 +237,7 @@ async function run(history: number): Promise<Record<string, string>> {
   }
   rows[`${label}: freshness back under 2 s`] = backUnder2s;
   rows[`${label}: events streamed`] = `${sent} in ${streamSeconds.toFixed(0)} s (burst started at ${((burstStarted - streamStarted) / 1000).toFixed(0)} s)`;
+  rows[`${label}: CPU while streaming (cores)`] = cpuShare;
   rows[`${label}: RSS of the stack process start / end / max`] = `${rss[0]?.toFixed(0)} / ${rss.at(-1)?.toFixed(0)} / ${Math.max(...rss).toFixed(0)} MB`;
   rows[`${label}: SIGTERM -> exit`] = `${stopSeconds.toFixed(1)} s, exit code ${exitCode}${leftovers.length ? `, ${leftovers.length} processes left behind` : ''}`;
   return rows;

@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventLine } from '@kpi/ingest';
+import { storeEvents } from '@kpi/ingest';
 import { makeEvent, type CloudEvent, type DataInput, type EventType } from '@kpi/events';
 import { ALL_TEAMS, CATALOG, GRANULARITIES, applicableRule, granularitiesOf, computeValues, kpiById, nextPeriodStart, periodOf, periodStartOf, readValues, storedValuesIn, saveOverride, storeValues, storedOverrides, type Granularity, type KpiDefinition, type TargetOverride, type TierScope } from '@kpi/kpi';
-import { insertEventLines, type Storage } from '@kpi/storage';
+import type { Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
 // The Grafana dashboards and provisioning in dashboards/grafana, checked against the real schema:
@@ -188,7 +188,7 @@ let storage: Storage;
 let overrides: TargetOverride[];
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
-  await insertEventLines(storage, EVENTS.map((e, i) => eventLine(e, { topic: 'grafana-test', partition: 0, offset: String(i) })).join(''), 'grafana-test');
+  await storeEvents(storage, EVENTS, 'grafana-test', 'grafana-test');
   const windows = GRANULARITIES.map((granularity) => ({ granularity, from: new Date(granularity === 'year' ? '2025-01-01T00:00:00Z' : '2025-07-01T00:00:00Z'), to: new Date('2026-07-01T00:00:00Z') }));
   await computeValues(storage, { kpis: CATALOG, windows, teams: [ALL_TEAMS, 'search', 'ranking'], now: NOW }, (values) => storeValues(storage, values, new Date()));
   // Targets set through the admin API: the scorecard must apply them as the API does.

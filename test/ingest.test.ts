@@ -4,8 +4,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { makeEvent, sampleData } from '@kpi/events';
 import { uniqueName } from '@kpi/testing';
 import { replayTopic } from '@kpi/ingest/replay';
-import type { IngestOptions } from '@kpi/ingest';
-import { insertEventLines } from '@kpi/storage';
+import { storeChunk, type IngestOptions } from '@kpi/ingest';
 import { countEvents, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 
 // One pipeline (own topics, group, database, queues) for this file; each test uses its own `source`.
@@ -27,12 +26,12 @@ beforeAll(async () => {
         return { ...producer, send: async () => Promise.reject(new Error('the DLQ topic has no leader (injected)')) };
       },
       // ClickHouse "unavailable": the insert fails while insertFailuresLeft > 0.
-      insert: async (lines, token) => {
+      insert: async (rows, token) => {
         if (insertFailuresLeft > 0) {
           insertFailuresLeft--;
           throw new Error('ClickHouse unavailable (injected)');
         }
-        await insertEventLines(pipeline.runtime.storage, lines, token);
+        await storeChunk(pipeline.runtime.storage, rows, token);
       },
     },
   });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@kpi/config';
 import { makeEvent, type AnyEvent } from '@kpi/events';
-import { eventLine } from '@kpi/ingest';
+import { storeEvents } from '@kpi/ingest';
 import { ALL_TEAMS, Catalog, computeValues, type ScopedValue } from '@kpi/kpi';
-import { insertEventLines, type Storage } from '@kpi/storage';
+import type { Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
 // Custom KPIs from KPI_DEFINITIONS_FILE (SPEC 5b): read once when the catalog loads, computed by
@@ -82,7 +82,7 @@ const value = (kpi: string, granularity: string, start: string, team = ALL_TEAMS
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
   catalog = await Catalog.fromConfig(storage, { definitionsFile: file('kpis.yaml', DEFINITIONS) });
-  await insertEventLines(storage, EVENTS.map((event, i) => eventLine(event, { topic: 't', partition: 0, offset: String(i) })).join(''), 'definitions-file');
+  await storeEvents(storage, EVENTS, 't', 'definitions-file');
   const kpis = ['shadow_releases', 'review_turnaround_hours'].map((id) => catalog.get(id)!);
   const windows = (['month', 'quarter', 'year'] as const).map((granularity) => ({ granularity, from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-12-31T00:00:00Z') }));
   await computeValues(storage, { kpis, windows, teams: [ALL_TEAMS, 'search', 'ranking'], now: new Date('2026-01-01T00:00:00Z') }, async (batch) => {

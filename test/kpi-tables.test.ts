@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES, makeEvent, sampleData } from '@kpi/events';
-import { eventLine } from '@kpi/ingest';
+import { storeEvents } from '@kpi/ingest';
 import { SOURCES } from '@kpi/kpi';
-import { insertEventLines, loadMigrations, sql, type Storage } from '@kpi/storage';
+import { loadMigrations, sql, type Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
-// The KPI engine reads typed tables filled by materialized views (migrations 011, 013): every source's
-// rows must come out of the events its KPIs read, once each however often they are inserted.
+// The KPI engine reads typed tables that ingestion fills with each chunk's events (kpi-rows.ts):
+// every source's rows must come out of the events its KPIs read, once each however often they are
+// inserted, with the fields the SQL of migrations 011 and 013 extracted before ingestion did.
 let storage: Storage;
 const events = EVENT_TYPES.map((type, i) => makeEvent(type, sampleData[type], { source: 'tables-test', id: `e-${i}`, time: '2026-03-01T10:00:00Z' }));
-const lines = (offset: number) => events.map((event, i) => eventLine(event, { topic: 't', partition: 0, offset: String(offset + i) })).join('');
 const rowCounts = async () =>
   Object.fromEntries(
     await Promise.all(
@@ -22,9 +22,9 @@ const rowCounts = async () =>
 
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
-  await insertEventLines(storage, lines(0), 'tables-test-1');
-  // The same events again in another batch: duplicates by (source, id).
-  await insertEventLines(storage, lines(100), 'tables-test-2');
+  await storeEvents(storage, events, 't', 'tables-test-1');
+  // The same events again in another chunk: duplicates by (source, id).
+  await storeEvents(storage, events, 't', 'tables-test-2');
 });
 afterAll(() => storage?.close());
 
@@ -46,13 +46,25 @@ describe('KPI tables', () => {
     for (const type of types) expect(stored.map((row) => row.type)).toContain(type);
   });
 
-  it('the migration fills them from the events stored before it', async () => {
-    await storage.command('TRUNCATE TABLE {db:Identifier}.serving_windows');
-    await storage.command('TRUNCATE TABLE {db:Identifier}.incident_events');
-    const backfill = loadMigrations(undefined).find((migration) => migration.name === 'kpi_sources')!.statements.at(-1)!;
-    await storage.command(backfill);
-    const counts = await rowCounts();
-    expect(counts.servingWindows).toBe(1);
-    expect(counts.incidents).toBe(1);
+  it('hold what the views of migrations 011 and 013 extracted from the same events, field by field', async () => {
+    // The views' SELECTs, as the migrations wrote them, run over `events` into copies of each table.
+    const views = loadMigrations(undefined)
+      .flatMap((migration) => migration.statements)
+      .filter((statement) => statement.startsWith('CREATE MATERIALIZED VIEW') && !statement.includes('entity_events'));
+    expect(views).toHaveLength(7);
+    for (const view of views) {
+      const table = /TO \{db:Identifier\}\.(\w+) AS/.exec(view)![1]!;
+      const select = view.slice(view.search(/ AS\s+SELECT/) + 4);
+      // Same columns and types; one row per event after FINAL, as the original.
+      await storage.command(`CREATE TABLE {db:Identifier}.{copy:Identifier} ENGINE = ReplacingMergeTree(ingested_at) ORDER BY (source, id) AS SELECT * FROM {db:Identifier}.{original:Identifier} WHERE 0`, {
+        original: table,
+        copy: `${table}_by_sql`,
+      });
+      await storage.command(`INSERT INTO {db:Identifier}.{copy:Identifier} ${select}`, { copy: `${table}_by_sql` });
+      const read = (name: string) => storage.query(`SELECT * EXCEPT (ingested_at) FROM {db:Identifier}.{name:Identifier} FINAL ORDER BY source, id`, { name });
+      const written = await read(table);
+      expect(written.length, table).toBeGreaterThan(0);
+      expect(written, table).toEqual(await read(`${table}_by_sql`));
+    }
   });
 });

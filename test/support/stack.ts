@@ -31,11 +31,11 @@ export interface StackProcess {
  * `node services/stack` as a user runs it: its own data directory, API port and broker port,
  * no demo data. Stderr goes to <dataDir>/stack.err, stdout (the JSON log) to stack.log.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<StackProcess> {
+export async function startStack(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<StackProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kpi-stack-'));
   const [port, kafkaPort] = [await freePort(), await freePort()];
   const token = 'stack-admin-token';
-  const child = spawn(process.execPath, ['services/stack'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'services/stack'], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_LOCAL_PORT: String(kafkaPort), KPI_DEMO: '0', KPI_API_TOKENS: `${token}:admin`, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', openSync(join(dataDir, 'stack.log'), 'a'), openSync(join(dataDir, 'stack.err'), 'a')],

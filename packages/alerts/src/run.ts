@@ -3,8 +3,8 @@ import { enqueueDeliveries, type DeliveryOptions } from './deliver.ts';
 import { evaluateAlerts, type EvaluatorDeps } from './evaluator.ts';
 
 /** One evaluation waiting and one running at most: repeated requests collapse into them. */
-export async function requestEvaluation(queues: Queues, reason: string): Promise<void> {
-  await queues.queue('alertEvaluate').add('evaluate', { reason }, { deduplication: { id: 'alert-evaluate', keepLastIfActive: true } });
+export async function requestEvaluation(queues: Queues, reason: string, delayMs = 0): Promise<void> {
+  await queues.queue('alertEvaluate').add('evaluate', { reason }, { delay: delayMs, deduplication: { id: 'alert-evaluate', keepLastIfActive: true } });
 }
 
 /** A killed worker's evaluation lock lapses this soon; a live one renews it. */

@@ -60,6 +60,7 @@ const envSchema = z.object({
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('kpi'),
   CLICKHOUSE_CLUSTER: identifier.optional(),
+  CLICKHOUSE_SLOW_STATEMENT_MS: positiveInt.default(2_000),
   REDIS_URL: redisUrl.optional(),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
   KPI_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'expected letters, digits, : _ -').default('kpi'),
@@ -121,7 +122,8 @@ export interface Config {
     partitions: number;
     topics: { releases: string; incidents: string; experiments: string; signals: string; dlq: string };
   };
-  clickhouse: { url: string | undefined; user: string; password: string; database: string; cluster: string | undefined };
+  /** `slowStatementMs`: an embedded statement running longer is logged (warn) with its text. */
+  clickhouse: { url: string | undefined; user: string; password: string; database: string; cluster: string | undefined; slowStatementMs: number };
   /** `commandTimeoutMs`: how long a request-path or ingestion command waits for Redis before it fails. */
   redis: { url: string | undefined; commandTimeoutMs: number };
   queuePrefix: string;
@@ -188,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         dlq: e.KPI_TOPIC_DLQ,
       },
     },
-    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE, cluster: e.CLICKHOUSE_CLUSTER },
+    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE, cluster: e.CLICKHOUSE_CLUSTER, slowStatementMs: e.CLICKHOUSE_SLOW_STATEMENT_MS },
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     queuePrefix: e.KPI_QUEUE_PREFIX,
     dataDir: e.DATA_DIR,

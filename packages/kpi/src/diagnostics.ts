@@ -10,7 +10,7 @@ export async function waitingForDefiningEvent(storage: Storage, source: Source):
   if (planning.kind !== 'entity' || !planning.definingType) return { total: 0, sample: [] };
   const rows = await storage.query<{ entity_id: string; types: string[] }>(sql`
     SELECT entity_id, arraySort(groupUniqArray(type)) AS types
-    FROM {db:Identifier}.${identifier(planning.table)} FINAL
+    FROM {db:Identifier}.${identifier(planning.table)}
     GROUP BY entity_id
     HAVING countIf(type = ${param(planning.definingType, 'String')}) = 0
     ORDER BY entity_id`);

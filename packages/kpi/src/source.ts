@@ -65,7 +65,12 @@ export function defineSource<const S extends Source>(source: S): Omit<S, 'rows'>
   return source;
 }
 
-/** The latest of several versions of a fact: by event time, ties to the later ingested (SPEC §3). */
+/**
+ * The latest of several versions of a fact: by event time, ties to the later ingested (SPEC §3).
+ * Entity rows aggregate every copy of their events with aggregates a duplicate cannot change
+ * (argMax by LATEST, min, max, uniq, "has any"), so they read their tables without FINAL; sample
+ * rows, which are counted, read each event once (eventsOnce).
+ */
 export const LATEST = raw('(time, ingested_at, offset)');
 
 /** [from, to): the instants a caller needs rows of. */
@@ -84,6 +89,22 @@ export function timeRanges(ranges: readonly TimeRange[] | undefined): Sql {
     ' OR ',
   );
   return sql`(${any})`;
+}
+
+/**
+ * The events of a sample table (one row per event, sorted by time) in `ranges`, each once: the
+ * latest ingested copy (SPEC §3: (source, id) is the event), as a sample KPI counts it. A few
+ * days (a recompute) take the latest copy of each event among their rows, where FINAL would also
+ * merge every column of the parts ingestion keeps adding; the whole table (a build) streams
+ * through FINAL, which holds no set of every event in memory.
+ */
+export function eventsOnce(table: string, ranges: readonly TimeRange[] | undefined, where: Sql = raw('1')): Sql {
+  if (!ranges) return sql`SELECT * FROM {db:Identifier}.${identifier(table)} FINAL WHERE ${where}`;
+  return sql`
+    SELECT * FROM {db:Identifier}.${identifier(table)}
+    WHERE ${timeRanges(ranges)} AND ${where}
+    ORDER BY ingested_at DESC
+    LIMIT 1 BY source, id`;
 }
 
 /**

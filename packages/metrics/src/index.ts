@@ -163,6 +163,20 @@ export const connectorLastPull = new Gauge({
   labelNames: ['connector'] as const,
   registers: [registry],
 });
+export const statementSeconds = new Histogram({
+  name: 'kpi_clickhouse_statement_seconds',
+  help: 'Embedded ClickHouse statements: time run, by lane (serve: API reads, compute: recomputes and alerts, ingest: raw inserts and planning)',
+  labelNames: ['lane'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+export const statementWaitSeconds = new Histogram({
+  name: 'kpi_clickhouse_statement_wait_seconds',
+  help: "Embedded ClickHouse statements: time waited for their lane's connection (one statement runs at a time per lane), by lane",
+  labelNames: ['lane'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
 export const servedValues = new Gauge({
   name: 'kpi_served_values',
   help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',

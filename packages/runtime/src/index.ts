@@ -8,6 +8,7 @@ import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed,
 import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
 import { Catalog, parseTargetsFile } from '@kpi/kpi';
 import { Serving } from '@kpi/serving';
+import { statementSeconds, statementWaitSeconds } from '@kpi/metrics';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -78,7 +79,15 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   // A bad connectors file stops start-up (ConfigError naming the file and field) before anything connects.
   const connectors = loadConnectorsFile(config.connectorsFile);
   const log = options.log ?? createLogger(config);
-  const storage = createStorage({ clickhouse: config.clickhouse, dataDir: config.dataDir });
+  const storage = createStorage({
+    clickhouse: config.clickhouse,
+    dataDir: config.dataDir,
+    observe: (lane, { waitedMs, ranMs, text }) => {
+      statementSeconds.observe({ lane }, ranMs / 1000);
+      statementWaitSeconds.observe({ lane }, waitedMs / 1000);
+      if (ranMs > config.clickhouse.slowStatementMs) log.warn({ lane, ranMs: Math.round(ranMs), waitedMs: Math.round(waitedMs), statement: text.replace(/\s+/g, ' ').slice(0, 500) }, 'slow ClickHouse statement');
+    },
+  });
   await migrate(storage);
   const catalog = await Catalog.fromConfig(storage, config);
   // Custom KPIs defined through another process's API reach this one within seconds.
@@ -90,7 +99,15 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   await redisReady(redis, REDIS_START_TIMEOUT_MS);
   const queues = createQueues(redis, config.queuePrefix, log);
   await queues.open();
-  const serving = new Serving({ storage: storage.lane('serve'), redis, redisUrl, prefix: config.queuePrefix, fileOverrides: parseTargetsFile(config.targetsFile), log });
+  const serving = new Serving({
+    storage: storage.lane('serve'),
+    redis,
+    redisUrl,
+    prefix: config.queuePrefix,
+    fileOverrides: parseTargetsFile(config.targetsFile),
+    onKpiRemoved: () => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')),
+    log,
+  });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
   const registries = new Map<string, MlflowRegistry>();

@@ -1,2 +1,2 @@
-export { Serving, type ServingOptions, type TeamSummary } from './serving.ts';
+export { Serving, SUBSCRIBER_NAME, type ServingOptions, type TeamSummary } from './serving.ts';
 export { ValueReplica, type ServedRow } from './replica.ts';

@@ -14,6 +14,8 @@ export type TeamSummary = Awaited<ReturnType<typeof eventQueries.teams>>[number]
 const ROWS_PER_MESSAGE = 2_000;
 /** How old the served team list may get before a read refreshes it in the background. */
 const TEAMS_MAX_AGE_MS = 5_000;
+/** The subscriber's name in Redis (CLIENT LIST). */
+export const SUBSCRIBER_NAME = 'kpi-served-values';
 const RECONNECT_DELAY = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
 
 const message = z.discriminatedUnion('kind', [
@@ -33,6 +35,8 @@ export interface ServingOptions {
   prefix: string;
   /** Target overrides of KPI_TARGETS_FILE; the API's stored ones win. */
   fileOverrides: TargetOverride[];
+  /** Another process deleted a KPI's values (a custom KPI deleted): this process's catalog follows at once. */
+  onKpiRemoved?(kpi: string): void;
   log: Logger;
 }
 
@@ -58,6 +62,8 @@ export class Serving {
   private teamList: { at: number; teams: TeamSummary[] } | undefined;
   private teamsRefresh: Promise<TeamSummary[]> | undefined;
   private closed = false;
+  /** How many times the values were loaded from ClickHouse (at start, then after each lost channel). */
+  reloads = 0;
 
   constructor(private readonly options: ServingOptions) {
     this.channel = `${options.prefix}:served-values`;
@@ -131,7 +137,7 @@ export class Serving {
   }
 
   private async start(): Promise<void> {
-    const subscriber = new Redis(this.options.redisUrl, { connectTimeout: 2_000, retryStrategy: RECONNECT_DELAY, maxRetriesPerRequest: null });
+    const subscriber = new Redis(this.options.redisUrl, { connectionName: SUBSCRIBER_NAME, connectTimeout: 2_000, retryStrategy: RECONNECT_DELAY, maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on('error', (error) => this.options.log.debug({ err: error }, 'served values channel: redis connection error'));
     subscriber.on('message', (_channel: string, text: string) => this.receive(text));
@@ -154,6 +160,7 @@ export class Serving {
   reload(): Promise<void> {
     this.reloading ??= (async () => {
       servingResyncs.inc();
+      this.reloads++;
       const fresh = new ValueReplica();
       this.loading = fresh;
       try {
@@ -211,6 +218,7 @@ export class Serving {
         break;
       case 'removed':
         this.removeValues(update.kpi, update.before);
+        this.options.onKpiRemoved?.(update.kpi);
         break;
       case 'targets':
         void this.loadTargets().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not reload the target overrides'));

@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import './allocator.ts';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '@kpi/config';
-import { embeddedEngine, type EmbeddedEngine, type Lane } from './embedded.ts';
+import { embeddedEngine, type EmbeddedEngine, type Lane, type StatementObserver } from './embedded.ts';
 import type { Sql } from './sql.ts';
 
 export type QueryParams = Record<string, unknown>;
-export type { Lane } from './embedded.ts';
+export type { Lane, StatementObserver } from './embedded.ts';
 
 /**
  * The pipeline's handle on ClickHouse (a server over HTTP, or embedded chdb) and the database
@@ -50,13 +50,14 @@ const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
-export function createStorage(options: { clickhouse: Config['clickhouse']; dataDir: string }): Storage {
+/** `observe` is told of every embedded statement (its wait for the lane's connection, its run). */
+export function createStorage(options: { clickhouse: Omit<Config['clickhouse'], 'slowStatementMs'>; dataDir: string; observe?: StatementObserver }): Storage {
   const { url, user, password, database, cluster } = options.clickhouse;
   if (url) return wrapClient(createClient({ url, username: user, password, clickhouse_settings: settings, request_timeout: 60_000 }), database, cluster);
   // Embedded ClickHouse binds one data directory per process; every role of the process shares it.
   const path = resolve(join(options.dataDir, 'clickhouse'));
   mkdirSync(path, { recursive: true });
-  return embeddedStorage(embeddedEngine(path), 'compute', database, cluster);
+  return embeddedStorage(embeddedEngine(path, options.observe), 'compute', database, cluster);
 }
 
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);

@@ -33,6 +33,9 @@ export function withParameters(text: string, params: QueryParams): string {
 /** Settings of every connection: numbers as numbers, times as ISO text (as the server client asks for them). */
 const SESSION_SETTINGS = 'SET output_format_json_quote_64bit_integers = 0, date_time_output_format = \'iso\'';
 
+/** Told of every statement: how long it waited for its connection, how long it ran, and its text. */
+export type StatementObserver = (lane: Lane, statement: { waitedMs: number; ranMs: number; text: string }) => void;
+
 /**
  * One engine connection and the statements waiting for it, run one at a time in order (the engine
  * would serialise them anyway; here a statement's SET and the statement itself stay together, and
@@ -43,11 +46,23 @@ class Connection {
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly lane: Lane,
+    private readonly observe: StatementObserver | undefined,
+  ) {}
 
-  run<T>(work: (session: Session) => Promise<T>): Promise<T> {
+  run<T>(text: string, work: (session: Session) => Promise<T>): Promise<T> {
     this.pending++;
-    const result = this.tail.then(() => work(this.open()));
+    const queued = performance.now();
+    const result = this.tail.then(async () => {
+      const started = performance.now();
+      try {
+        return await work(this.open());
+      } finally {
+        this.observe?.(this.lane, { waitedMs: started - queued, ranMs: performance.now() - started, text });
+      }
+    });
     this.tail = result.then(
       () => this.pending--,
       () => this.pending--,
@@ -99,18 +114,18 @@ export class EngineClosed extends Error {
 }
 
 /** Embedded ClickHouse (chdb) on the data directory `path`, one connection per lane. */
-export function embeddedEngine(path: string): EmbeddedEngine {
-  const connections = new Map<Lane, Connection>(LANES.map((lane) => [lane, new Connection(path)]));
+export function embeddedEngine(path: string, observe?: StatementObserver): EmbeddedEngine {
+  const connections = new Map<Lane, Connection>(LANES.map((lane) => [lane, new Connection(path, lane, observe)]));
   let closed = false;
-  const on = <T>(lane: Lane, work: (session: Session) => Promise<T>): Promise<T> => {
+  const on = <T>(lane: Lane, text: string, work: (session: Session) => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new EngineClosed('the embedded ClickHouse is shutting down'));
-    return connections.get(lane)!.run(work);
+    return connections.get(lane)!.run(text, work);
   };
   return {
-    query: (lane, text, params) => on(lane, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text()),
-    command: (lane, text, params) => on(lane, async (session) => void (await session.queryAsync(withParameters(text, params), { format: 'CSV' }))),
+    query: (lane, text, params) => on(lane, text, async (session) => (await session.queryAsync(withParameters(text, params), { format: 'JSONEachRow' })).text()),
+    command: (lane, text, params) => on(lane, text, async (session) => void (await session.queryAsync(withParameters(text, params), { format: 'CSV' }))),
     insert: (lane, request) =>
-      on(lane, async (session) => {
+      on(lane, `INSERT INTO ${request.table}`, async (session) => {
         await session.insert({ table: request.table, columns: request.columns ? [...request.columns] : undefined, values: request.values, format: request.format, settings: request.settings });
       }),
     async close(ms) {

@@ -1,4 +1,4 @@
-export { createStorage, wrapClient, isClickHouseUnavailable, type Storage, type QueryParams, type Lane } from './client.ts';
+export { createStorage, wrapClient, isClickHouseUnavailable, type Storage, type QueryParams, type Lane, type StatementObserver } from './client.ts';
 export { LANES, EngineClosed, withParameters } from './embedded.ts';
 export { migrate, loadMigrations, type Migration } from './migrate.ts';
 export { webhookDeliveries, deliveryKey, deliveryRow, storedDelivery, DELIVERY_OUTCOMES, type DeliveryOutcome, type DeliveryRecord, type DeliverySummary, type StoredDelivery } from './tables/webhook-deliveries.ts';

@@ -9,6 +9,7 @@ import { httpSeconds } from '@kpi/metrics';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { requireRole } from './auth.ts';
 import { routeTable } from './methods.ts';
+import { readyAnswers } from './ready.ts';
 import { RETRY_AFTER, routeServer } from './serve.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -30,6 +31,9 @@ export interface ApiOptions {
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
+/** How old a kept list may get before a read refreshes it in the background. */
+const READY_MAX_AGE_MS = 1_000;
+
 /** Routes outside the contract: the documents about the API and the dashboard's files. */
 export const UNDOCUMENTED_ROUTES = [/^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/\*?$/];
 
@@ -40,6 +44,8 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   const { config } = runtime;
   // KPI values, targets and teams are answered from memory: loaded before the first request.
   await runtime.serving.ready();
+  // Lists read from ClickHouse are kept ready, at most a second behind (see ready.ts).
+  const ready = readyAnswers({ maxAgeMs: READY_MAX_AGE_MS, maxKeys: 2_000, onError: (error, key) => log.warn({ err: error, key }, 'could not refresh a kept answer; the last one is served') });
   // Per-request logs belong in /metrics (latency histogram), not in the log: warn and above only.
   const log = runtime.log.child({ role: 'api' }, { level: runtime.log.levelVal > 40 ? runtime.log.level : 'warn' });
   // Path parameters are as long as their schema allows (a 400 names a longer one), not cut short by the router.
@@ -119,11 +125,11 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   await app.register(kpiRoutes(runtime, serve));
   await app.register(kpiMetricsRoutes(runtime, serve));
   await app.register(targetRoutes(runtime, serve));
-  await app.register(operationRoutes(runtime, serve));
-  await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules })));
+  await app.register(operationRoutes(runtime, serve, ready));
+  await app.register(alertRoutes(runtime, serve, loadRuleSources({ file: config.alerts.rulesFile, defaults: config.alerts.defaultRules }), ready));
   await app.register(reportRoutes(runtime, serve));
   await app.register(webhookRoutes(runtime, serve));
-  await app.register(triageRoutes(runtime, serve));
+  await app.register(triageRoutes(runtime, serve, ready));
   await app.register(dashboardRoutes);
   return app;
 }

@@ -1,10 +1,11 @@
 import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import { decodeEventMessage, eventRef, isCustomType, type CustomEventTypes, type EventRef } from '@kpi/events';
+import { decodeEventMessage, eventRef, isCustomType, type AnyEvent, type CustomEventTypes, type EventRef } from '@kpi/events';
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, ingestStepFailures, insertRetries, insertSeconds } from '@kpi/metrics';
 import { insertEventLines, type Storage } from '@kpi/storage';
-import { eventLine } from './rows.ts';
+import { KPI_ROW_SETTINGS, kpiRowOf, type KpiTable } from './kpi-rows.ts';
+import { clickhouseTime, eventLine, type Origin } from './rows.ts';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -25,7 +26,49 @@ export interface IngestOptions {
    */
   customTypes?: { current(): { eventTypes: CustomEventTypes; plannedFromData: ReadonlySet<string> }; refresh(): Promise<boolean> };
   /** Test seam: wraps the insert, e.g. to make ClickHouse unavailable for a while. */
-  insert?: (lines: string, token: string) => Promise<void>;
+  insert?: (rows: ChunkRows, token: string) => Promise<void>;
+}
+
+/** What a chunk stores: its `events` lines (TabSeparated) and the rows it adds to each typed KPI table. */
+export interface ChunkRows {
+  lines: string;
+  kpiRows: Map<KpiTable, Record<string, unknown>[]>;
+}
+
+/** Collects a chunk's rows, event by event. */
+export class ChunkBuilder {
+  private lines = '';
+  private readonly kpiRows: ChunkRows['kpiRows'] = new Map();
+  private readonly ingestedAt = clickhouseTime(new Date().toISOString());
+
+  add(event: AnyEvent, origin: Origin): void {
+    this.lines += eventLine(event, origin);
+    const { table, row } = kpiRowOf(event, origin, this.ingestedAt);
+    const tableRows = this.kpiRows.get(table);
+    if (tableRows) tableRows.push(row);
+    else this.kpiRows.set(table, [row]);
+  }
+
+  rows(): ChunkRows {
+    return { lines: this.lines, kpiRows: this.kpiRows };
+  }
+}
+
+/** Stores events as ingestion would (offsets counted from 0 on `topic`): for tools and tests that load events without Kafka. */
+export async function storeEvents(storage: Storage, events: readonly AnyEvent[], topic: string, token: string): Promise<void> {
+  const chunk = new ChunkBuilder();
+  events.forEach((event, index) => chunk.add(event, { topic, partition: 0, offset: String(index) }));
+  await storeChunk(storage, chunk.rows(), token);
+}
+
+/**
+ * Stores a chunk: its events, then its rows of each typed table, each insert with a deduplication
+ * token of its own derived from `token`, so that a chunk retried after a partial failure writes
+ * nothing twice.
+ */
+export async function storeChunk(storage: Storage, rows: ChunkRows, token: string): Promise<void> {
+  await insertEventLines(storage, rows.lines, token);
+  for (const [table, tableRows] of rows.kpiRows) await storage.insert(table, tableRows, { insert_deduplication_token: `${token}|${table}`, ...KPI_ROW_SETTINGS });
 }
 
 /** The step of a chunk that failed: what the retry log line and the metric name. */
@@ -64,11 +107,11 @@ const RETRY_MESSAGE: Record<IngestStep, string> = {
  * Throws when anything is not acknowledged, so the chunk is retried and never committed.
  */
 export function chunkHandler(options: IngestOptions) {
-  const insert = options.insert ?? ((lines: string, token: string) => insertEventLines(options.storage, lines, token));
+  const insert = options.insert ?? ((rows: ChunkRows, token: string) => storeChunk(options.storage, rows, token));
   const refreshCustom = rateLimited(() => options.customTypes?.refresh() ?? Promise.resolve(false), 1_000);
   return async (batch: PartitionBatch) => {
     // Only the row text and what planning needs are kept while the chunk is in flight.
-    let lines = '';
+    const chunk = new ChunkBuilder();
     const refs: EventRef[] = [];
     const ingestedOfType = new Map<string, number>();
     const dlq: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
@@ -80,7 +123,7 @@ export function chunkHandler(options: IngestOptions) {
       }
       if (decoded.ok) {
         const { event } = decoded;
-        lines += eventLine(event, { topic: batch.topic, partition: batch.partition, offset: message.offset });
+        chunk.add(event, { topic: batch.topic, partition: batch.partition, offset: message.offset });
         refs.push(eventRef(event, options.customTypes?.current().plannedFromData.has(event.type)));
         ingestedOfType.set(event.type, (ingestedOfType.get(event.type) ?? 0) + 1);
         continue;
@@ -107,7 +150,7 @@ export function chunkHandler(options: IngestOptions) {
     const last = batch.messages.at(-1)!.offset;
     if (refs.length > 0) {
       const timer = insertSeconds.startTimer();
-      await atStep('insert', () => insert(lines, `${batch.topic}|${batch.partition}|${first}|${last}`));
+      await atStep('insert', () => insert(chunk.rows(), `${batch.topic}|${batch.partition}|${first}|${last}`));
       timer();
     }
     if (dlq.length > 0) {

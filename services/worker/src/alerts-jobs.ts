@@ -24,5 +24,10 @@ export function startAlertWorkers(runtime: Runtime, options: WorkerOptions): Wor
   ];
 }
 
-/** Asks for an evaluation because KPI values changed; repeats collapse into one waiting job. */
-export const evaluateAfterRecompute = (runtime: Runtime) => requestEvaluation(runtime.queues, 'recompute');
+/**
+ * Asks for an evaluation because KPI values changed: at most one a second while recomputes follow
+ * each other (repeats collapse into the waiting job), so alerts cost the same at any ingest rate.
+ */
+export const evaluateAfterRecompute = (runtime: Runtime) => requestEvaluation(runtime.queues, 'recompute', EVALUATION_AFTER_RECOMPUTE_MS);
+
+const EVALUATION_AFTER_RECOMPUTE_MS = 1_000;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { KpiDefinition, Measure, TargetRule, Unit } from '../definition.ts';
 import { GRANULARITIES } from '../periods.ts';
 import type { Source } from '../source.ts';
-import { timeRanges } from '../source.ts';
+import { eventsOnce } from '../source.ts';
 import { withYearlyTargets } from '../targets.ts';
 
 /**
@@ -102,7 +102,7 @@ function valueAt(data: Record<string, unknown> | undefined, path: string): unkno
 function customSource(definition: CustomKpiDefinition): Source {
   const type = definition.source as EventRef['type'];
   // Custom types live with the other low-volume samples; built-in types are read from `events`.
-  const table = raw(isCustomType(type) ? '{db:Identifier}.signal_events' : '{db:Identifier}.events');
+  const table = isCustomType(type) ? 'signal_events' : 'events';
   const anchorByTime = definition.anchor === 'time';
   const anchor = anchorByTime ? raw('time') : sql`parseDateTime64BestEffortOrNull(${extract(definition.anchor, 'Nullable(String)')}, 3, 'UTC')`;
   const valueField = 'field' in definition.value ? definition.value.field : undefined;
@@ -134,8 +134,8 @@ function customSource(definition: CustomKpiDefinition): Source {
         ${valueField ? sql`${extract(valueField, 'Nullable(Float64)')}` : raw('CAST(NULL, \'Nullable(Float64)\')')} AS field_value,
         ${valueField ? sql`JSONExtractRaw(data, ${keysOf(valueField)})` : raw("''")} AS field_raw,
         ${definition.value.agg === 'share' ? allOf(definition.value.match) : raw('1')} AS matches
-      FROM ${table} FINAL
-      WHERE type = ${param(type, 'String')} AND ${allOf(definition.where)} AND ${anchorByTime ? timeRanges(ranges) : raw('1')}`,
+      FROM (${eventsOnce(table, anchorByTime ? ranges : undefined, sql`type = ${param(type, 'String')}`)})
+      WHERE ${allOf(definition.where)}`,
   };
 }
 

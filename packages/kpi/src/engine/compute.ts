@@ -5,7 +5,7 @@ import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
 import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
 import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, ScopeIndex, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
-import { stateGroupOf, statesOfDays } from './states.ts';
+import { stateGroupOf, statesFor } from './states.ts';
 
 export { ALL_TEAMS, type Window } from './scopes.ts';
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
@@ -32,7 +32,7 @@ export interface ComputeRequest {
   now: Date;
   /**
    * Where anchored SQL KPIs take their per-day partial states: from the rows, now (the default:
-   * exact at this instant, what a breakdown shows), or as stored in `kpi_day_states`, which
+   * exact at this instant, what a breakdown shows), or as stored in `kpi_states` (days and months), which
    * recomputes keep current for the days events touch (see states.ts). States are stored per
    * group of KPIs (source and anchor, as `kpis` lists them): pass the whole source, as the
    * recomputes that refresh them do, or the group is built apart from every row.
@@ -153,7 +153,7 @@ export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: Perio
 
 /**
  * The KPIs of one source and anchor for every period and scope asked. Anchored rows come as one
- * partial state per (day, team, tier) (from the rows, or stored: statesOfDays), spread over the
+ * partial state per (day, team, tier) (from the rows, or stored: statesFor), spread over the
  * periods of every granularity and merged per scope (GROUPING SETS). Live state is a row per model
  * and instant already, aggregated in one step.
  */
@@ -169,12 +169,13 @@ async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodW
       GROUP BY ${scopes(source)}`;
   } else {
     const group = stateGroupOf(kpis);
+    const { rows, inWindow } = await statesFor(storage, group, windows, teams, states, now);
     query = sql`
       SELECT ${scopeColumns(source)}, ${join(group.columns.map((column) => renderAggregate(column, 'merge')), ',\n  ')}
       FROM (
         SELECT *, window.1 AS granularity, ${raw(periodOfDay('window.1', 'day'))} AS period
-        FROM (${await statesOfDays(storage, group, spanOf(windows), teams, states, now)})
-        ARRAY JOIN arrayFilter(w -> day >= w.2 AND day < w.3, ${windowDays(windows)}) AS window)
+        FROM (${rows})
+        ARRAY JOIN arrayFilter(w -> ${inWindow}, ${windowDays(windows)}) AS window)
       GROUP BY ${scopes(source)}`;
   }
   const rows = await storage.query<Row>(query);

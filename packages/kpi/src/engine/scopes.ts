@@ -57,7 +57,7 @@ export const periodOfDay = (g: string, day: string) =>
   `toString(multiIf(${g} = 'day', toDate(${day}), ${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
 
 /** [from, to): the time every window covers together. */
-export function spanOf(windows: PeriodWindow[]): TimeRange {
+export function spanOf(windows: readonly PeriodWindow[]): TimeRange {
   return {
     from: new Date(Math.min(...windows.map((window) => window.periods[0]!.start.getTime()))),
     to: new Date(Math.max(...windows.map((window) => window.periods.at(-1)!.end.getTime()))),

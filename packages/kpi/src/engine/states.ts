@@ -4,14 +4,16 @@ import { chTime } from '../periods.ts';
 import type { Source, TimeRange } from '../source.ts';
 import type { KpiDefinition } from '../definition.ts';
 import { aggregateCall, aggregatesOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
-import { DAY_TEXT, teamFilter } from './scopes.ts';
+import type { Granularity } from '../periods.ts';
+import { DAY_TEXT, spanOf, teamFilter, type PeriodWindow } from './scopes.ts';
 
 /**
- * Per-day partial states (ClickHouse -State aggregates) of anchored KPIs, stored in
- * `kpi_day_states`, one row per (day, team, tier). A recompute refreshes the states of the days an
- * event touched, then merges the states of the days of every period it needs: a year is 366 small
- * rows per team and tier, never a rescan of the year's events. So a recompute costs what changed
- * (the touched days' rows), whatever the history.
+ * Partial aggregation states (ClickHouse -State aggregates) of anchored KPIs, stored in
+ * `kpi_states`: one row per (day, team, tier) and one per (month, team, tier). A recompute
+ * refreshes the states of the days an event touched from their rows, then the states of their
+ * months from their days, then merges what every period needs: a week or a month its days, a
+ * quarter or a year its months (12 small rows per team and tier, never a rescan of the year's
+ * events). So a recompute costs what changed (the touched days' rows), whatever the history.
  */
 
 /** The KPIs of one source and anchor, whose states one query computes, under the fingerprint of their definition. */
@@ -72,18 +74,27 @@ export function dailyStates(group: StateGroup, ranges: readonly TimeRange[] | un
     GROUP BY day, team, tier`;
 }
 
-/** The stored states of the days in [from, to) of `teams` (all without), as dailyStates gives them; only days with rows. */
-function storedStates(group: StateGroup, types: Record<string, string>, span: TimeRange, teams: readonly string[] | undefined): Sql {
+/** Day, week and month values merge day states; quarter and year values merge month states. */
+const MONTHLY: readonly Granularity[] = ['quarter', 'year'];
+
+/** The stored states a computation of `windows` merges, as dailyStates gives them (`day` is the row's start), with their `grain`; only rows with data. */
+function storedStates(group: StateGroup, types: Record<string, string>, windows: readonly PeriodWindow[], teams: readonly string[] | undefined): Sql {
   const states = join(
     group.columns.map((column) => sql`CAST(states[${param(column.name, 'String')}], ${param(types[column.name], 'String')}) AS ${raw(`state_${column.name}`)}`),
     ',\n  ',
   );
+  const spanOfGrain = (monthly: boolean) => {
+    const of = windows.filter((window) => MONTHLY.includes(window.granularity) === monthly);
+    if (of.length === 0) return raw('0');
+    const { from, to } = spanOf(of);
+    return sql`(grain = ${param(monthly ? 'month' : 'day', 'String')} AND start >= ${param(DAY_TEXT(from), 'Date')} AND start < ${param(DAY_TEXT(to), 'Date')})`;
+  };
   return sql`
-    SELECT day, team, tier, rows, ${states}
+    SELECT start AS day, grain, team, tier, rows, ${states}
     FROM (
-      SELECT day, toString(team) AS team, tier, rows, states
-      FROM {db:Identifier}.kpi_day_states FINAL
-      WHERE fingerprint = ${param(group.fingerprint, 'String')} AND day >= ${param(DAY_TEXT(span.from), 'Date')} AND day < ${param(DAY_TEXT(span.to), 'Date')} AND ${teamFilter(teams)}
+      SELECT grain, start, toString(team) AS team, tier, rows, states
+      FROM {db:Identifier}.kpi_states FINAL
+      WHERE fingerprint = ${param(group.fingerprint, 'String')} AND (${spanOfGrain(false)} OR ${spanOfGrain(true)}) AND ${teamFilter(teams)}
     )
     WHERE rows > 0`;
 }
@@ -108,51 +119,91 @@ function contiguous(days: readonly string[]): TimeRange[] {
 
 const stamp = (instant: Date) => param(chTime(instant), "DateTime64(6, 'UTC')");
 
+const insertStates = sql`INSERT INTO {db:Identifier}.kpi_states (fingerprint, grain, start, team, tier, rows, states, computed_at)`;
+
+/** (team, start) pairs with every tier of the group: the rows a refresh writes, empty states where nothing is left. */
+function grid(group: StateGroup, pairs: readonly (readonly [string, string])[]): Sql {
+  const tiers = group.source.tiered ? [0, 1, 2, 3] : [0];
+  return sql`
+    SELECT pair.1 AS team, pair.2 AS start, tier
+    FROM (SELECT arrayJoin(arrayZip(${param(
+      pairs.map(([team]) => team),
+      'Array(String)',
+    )}, ${param(
+      pairs.map(([, start]) => start),
+      'Array(Date)',
+    )})) AS pair)
+    ARRAY JOIN ${param(tiers, 'Array(UInt8)')} AS tier`;
+}
+
+/** The month states of the stored day states of [from, to) (whole months), for `teams` (all without). */
+function monthsOfDays(group: StateGroup, types: Record<string, string>, span: TimeRange, teams: readonly string[] | undefined): Sql {
+  const merged = join(
+    group.columns.map((column) => {
+      const { fn, params } = column.aggregate;
+      return sql`${raw(`${fn}MergeState`)}${raw(params ? `(${params})` : '')}(CAST(states[${param(column.name, 'String')}], ${param(types[column.name], 'String')})) AS ${raw(`state_${column.name}`)}`;
+    }),
+    ',\n  ',
+  );
+  return sql`
+    SELECT toStartOfMonth(start) AS month, toString(team) AS team, tier, sum(rows) AS rows, ${merged}
+    FROM {db:Identifier}.kpi_states FINAL
+    WHERE fingerprint = ${param(group.fingerprint, 'String')} AND grain = 'day' AND start >= ${param(DAY_TEXT(span.from), 'Date')} AND start < ${param(DAY_TEXT(span.to), 'Date')}
+      AND ${teamFilter(teams)}
+    GROUP BY month, team, tier`;
+}
+
+const monthOf = (day: string) => `${day.slice(0, 7)}-01`;
+const nextMonth = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10);
+
 /**
- * Recomputes and stores the states of the given days of each team (a team's days as 'YYYY-MM-DD'),
- * from the rows as they are now. A (day, team, tier) left without rows gets empty states, so what
- * an entity moved out of is emptied too.
+ * Recomputes and stores the states of the given days of each team (a team's days as 'YYYY-MM-DD')
+ * from the rows as they are now, then the states of their months from their days. A (day, team,
+ * tier) left without rows gets empty states, so what an entity moved out of is emptied too.
  */
 export async function refreshStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
   const pairs = [...teamDays].flatMap(([team, days]) => days.map((day) => [team, day] as const));
   if (pairs.length === 0) return;
-  const ranges = contiguous([...new Set(pairs.map(([, day]) => day))]);
-  const tiers = group.source.tiered ? [0, 1, 2, 3] : [0];
+  const types = await ensureStates(storage, group, computedAt);
+  const teams = [...teamDays.keys()];
   await storage.command(sql`
-    INSERT INTO {db:Identifier}.kpi_day_states (fingerprint, day, team, tier, rows, states, computed_at)
-    SELECT ${param(group.fingerprint, 'String')}, grid.day, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
-    FROM (
-      SELECT pair.1 AS team, pair.2 AS day, tier
-      FROM (SELECT arrayJoin(arrayZip(${param(
-        pairs.map(([team]) => team),
-        'Array(String)',
-      )}, ${param(
-        pairs.map(([, day]) => day),
-        'Array(Date)',
-      )})) AS pair)
-      ARRAY JOIN ${param(tiers, 'Array(UInt8)')} AS tier
-    ) AS grid
-    LEFT JOIN (${dailyStates(group, ranges, [...teamDays.keys()])}) AS s ON s.day = grid.day AND s.team = grid.team AND s.tier = grid.tier`);
+    ${insertStates}
+    SELECT ${param(group.fingerprint, 'String')}, 'day', grid.start, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
+    FROM (${grid(group, pairs)}) AS grid
+    LEFT JOIN (${dailyStates(group, contiguous([...new Set(pairs.map(([, day]) => day))]), teams)}) AS s ON s.day = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
+  const months = [...new Map(pairs.map(([team, day]) => [`${team}|${monthOf(day)}`, [team, monthOf(day)] as const])).values()];
+  const starts = months.map(([, month]) => month).sort();
+  await storage.command(sql`
+    ${insertStates}
+    SELECT ${param(group.fingerprint, 'String')}, 'month', grid.start, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
+    FROM (${grid(group, months)}) AS grid
+    LEFT JOIN (${monthsOfDays(group, types, { from: new Date(`${starts[0]}T00:00:00Z`), to: new Date(`${nextMonth(starts.at(-1)!)}T00:00:00Z`) }, teams)}) AS s
+      ON s.month = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
 }
 
 /**
- * Builds the states of every day from all the rows, replacing whatever was stored under the
- * group's fingerprint, and records the build with the states' types (what merging them needs).
+ * Builds the states of every day from all the rows, then of every month from its days, replacing
+ * whatever was stored under the group's fingerprint, and records the build with the states'
+ * types (what merging them needs).
  */
 export async function buildStates(storage: Storage, group: StateGroup, computedAt: Date): Promise<Record<string, string>> {
   const fingerprint = param(group.fingerprint, 'String');
-  await storage.command(sql`
-    INSERT INTO {db:Identifier}.kpi_day_states (fingerprint, day, team, tier, rows, states, computed_at)
-    SELECT ${fingerprint}, day, team, tier, rows, ${stateMap(group, 'daily')}, ${stamp(computedAt)}
-    FROM (${dailyStates(group, undefined, undefined)}) AS daily`);
-  // Days the rows no longer have (the build read everything there is as of computedAt).
-  await storage.command(sql`DELETE FROM {db:Identifier}.kpi_day_states WHERE fingerprint = ${fingerprint} AND computed_at < ${stamp(computedAt)}`);
   const [types] = await storage.query<Record<string, string>>(sql`
     SELECT ${join(
       group.columns.map((column) => sql`toTypeName(${aggregateCall(column, 'state')}) AS ${raw(column.name)}`),
       ', ',
     )}
     FROM (${group.source.rows([])}) AS source_rows`);
+  await storage.command(sql`
+    ${insertStates}
+    SELECT ${fingerprint}, 'day', day, team, tier, rows, ${stateMap(group, 'daily')}, ${stamp(computedAt)}
+    FROM (${dailyStates(group, undefined, undefined)}) AS daily`);
+  // Days and months the rows no longer have (the build read everything there is as of computedAt).
+  await storage.command(sql`DELETE FROM {db:Identifier}.kpi_states WHERE fingerprint = ${fingerprint} AND computed_at < ${stamp(computedAt)}`);
+  await storage.command(sql`
+    ${insertStates}
+    SELECT ${fingerprint}, 'month', month, team, tier, rows, ${stateMap(group, 'monthly')}, ${stamp(computedAt)}
+    FROM (${monthsOfDays(group, types!, { from: new Date('1970-01-01T00:00:00Z'), to: new Date('2200-01-01T00:00:00Z') }, undefined)}) AS monthly`);
   await storage.command(sql`
     INSERT INTO {db:Identifier}.kpi_state_builds (fingerprint, types, built_at)
     VALUES (${fingerprint}, ${param(types, 'Map(String, String)')}, ${stamp(computedAt)})`);
@@ -181,11 +232,16 @@ export function forgetBuiltStates(): void {
 }
 
 /**
- * The per-day states a value computation merges, for the days of `span` and `teams`: computed from
- * the rows now (`rows`: exact at this instant, what a breakdown shows), or as stored (`stored`:
- * what recomputes keep current, see refreshStates).
+ * The partial states a value computation merges for `windows` and `teams`, and which of them go
+ * to which window: day states computed from the rows now (`rows`: exact at this instant, what a
+ * breakdown shows), or the stored day and month states (`stored`: what recomputes keep current,
+ * see refreshStates). Each row has `day` (its start) and `state_<column>`s.
  */
-export async function statesOfDays(storage: Storage, group: StateGroup, span: TimeRange, teams: readonly string[] | undefined, from: 'rows' | 'stored', now: Date): Promise<Sql> {
-  if (from === 'rows') return dailyStates(group, [span], teams);
-  return storedStates(group, await ensureStates(storage, group, now), span, teams);
+export async function statesFor(storage: Storage, group: StateGroup, windows: readonly PeriodWindow[], teams: readonly string[] | undefined, from: 'rows' | 'stored', now: Date): Promise<{ rows: Sql; inWindow: Sql }> {
+  const inPeriod = raw('day >= w.2 AND day < w.3');
+  if (from === 'rows') return { rows: dailyStates(group, [spanOf(windows)], teams), inWindow: inPeriod };
+  return {
+    rows: storedStates(group, await ensureStates(storage, group, now), windows, teams),
+    inWindow: sql`${inPeriod} AND (grain = 'month') = has(${param(MONTHLY, 'Array(String)')}, w.1)`,
+  };
 }

@@ -29,7 +29,7 @@ export const experiments = defineSource({
         argMaxIf(data, ${LATEST}, type = 'experiment.readout') AS readout,
         maxIfOrNull(time, type = 'experiment.decided') AS decided_at,
         argMaxIf(data, ${LATEST}, type = 'experiment.decided') AS decision
-      FROM {db:Identifier}.experiment_events FINAL
+      FROM {db:Identifier}.experiment_events
       WHERE ${entitiesWithEventsIn('experiment_events', ranges)}
       GROUP BY entity_id
       HAVING countIf(type = 'experiment.started') > 0

@@ -26,7 +26,7 @@ export const incidents = defineSource({
       minIf(time, type = 'incident.opened') AS opened_at,
       coalesce(minIfOrNull(time, type = 'incident.mitigated'), minIfOrNull(time, type = 'incident.resolved')) AS mitigated_at,
       minIfOrNull(time, type = 'incident.resolved') AS resolved_at
-    FROM {db:Identifier}.incident_events FINAL
+    FROM {db:Identifier}.incident_events
     WHERE ${entitiesWithEventsIn('incident_events', ranges)}
     GROUP BY entity_id
     HAVING countIf(type = 'incident.opened') > 0`,

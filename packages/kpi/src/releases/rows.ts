@@ -44,7 +44,7 @@ export const releases = defineSource({
         argMaxIf(calibration_ece, ${LATEST}, calibration_ece IS NOT NULL) AS calibration_ece,
         max(slices_reported) AS reports_slices,
         argMaxIf(slices, ${LATEST}, slices_reported) AS slices
-      FROM {db:Identifier}.release_events FINAL
+      FROM {db:Identifier}.release_events
       WHERE ${entitiesWithEventsIn('release_events', ranges)}
       GROUP BY entity_id
       HAVING countIf(type = 'release.deployed') > 0 AND environment = 'production'

@@ -1,6 +1,6 @@
 import { DEFAULTS, type EventType } from '@kpi/events';
 import { param, raw, sql, type Sql } from '@kpi/storage';
-import { defineSource, entitiesWithEventsIn, LATEST, timeRanges, type TimeRange } from '../source.ts';
+import { defineSource, entitiesWithEventsIn, eventsOnce, LATEST, type TimeRange } from '../source.ts';
 
 // Operational signals. Serving windows and dataset arrivals are the bulk of all events: they have
 // typed tables of their own (migration 011), and so do data validations (migration 013). The rest are read from `signal_events` by type.
@@ -14,8 +14,7 @@ export const servingWindows = defineSource({
   planning: { kind: 'sample' },
   rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, tier, time, model_id, requests, latency_p95_ms, latency_p99_ms, cost_usd
-    FROM {db:Identifier}.serving_windows FINAL
-    WHERE ${timeRanges(ranges)}`,
+    FROM (${eventsOnce('serving_windows', ranges)})`,
 });
 
 /** Every dataset arrival is a sample; `sla_minutes` defaults to the SPEC's 120. */
@@ -28,8 +27,7 @@ export const datasetArrivals = defineSource({
   rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, dataset, expected_at,
       coalesce(sla_minutes, ${raw(String(DEFAULTS.sla_minutes))}) AS sla_minutes
-    FROM {db:Identifier}.dataset_arrivals FINAL
-    WHERE ${timeRanges(ranges)}`,
+    FROM (${eventsOnce('dataset_arrivals', ranges)})`,
 });
 
 /** Every data-quality validation run is a sample, assigned by its time. */
@@ -41,8 +39,7 @@ export const dataValidations = defineSource({
   planning: { kind: 'sample' },
   rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, validation_id, dataset, suite, success, evaluated, failed
-    FROM {db:Identifier}.data_validations FINAL
-    WHERE ${timeRanges(ranges)}`,
+    FROM (${eventsOnce('data_validations', ranges)})`,
 });
 
 /** Every survey answer is a sample. */
@@ -54,8 +51,7 @@ export const surveyResponses = defineSource({
   planning: { kind: 'sample' },
   rows: (ranges) => sql`
     SELECT concat(source, '/', id) AS entity_id, team, toUInt8(0) AS tier, time, JSONExtractFloat(data, 'score') AS score
-    FROM {db:Identifier}.signal_events FINAL
-    WHERE type = 'survey.response' AND ${timeRanges(ranges)}`,
+    FROM (${eventsOnce('signal_events', ranges, raw("type = 'survey.response'"))})`,
 });
 
 /**
@@ -69,7 +65,7 @@ function latestPerEntity(type: EventType, ranges: readonly TimeRange[] | undefin
     SELECT entity_id, latest_team AS team, latest_time AS time, latest_data AS data, ${tier} AS tier, ${columns}
     FROM (
       SELECT entity_id, argMax(team, ${LATEST}) AS latest_team, max(time) AS latest_time, argMax(data, ${LATEST}) AS latest_data
-      FROM {db:Identifier}.signal_events FINAL
+      FROM {db:Identifier}.signal_events
       WHERE ${ofType} AND ${entitiesWithEventsIn('signal_events', ranges, ofType)}
       GROUP BY entity_id
     )`;
@@ -149,7 +145,7 @@ export const assetReuses = defineSource({
     SELECT entity_id, argMin(owner_team, ${LATEST}) AS team, toUInt8(0) AS tier, min(time) AS first_reused_at, groupUniqArray(reuser) AS reused_by
     FROM (
       SELECT entity_id, team AS reuser, time, ingested_at, offset, JSONExtractString(data, 'owner_team') AS owner_team
-      FROM {db:Identifier}.signal_events FINAL
+      FROM {db:Identifier}.signal_events
       WHERE type = 'asset.reused' AND ${entitiesWithEventsIn('signal_events', ranges, raw("type = 'asset.reused'"))}
     )
     WHERE reuser != owner_team

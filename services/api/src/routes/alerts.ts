@@ -7,6 +7,7 @@ import {
   type AlertInstance, type AlertRule, type RuleInForce, type RuleSources, type Silence,
 } from '@kpi/alerts';
 import type { Runtime } from '@kpi/runtime';
+import type { ReadyAnswers } from '../ready.ts';
 import type { Serve } from '../serve.ts';
 
 const toInstant = (value: string) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
@@ -28,8 +29,11 @@ function conflict(message: string) {
  * Alerts: the current instances and their history (read), rules and silences (read to list,
  * admin to change). A change to a rule or a silence asks for an evaluation right away.
  */
-export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources): FastifyPluginAsyncZod => async (app) => {
+export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues } = runtime;
+  // Reads take rules and silences kept ready; changes read them fresh and forget the kept ones.
+  const rulesNow = () => ready.get('rules', () => rulesInForce(storage, sources));
+  const silencesNow = () => ready.get('silences|current', () => listSilences(storage, Date.now()));
   const store = new AlertStore(runtime.redis, runtime.config.queuePrefix);
   const evaluateSoon = (reason: string) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation'));
   const ruleNamed = async (name: string): Promise<RuleInForce | undefined> => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name);
@@ -40,7 +44,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request) => {
       const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const now = Date.now();
-      const silences = await listSilences(storage, now);
+      const silences = await silencesNow();
       const wanted = (instance: AlertInstance) =>
         (state === 'all' || (state === 'active' ? instance.state === 'pending' || instance.state === 'firing' : instance.state === state)) &&
         (!teamFilter || instance.team === teamFilter) &&
@@ -65,7 +69,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const from = query.from ? toInstant(query.from) : undefined;
       const to = query.to ? toInstant(query.to) : undefined;
       if (from && to && from >= to) throw Object.assign(new Error('from: must be before to'), { statusCode: 400, code: 'bad_request' });
-      const entries = await readHistory(storage, { ...query, from, to });
+      const entries = await ready.get(`history|${JSON.stringify(query)}`, () => readHistory(storage, { ...query, from, to }));
       return { history: entries };
     },
   });
@@ -73,7 +77,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.listAlertRules),
     handler: async (request) => ({
-      rules: (await rulesInForce(storage, sources)).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
+      rules: (await rulesNow()).map(({ rule, origin }) => ({ origin, rule: redact(rule, request) })),
       default_receivers: request.role === 'admin' ? sources.defaultReceivers : sources.defaultReceivers.map(redactReceiver),
     }),
   });
@@ -81,7 +85,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   app.route({
     ...serve(routes.getAlertRule),
     handler: async (request, reply) => {
-      const found = await ruleNamed(request.params.name);
+      const found = (await rulesNow()).find((entry) => entry.rule.name === request.params.name);
       if (!found) return reply.code(404).send({ error: 'not_found', message: `no alert rule ${request.params.name}` });
       return { origin: found.origin, rule: redact(found.rule, request) };
     },
@@ -94,6 +98,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const existing = await ruleNamed(rule.name);
       if (existing) throw conflict(`alert rule ${rule.name} exists (origin ${existing.origin}); PUT /v1/alert-rules/${rule.name} replaces it`);
       await saveRule(storage, rule);
+      ready.forget('rules');
       await evaluateSoon('rule created');
       return reply.code(201).send({ origin: 'api', rule });
     },
@@ -108,6 +113,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       }
       const existing = await ruleNamed(rule.name);
       await saveRule(storage, rule);
+      ready.forget('rules');
       await evaluateSoon('rule replaced');
       return reply.code(existing?.origin === 'api' ? 200 : 201).send({ origin: 'api', rule });
     },
@@ -123,6 +129,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
         throw conflict(`alert rule ${name} comes from ${existing.origin === 'file' ? `the rules file (${sources.fileName})` : 'the built-in defaults'}; disable it with PUT /v1/alert-rules/${name} and enabled: false`);
       }
       await deleteStoredRule(storage, name);
+      ready.forget('rules');
       await evaluateSoon('rule deleted');
       const fallback = fallbackOrigin(sources, name);
       return reply.header('x-alert-rule-now-from', fallback ?? 'none').code(204).send();
@@ -134,7 +141,8 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request) => {
       const now = Date.now();
       const { state } = request.query;
-      const silences = await listSilences(storage, state === 'current' || state === 'active' || state === 'pending' ? now : undefined);
+      const current = state === 'current' || state === 'active' || state === 'pending';
+      const silences = current ? await silencesNow() : await ready.get('silences|all', () => listSilences(storage));
       return {
         silences: silences.map((silence) => describeSilence(silence, now)).filter((silence) => state === 'all' || state === 'current' || silence.state === state),
       };
@@ -155,6 +163,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
     handler: async (request, reply) => {
       const silence = newSilence(request.body);
       await saveSilence(storage, silence);
+      ready.forget('silences');
       await evaluateSoon('silence created');
       return reply.code(201).send(describeSilence(silence));
     },
@@ -166,6 +175,7 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       const silence = await getSilence(storage, request.params.id);
       if (!silence) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
       await expireSilence(storage, silence);
+      ready.forget('silences');
       await evaluateSoon('silence expired');
       return reply.code(204).send();
     },

@@ -4,6 +4,7 @@ import { parseEvent } from '@kpi/events';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
 import { alertTriage } from '@kpi/storage';
 import { produceForRequest } from '../produce.ts';
+import type { ReadyAnswers } from '../ready.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /**
@@ -11,13 +12,14 @@ import { RETRY_AFTER, type Serve } from '../serve.ts';
  * connector): list those awaiting triage, and mark one actionable or noise -> alert.triaged, which
  * the alert_precision KPI counts.
  */
-export const triageRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
+export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   app.route({
     ...serve(routes.listTriage),
     handler: async (request) => {
       const { team, triaged, limit } = request.query;
-      return { alerts: await alertTriage.list(storage, { team: team === 'all' ? undefined : team, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }) };
+      const alerts = await ready.get(`triage|${team}|${triaged}|${limit}`, () => alertTriage.list(storage, { team: team === 'all' ? undefined : team, triaged: triaged === 'all' ? undefined : triaged === 'true', limit }));
+      return { alerts };
     },
   });
   app.route({
