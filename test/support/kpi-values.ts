@@ -28,7 +28,7 @@ export function kpiReader(pipeline: () => TestPipeline) {
   }
   /** The value of the one period starting at `start` (YYYY-MM-DD). */
   async function value(kpi: string, granularity: Granularity, start: string, team = 'all', tier: Tier = 'all'): Promise<KpiValue> {
-    const days = { week: 7, month: 28, quarter: 85, year: 360 }[granularity];
+    const days = { day: 1, week: 7, month: 28, quarter: 85, year: 360 }[granularity];
     const to = new Date(Date.parse(`${start}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
     const [first] = await values(kpi, granularity, start, to, team, tier);
     expect(first!.period_start).toBe(`${start}T00:00:00Z`);

@@ -34,10 +34,12 @@ export interface TestPipeline {
  * An isolated pipeline on the shared infrastructure: its own topics, consumer group,
  * ClickHouse database and queue prefix, with ingest and worker roles running in this process.
  */
-export async function startPipeline(options: { roles?: ('ingest' | 'worker')[]; env?: Record<string, string>; ingest?: Partial<IngestOptions> } = {}): Promise<TestPipeline> {
+export async function startPipeline(
+  options: { roles?: ('ingest' | 'worker')[]; env?: Record<string, string>; ingest?: Partial<IngestOptions>; /** The instant reads are judged at (default: the system clock). */ clock?: () => Date } = {},
+): Promise<TestPipeline> {
   const env = isolatedEnv({ KPI_API_TOKENS: `${TOKENS.read}:read,${TOKENS.ingest}:ingest,${TOKENS.admin}:admin`, INGEST_BATCH_MAX_WAIT_MS: '50', ...options.env });
   const config = loadConfig(env);
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, options.clock ? { clock: options.clock } : {});
   const handles: RoleHandle[] = [];
   const roles = options.roles ?? ['ingest', 'worker'];
   if (roles.includes('ingest')) handles.push(await startIngestRole(runtime, options.ingest));

@@ -55,7 +55,13 @@ export interface KpiChart {
   destroy(): void;
 }
 
-/** A KPI's values over periods with the target each was judged against (stepped, dashed), points coloured and shaped by status. */
+const PROJECTION = { on_track: '#1a7f37', at_risk: '#c62828' } as const;
+
+/**
+ * A KPI's values over periods with the target each was judged against (stepped, dashed), points
+ * coloured and shaped by status, and for the period under way its projected end (a hollow point,
+ * joined to the value so far) with the 80 % band (a bar), coloured by outlook.
+ */
 export function kpiChart(
   container: HTMLElement,
   values: KpiValue[],
@@ -65,6 +71,9 @@ export function kpiChart(
   const xs = values.map((_, i) => i);
   const ys = values.map((v) => v.value);
   const targets = values.map((v) => v.target);
+  const projected = values.map((v) => v.forecast?.value ?? null);
+  // The band's ends belong on the scale too.
+  const bands = values.flatMap((v) => (v.forecast ? [v.forecast.low, v.forecast.high] : []));
   const nonNegative = !['correlation', 'relative_lift'].includes(options.unit);
   const { unit } = options;
 
@@ -80,6 +89,34 @@ export function kpiChart(
       ctx.fillRect(Math.max(u.bbox.left, left), u.bbox.top, Math.min(u.bbox.left + u.bbox.width, right) - Math.max(u.bbox.left, left), u.bbox.height);
       ctx.restore();
     }
+    values.forEach((v, i) => {
+      if (!v.forecast) return;
+      const { value, low, high, outlook } = v.forecast;
+      const cx = u.valToPos(i, 'x', true);
+      const half = Math.max(4 * ratio, u.valToPos(i + 0.18, 'x', true) - cx);
+      ctx.save();
+      ctx.fillStyle = outlook === 'at_risk' ? 'rgba(198, 40, 40, 0.16)' : 'rgba(26, 127, 55, 0.16)';
+      ctx.strokeStyle = PROJECTION[outlook];
+      ctx.lineWidth = 1.5 * ratio;
+      const top = u.valToPos(high, 'y', true);
+      const bottom = u.valToPos(low, 'y', true);
+      ctx.fillRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
+      ctx.strokeRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
+      if (v.value !== null) {
+        ctx.setLineDash([4 * ratio, 3 * ratio]);
+        ctx.beginPath();
+        ctx.moveTo(cx, u.valToPos(v.value, 'y', true));
+        ctx.lineTo(cx, u.valToPos(value, 'y', true));
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      ctx.fillStyle = '#fff';
+      ctx.beginPath();
+      ctx.arc(cx, u.valToPos(value, 'y', true), 5 * ratio, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+      ctx.restore();
+    });
     values.forEach((v, i) => {
       if (v.value === null) return;
       const cx = u.valToPos(i, 'x', true);
@@ -114,8 +151,8 @@ export function kpiChart(
       y: {
         range: (_u, min, max) => {
           if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, unit === 'ratio' ? 1 : 1];
-          let lo = nonNegative ? Math.min(0, min) : min;
-          let hi = unit === 'ratio' ? Math.max(1, max) : max;
+          let lo = Math.min(nonNegative ? Math.min(0, min) : min, ...bands);
+          let hi = Math.max(unit === 'ratio' ? Math.max(1, max) : max, ...bands);
           if (lo === hi) hi = lo + 1;
           const padding = (hi - lo) * 0.08;
           return [nonNegative && lo === 0 ? 0 : lo - padding, hi + padding];
@@ -142,6 +179,8 @@ export function kpiChart(
         paths: uPlot.paths.stepped!({ align: 1, extend: true }),
         value: (_u, v) => (v === null ? 'none' : formatValue(v, unit)),
       },
+      // Drawn by drawMarkers (point, band); a series so the legend and the cursor name it.
+      { label: 'Projected end', stroke: '#1d4ed8', width: 0, paths: () => null, points: { show: false }, value: (_u, v) => (v === null ? '—' : formatValue(v, unit)) },
     ],
     axes: [
       {
@@ -158,7 +197,7 @@ export function kpiChart(
     legend: { show: true },
     hooks: { draw: [drawMarkers] },
   };
-  const plot = new uPlot(opts, [xs, ys as (number | null)[], targets as (number | null)[]], container);
+  const plot = new uPlot(opts, [xs, ys as (number | null)[], targets as (number | null)[], projected], container);
   plot.over.addEventListener('click', () => {
     const index = plot.cursor.idx;
     if (index !== null && index !== undefined) options.onSelect(index);

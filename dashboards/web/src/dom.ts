@@ -1,5 +1,5 @@
 /** A tiny element builder: text is always set as text, never parsed as HTML. */
-import { STATUS_ICON, STATUS_LABEL, type Status } from './format.ts';
+import { formatForecast, formatOutlook, formatPercent, formatProbability, OUTLOOK_LABEL, STATUS_ICON, STATUS_LABEL, type Forecast, type Status, type Unit } from './format.ts';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -36,6 +36,17 @@ export function svg(tag: string, attrs: Record<string, string | number | null | 
 /** A status as colour, icon AND text; carries data-status for tests and styling. */
 export function statusBadge(status: Status) {
   return h('span', { class: `status status-${status}`, 'data-status': status }, h('span', { class: 'status-icon', 'aria-hidden': 'true' }, STATUS_ICON[status] ?? '?'), ' ', STATUS_LABEL[status] ?? status);
+}
+
+/** A forecast (SPEC 5c) as the scorecard and the KPI view show it: projected end, band, outlook and probability. */
+export function forecastBadge(forecast: Forecast, unit: Unit) {
+  return h(
+    'span',
+    { class: `forecast forecast-${forecast.outlook}`, 'data-outlook': forecast.outlook, title: `Projected end of the period with its 80 % band; ${formatOutlook(forecast)} (${formatPercent(forecast.elapsed, 0)} of the period elapsed)` },
+    h('span', { class: 'forecast-value' }, `→ ${formatForecast(forecast, unit)}`),
+    ' ',
+    h('span', { class: 'forecast-outlook' }, `${OUTLOOK_LABEL[forecast.outlook]} ${formatProbability(forecast.probability_met)}`),
+  );
 }
 
 export function notice(kind: 'info' | 'error' | 'unavailable', ...children: Child[]) {

@@ -26,7 +26,7 @@ export interface State {
 }
 
 const VIEWS: View[] = ['scorecard', 'kpi', 'ops', 'reports'];
-export const GRANULARITIES = every<Granularity>()(['week', 'month', 'quarter', 'year']);
+export const GRANULARITIES = every<Granularity>()(['day', 'week', 'month', 'quarter', 'year']);
 const TIERS = every<Tier>()(['all', '1', '2', '3']);
 const TEAM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,3 +1,4 @@
+import { CATALOG, forecastModelOf } from '@kpi/kpi';
 import type { AlertRuleInput } from './rule.ts';
 
 /**
@@ -7,6 +8,28 @@ import type { AlertRuleInput } from './rule.ts';
  * the API, or switch them all off with ALERT_DEFAULT_RULES=0.
  */
 const base = { scope: 'each_team' as const, condition: 'target_breached' as const, group_by: ['alertname', 'team'] };
+
+/**
+ * A warning while a count target is still reachable: one rule per count target of the catalog
+ * (a count KPI's target given per granularity), firing while the period under way is forecast to
+ * miss it (SPEC 5c), so the team hears about it while it can still act.
+ */
+const forecastRules: AlertRuleInput[] = CATALOG.filter((kpi) => forecastModelOf(kpi) === 'count').flatMap((kpi) =>
+  kpi.targets.flatMap((target) =>
+    target.kind === 'threshold' && target.granularities
+      ? target.granularities.map((granularity) => ({
+          ...base,
+          name: `${kpi.id.replaceAll('_', '-')}-${granularity}-at-risk`,
+          kpi: kpi.id,
+          granularity,
+          condition: 'forecast' as const,
+          for: '1h',
+          severity: 'warning' as const,
+          annotations: { summary: `{{kpi_name}} of {{team}}: {{value}} so far in {{period}}, projected {{forecast}}; {{probability_met}} chance of reaching the target of {{target}}` },
+        }))
+      : [],
+  ),
+);
 
 export const DEFAULT_RULES: AlertRuleInput[] = [
   {
@@ -111,4 +134,5 @@ export const DEFAULT_RULES: AlertRuleInput[] = [
     severity: 'warning',
     annotations: { summary: 'Request-weighted p95 latency of {{team}} is {{value}} ms in {{period}} (target {{target}} ms)' },
   },
+  ...forecastRules,
 ];

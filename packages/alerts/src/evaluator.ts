@@ -75,7 +75,7 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
     let readings: Map<string, Reading> | undefined;
     let error: string | undefined;
     try {
-      readings = scopes.length > 0 ? await readScopes(deps.served.values, kpi, { granularity: rule.granularity, tier: rule.tier, teams: scopes, period }, overrides) : new Map();
+      readings = scopes.length > 0 ? await readScopes(deps.served.values, kpi, { granularity: rule.granularity, tier: rule.tier, teams: scopes, period }, overrides, now) : new Map();
     } catch (caught) {
       error = (caught as Error).message;
       alertRuleErrors.inc();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
-import { CATALOG, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
+import { CATALOG, forecastModelOf, granularityRefusal, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
 import { DURATION_HINT, parseDuration } from '@kpi/config';
 import { LABEL_NAME } from './labels.ts';
 import { namedReceiverSchema, receiverSchema, type Receiver } from './receivers/index.ts';
@@ -12,8 +12,9 @@ export { receiverSchema, namedReceiverSchema, RECEIVER_TYPES, type Receiver, typ
 /**
  * An alert rule on one KPI, in the words of Prometheus alerting rules and Alertmanager routes:
  * a scope (one team, each team separately, or the whole organisation), a condition (the KPI's
- * target is breached, or an explicit comparison), how long it must hold (`for`), labels,
- * templated annotations and the receivers that hear about it, with their grouping timers.
+ * target is breached, its period under way is forecast to miss it, or an explicit comparison),
+ * how long it must hold (`for`), labels, templated annotations and the receivers that hear about
+ * it, with their grouping timers.
  */
 
 export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -22,6 +23,7 @@ export const RESERVED_LABELS = ['alertname', 'kpi', 'team', 'tier', 'granularity
 export const OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
 export type Operator = (typeof OPERATORS)[number];
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export const CONDITIONS = ['target_breached', 'forecast', 'threshold'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 const duration = z.string({ error: DURATION_HINT }).refine((value) => parseDuration(value) !== undefined, {
@@ -49,8 +51,11 @@ const ruleObject = z
     granularity: z.enum(GRANULARITIES, { error: `expected one of ${GRANULARITIES.join(', ')}` }).default('month'),
     /** Which period is judged: the open one (default) or the last closed one. */
     period: z.enum(['current', 'previous'], { error: 'expected current or previous' }).default('current'),
-    /** target_breached (default without op/threshold): the KPI's status is breached; threshold: `value op threshold`. */
-    condition: z.enum(['target_breached', 'threshold'], { error: 'expected target_breached or threshold' }).optional(),
+    /**
+     * target_breached (default without op/threshold): the KPI's status is breached; forecast: the
+     * period under way is at risk of missing the target (SPEC 5c); threshold: `value op threshold`.
+     */
+    condition: z.enum(CONDITIONS, { error: `expected ${CONDITIONS.join(', ')}` }).optional(),
     op: z.enum(OPERATORS, { error: `expected one of ${OPERATORS.join(' ')}` }).optional(),
     threshold: z.number({ error: 'expected a finite number' }).optional(),
     /** How long the condition must hold before the alert fires: a duration ("15m") or a number of consecutive evaluations. */
@@ -90,7 +95,13 @@ export const ruleSchema = ruleObject
     if (rule.scope === 'team' && !rule.team) issue('team', 'required when scope is team');
     if (rule.scope !== 'team' && rule.team) issue('team', `only with scope team (scope is ${rule.scope})`);
     if (kpi && rule.tier !== 'all' && !kpi.tiered) issue('tier', `${kpi.id} is computed over events that carry no tier; only tier all applies`);
+    const refusal = kpi && granularityRefusal(kpi, rule.granularity);
+    if (refusal) issue('granularity', refusal);
     const condition = rule.condition ?? (rule.op !== undefined || rule.threshold !== undefined ? 'threshold' : 'target_breached');
+    if (condition === 'forecast') {
+      if (kpi && !forecastModelOf(kpi)) issue('condition', `${kpi.id} has no forecast: only counts and shares of counts have one (SPEC 5c)`);
+      if (rule.period !== 'current') issue('period', 'a forecast is of the period under way: current');
+    }
     if (condition === 'threshold') {
       if (rule.op === undefined) issue('op', `required with a threshold: one of ${OPERATORS.join(' ')}`);
       if (rule.threshold === undefined) issue('threshold', 'required with condition threshold: a finite number');
@@ -140,7 +151,7 @@ export const ruleSchema = ruleObject
  */
 export const parsedRuleSchema = ruleObject.extend({
   tier: z.enum(TIERS),
-  condition: z.enum(['target_breached', 'threshold']),
+  condition: z.enum(CONDITIONS),
   receivers: z.array(namedReceiverSchema),
 });
 

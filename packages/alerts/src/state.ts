@@ -1,4 +1,4 @@
-import type { KpiDefinition, Period, Status } from '@kpi/kpi';
+import type { Forecast, KpiDefinition, Period, Status } from '@kpi/kpi';
 import { fingerprintOf, type Labels } from './labels.ts';
 import { holdOf, type AlertRule, type Severity } from './rule.ts';
 import { formatNumber, periodLabel, renderTemplate, type TemplateVariable } from './template.ts';
@@ -37,6 +37,8 @@ export interface AlertInstance {
   threshold: number | null;
   /** The KPI's status for the period (met, breached, no_target, no_data). */
   status: Status | null;
+  /** Where the period under way will end (SPEC 5c), where it has a forecast. */
+  forecast: Forecast | null;
   period_start: string;
   period_end: string;
   no_data: boolean;
@@ -46,7 +48,7 @@ export interface AlertInstance {
 
 /** What one evaluation saw for one instance. */
 export type Observation =
-  | { kind: 'value'; value: number | null; target: number | null; status: Status; period: Period }
+  | { kind: 'value'; value: number | null; target: number | null; status: Status; forecast: Forecast | null; period: Period }
   | { kind: 'error'; message: string; period: Period }
   /** The rule is gone, disabled, or no longer covers this label set. */
   | { kind: 'gone'; reason: string };
@@ -89,13 +91,16 @@ export function dashboardUrl(externalUrl: string, rule: AlertRule, team: string,
   return `${externalUrl.replace(/\/+$/, '')}/?${query.toString()}`;
 }
 
-const DEFAULT_SUMMARY = {
+const DEFAULT_SUMMARY: Record<AlertRule['condition'], string> = {
   target_breached: '{{kpi_name}} is {{value}} for {{team}} in {{period}}; target {{target}}',
+  forecast: '{{kpi_name}} for {{team}} is projected to end {{period}} at {{forecast}}; {{probability_met}} chance of meeting the target {{target}}',
   threshold: '{{kpi_name}} is {{value}} for {{team}} in {{period}}; threshold {{threshold}}',
 };
 /** Without a rule description: what is judged, for which scope, and against what. */
-const DEFAULT_DESCRIPTION = {
+const DEFAULT_DESCRIPTION: Record<AlertRule['condition'], string> = {
   target_breached: '{{kpi_name}} ({{kpi}}) of team {{team}}, tier {{tier}}, {{granularity}} {{period}}: {{value}} against a target of {{target}} (rule {{rule}}, {{severity}})',
+  forecast:
+    '{{kpi_name}} ({{kpi}}) of team {{team}}, tier {{tier}}, {{granularity}} {{period}}: {{value}} so far, projected to end at {{forecast}} (80 % between {{forecast_low}} and {{forecast_high}}), {{probability_met}} chance of meeting the target of {{target}} (rule {{rule}}, {{severity}})',
   threshold: '{{kpi_name}} ({{kpi}}) of team {{team}}, tier {{tier}}, {{granularity}} {{period}}: {{value}} against a threshold of {{threshold}} (rule {{rule}}, {{severity}})',
 };
 
@@ -104,6 +109,10 @@ function annotationsOf(spec: InstanceSpec, instance: AlertInstance, period: Peri
   const variables: Record<TemplateVariable, string> = {
     value: formatNumber(instance.value),
     target: formatNumber(instance.target),
+    forecast: formatNumber(instance.forecast?.value),
+    forecast_low: formatNumber(instance.forecast?.low),
+    forecast_high: formatNumber(instance.forecast?.high),
+    probability_met: instance.forecast ? `${Math.round(instance.forecast.probability_met * 100)} %` : 'n/a',
     threshold: formatNumber(rule.threshold),
     team: instance.team,
     tier: rule.tier,
@@ -150,6 +159,8 @@ export function conditionHolds(rule: AlertRule, observation: Observation): boole
   if (observation.kind === 'error') return policy(rule.on_error);
   if (observation.value === null) return policy(rule.no_data);
   if (rule.condition === 'threshold') return compare(observation.value, rule.op!, rule.threshold!);
+  // No forecast (too early in the period, no target): nothing is at risk yet.
+  if (rule.condition === 'forecast') return observation.forecast?.outlook === 'at_risk';
   // A KPI with no target for this scope (no_target) cannot breach it.
   return observation.status === 'breached';
 }
@@ -197,6 +208,7 @@ export function step(spec: InstanceSpec | undefined, previous: AlertInstance | u
         target: null,
         threshold: null,
         status: null,
+        forecast: null,
         period_start: '',
         period_end: '',
         no_data: false,
@@ -211,7 +223,7 @@ export function step(spec: InstanceSpec | undefined, previous: AlertInstance | u
     period_end: iso(period.end),
     dashboard_url: dashboardUrl(spec.externalUrl, rule, labels.team!, period.start),
     ...(observation.kind === 'value'
-      ? { value: observation.value, target: observation.target, status: observation.status, no_data: observation.value === null, error: null }
+      ? { value: observation.value, target: observation.target, status: observation.status, forecast: observation.forecast, no_data: observation.value === null, error: null }
       : { error: observation.message }),
   };
   const render = (result: { next: AlertInstance | undefined; transition?: Transition }) => {

@@ -8,7 +8,7 @@ import type { Granularity } from '@kpi/kpi';
  */
 export const TEMPLATE_VARIABLES = [
   'value', 'target', 'threshold', 'team', 'tier', 'kpi', 'kpi_name', 'unit', 'period', 'period_start', 'period_end',
-  'granularity', 'severity', 'rule', 'state', 'dashboard_url',
+  'granularity', 'severity', 'rule', 'state', 'dashboard_url', 'forecast', 'forecast_low', 'forecast_high', 'probability_met',
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -38,9 +38,10 @@ export function formatNumber(value: number | null | undefined): string {
   return String(Number(value.toFixed(Math.abs(value) >= 100 ? 1 : 4)));
 }
 
-/** The period's name: 2026-W48 (ISO week), 2026-11, 2026-Q4, 2026. */
+/** The period's name: 2026-11-30 (a day), 2026-W48 (ISO week), 2026-11, 2026-Q4, 2026. */
 export function periodLabel(granularity: Granularity, start: Date): string {
   const year = start.getUTCFullYear();
+  if (granularity === 'day') return start.toISOString().slice(0, 10);
   if (granularity === 'year') return String(year);
   if (granularity === 'quarter') return `${year}-Q${Math.floor(start.getUTCMonth() / 3) + 1}`;
   if (granularity === 'month') return `${year}-${String(start.getUTCMonth() + 1).padStart(2, '0')}`;

@@ -8,9 +8,9 @@ import {
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 const period = periodOf('month', T0);
-const breached: Observation = { kind: 'value', value: 2, target: 0, status: 'breached', period };
-const met: Observation = { kind: 'value', value: 0, target: 0, status: 'met', period };
-const noData: Observation = { kind: 'value', value: null, target: 0, status: 'no_data', period };
+const breached: Observation = { kind: 'value', value: 2, target: 0, status: 'breached', forecast: null, period };
+const met: Observation = { kind: 'value', value: 0, target: 0, status: 'met', forecast: null, period };
+const noData: Observation = { kind: 'value', value: null, target: 0, status: 'no_data', forecast: null, period };
 
 function machine(input: Partial<AlertRuleInput>) {
   const rule = parseRule({ name: 'r', kpi: 'sev0_incidents', scope: 'team', team: 'ranking', receivers: [{ type: 'webhook', url: 'http://127.0.0.1:9/' }], ...input });
@@ -83,6 +83,19 @@ describe('alert states (Prometheus `for` semantics)', () => {
     expect(kept.instance!.error).toBe('ClickHouse unavailable');
     const erring = machine({ for: '0s', on_error: 'alerting' });
     expect(erring.observe(error, 0)).toBe('firing');
+  });
+
+  it('a forecast rule fires while the period is at risk, and resolves once it is on track or has no forecast', () => {
+    const m = machine({ kpi: 'releases_delivered', granularity: 'quarter', condition: 'forecast', for: '0s' });
+    const forecast = { value: 0.5, low: 0, high: 1, probability_met: 0.31, outlook: 'at_risk' as const, elapsed: 0.6 };
+    const atRisk: Observation = { kind: 'value', value: 0, target: 1, status: 'breached', forecast, period };
+    expect(m.observe(atRisk, 0)).toBe('firing');
+    expect(m.instance!.annotations.summary).toBe('Releases delivered for ranking is projected to end 2026-Q4 at 0.5; 31 % chance of meeting the target 1');
+    expect(m.instance!.forecast).toEqual(forecast);
+    expect(m.observe({ ...atRisk, value: 1, status: 'met', forecast: { ...forecast, probability_met: 1, outlook: 'on_track' } }, 60)).toBe('resolved');
+    expect(m.observe(atRisk, 120)).toBe('firing');
+    // A breached status alone is not a forecast at risk: too early for a forecast, nothing fires.
+    expect(m.observe({ ...atRisk, forecast: null }, 180)).toBe('resolved');
   });
 
   it('judges explicit thresholds and renders annotations with the values', () => {

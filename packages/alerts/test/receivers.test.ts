@@ -12,8 +12,8 @@ const T0 = Date.parse('2026-11-20T10:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 const iso = (seconds: number) => at(seconds).toISOString();
 const period = periodOf('month', T0);
-const breached: Observation = { kind: 'value', value: 2, target: 0, status: 'breached', period };
-const met: Observation = { kind: 'value', value: 0, target: 0, status: 'met', period };
+const breached: Observation = { kind: 'value', value: 2, target: 0, status: 'breached', forecast: null, period };
+const met: Observation = { kind: 'value', value: 0, target: 0, status: 'met', forecast: null, period };
 const INTERVAL_MS = 60_000;
 const ROUTING_KEY = 'R0123456789abcdef0123456789ABCDE';
 

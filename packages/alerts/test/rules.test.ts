@@ -36,7 +36,7 @@ describe('rule validation', () => {
     expect(rule.receivers[0]).toMatchObject({ name: 'webhook-1', send_resolved: true });
     expect(parseRule({ ...valid, op: '>', threshold: 2, tier: 1 })).toMatchObject({ condition: 'threshold', op: '>', threshold: 2, tier: '1' });
     expect(parseRule({ ...valid, granularity: 'year' })).toMatchObject({ granularity: 'year' });
-    expect(problems({ ...valid, granularity: 'decade' })).toEqual([expect.stringMatching(/^granularity: expected one of week, month, quarter, year/)]);
+    expect(problems({ ...valid, granularity: 'decade' })).toEqual([expect.stringMatching(/^granularity: expected one of day, week, month, quarter, year/)]);
   });
 
   it('refuses an unknown KPI, a bad threshold and a bad duration, naming the field', () => {
@@ -73,6 +73,25 @@ describe('rule validation', () => {
     expect(rules).toHaveLength(DEFAULT_RULES.length);
     expect(rules.map((rule) => rule.kpi)).toEqual(expect.arrayContaining(['time_to_mitigate_hours', 'drift_feature_coverage', 'srm_failure_rate', 'sev0_incidents']));
     expect(rules.find((rule) => rule.kpi === 'time_to_mitigate_hours')).toMatchObject({ tier: '1', condition: 'target_breached', scope: 'each_team' });
+  });
+
+  it('ships a warning forecast rule for each count target', () => {
+    const forecasts = loadRuleSources({ file: undefined, defaults: true }).defaults.filter((rule) => rule.condition === 'forecast');
+    expect(forecasts.map((rule) => `${rule.kpi}/${rule.granularity}`).sort()).toEqual([
+      'cross_team_reuse/year', 'experiment_throughput/month', 'experiment_throughput/quarter', 'experiment_throughput/year', 'mentorship_contributions/quarter',
+      'mentorship_contributions/year', 'releases_delivered/quarter', 'releases_delivered/year', 'tech_debt_closed/quarter', 'tech_debt_closed/year',
+    ]);
+    expect(forecasts.every((rule) => rule.severity === 'warning' && rule.scope === 'each_team' && rule.period === 'current')).toBe(true);
+  });
+
+  it('takes a forecast condition only for counts and shares of the period under way, and a granularity only where the KPI has it', () => {
+    expect(parseRule({ ...valid, kpi: 'releases_delivered', granularity: 'quarter', condition: 'forecast' })).toMatchObject({ condition: 'forecast' });
+    expect(problems({ ...valid, kpi: 'time_to_detect_hours', condition: 'forecast' })).toEqual(['condition: time_to_detect_hours has no forecast: only counts and shares of counts have one (SPEC 5c)']);
+    expect(problems({ ...valid, kpi: 'drift_model_coverage', condition: 'forecast' })).toEqual(['condition: drift_model_coverage has no forecast: only counts and shares of counts have one (SPEC 5c)']);
+    expect(problems({ ...valid, kpi: 'releases_delivered', condition: 'forecast', period: 'previous' })).toEqual(['period: a forecast is of the period under way: current']);
+    expect(problems({ ...valid, kpi: 'releases_delivered', condition: 'forecast', op: '>=' })).toEqual(['op: only with condition threshold (the target supplies the comparison)']);
+    expect(problems({ ...valid, kpi: 'releases_delivered', granularity: 'day' })).toEqual(['granularity: releases_delivered is computed per week, month, quarter, year; not per day']);
+    expect(parseRule({ ...valid, kpi: 'data_freshness_sla', granularity: 'day' })).toMatchObject({ granularity: 'day' });
   });
 });
 

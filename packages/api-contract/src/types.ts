@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { principal } from './routes/access.ts';
 import type { alertInstance, historyEntry, ruleInForce, silence } from './routes/alerts.ts';
-import type { breakdown, contribution, customKpiAnswer, kpiDescription, kpiValue, kpiValues, scorecard, scorecardKpi, targetRule, teamSummary } from './routes/kpis.ts';
+import type { breakdown, contribution, customKpiAnswer, forecast, kpiDescription, kpiValue, kpiValues, scorecard, scorecardKpi, targetRule, teamSummary } from './routes/kpis.ts';
 import type { experiment, incident, liveRelease } from './routes/operations.ts';
 import type { reportDescription, REPORT_FORMATS, REPORT_STATUSES } from './routes/reports.ts';
 import type { targetOverride } from './routes/targets.ts';
@@ -18,6 +18,7 @@ export type TargetRule = z.output<typeof targetRule>;
 export type KpiDescription = z.output<typeof kpiDescription>;
 export type CustomKpi = z.output<typeof customKpiAnswer>;
 export type KpiValue = z.output<typeof kpiValue>;
+export type Forecast = NonNullable<z.output<typeof forecast>>;
 export type KpiValues = z.output<typeof kpiValues>;
 export type Contribution = z.output<typeof contribution>;
 export type Breakdown = z.output<typeof breakdown>;

@@ -4,10 +4,10 @@
  * No KPI arithmetic happens here. Pure and deterministic.
  */
 
-import type { Direction, Granularity, Status, Unit as KpiUnit } from '@kpi/api-contract';
+import type { Direction, Forecast, Granularity, Status, Unit as KpiUnit } from '@kpi/api-contract';
 
 // The words of the API's answers, from its contract: what every number here is written for.
-export type { Direction, Granularity, Status };
+export type { Direction, Forecast, Granularity, Status };
 /** A unit of the contract, or any other (written as a plain number). */
 export type Unit = KpiUnit | (string & {});
 
@@ -117,6 +117,21 @@ export function changeOf(value: number | null, previous: number | null, directio
   return { arrow: up ? '▲' : '▼', word: `${up ? 'up' : 'down'}, ${better ? 'better' : 'worse'}`, tone: better ? 'better' : 'worse' };
 }
 
+/** Where a period is projected to end, with its 80 % band (SPEC 5c): "5.75 (2–10)", "72% (50%–90%)". */
+export const formatForecast = (forecast: Forecast, unit: Unit) => `${formatValue(forecast.value, unit)} (${formatValue(forecast.low, unit)}–${formatValue(forecast.high, unit)})`;
+
+export const OUTLOOK_LABEL: Record<Forecast['outlook'], string> = { on_track: 'on track', at_risk: 'at risk' };
+
+/** A probability in whole percent that never rounds a possibility away: "37%", "<1%", ">99%", "0%" only when impossible. */
+export function formatProbability(p: number): string {
+  if (p > 0 && p < 0.005) return '<1%';
+  if (p < 1 && p >= 0.995) return '>99%';
+  return formatPercent(p, 0);
+}
+
+/** The outlook with the chance of meeting the target: "at risk, 25% likely to meet the target". */
+export const formatOutlook = (forecast: Forecast) => `${OUTLOOK_LABEL[forecast.outlook]}, ${formatProbability(forecast.probability_met)} likely to meet the target`;
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** 2026-07-06 (UTC). */
@@ -147,10 +162,11 @@ export function isoWeek(d: Date): string {
   return `${thursday.getUTCFullYear()}-W${pad(week)}`;
 }
 
-/** A period as people name it: 2026-Q3, Jul 2026, 2026-W28. */
+/** A period as people name it: 2026-Q3, Jul 2026, 2026-W28, 2026-07-06. */
 export function formatPeriod(periodStart: string, granularity: Granularity): string {
   const d = new Date(periodStart);
   if (Number.isNaN(d.getTime())) return periodStart;
+  if (granularity === 'day') return formatDate(periodStart);
   if (granularity === 'year') return String(d.getUTCFullYear());
   if (granularity === 'quarter') return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
   if (granularity === 'month') return `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;

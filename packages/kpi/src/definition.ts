@@ -1,5 +1,5 @@
 import type { Sql } from '@kpi/storage';
-import type { Granularity } from './periods.ts';
+import { GRANULARITIES, PERIODIC_GRANULARITIES, type Granularity } from './periods.ts';
 import type { Source } from './source.ts';
 
 /** Every unit a KPI value can have; the API contract's enum and the formatters follow this list. */
@@ -46,7 +46,9 @@ export interface Evaluation {
  * - ratio: scale x sum(numerator) / sum(denominator) (request-weighted means, cost per 1k, coverage)
  * - mean, median (p90 in details), p90, sum, min, max, count_distinct: of `of`, over the rows where it is not null
  * - largest: the largest `of` among the rows matching `where`, with `explain` (a named tuple) in details
- * - entities: evaluated in the process over parsed entities, for what SQL cannot do (experiment statistics)
+ * - entities: evaluated in the process over parsed entities, for what SQL cannot do (experiment
+ *   statistics); `valueIs` says when its value is a count of them, or a share (numerator of
+ *   denominator), which is what a forecast models (SPEC §5c)
  */
 export type Measure =
   | { kind: 'count'; count?: Sql; reported?: Sql }
@@ -54,7 +56,7 @@ export type Measure =
   | { kind: 'ratio'; numerator: Sql; denominator: Sql; scale?: number; reported?: Sql }
   | { kind: 'mean' | 'median' | 'p90' | 'sum' | 'min' | 'max' | 'count_distinct'; of: Sql }
   | { kind: 'largest'; of: Sql; where: Sql; explain: Sql }
-  | { kind: 'entities'; evaluate(entities: never[], context: EvaluationContext): Evaluation & { contributions: Contribution[] } };
+  | { kind: 'entities'; evaluate(entities: never[], context: EvaluationContext): Evaluation & { contributions: Contribution[] }; valueIs?: 'count' | 'share' };
 
 export type MeasureKind = Measure['kind'];
 
@@ -105,6 +107,8 @@ export interface KpiDefinition {
   backlog?: Backlog;
   /** Presentation group (packages/format KPI_GROUP_ORDER) the dashboard and reports show it in. */
   group: string;
+  /** Also offered per day (SPEC §5: where the blueprint measures daily, and every custom KPI). */
+  daily?: boolean;
   /** Defined by the organisation (SPEC §5b), not by the catalog. */
   custom?: boolean;
 }
@@ -122,6 +126,13 @@ export interface Backlog {
 export function defineKpi(definition: KpiDefinition): KpiDefinition {
   return definition;
 }
+
+/** The granularities a KPI's values are computed and served at. */
+export const granularitiesOf = (kpi: KpiDefinition): readonly Granularity[] => (kpi.daily ? GRANULARITIES : PERIODIC_GRANULARITIES);
+
+/** Why a KPI cannot be asked for at a granularity (SPEC §5: naming the ones it has), or undefined when it can. */
+export const granularityRefusal = (kpi: KpiDefinition, granularity: Granularity): string | undefined =>
+  granularitiesOf(kpi).includes(granularity) ? undefined : `${kpi.id} is computed per ${granularitiesOf(kpi).join(', ')}; not per ${granularity}`;
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;

@@ -1,10 +1,11 @@
 export { CATALOG, kpiById, Catalog, parseDefinitionsFile } from './catalog.ts';
 export { KPI_ID, customKpiFields, customKpiSchema, parseCustomKpi, DefinitionError, type CustomKpiDefinition, type CustomKpiInput } from './custom/definition.ts';
-export { emptyEvaluation, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
+export { emptyEvaluation, granularitiesOf, granularityRefusal, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
 export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCOPES, type TeamFilter, type ScopedValue, type TierScope, type ComputeRequest, type Window } from './engine/compute.ts';
 export { computeScope, explainScope, type Scope } from './engine/explain.ts';
 export { buildStates, refreshStates, stateGroupsOf, forgetBuiltStates, type StateGroup } from './engine/states.ts';
 export { readValues, readValuesOf, storedValuesIn, type KpiValue, type ValueReader } from './values.ts';
+export { elapsedOf, forecastFor, forecastModelOf, type Forecast } from './forecast.ts';
 export { applicableRule, judge, targetOverrideSchema, withYearlyTargets, STATUSES, type TargetOverride, type Status } from './targets.ts';
 export { planRecomputes, staleScopes, type DirtyDay, type StaleScope } from './planner.ts';
 export * from './periods.ts';

@@ -1,6 +1,11 @@
-/** Periods are half-open [start, end) in UTC: ISO weeks (Monday), calendar months, quarters and years. */
-export const GRANULARITIES = ['week', 'month', 'quarter', 'year'] as const;
+/** Periods are half-open [start, end) in UTC: days, ISO weeks (Monday), calendar months, quarters and years. */
+export const GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
+/** What every KPI offers; `day` only those that measure daily (KpiDefinition.daily). */
+export const PERIODIC_GRANULARITIES = ['week', 'month', 'quarter', 'year'] as const satisfies readonly Granularity[];
+
+/** How many periods a series shows when no range is asked for (SPEC §6): the last 30 days, else the last 12 periods. */
+export const defaultPeriodCount = (granularity: Granularity) => (granularity === 'day' ? 30 : 12);
 
 export interface Period {
   start: Date;
@@ -13,9 +18,11 @@ export function periodStartOf(granularity: Granularity, instant: Date | number):
   const d = new Date(instant);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
+  const midnight = Date.UTC(y, m, d.getUTCDate());
   switch (granularity) {
+    case 'day':
+      return new Date(midnight);
     case 'week': {
-      const midnight = Date.UTC(y, m, d.getUTCDate());
       const sinceMonday = (d.getUTCDay() + 6) % 7;
       return new Date(midnight - sinceMonday * DAY);
     }
@@ -30,6 +37,8 @@ export function periodStartOf(granularity: Granularity, instant: Date | number):
 
 export function nextPeriodStart(granularity: Granularity, start: Date): Date {
   switch (granularity) {
+    case 'day':
+      return new Date(start.getTime() + DAY);
     case 'week':
       return new Date(start.getTime() + 7 * DAY);
     case 'month':
@@ -43,6 +52,8 @@ export function nextPeriodStart(granularity: Granularity, start: Date): Date {
 
 export function previousPeriodStart(granularity: Granularity, start: Date): Date {
   switch (granularity) {
+    case 'day':
+      return new Date(start.getTime() - DAY);
     case 'week':
       return new Date(start.getTime() - 7 * DAY);
     case 'month':

@@ -1,9 +1,9 @@
 import type { EventRef } from '@kpi/events';
 import { identifier, param, sql, type Storage } from '@kpi/storage';
 import { CATALOG } from './catalog.ts';
-import type { KpiDefinition } from './definition.ts';
+import { granularitiesOf, type KpiDefinition } from './definition.ts';
 import { ALL_TEAMS, type Window } from './engine/scopes.ts';
-import { GRANULARITIES, nextPeriodStart, periodStartOf, type Granularity } from './periods.ts';
+import { nextPeriodStart, periodStartOf, type Granularity } from './periods.ts';
 import type { EntityPlanning, Source } from './source.ts';
 
 /** A UTC day of one team whose rows of a source changed: its states, and every period containing it, are stale. */
@@ -76,7 +76,7 @@ function entityEventTimes(storage: Storage, planning: EntityPlanning, ids: strin
 }
 
 /**
- * What changed days make stale for one KPI: the periods of every granularity that contain them,
+ * What changed days make stale for one KPI: the periods of every granularity it offers that contain them,
  * for each team and the organisation. Live-state KPIs (drift coverage) and open-item details
  * (incidents open past target) change from the day onwards, through the current period.
  * `windows` span the stale periods (for computeValues); `scopes` are the stale ones exactly.
@@ -86,7 +86,7 @@ export function staleScopes(kpi: KpiDefinition, teamDays: ReadonlyMap<string, re
   const windows: Window[] = [];
   const scopes: StaleScope[] = [];
   const allDays = [...new Set([...teamDays.values()].flat())].map((day) => Date.parse(`${day}T00:00:00Z`));
-  for (const granularity of GRANULARITIES) {
+  for (const granularity of granularitiesOf(kpi)) {
     const startsOf = (days: readonly number[]) => {
       const starts = new Set(days.map((day) => periodStartOf(granularity, day).getTime()));
       if (throughNow && starts.size > 0) {

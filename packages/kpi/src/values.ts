@@ -1,6 +1,7 @@
 import { kpiValues, type StoredKpiValue, type Storage } from '@kpi/storage';
 import type { KpiDefinition } from './definition.ts';
 import { emptyValue, type TierScope } from './engine/compute.ts';
+import { forecastFor, type Forecast } from './forecast.ts';
 import { previousPeriodStart, type Granularity, type Period } from './periods.ts';
 import { applicableRule, judge, type Status, type TargetOverride } from './targets.ts';
 
@@ -15,6 +16,8 @@ export interface KpiValue {
   status: Status;
   previous_value: number | null;
   details: Record<string, unknown>;
+  /** Where the period under way at the time of reading will end (SPEC §5c); null for the others and where none applies. */
+  forecast: Forecast | null;
 }
 
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
@@ -31,7 +34,8 @@ export const storedValuesIn = (storage: Storage): ValueReader => ({ read: (scope
  * Reads stored values of several KPIs for consecutive periods of one scope with one query, and
  * judges them against their targets. A period with no stored value is a period with nothing in
  * it: the KPI evaluated over no entities (0 for counts and sums, null for ratios, means,
- * medians, correlations).
+ * medians, correlations). The period that contains `now` gets its forecast, computed here from
+ * the stored counts and the clock, so it moves as the period elapses.
  */
 export async function readValuesOf(
   values: ValueReader,
@@ -39,6 +43,7 @@ export async function readValuesOf(
   scope: { granularity: Granularity; team: string; tier: TierScope },
   periods: Period[],
   overrides: TargetOverride[] = [],
+  now = new Date(),
 ): Promise<Map<string, KpiValue[]>> {
   const result = new Map<string, KpiValue[]>();
   if (periods.length === 0 || kpis.length === 0) return result;
@@ -65,7 +70,8 @@ export async function readValuesOf(
       periods.map((period) => {
         const current = valueAt(period);
         const { target, status } = judge(rule, current.value, previous);
-        const value: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous };
+        const forecast = rule && target !== null ? forecastFor(kpi, current, period, { op: rule.op, value: target }, now) : null;
+        const value: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous, forecast };
         previous = current.value;
         return value;
       }),
@@ -80,6 +86,7 @@ export async function readValues(
   scope: { granularity: Granularity; team: string; tier: TierScope },
   periods: Period[],
   overrides: TargetOverride[] = [],
+  now = new Date(),
 ): Promise<KpiValue[]> {
-  return (await readValuesOf(values, [kpi], scope, periods, overrides)).get(kpi.id) ?? [];
+  return (await readValuesOf(values, [kpi], scope, periods, overrides, now)).get(kpi.id) ?? [];
 }

@@ -14,6 +14,15 @@ describe('periods (UTC, half-open)', () => {
     expect(periodOf('week', utc('2026-01-12T00:00:00Z')).start).toEqual(utc('2026-01-12T00:00:00Z'));
   });
 
+  it('days are UTC calendar days', () => {
+    expect(periodOf('day', utc('2026-03-01T23:59:59.999Z'))).toEqual({ start: utc('2026-03-01T00:00:00Z'), end: utc('2026-03-02T00:00:00Z') });
+    // 00:30 at +02:00 is 22:30 UTC the day before.
+    expect(periodOf('day', utc('2026-03-02T00:30:00+02:00')).start).toEqual(utc('2026-03-01T00:00:00Z'));
+    expect(previousPeriodStart('day', utc('2026-03-01T00:00:00Z'))).toEqual(utc('2026-02-28T00:00:00Z'));
+    const month = lastPeriods('day', 30, utc('2026-03-01T10:00:00Z')).map((p) => p.start.toISOString().slice(0, 10));
+    expect([month.length, month[0], month.at(-2), month.at(-1)]).toEqual([30, '2026-01-31', '2026-02-28', '2026-03-01']);
+  });
+
   it('months and quarters are calendar periods', () => {
     expect(periodOf('month', utc('2026-02-28T23:00:00Z'))).toEqual({ start: utc('2026-02-01T00:00:00Z'), end: utc('2026-03-01T00:00:00Z') });
     expect(periodOf('quarter', utc('2026-06-30T23:59:59Z'))).toEqual({ start: utc('2026-04-01T00:00:00Z'), end: utc('2026-07-01T00:00:00Z') });

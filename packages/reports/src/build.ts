@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
-  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
+  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, elapsedOf, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
   readValuesOf, storedValuesIn, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
-  AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
+  AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, InProgress, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
 } from './model.ts';
 import { REPORT_SCHEMA_VERSION } from './model.ts';
 import { narrate } from './narrative.ts';
@@ -64,8 +64,8 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
   // Tier 1 of every tiered KPI: the sections show tier-1 incidents and drift, the breaches list tier-1 targets.
   const tier1Kpis = catalog.filter((kpi) => kpi.tiered);
   const [values, tier1Values] = await Promise.all([
-    readValuesOf(storedValuesIn(storage), catalog, scope, periods, options.overrides),
-    readValuesOf(storedValuesIn(storage), tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides),
+    readValuesOf(storedValuesIn(storage), catalog, scope, periods, options.overrides, now),
+    readValuesOf(storedValuesIn(storage), tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides, now),
   ]);
   const current = (id: string): KpiValue => values.get(id)!.at(-1)!;
   const tier1 = (id: string): TierValue => {
@@ -115,6 +115,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
     previous_quarter: reviewLabel(granularity, previousPeriodStart(granularity, period.start)),
     has_data: kpis.some((kpi) => kpi.sample_size > 0),
     open_quarter: now.getTime() < period.end.getTime(),
+    in_progress: now.getTime() < period.end.getTime() ? inProgress(kpis, elapsedOf(period, now)) : null,
     summary,
   };
   const sections = { kpis, breached, alerts, incidents, experiments, releases, drift, data_and_cost: dataAndCost };
@@ -166,7 +167,14 @@ function kpiEntry(kpi: KpiDefinition, series: KpiValue[], periods: Period[], sco
     previous_status: previous?.status ?? null,
     change: { absolute, relative, direction },
     trend: series.map((point, index) => ({ quarter: reviewLabel(scope.granularity, periods[index]!.start), value: point.value, target: point.target, status: point.status })),
+    forecast: value.forecast,
   };
+}
+
+/** The KPIs of a period in progress whose forecast is at risk, the least likely to meet their target first. */
+function inProgress(kpis: ReportKpi[], elapsed: number): InProgress {
+  const atRisk = kpis.flatMap(({ id, name, unit, direction, value, target, forecast }) => (forecast?.outlook === 'at_risk' ? [{ id, name, unit, direction, value, target, forecast }] : []));
+  return { elapsed, at_risk: atRisk.sort((a, b) => a.forecast.probability_met - b.forecast.probability_met || a.id.localeCompare(b.id)) };
 }
 
 /** The entities behind a KPI value of the reviewed period (tier all), as the breakdown endpoint lists them. */

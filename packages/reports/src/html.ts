@@ -4,7 +4,7 @@
  * Content-Security-Policy forbids every external request). Every string from the events is escaped.
  */
 import {
-  formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
+  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { escapeHtml as e } from './html-escape.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
@@ -95,6 +95,24 @@ function scorecardSection(report: Report): string {
 <h2 id="scorecard-title">Scorecard</h2>
 <p class="muted">Every KPI of the catalog for ${e(report.quarter)}, ${e(report.scope.toLowerCase())}, all tiers — the numbers of <code>GET /v1/scorecard</code>, compared with ${e(report.previous_quarter)}.</p>
 ${groups.map((group) => `<h3 class="group">${e(group.title)}</h3>\n${kpiTable(group.items, periodNoun(report))}`).join('\n')}
+</section>`;
+}
+
+/** A period still in progress: how far it is, and the KPIs forecast to miss their target. */
+function inProgressSection(report: Report): string {
+  if (!report.in_progress) return '';
+  const { elapsed, at_risk: atRisk } = report.in_progress;
+  const rows = atRisk.map((entry) => [
+    entry.name,
+    num(formatValue(entry.value, entry.unit)),
+    formatTarget(entry.target, entry.unit, entry.direction),
+    num(formatForecast(entry.forecast, entry.unit)),
+    num(formatProbability(entry.forecast.probability_met), 'bad'),
+  ] as Cell[]);
+  return `<section id="in-progress" aria-labelledby="in-progress-title" data-elapsed="${elapsed}">
+<h2 id="in-progress-title">In progress: at risk (${atRisk.length})</h2>
+<p class="muted">${e(formatPercent(elapsed, 0))} of the ${periodNoun(report)} has elapsed: the values are those so far. Forecast to miss their target by its end (projected value with its 80 % band, and the probability of meeting the target):</p>
+${rows.length ? table(['KPI', 'So far', 'Target', 'Projected', 'P(target met)'], rows, { numeric: [1, 3, 4], class: 'at-risk' }) : empty('No KPI is forecast to miss its target.')}
 </section>`;
 }
 
@@ -460,6 +478,7 @@ export function renderHtml(report: Report): string {
 <p class="meta">${e(period)} · compared with ${e(report.previous_quarter)}${report.open_quarter ? ` · <strong>${periodNoun(report)} still open</strong>` : ''} · report <code>${e(report.id)}</code></p>
 </header>
 ${summarySection(report)}
+${inProgressSection(report)}
 ${breachedSection(report)}
 ${scorecardSection(report)}
 ${trendsSection(report)}

@@ -3,7 +3,7 @@
  * charts (a block-character sparkline and a table of the eight quarters stand for the trend charts).
  */
 import {
-  formatChange, formatDate, formatHours, formatInteger, formatP, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
+  formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { periodNoun, reviewTitle, type Report, type ReportKpi } from './model.ts';
 import type { Status } from '@kpi/kpi';
@@ -86,6 +86,21 @@ export function renderMarkdown(report: Report): string {
   if (report.has_data) {
     push('### Highlights', report.narrative.highlights.length ? report.narrative.highlights.map((item) => `- ${md(item)}`).join('\n') : `_No highlight this ${periodNoun(report)}._`);
     push('### Lowlights', report.narrative.lowlights.length ? report.narrative.lowlights.map((item) => `- ${md(item)}`).join('\n') : `_No lowlight this ${periodNoun(report)}._`);
+  }
+
+  if (report.in_progress) {
+    const { elapsed, at_risk: atRisk } = report.in_progress;
+    push(`## In progress: at risk (${atRisk.length})`);
+    push(`${formatPercent(elapsed, 0)} of the ${periodNoun(report)} has elapsed: the values are those so far. Forecast to miss their target by its end (projected value with its 80 % band, and the probability of meeting the target):`);
+    push(
+      atRisk.length
+        ? table(
+            ['KPI', 'So far', 'Target', 'Projected', 'P(target met)'],
+            atRisk.map((entry) => [md(entry.name), md(formatValue(entry.value, entry.unit)), md(formatTarget(entry.target, entry.unit, entry.direction)), md(formatForecast(entry.forecast, entry.unit)), formatProbability(entry.forecast.probability_met)]),
+            [1, 3, 4],
+          )
+        : `_No KPI is forecast to miss its target._`,
+    );
   }
 
   push(`## Breached targets (${report.breached.length})`);

@@ -1,4 +1,4 @@
-import type { Direction, Status, Unit } from '@kpi/kpi';
+import type { Direction, Forecast, Status, Unit } from '@kpi/kpi';
 
 /**
  * The quarterly review of one team (or the organisation) as data: what the JSON format is, and
@@ -6,7 +6,7 @@ import type { Direction, Status, Unit } from '@kpi/kpi';
  * the same `readValuesOf` as GET /v1/scorecard and /v1/kpis/:id/values); the sections list the
  * entities behind them. Nothing in it depends on when it was generated except `generated_at`.
  */
-export const REPORT_SCHEMA_VERSION = 2;
+export const REPORT_SCHEMA_VERSION = 3;
 
 /** What a review calls its period in prose: quarter, or year. */
 export const periodNoun = (report: { review: 'quarterly' | 'yearly' }): 'quarter' | 'year' => (report.review === 'yearly' ? 'year' : 'quarter');
@@ -41,6 +41,16 @@ export interface ReportKpi {
   change: { absolute: number | null; relative: number | null; direction: 'better' | 'worse' | 'unchanged' | null };
   /** The last eight quarters (four years for a yearly review), oldest first, ending with this one. */
   trend: TrendPoint[];
+  /** Where the period will end (SPEC 5c), while it is in progress, for counts and shares with a target. */
+  forecast: Forecast | null;
+}
+
+/** A review of a period still in progress: how far it is, and the KPIs forecast to miss their target. */
+export interface InProgress {
+  /** The fraction of the period elapsed when the report was made. */
+  elapsed: number;
+  /** The KPIs whose forecast is at risk, least likely to meet their target first. */
+  at_risk: { id: string; name: string; unit: Unit; direction: Direction; value: number | null; target: number | null; forecast: Forecast }[];
 }
 
 /** A KPI value for tier 1 only (the scope of the tier-1 targets: TTD, TTM, drift model coverage). */
@@ -219,6 +229,8 @@ export interface Report {
   has_data: boolean;
   /** Whether the quarter was still open when the report was made. */
   open_quarter: boolean;
+  /** For a period still in progress: how far, and what is at risk; null once it has closed. */
+  in_progress: InProgress | null;
   summary: { kpis: number; met: number; breached: number; no_target: number; no_data: number };
   narrative: Narrative;
   kpis: ReportKpi[];

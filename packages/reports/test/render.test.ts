@@ -32,6 +32,7 @@ function kpi(index: number): ReportKpi {
     previous_status: 'met',
     change: { absolute: 0, relative: 0, direction: 'unchanged' },
     trend: quarters.map((quarter, i) => ({ quarter, value: i === 3 ? null : value + i, target: value, status: 'met' })),
+    forecast: null,
   };
 }
 
@@ -48,6 +49,7 @@ function fixture(): Report {
     previous_quarter: '2025-Q4',
     has_data: true,
     open_quarter: false,
+    in_progress: null,
     summary: { kpis: CATALOG.length, met: 7, breached: 7, no_target: 7, no_data: 7 },
     kpis: CATALOG.map((_, index) => kpi(index)),
     breached: [],
@@ -148,6 +150,23 @@ describe('report rendering', () => {
     expect(parseReportId('2026-Q1-search-ml')).toEqual({ quarter: '2026-Q1', team: 'search-ml' });
     expect(parseReportId('2026-Q1-')).toBeUndefined();
     expect(parseReportId('../etc')).toBeUndefined();
+  });
+
+  it('a review of a period in progress says so and lists the KPIs at risk with their probabilities', () => {
+    const closed = fixture();
+    expect(renderMarkdown(closed)).not.toContain('In progress');
+    const forecast = { value: 5.75, low: 2, high: 10, probability_met: 0.25, outlook: 'at_risk' as const, elapsed: 0.4 };
+    const atRisk = { id: 'releases_delivered', name: `Releases ${HOSTILE}`, unit: 'count' as const, direction: 'higher_is_better' as const, value: 2, target: 12, forecast };
+    const open: Report = { ...closed, open_quarter: true, in_progress: { elapsed: 0.4, at_risk: [atRisk] } };
+    const markdown = renderMarkdown(open);
+    expect(markdown).toContain('## In progress: at risk (1)');
+    expect(markdown).toContain('40% of the quarter has elapsed: the values are those so far.');
+    expect(markdown).toMatch(/\| Releases .* \| 2 \| ≥ 12 \| 5\.75 \(2–10\) \| 25% \|/);
+    const html = renderHtml(open);
+    expect(html).toContain('<h2 id="in-progress-title">In progress: at risk (1)</h2>');
+    expect(html).toContain('5.75 (2–10)');
+    expect(html).not.toContain('<img');
+    expect(renderMarkdown({ ...open, in_progress: { elapsed: 0.4, at_risk: [] } })).toContain('_No KPI is forecast to miss its target._');
   });
 
   it('a report without data says so and tells no highlight or lowlight', () => {

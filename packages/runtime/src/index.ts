@@ -32,6 +32,11 @@ export interface Runtime {
   catalog: Catalog;
   /** KPI values, targets and teams ready to serve (`ready()` loads them; roles that read them wait for it). */
   serving: Serving;
+  /**
+   * The instant reads are judged at: which period is under way and how far (forecasts, current
+   * periods of the API, /v1/metrics, alert rules, reports). The system clock; a test may fix it.
+   */
+  clock(): Date;
   /** A connection that waits for Redis to come back, for BullMQ workers and their jobs (created on first use). */
   workerRedis(): Redis;
   /** The process's idempotent producer, connected on first use. */
@@ -66,7 +71,7 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: undefined });
 }
 
-export async function createRuntime(config: Config, options: { brokers?: string[]; redisUrl?: string; log?: Logger } = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, options: { brokers?: string[]; redisUrl?: string; log?: Logger; clock?: () => Date } = {}): Promise<Runtime> {
   const brokers = options.brokers ?? config.kafka.brokers;
   const redisUrl = options.redisUrl ?? config.redis.url;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: a role run on its own needs an external Kafka (the start command starts a local one)');
@@ -127,6 +132,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     queues,
     catalog,
     serving,
+    clock: options.clock ?? (() => new Date()),
     workerRedis() {
       if (!workerRedis) {
         workerRedis = createWorkerRedis(redisUrl);

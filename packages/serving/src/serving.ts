@@ -114,6 +114,16 @@ export class Serving {
     await this.send({ kind: 'removed', origin: this.origin, kpi, before: before.getTime() });
   }
 
+  /**
+   * Every value was computed again and stored (a full rebuild): every process loads them from
+   * ClickHouse once, instead of the rebuild sending hundreds of thousands of values through the
+   * channel one slice at a time. Until then each serves what it had.
+   */
+  async rebuilt(): Promise<void> {
+    if (this.started) await this.reload();
+    await this.send({ kind: 'reload', origin: this.origin });
+  }
+
   /** Target overrides changed in ClickHouse. */
   async targetsChanged(): Promise<void> {
     await this.loadTargets();

@@ -18,7 +18,7 @@ export function startAlertWorkers(runtime: Runtime, options: WorkerOptions): Wor
     // One evaluation at a time per process; the store's lock makes it one across processes.
     startWorker('alertEvaluate', async () => {
       await runtime.serving.ready();
-      return runEvaluation(evaluator);
+      return runEvaluation(evaluator, runtime.clock());
     }, { ...options, concurrency: 1 }),
     startWorker('alertNotify', (payload, job) => deliverNotification({ store, storage, timeoutMs: config.alerts.notify.timeoutMs, log }, payload.id, job), options),
   ];

@@ -8,8 +8,9 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
-    // Every value goes to ClickHouse and, through Redis, to the processes that serve them.
-    const written = await rebuildAll(runtime, new Date(), progressReporter(runtime), runtime.catalog.list());
+    // Every value goes to ClickHouse; then the processes that serve them load them from there, once.
+    const written = await rebuildAll({ storage: runtime.storage }, new Date(), progressReporter(runtime), runtime.catalog.list());
+    await runtime.serving.rebuilt();
     runtime.log.info({ written, seconds: (Date.now() - started) / 1000 }, 'rebuilt every KPI value');
     await runtime.close();
     return;

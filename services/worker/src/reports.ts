@@ -28,6 +28,7 @@ export function startReportWorkers(runtime: Runtime, options: WorkerOptions): Wo
             overrides: await effectiveOverrides(storage, fileOverrides),
             chromium: config.reports.chromium,
             catalog: runtime.catalog.list(),
+            now: runtime.clock(),
           });
           if (state.error) log.warn({ report: report.id, error: state.error }, 'report generated without PDF');
           return { id: report.id, content_hash: report.content_hash, formats: state.formats };

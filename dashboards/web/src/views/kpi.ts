@@ -3,9 +3,9 @@ import type { KpiDescription as KpiDefinition, KpiValue, TargetRule } from '@kpi
 import { api, NotAvailable } from '../api.ts';
 import { kpiChart, STATUS_COLOUR, type KpiChart } from '../charts.ts';
 import { teamLabel, type Context, type Rendered } from '../context.ts';
-import { h, notice, statusBadge } from '../dom.ts';
+import { forecastBadge, h, notice, statusBadge } from '../dom.ts';
 import { formatDate, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, opFor, UNIT_LABEL, type Granularity } from '../format.ts';
-import { currentQuarter, GRANULARITIES, periodBounds, type Tier } from '../state.ts';
+import { currentQuarter, periodBounds, type Tier } from '../state.ts';
 
 const ENTITY_ROWS = 200;
 /** Whether the whole entity list is shown; in memory, per KPI and period. */
@@ -54,7 +54,8 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
     };
   }
   const tier: Tier = kpi.tiered ? state.tier : 'all';
-  const granularity: Granularity = state.granularity;
+  // A granularity this KPI does not offer (days, picked on a daily KPI) falls back to months.
+  const granularity: Granularity = kpi.granularities.includes(state.granularity) ? state.granularity : 'month';
   // The last 12 periods up to the selected quarter's end (the API's default when it is the current quarter).
   const range = state.quarter === currentQuarter() ? {} : { to: periodBounds(state.quarter).end };
   const series = await api.get('/v1/kpis/:id/values', { params: { id: kpi.id }, query: { granularity, team: state.team, tier, ...range } });
@@ -80,6 +81,8 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
 
   const previousPeriodTarget = kpi.targets.some((t) => t.kind === 'previous_period');
   const periodLabel = current ? formatPeriod(current.period_start, granularity) : '';
+  // The period under way, where it has a forecast (SPEC 5c).
+  const underWay = values.find((v) => v.forecast !== null);
   const selectPeriod = (index: number) => {
     const value = values[index];
     if (value) ctx.navigate({ period: dayOf(value.period_start) });
@@ -119,7 +122,7 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
       h(
         'select',
         { id: 'granularity', onchange: (e: Event) => ctx.navigate({ granularity: (e.target as HTMLSelectElement).value as Granularity, period: null }) },
-        GRANULARITIES.map((g) => h('option', { value: g, selected: g === granularity }, g)),
+        kpi.granularities.map((g) => h('option', { value: g, selected: g === granularity }, g)),
       ),
     ),
     kpi.tiered
@@ -299,6 +302,7 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
         current ? ` · target ${formatTarget(current.target, kpi.unit, kpi.direction, previousPeriodTarget)}` : '',
         ` · ${kpi.direction === 'higher_is_better' ? 'higher' : 'lower'} is better (${opFor(kpi.direction)})`,
       ),
+      underWay?.forecast ? h('p', { class: 'forecast-line', 'data-role': 'forecast' }, `Projected end of ${formatPeriod(underWay.period_start, granularity)}: `, forecastBadge(underWay.forecast, kpi.unit)) : null,
     ),
     h(
       'div',
@@ -311,7 +315,9 @@ export async function kpiView(ctx: Context): Promise<Rendered> {
           h('span', { class: 'mark', style: `color:${STATUS_COLOUR.breached}` }, '◆'),
           ' breached  ',
           h('span', { class: 'mark', style: `color:${STATUS_COLOUR.no_target}` }, '●'),
-          ' no target  · dashed line: the target each period was judged against · click a period for its breakdown',
+          ' no target  · dashed line: the target each period was judged against · ',
+          h('span', { class: 'mark', style: 'color:#1d4ed8' }, '○'),
+          ' the projected end of the period under way, its bar the 80 % band · click a period for its breakdown',
         )),
       definition,
     ),

@@ -3,7 +3,7 @@ import type { ScorecardKpi } from '@kpi/api-contract';
 import { api } from '../api.ts';
 import { sparkline } from '../charts.ts';
 import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
-import { h, statusBadge } from '../dom.ts';
+import { forecastBadge, h, statusBadge } from '../dom.ts';
 import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
 import { isYear } from '../state.ts';
 
@@ -49,6 +49,7 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
           previousPeriodTarget.has(kpi.id) && kpi.target !== null ? h('span', { class: 'target-note' }, `previous ${granularity}`) : null,
         ),
         h('span', { class: 'cell kpi-status' }, statusBadge(kpi.status)),
+        h('span', { class: 'cell kpi-forecast' }, h('span', { class: 'sr-only' }, 'forecast '), kpi.forecast ? forecastBadge(kpi.forecast, kpi.unit) : h('span', { class: 'muted' }, '—')),
         h(
           'span',
           { class: `cell kpi-change change-${change.tone}` },
@@ -102,6 +103,7 @@ export async function scorecardView(ctx: Context): Promise<Rendered> {
         h('span', { class: 'cell kpi-value' }, 'Value'),
         h('span', { class: 'cell kpi-target' }, 'Target'),
         h('span', { class: 'cell kpi-status' }, 'Status'),
+        h('span', { class: 'cell kpi-forecast', title: `Where the ${granularity} under way is projected to end (80 % band) and the chance of meeting the target` }, 'Forecast'),
         h('span', { class: 'cell kpi-change' }, `vs previous ${granularity}`),
         h('span', { class: 'cell kpi-trend' }, yearly ? 'Last 4 years' : 'Last 8 quarters'),
       ),

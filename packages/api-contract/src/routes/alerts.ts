@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ALERT_STATES, matcherSchema, namedReceiverSchema, parsedRuleSchema, ruleSchema, SEVERITIES, silenceInputSchema } from '@kpi/alerts';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, iso, limit, status, team } from '../shared.ts';
+import { forecast } from './kpis.ts';
 
 const alertState = z.enum(ALERT_STATES);
 const severity = z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` });
@@ -25,6 +26,7 @@ export const alertInstance = z.object({
   target: z.number().nullable(),
   threshold: z.number().nullable(),
   status: status.nullable(),
+  forecast: forecast.default(null).describe('the period\'s forecast (SPEC 5c) at the last evaluation, where it has one'),
   period_start: iso,
   period_end: iso,
   no_data: z.boolean(),
@@ -71,7 +73,7 @@ const silenceId = z.object({ id: z.string().min(1).max(64) });
 const noRule = errorBody.describe('No rule of this name');
 const noSilence = errorBody.describe('No silence with this id');
 const RULE_RULES =
-  'Beyond the schema, a rule is refused with a 400 naming the field when: scope team lacks team (or another scope has one); a threshold condition lacks op or threshold (or the target condition has one); the KPI carries no tier and tier is not all; the threshold is outside the range of the KPI\'s unit; a label is reserved; an annotation names an unknown template variable; two receivers share a name; repeat_interval is shorter than group_interval.';
+  'Beyond the schema, a rule is refused with a 400 naming the field when: scope team lacks team (or another scope has one); a threshold condition lacks op or threshold (or the target or forecast condition has one); a forecast condition on a KPI without forecasts (not a count or share) or for the previous period; a granularity the KPI does not offer; the KPI carries no tier and tier is not all; the threshold is outside the range of the KPI\'s unit; a label is reserved; an annotation names an unknown template variable; two receivers share a name; repeat_interval is shorter than group_interval.';
 
 export const alertRoutes = {
   listAlerts: defineRoute({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { customKpiFields, GRANULARITIES, KPI_ID } from '@kpi/kpi';
+import { customKpiFields, defaultPeriodCount, GRANULARITIES, KPI_ID } from '@kpi/kpi';
 import { defineRoute } from '../route.ts';
 import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit, year } from '../shared.ts';
 
@@ -28,6 +28,7 @@ export const kpiDescription = z.object({
   /** Whether its events carry a tier; the others answer tier=all only. */
   tiered: z.boolean(),
   targets: z.array(targetRule),
+  granularities: z.array(granularity).describe('the granularities its values are computed at (day only where it measures daily); others are a 400'),
   group: z.string().describe('presentation group, as the dashboard and the reports order them'),
   custom: z.boolean().describe('defined by the organisation (SPEC 5b)'),
 });
@@ -36,6 +37,19 @@ export const kpiDescription = z.object({
 const customKpiBody = customKpiFields.extend({ id: kpiId.optional().describe('the path id, if given') });
 /** A custom KPI as the catalog describes it, with the definition as stored (defaults filled in). */
 export const customKpiAnswer = kpiDescription.extend({ definition: customKpiFields });
+
+/** SPEC 5c: where the period under way will end, for counts and shares with a target. */
+export const forecast = z
+  .object({
+    value: z.number().describe('the expected final value'),
+    low: z.number().describe('10th percentile of the final value'),
+    high: z.number().describe('90th percentile of the final value'),
+    probability_met: z.number().min(0).max(1).describe('the probability that the final value meets the target'),
+    outlook: z.enum(['on_track', 'at_risk']).describe('on_track when probability_met >= 0.5'),
+    elapsed: z.number().min(0).max(1).describe('the fraction of the period elapsed'),
+  })
+  .nullable()
+  .describe('on the period under way, for a count or share KPI with a target once a tenth of the period has elapsed; else null');
 
 export const kpiValue = z.object({
   period_start: iso,
@@ -48,6 +62,7 @@ export const kpiValue = z.object({
   status,
   previous_value: z.number().nullable(),
   details: z.record(z.string(), z.unknown()),
+  forecast,
 });
 
 export const contribution = z.object({
@@ -67,7 +82,7 @@ const kpiParams = z.object({ id: kpiId });
 const notFound = errorBody.describe('Unknown KPI');
 
 export const kpiValues = z.object({ kpi: z.string(), granularity, team: z.string(), tier, values: z.array(kpiValue) });
-export const breakdown = kpiValue.omit({ previous_value: true }).extend({
+export const breakdown = kpiValue.omit({ previous_value: true, forecast: true }).extend({
   kpi: z.string(),
   granularity,
   team: z.string(),
@@ -94,6 +109,7 @@ export const scorecardKpi = z.object({
   target: z.number().nullable(),
   status,
   previous_value: z.number().nullable(),
+  forecast,
   trend: z
     .array(z.object({ period_start: iso, value: z.number().nullable(), status }))
     .optional()
@@ -154,7 +170,7 @@ export const kpiRoutes = {
     teamScope: 'team',
     tags: ['kpis'],
     summary: 'One value per period, empty periods included, judged against its target',
-    description: `Periods starting in [from, to); by default the last 12 up to the current one. Also refused with a 400 naming the parameter: a tier other than all for a KPI whose events carry no tier (tiered: false in GET /v1/kpis), from not before to, and a range of more than ${MAX_PERIODS} periods. Granularities: ${GRANULARITIES.join(', ')}.`,
+    description: `Periods starting in [from, to); by default the last ${defaultPeriodCount('month')} up to the current one (the last ${defaultPeriodCount('day')} days for granularity day). Also refused with a 400 naming the parameter: a granularity the KPI does not offer (granularities in GET /v1/kpis: day only where it measures daily), a tier other than all for a KPI whose events carry no tier (tiered: false in GET /v1/kpis), from not before to, and a range of more than ${MAX_PERIODS} periods. Granularities: ${GRANULARITIES.join(', ')}.`,
     params: kpiParams,
     querystring: z.object({ ...scope, from: instant.optional(), to: instant.optional() }),
     responses: { 200: kpiValues, 404: notFound },
@@ -166,7 +182,7 @@ export const kpiRoutes = {
     teamScope: 'team',
     tags: ['kpis'],
     summary: 'The entities behind one value, and what was left out and why',
-    description: 'period_start must be the start of a period of the granularity (a 400 names the one containing it), and a tier other than all needs a tiered KPI.',
+    description: 'period_start must be the start of a period of the granularity (a 400 names the one containing it), the granularity one the KPI offers, and a tier other than all needs a tiered KPI.',
     params: kpiParams,
     querystring: z.object({ ...scope, period_start: instant }),
     responses: { 200: breakdown, 404: notFound },
@@ -195,7 +211,7 @@ export const kpiRoutes = {
     tags: ['kpis'],
     summary: 'The current period of every granularity as Prometheus metrics, for scraping with a read token',
     description:
-      'kpi_value, kpi_target, kpi_sample_size and kpi_status{status} per KPI, team (all = the organisation), tier and granularity. A null value or target is an absent series, never NaN or 0.',
+      'kpi_value, kpi_target, kpi_sample_size and kpi_status{status} per KPI, team (all = the organisation), tier and granularity (day for the KPIs that offer it), and kpi_forecast_value and kpi_forecast_probability_met where the period has a forecast (SPEC 5c). A null value, target or forecast is an absent series, never NaN or 0.',
     responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
   }),
   listTeams: defineRoute({

@@ -24,6 +24,7 @@ export const targetRoutes = {
     teamScope: 'team',
     tags: ['targets'],
     summary: "Sets a team's target for a KPI (team all: the organisation), for one granularity or all",
+    description: 'A granularity the KPI does not offer (granularities in GET /v1/kpis: day only where it measures daily) is a 400 naming the ones it has.',
     params,
     body: z.object({ ...threshold, value: z.number().describe('a finite number'), granularity: granularity.optional() }),
     responses: { 200: targetOverride, 404: errorBody.describe('Unknown KPI') },

@@ -175,6 +175,7 @@ export function customKpi(definition: CustomKpiDefinition): KpiDefinition {
     targets: targetsOf(definition),
     rowValue: definition.value.agg === 'count' || definition.value.agg === 'share' ? undefined : raw('field_value'),
     group: 'Custom',
+    daily: true,
     custom: true,
   };
 }

@@ -1,10 +1,10 @@
 import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
-import { emptyEvaluation, type Evaluation, type KpiDefinition } from '../definition.ts';
+import { emptyEvaluation, granularitiesOf, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
 import { instant, type Row } from '../rows.ts';
 import type { Source } from '../source.ts';
 import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
-import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, scopeKey, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
+import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, ScopeIndex, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
 import { stateGroupOf, statesFor } from './states.ts';
 
 export { ALL_TEAMS, type TeamFilter, type Window } from './scopes.ts';
@@ -63,20 +63,26 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
   for (const kpis of groups.values()) {
     const first = kpis[0]!;
     const source = first.source;
+    // Only the granularities the group's KPIs offer (days for the daily ones).
+    const offered = windows.filter((window) => kpis.some((kpi) => granularitiesOf(kpi).includes(window.granularity)));
+    if (offered.length === 0) continue;
     const evaluate = isSqlKpi(first)
-      ? await sqlEvaluations(storage, kpis as SqlKpi[], windows, teams, request.now, request.states ?? 'rows')
-      : await entityEvaluations(storage, source, kpis, windows, request.now);
+      ? await sqlEvaluations(storage, kpis as SqlKpi[], offered, teams, request.now, request.states ?? 'rows')
+      : await entityEvaluations(storage, source, kpis, offered, request.now);
     for (const kpi of kpis) {
-      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, windows, teams, request.now) : undefined;
+      const ofKpi = offered.filter((window) => granularitiesOf(kpi).includes(window.granularity));
+      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, ofKpi, teams, request.now) : undefined;
+      const tiers = tierScopes(kpi);
       const values: ScopedValue[] = [];
-      for (const window of windows) {
+      for (const window of ofKpi) {
         for (const period of window.periods) {
+          // What every scope of the period shares (a rebuild goes through hundreds of thousands).
+          const start = DAY_TEXT(period.start);
+          const context = { period, at: judgedAt(period, request.now) };
           for (const scope of request.teams) {
-            for (const tier of tierScopes(kpi)) {
-              const key = scopeKey(window.granularity, DAY_TEXT(period.start), scope, tier);
-              const context = { period, at: judgedAt(period, request.now) };
-              const evaluation = evaluate(kpi, key, context) ?? emptyEvaluation(kpi, context);
-              if (kpi.backlog) Object.assign(evaluation.details, backlog!.get(key) ?? emptyBacklog(kpi));
+            for (const tier of tiers) {
+              const evaluation = evaluate(kpi, window.granularity, start, scope, tier, context) ?? emptyEvaluation(kpi, context);
+              if (kpi.backlog) Object.assign(evaluation.details, backlog!.get(window.granularity, start, scope, tier) ?? emptyBacklog(kpi));
               values.push({ kpi: kpi.id, granularity: window.granularity, period, team: scope, tier, evaluation });
             }
           }
@@ -99,7 +105,7 @@ export function emptyValue(kpi: KpiDefinition, context: { period: Period; at: Da
   return evaluation;
 }
 
-type Evaluate = (kpi: KpiDefinition, key: string, context: { period: Period; at: Date }) => Evaluation | undefined;
+type Evaluate = (kpi: KpiDefinition, granularity: string, periodStart: string, team: string, tier: string, context: { period: Period; at: Date }) => Evaluation | undefined;
 
 /** Rows of the source, each assigned to the periods (of every granularity asked) that contain its anchor. */
 function anchoredRows(source: Source, anchor: string, windows: PeriodWindow[], teams: readonly string[] | undefined): Sql {
@@ -147,7 +153,7 @@ export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: Perio
 
 /**
  * The KPIs of one source and anchor for every period and scope asked. Anchored rows come as one
- * partial state per (day, team, tier) (from the rows, or stored: statesOfDays), spread over the
+ * partial state per (day, team, tier) (from the rows, or stored: statesFor), spread over the
  * periods of every granularity and merged per scope (GROUPING SETS). Live state is a row per model
  * and instant already, aggregated in one step.
  */
@@ -173,16 +179,16 @@ async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodW
       GROUP BY ${scopes(source)}`;
   }
   const rows = await storage.query<Row>(query);
-  const byScope = new Map(rows.map((row) => [scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)), row]));
+  const byScope = ScopeIndex.of(rows, (row) => row);
   const prefixOf = new Map(kpis.map((kpi, index) => [kpi.id, `k${index}`]));
-  return (kpi, key) => {
-    const row = byScope.get(key);
+  return (kpi, granularity, periodStart, team, tier) => {
+    const row = byScope.get(granularity, periodStart, team, tier);
     return row ? evaluationOf(kpi as SqlKpi, prefixOf.get(kpi.id)!, row) : undefined;
   };
 }
 
 /** Open rows at each period's instant (a backlog), counted and listed per scope. */
-async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Promise<Map<string, Record<string, unknown>>> {
+async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Promise<ScopeIndex<Record<string, unknown>>> {
   const backlog = kpi.backlog!;
   const at = raw('instant.3');
   const rows = await storage.query<Row>(sql`
@@ -194,12 +200,7 @@ async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefiniti
       WHERE ${teamFilter(teams)}
     )
     GROUP BY ${scopes(source)}`);
-  return new Map(
-    rows.map((row) => [
-      scopeKey(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope)),
-      { [backlog.name]: Number(row.open), [`${backlog.name}_${source.entity}s`]: row.listed },
-    ]),
-  );
+  return ScopeIndex.of(rows, (row) => ({ [backlog.name]: Number(row.open), [`${backlog.name}_${source.entity}s`]: row.listed }));
 }
 
 /**
@@ -214,24 +215,23 @@ async function entityEvaluations(storage: Storage, source: Source, kpis: KpiDefi
     WHERE ${raw(anchor)} >= ${param(chTime(from), "DateTime64(3, 'UTC')")} AND ${raw(anchor)} < ${param(chTime(to), "DateTime64(3, 'UTC')")}`);
   // Each entity goes to the period of its anchor in every granularity, for its team, the
   // organisation, its tier and all tiers: then every scope is a lookup.
-  const buckets = new Map<string, unknown[]>();
+  const buckets = new ScopeIndex<unknown[]>();
   for (const row of rows) {
     const at = instant(row[anchor])!;
     const entity = source.parse!(row);
     for (const window of windows) {
-      const start = periodStartOf(window.granularity, at);
+      const start = DAY_TEXT(periodStartOf(window.granularity, at));
       for (const team of [String(row.team), ALL_TEAMS]) {
         for (const tier of source.tiered ? ['all', String(row.tier)] : ['all']) {
-          const key = scopeKey(window.granularity, DAY_TEXT(start), team, tier);
-          const bucket = buckets.get(key);
+          const bucket = buckets.get(window.granularity, start, team, tier);
           if (bucket) bucket.push(entity);
-          else buckets.set(key, [entity]);
+          else buckets.set(window.granularity, start, team, tier, [entity]);
         }
       }
     }
   }
-  return (kpi, key, context) => {
-    const entities = buckets.get(key);
+  return (kpi, granularity, periodStart, team, tier, context) => {
+    const entities = buckets.get(granularity, periodStart, team, tier);
     if (!entities) return undefined;
     if (kpi.measure.kind !== 'entities') throw new Error(`${kpi.id} is not evaluated over entities`);
     const { value, numerator, denominator, sample_size, details } = kpi.measure.evaluate(entities as never[], context);
@@ -241,9 +241,5 @@ async function entityEvaluations(storage: Storage, source: Source, kpis: KpiDefi
 
 /** Writes computed values; `computedAt` is when the computation started reading, so later reads win. */
 export function storeValues(storage: Storage, values: ScopedValue[], computedAt: Date): Promise<void> {
-  return kpiValues.insert(
-    storage,
-    values.map((value) => ({ kpi: value.kpi, granularity: value.granularity, periodStart: value.period.start, team: value.team, tier: value.tier, ...value.evaluation })),
-    computedAt,
-  );
+  return kpiValues.insert(storage, values, computedAt);
 }

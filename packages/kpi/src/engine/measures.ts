@@ -81,44 +81,46 @@ export function renderAggregate(column: { name: string; aggregate: Aggregate }, 
   }
 }
 
+/** A KPI's aggregate column in a result row (module functions, not closures made per row: a rebuild reads hundreds of thousands). */
+const column = (row: Record<string, unknown>, prefix: string, name: string) => row[`${prefix}_${name}`];
+const numberAt = (row: Record<string, unknown>, prefix: string, name: string) => Number(column(row, prefix, name));
+
 /** The evaluation of one KPI from its aggregate columns in a result row. */
 export function evaluationOf(kpi: SqlKpi, prefix: string, row: Record<string, unknown>): Evaluation {
-  const read = (name: string) => row[`${prefix}_${name}`];
-  const num = (name: string) => Number(read(name));
   const m = kpi.measure;
   let evaluation: Evaluation;
   switch (m.kind) {
     case 'count':
-      evaluation = { value: num('value'), numerator: null, denominator: null, sample_size: num('n'), details: {} };
+      evaluation = { value: numberAt(row, prefix, 'value'), numerator: null, denominator: null, sample_size: numberAt(row, prefix, 'n'), details: {} };
       break;
     case 'share': {
-      const [numerator, denominator] = [num('num'), num('den')];
+      const [numerator, denominator] = [numberAt(row, prefix, 'num'), numberAt(row, prefix, 'den')];
       evaluation = { value: denominator === 0 ? null : numerator / denominator, numerator, denominator, sample_size: denominator, details: {} };
       break;
     }
     case 'ratio': {
-      const [numerator, denominator] = [num('num'), num('den')];
-      evaluation = { value: denominator === 0 ? null : numerator / denominator, numerator, denominator, sample_size: num('n'), details: {} };
+      const [numerator, denominator] = [numberAt(row, prefix, 'num'), numberAt(row, prefix, 'den')];
+      evaluation = { value: denominator === 0 ? null : numerator / denominator, numerator, denominator, sample_size: numberAt(row, prefix, 'n'), details: {} };
       break;
     }
     case 'median': {
-      const n = num('n');
-      const [median, p90] = n === 0 ? [null, null] : (read('q') as [number, number]);
+      const n = numberAt(row, prefix, 'n');
+      const [median, p90] = n === 0 ? [null, null] : (column(row, prefix, 'q') as [number, number]);
       evaluation = { value: median, numerator: null, denominator: null, sample_size: n, details: { p90 } };
       break;
     }
     case 'largest': {
-      const n = num('n');
-      evaluation = { value: n === 0 ? null : num('value'), numerator: null, denominator: null, sample_size: n, details: n === 0 ? {} : { worst: read('explain') } };
+      const n = numberAt(row, prefix, 'n');
+      evaluation = { value: n === 0 ? null : numberAt(row, prefix, 'value'), numerator: null, denominator: null, sample_size: n, details: n === 0 ? {} : { worst: column(row, prefix, 'explain') } };
       break;
     }
     default: {
-      const n = num('n');
+      const n = numberAt(row, prefix, 'n');
       const zeroWhenEmpty = m.kind === 'sum' || m.kind === 'count_distinct';
-      evaluation = { value: n === 0 && !zeroWhenEmpty ? null : num('value'), numerator: null, denominator: null, sample_size: n, details: {} };
+      evaluation = { value: n === 0 && !zeroWhenEmpty ? null : numberAt(row, prefix, 'value'), numerator: null, denominator: null, sample_size: n, details: {} };
     }
   }
-  for (const key of Object.keys(kpi.details ?? {})) evaluation.details[key] = read(`detail_${key}`);
+  for (const key of Object.keys(kpi.details ?? {})) evaluation.details[key] = column(row, prefix, `detail_${key}`);
   if (evaluation.value === null) evaluation.details.null_reason = nullReason(kpi, evaluation.sample_size);
   return evaluation;
 }

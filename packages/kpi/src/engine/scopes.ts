@@ -22,7 +22,31 @@ export type PeriodWindow = Window & { periods: Period[] };
 
 export const DAY_TEXT = (date: Date) => date.toISOString().slice(0, 10);
 
-export const scopeKey = (granularity: string, periodStart: string, team: string, tier: string) => `${granularity}|${periodStart}|${team}|${tier}`;
+/**
+ * Items by scope: granularity, period start (YYYY-MM-DD), team scope and tier scope. Nested maps
+ * rather than one key string per scope: a rebuild looks up hundreds of thousands of scopes, whose
+ * parts are the same few strings again and again (no string to build, hashes computed once).
+ */
+export class ScopeIndex<T> {
+  private readonly byGranularity = new Map<string, Map<string, Map<string, Map<string, T>>>>();
+
+  get(granularity: string, periodStart: string, team: string, tier: string): T | undefined {
+    return this.byGranularity.get(granularity)?.get(periodStart)?.get(team)?.get(tier);
+  }
+
+  set(granularity: string, periodStart: string, team: string, tier: string, item: T): void {
+    const level = <V>(map: Map<string, V>, key: string, make: () => V): V => map.get(key) ?? map.set(key, make()).get(key)!;
+    const teams = level(level(this.byGranularity, granularity, () => new Map()), periodStart, () => new Map());
+    level(teams, team, () => new Map()).set(tier, item);
+  }
+
+  /** The scopes of a result row of the scope columns (scopeColumns). */
+  static of<R extends Record<string, unknown>, T>(rows: readonly R[], item: (row: R) => T): ScopeIndex<T> {
+    const index = new ScopeIndex<T>();
+    for (const row of rows) index.set(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope), item(row));
+    return index;
+  }
+}
 
 /** The grouping sets of a source's scopes: every team and the organisation, every tier and all tiers. */
 export function scopes(source: Source): Sql {
@@ -36,7 +60,7 @@ export const scopeColumns = (source: Source) =>
 
 /** The start, as text, of the period of granularity `g` (an expression) that contains `day` (a Date or UTC time expression). */
 export const periodOfDay = (g: string, day: string) =>
-  `toString(multiIf(${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
+  `toString(multiIf(${g} = 'day', toDate(${day}), ${g} = 'week', toStartOfWeek(${day}, 1), ${g} = 'month', toStartOfMonth(${day}), ${g} = 'quarter', toStartOfQuarter(${day}), toStartOfYear(${day})))`;
 
 /** [from, to): the time every window covers together. */
 export function spanOf(windows: readonly PeriodWindow[]): TimeRange {

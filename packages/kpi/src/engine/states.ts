@@ -74,7 +74,7 @@ export function dailyStates(group: StateGroup, ranges: readonly TimeRange[] | un
     GROUP BY day, team, tier`;
 }
 
-/** Week and month values merge day states; quarter and year values merge month states. */
+/** Day, week and month values merge day states; quarter and year values merge month states. */
 const MONTHLY: readonly Granularity[] = ['quarter', 'year'];
 
 /** The stored states a computation of `windows` merges, as dailyStates gives them (`day` is the row's start), with their `grain`; only rows with data. */

@@ -10,8 +10,8 @@ const base = { source: experiments, tiered: false } as const;
 type Explained = Evaluation & { contributions: Contribution[] };
 
 /** A KPI over the experiments' statistics, evaluated in the process on parsed experiments (O(experiments)). */
-function overExperiments(evaluate: (experiments: Experiment[], context: EvaluationContext) => Explained): Measure {
-  return { kind: 'entities', evaluate: (entities, context) => evaluate(entities as unknown as Experiment[], context) };
+function overExperiments(evaluate: (experiments: Experiment[], context: EvaluationContext) => Explained, valueIs?: 'count' | 'share'): Measure {
+  return { kind: 'entities', evaluate: (entities, context) => evaluate(entities as unknown as Experiment[], context), ...(valueIs ? { valueIs } : {}) };
 }
 
 function contribution(experiment: Experiment, anchor: number | null, value: number | null, counted: { num: boolean; den: boolean }, note?: string): Contribution {
@@ -164,7 +164,7 @@ export const experimentKpis: KpiDefinition[] = [
     unit: 'count',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0 }],
-    measure: overExperiments(guardrailBreaches),
+    measure: overExperiments(guardrailBreaches, 'count'),
   }),
   defineKpi({
     ...base,
@@ -176,7 +176,7 @@ export const experimentKpis: KpiDefinition[] = [
     unit: 'ratio',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0.05 }],
-    measure: overExperiments(srmFailureRate),
+    measure: overExperiments(srmFailureRate, 'share'),
   }),
   defineKpi({
     ...base,

@@ -10,14 +10,10 @@ import { tsvField, tsvNumber } from '../tsv.ts';
 export interface KpiValueRow {
   kpi: string;
   granularity: string;
-  periodStart: Date;
+  period: { start: Date };
   team: string;
   tier: string;
-  value: number | null;
-  numerator: number | null;
-  denominator: number | null;
-  sample_size: number;
-  details: Record<string, unknown>;
+  evaluation: { value: number | null; numerator: number | null; denominator: number | null; sample_size: number; details: Record<string, unknown> };
 }
 
 const COLUMNS = ['kpi', 'granularity', 'period_start', 'team', 'tier', 'value', 'numerator', 'denominator', 'sample_size', 'details', 'computed_at'] as const;
@@ -41,13 +37,16 @@ export const kpiValues = {
   /** Writes values as TabSeparated lines, in chunks. */
   async insert(storage: Storage, rows: readonly KpiValueRow[], computedAt: Date): Promise<void> {
     const stamp = computedAt.toISOString().replace('T', ' ').replace('Z', '');
+    // Rows come period by period, the scopes of a period sharing its Date: its text is made once.
+    let period: Date | undefined;
+    let periodText = '';
     for (let start = 0; start < rows.length; start += 50_000) {
-      const lines = rows.slice(start, start + 50_000).map(
-        (row) =>
-          `${tsvField(row.kpi)}\t${row.granularity}\t${chSecond(row.periodStart)}\t${tsvField(row.team)}\t${row.tier}\t${tsvNumber(row.value)}\t${tsvNumber(row.numerator)}\t${tsvNumber(
-            row.denominator,
-          )}\t${row.sample_size}\t${tsvField(JSON.stringify(row.details))}\t${stamp}\n`,
-      );
+      const lines = rows.slice(start, start + 50_000).map(({ kpi, granularity, period: { start: periodStart }, team, tier, evaluation: value }) => {
+        if (periodStart !== period) [period, periodText] = [periodStart, chSecond(periodStart)];
+        return `${tsvField(kpi)}\t${granularity}\t${periodText}\t${tsvField(team)}\t${tier}\t${tsvNumber(value.value)}\t${tsvNumber(value.numerator)}\t${tsvNumber(
+          value.denominator,
+        )}\t${value.sample_size}\t${tsvField(JSON.stringify(value.details))}\t${stamp}\n`;
+      });
       await storage.insertTabSeparated('kpi_values', COLUMNS, lines.join(''));
     }
   },

@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { MAX_PERIODS, routes } from '@kpi/api-contract';
 import {
-  ALL_TEAMS, computeScope, DefinitionError, explainScope, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf, periodsStartingIn,
-  previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, type Catalog, type KpiDefinition, type TierScope,
+  ALL_TEAMS, computeScope, defaultPeriodCount, DefinitionError, explainScope, granularitiesOf, granularityRefusal, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf,
+  periodsStartingIn, previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, type Catalog, type Granularity, type KpiDefinition, type TierScope,
 } from '@kpi/kpi';
 import { kpiValues } from '@kpi/storage';
 import type { Runtime } from '@kpi/runtime';
@@ -24,6 +24,7 @@ const describeKpi = (kpi: KpiDefinition) => ({
   direction: kpi.direction,
   tiered: kpi.tiered,
   targets: kpi.targets,
+  granularities: [...granularitiesOf(kpi)],
   group: kpi.group,
   custom: kpi.custom === true,
 });
@@ -36,18 +37,22 @@ function resolveKpi(catalog: Catalog, id: string, reply: FastifyReply): KpiDefin
   return kpi;
 }
 
-function checkTier(kpi: KpiDefinition, value: TierScope) {
-  if (value !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
+/** The tier and granularity asked for, where the KPI has them. */
+function checkScope(kpi: KpiDefinition, scope: { tier: TierScope; granularity: Granularity }) {
+  if (scope.tier !== 'all' && !kpi.tiered) throw new BadRequest(`tier: ${kpi.id} is computed over events that carry no tier; only tier=all applies`);
+  const refusal = granularityRefusal(kpi, scope.granularity);
+  if (refusal) throw new BadRequest(`granularity: ${refusal}`);
 }
 
-/** Periods starting in [from, to); by default the last 12 up to the current one. */
+/** Periods starting in [from, to); by default the last 12 up to the current one (the last 30 days). */
 function periodsOf(query: ValuesQuery, now: Date) {
-  if (!query.from && !query.to) return lastPeriods(query.granularity, 12, now);
+  const count = defaultPeriodCount(query.granularity);
+  if (!query.from && !query.to) return lastPeriods(query.granularity, count, now);
   const to = query.to ? toInstant(query.to) : nextPeriodStart(query.granularity, periodStartOf(query.granularity, now));
   let from = query.from ? toInstant(query.from) : undefined;
   if (!from) {
     from = periodStartOf(query.granularity, new Date(to.getTime() - 1));
-    for (let i = 1; i < 12; i++) from = previousPeriodStart(query.granularity, from);
+    for (let i = 1; i < count; i++) from = previousPeriodStart(query.granularity, from);
   }
   if (from >= to) throw new BadRequest('from: must be before to');
   const periods = periodsStartingIn(query.granularity, from, to);
@@ -98,10 +103,10 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
-      checkTier(kpi, query.tier);
-      const periods = periodsOf(query, new Date());
+      checkScope(kpi, query);
+      const now = runtime.clock();
       const scope = { granularity: query.granularity, team: teamScope(query.team), tier: query.tier };
-      const values = await readValues(serving.values, kpi, scope, periods, serving.overrides());
+      const values = await readValues(serving.values, kpi, scope, periodsOf(query, now), serving.overrides(), now);
       return { kpi: kpi.id, granularity: query.granularity, team: query.team, tier: query.tier, values };
     },
   });
@@ -112,13 +117,13 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       const kpi = resolveKpi(catalog, request.params.id, reply);
       if (!kpi) return reply;
       const query = request.query;
-      checkTier(kpi, query.tier);
+      checkScope(kpi, query);
       const start = toInstant(query.period_start);
       const period = periodOf(query.granularity, start);
       if (period.start.getTime() !== start.getTime()) {
         throw new BadRequest(`period_start: ${query.period_start} is not the start of a ${query.granularity}; did you mean ${period.start.toISOString()}?`);
       }
-      const now = new Date();
+      const now = runtime.clock();
       const team = teamScope(query.team);
       const { evaluation, contributions } = await explainScope(storage, kpi, { granularity: query.granularity, period, team, tier: query.tier }, now);
       const previous = await computeScope(storage, kpi, { granularity: query.granularity, period: { start: previousPeriodStart(query.granularity, period.start), end: period.start }, team, tier: query.tier }, now);
@@ -150,12 +155,13 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       const { quarter: quarterText, year: yearText } = request.query;
       const granularity = yearText ? 'year' : 'quarter';
       const label = yearText ?? quarterText;
-      const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', new Date());
+      const now = runtime.clock();
+      const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', now);
       const team = teamScope(request.query.team);
       // The trend's periods end with the one scored: one read for the values and their sparklines.
       const periods = [period];
       for (let i = 1; i < (request.query.trend ?? 1); i++) periods.unshift({ start: previousPeriodStart(granularity, periods[0]!.start), end: periods[0]!.start });
-      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, periods, serving.overrides());
+      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, periods, serving.overrides(), now);
       const kpis = catalog.list().map((kpi) => {
         const series = values.get(kpi.id)!;
         const value = series.at(-1)!;
@@ -171,6 +177,7 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
           target: value.target,
           status: value.status,
           previous_value: value.previous_value,
+          forecast: value.forecast,
           ...(request.query.trend ? { trend: series.map(({ period_start, value, status }) => ({ period_start, value, status })) } : {}),
         };
       });

@@ -52,7 +52,7 @@ export const reportRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
       let resolved;
       try {
         const body = request.body;
-        resolved = resolveRequest('year' in body ? body.year : body.quarter, body.team, new Date());
+        resolved = resolveRequest('year' in body ? body.year : body.quarter, body.team, runtime.clock());
       } catch (error) {
         if (error instanceof ReportRequestError) throw new BadRequest(`body.${error.message}`);
         throw error;

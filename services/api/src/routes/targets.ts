@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { ALL_TEAMS, saveOverride, type TargetOverride } from '@kpi/kpi';
+import { ALL_TEAMS, granularityRefusal, saveOverride, type TargetOverride } from '@kpi/kpi';
 import type { Runtime } from '@kpi/runtime';
 import { recordChange } from '../access/audit.ts';
 import { readsTeam } from '../access/principal.ts';
@@ -30,12 +30,15 @@ export const targetRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
   app.route({
     ...serve(routes.putTarget),
     handler: async (request, reply) => {
-      if (!runtime.catalog.get(request.params.kpi)) return reply.code(404).send(unknownKpi(request.params.kpi));
-      const { kpi, team } = request.params;
-      const override: TargetOverride = { kpi, team: toScope(team), ...request.body };
-      const before = inForce(kpi, team, override.granularity);
+      const { kpi: kpiId, team } = request.params;
+      const kpi = runtime.catalog.get(kpiId);
+      if (!kpi) return reply.code(404).send(unknownKpi(kpiId));
+      const refusal = request.body.granularity && granularityRefusal(kpi, request.body.granularity);
+      if (refusal) return reply.code(400).send({ error: 'bad_request', message: `granularity: ${refusal}` });
+      const override: TargetOverride = { kpi: kpiId, team: toScope(team), ...request.body };
+      const before = inForce(kpiId, team, override.granularity);
       await saveOverride(storage, override);
-      await recordChange(storage, request, { action: 'target.set', target: `${kpi}/${team}`, team, before, after: fromScope(override) });
+      await recordChange(storage, request, { action: 'target.set', target: `${kpiId}/${team}`, team, before, after: fromScope(override) });
       await runtime.serving.targetsChanged();
       return reply.code(200).send(fromScope(override));
     },
