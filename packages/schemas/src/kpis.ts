@@ -1,6 +1,4 @@
-import { z } from 'zod';
-
-/** The words a KPI is described in: its periods, units, direction, status, tiers and forecast. */
+/** The words a KPI is described in: its periods, units, direction, status and tiers. */
 
 /** Periods are half-open [start, end) in UTC: days, ISO weeks (Monday), calendar months, quarters and years. */
 export const GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
@@ -26,14 +24,3 @@ export type TierScope = (typeof TIER_SCOPES)[number];
 export const KPI_ID = /^[a-z][a-z0-9_]{2,63}$/;
 /** A team as events carry it (`all`, which it admits, names the whole organisation where a team is asked for). */
 export const TEAM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-/** The final value a period under way is heading for (SPEC 5c), as the API serves it. */
-export const forecastSchema = z.object({
-  value: z.number().describe('the expected final value'),
-  low: z.number().describe('10th percentile of the final value'),
-  high: z.number().describe('90th percentile of the final value'),
-  probability_met: z.number().min(0).max(1).describe('the probability that the final value meets the target'),
-  outlook: z.enum(['on_track', 'at_risk']).describe('on_track when probability_met >= 0.5'),
-  elapsed: z.number().min(0).max(1).describe('the fraction of the period elapsed'),
-});
-export type Forecast = z.output<typeof forecastSchema>;
