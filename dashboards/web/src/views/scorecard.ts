@@ -1,5 +1,6 @@
 /** Views 1 and 2: the scorecard of a quarter (or a year) for the organisation or one team. */
 import type { ScorecardKpi } from '@kpi/api-contract';
+import { STATUSES } from '@kpi/schemas';
 import { api } from '../api.ts';
 import { sparkline } from '../charts.ts';
 import { groupKpis, teamLabel, type Context, type Rendered } from '../context.ts';
@@ -7,7 +8,8 @@ import { forecastBadge, h, statusBadge } from '../dom.ts';
 import { changeOf, formatNumber, formatPeriod, formatTarget, formatTime, formatValue, STATUS_ICON, STATUS_LABEL, type Status } from '../format.ts';
 import { isYear } from '../state.ts';
 
-const STATUSES: Status[] = ['breached', 'met', 'no_target', 'no_data'];
+/** The status filters: breached first (what needs attention), then the others in the contract's order. */
+const FILTERS: Status[] = ['breached', ...STATUSES.filter((status) => status !== 'breached')];
 /** Which statuses are shown; in memory, so it survives the 15 s refresh. */
 let filter: Status | null = null;
 
@@ -80,12 +82,12 @@ function scorecardHead(ctx: Context) {
 
 /** One toggle per status (and one for all), each with its count. */
 function statusFilters(ctx: Context, kpis: ScorecardKpi[]) {
-  const counts = new Map<Status, number>(STATUSES.map((s) => [s, kpis.filter((k) => k.status === s).length]));
+  const counts = new Map<Status, number>(FILTERS.map((s) => [s, kpis.filter((k) => k.status === s).length]));
   return h(
     'div',
     { class: 'filters', role: 'group', 'aria-label': 'Show KPIs by status' },
     h('button', { type: 'button', class: 'chip', 'aria-pressed': String(filter === null), 'data-focus': 'filter-all', onclick: () => ((filter = null), ctx.rerender()) }, `All ${kpis.length}`),
-    STATUSES.map((s) =>
+    FILTERS.map((s) =>
       h(
         'button',
         { type: 'button', class: `chip chip-${s}`, 'aria-pressed': String(filter === s), 'data-focus': `filter-${s}`, disabled: counts.get(s) === 0 && filter !== s, onclick: () => ((filter = filter === s ? null : s), ctx.rerender()) },

@@ -1,4 +1,4 @@
-import type { TierScope } from '@kpi/schemas';
+import { TIER_SCOPES, type TierScope } from '@kpi/schemas';
 import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
 import { emptyEvaluation, granularitiesOf, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
@@ -12,7 +12,7 @@ export { ALL_TEAMS, type TeamFilter, type Window } from './scopes.ts';
 export { TIER_SCOPES, type TierScope } from '@kpi/schemas';
 
 export function tierScopes(kpi: KpiDefinition): TierScope[] {
-  return kpi.tiered ? ['all', '1', '2', '3'] : ['all'];
+  return kpi.tiered ? [...TIER_SCOPES] : ['all'];
 }
 
 export interface ScopedValue {
