@@ -57,118 +57,109 @@ export interface KpiChart {
 
 const PROJECTION = { on_track: '#1a7f37', at_risk: '#c62828' } as const;
 
-/**
- * A KPI's values over periods with the target each was judged against (stepped, dashed), points
- * coloured and shaped by status, and for the period under way its projected end (a hollow point,
- * joined to the value so far) with the 80 % band (a bar), coloured by outlook.
- */
-export function kpiChart(
-  container: HTMLElement,
-  values: KpiValue[],
-  options: { unit: Unit; granularity: Granularity; name: string; selected: number; onSelect(index: number): void },
-): KpiChart {
-  const labels = values.map((v) => formatPeriod(v.period_start, options.granularity));
-  const xs = values.map((_, i) => i);
-  const ys = values.map((v) => v.value);
-  const targets = values.map((v) => v.target);
-  const projected = values.map((v) => v.forecast?.value ?? null);
+type ChartOptions = { unit: Unit; granularity: Granularity; name: string; selected: number; onSelect(index: number): void };
+
+/** The selected period: a light band. */
+function drawSelection(u: uPlot, selected: number, count: number) {
+  if (selected < 0 || selected >= count) return;
+  const ctx = u.ctx;
+  const left = u.valToPos(selected - 0.5, 'x', true);
+  const right = u.valToPos(selected + 0.5, 'x', true);
+  ctx.save();
+  ctx.fillStyle = 'rgba(29, 78, 216, 0.08)';
+  ctx.fillRect(Math.max(u.bbox.left, left), u.bbox.top, Math.min(u.bbox.left + u.bbox.width, right) - Math.max(u.bbox.left, left), u.bbox.height);
+  ctx.restore();
+}
+
+/** The projected end of the period at `i` (a hollow point, dashed to the value so far) and its 80 % band (a bar). */
+function drawProjection(u: uPlot, v: KpiValue, i: number, ratio: number) {
+  if (!v.forecast) return;
+  const ctx = u.ctx;
+  const { value, low, high, outlook } = v.forecast;
+  const cx = u.valToPos(i, 'x', true);
+  const half = Math.max(4 * ratio, u.valToPos(i + 0.18, 'x', true) - cx);
+  ctx.save();
+  ctx.fillStyle = outlook === 'at_risk' ? 'rgba(198, 40, 40, 0.16)' : 'rgba(26, 127, 55, 0.16)';
+  ctx.strokeStyle = PROJECTION[outlook];
+  ctx.lineWidth = 1.5 * ratio;
+  const top = u.valToPos(high, 'y', true);
+  const bottom = u.valToPos(low, 'y', true);
+  ctx.fillRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
+  ctx.strokeRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
+  if (v.value !== null) {
+    ctx.setLineDash([4 * ratio, 3 * ratio]);
+    ctx.beginPath();
+    ctx.moveTo(cx, u.valToPos(v.value, 'y', true));
+    ctx.lineTo(cx, u.valToPos(value, 'y', true));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.fillStyle = '#fff';
+  ctx.beginPath();
+  ctx.arc(cx, u.valToPos(value, 'y', true), 5 * ratio, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The value of the period at `i`, coloured by status: a diamond when breached, else a dot. */
+function drawValuePoint(u: uPlot, v: KpiValue, i: number, ratio: number) {
+  if (v.value === null) return;
+  const ctx = u.ctx;
+  const cx = u.valToPos(i, 'x', true);
+  const cy = u.valToPos(v.value, 'y', true);
+  const r = 4.5 * ratio;
+  ctx.save();
+  ctx.fillStyle = STATUS_COLOUR[v.status];
+  ctx.strokeStyle = '#fff';
+  ctx.lineWidth = 1.5 * ratio;
+  ctx.beginPath();
+  if (v.status === 'breached') {
+    ctx.moveTo(cx, cy - r * 1.3);
+    ctx.lineTo(cx + r * 1.3, cy);
+    ctx.lineTo(cx, cy + r * 1.3);
+    ctx.lineTo(cx - r * 1.3, cy);
+    ctx.closePath();
+  } else {
+    ctx.arc(cx, cy, r, 0, Math.PI * 2);
+  }
+  ctx.fill();
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The y range: the values, the forecasts' bands, 0 for units that cannot go below it and [0, 1] for ratios, padded by 8 %. */
+function valueRange(unit: Unit, bands: number[]): uPlot.Range.Function {
+  const nonNegative = !['correlation', 'relative_lift'].includes(unit);
+  return (_u, min, max) => {
+    if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, unit === 'ratio' ? 1 : 1];
+    let lo = Math.min(nonNegative ? Math.min(0, min) : min, ...bands);
+    let hi = Math.max(unit === 'ratio' ? Math.max(1, max) : max, ...bands);
+    if (lo === hi) hi = lo + 1;
+    const padding = (hi - lo) * 0.08;
+    return [nonNegative && lo === 0 ? 0 : lo - padding, hi + padding];
+  };
+}
+
+/** uPlot's options for a KPI's series: the value, the stepped target and the projected end (drawn by the draw hook). */
+function chartOptions(container: HTMLElement, values: KpiValue[], options: ChartOptions, labels: string[], xs: number[]): uPlot.Options {
+  const { unit } = options;
   // The band's ends belong on the scale too.
   const bands = values.flatMap((v) => (v.forecast ? [v.forecast.low, v.forecast.high] : []));
-  const nonNegative = !['correlation', 'relative_lift'].includes(options.unit);
-  const { unit } = options;
-
   const drawMarkers = (u: uPlot) => {
-    const ctx = u.ctx;
     const ratio = devicePixelRatio || 1;
-    // The selected period: a light band.
-    if (options.selected >= 0 && options.selected < values.length) {
-      const left = u.valToPos(options.selected - 0.5, 'x', true);
-      const right = u.valToPos(options.selected + 0.5, 'x', true);
-      ctx.save();
-      ctx.fillStyle = 'rgba(29, 78, 216, 0.08)';
-      ctx.fillRect(Math.max(u.bbox.left, left), u.bbox.top, Math.min(u.bbox.left + u.bbox.width, right) - Math.max(u.bbox.left, left), u.bbox.height);
-      ctx.restore();
-    }
-    values.forEach((v, i) => {
-      if (!v.forecast) return;
-      const { value, low, high, outlook } = v.forecast;
-      const cx = u.valToPos(i, 'x', true);
-      const half = Math.max(4 * ratio, u.valToPos(i + 0.18, 'x', true) - cx);
-      ctx.save();
-      ctx.fillStyle = outlook === 'at_risk' ? 'rgba(198, 40, 40, 0.16)' : 'rgba(26, 127, 55, 0.16)';
-      ctx.strokeStyle = PROJECTION[outlook];
-      ctx.lineWidth = 1.5 * ratio;
-      const top = u.valToPos(high, 'y', true);
-      const bottom = u.valToPos(low, 'y', true);
-      ctx.fillRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
-      ctx.strokeRect(cx - half, top, 2 * half, Math.max(2 * ratio, bottom - top));
-      if (v.value !== null) {
-        ctx.setLineDash([4 * ratio, 3 * ratio]);
-        ctx.beginPath();
-        ctx.moveTo(cx, u.valToPos(v.value, 'y', true));
-        ctx.lineTo(cx, u.valToPos(value, 'y', true));
-        ctx.stroke();
-        ctx.setLineDash([]);
-      }
-      ctx.fillStyle = '#fff';
-      ctx.beginPath();
-      ctx.arc(cx, u.valToPos(value, 'y', true), 5 * ratio, 0, Math.PI * 2);
-      ctx.fill();
-      ctx.stroke();
-      ctx.restore();
-    });
-    values.forEach((v, i) => {
-      if (v.value === null) return;
-      const cx = u.valToPos(i, 'x', true);
-      const cy = u.valToPos(v.value, 'y', true);
-      const r = 4.5 * ratio;
-      ctx.save();
-      ctx.fillStyle = STATUS_COLOUR[v.status];
-      ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 1.5 * ratio;
-      ctx.beginPath();
-      if (v.status === 'breached') {
-        ctx.moveTo(cx, cy - r * 1.3);
-        ctx.lineTo(cx + r * 1.3, cy);
-        ctx.lineTo(cx, cy + r * 1.3);
-        ctx.lineTo(cx - r * 1.3, cy);
-        ctx.closePath();
-      } else {
-        ctx.arc(cx, cy, r, 0, Math.PI * 2);
-      }
-      ctx.fill();
-      ctx.stroke();
-      ctx.restore();
-    });
+    drawSelection(u, options.selected, values.length);
+    values.forEach((v, i) => drawProjection(u, v, i, ratio));
+    values.forEach((v, i) => drawValuePoint(u, v, i, ratio));
   };
-
-  const opts: uPlot.Options = {
+  return {
     width: Math.max(320, container.clientWidth),
     height: 260,
     title: undefined,
-    scales: {
-      x: { time: false, range: () => [-0.5, Math.max(0.5, values.length - 0.5)] },
-      y: {
-        range: (_u, min, max) => {
-          if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, unit === 'ratio' ? 1 : 1];
-          let lo = Math.min(nonNegative ? Math.min(0, min) : min, ...bands);
-          let hi = Math.max(unit === 'ratio' ? Math.max(1, max) : max, ...bands);
-          if (lo === hi) hi = lo + 1;
-          const padding = (hi - lo) * 0.08;
-          return [nonNegative && lo === 0 ? 0 : lo - padding, hi + padding];
-        },
-      },
-    },
+    scales: { x: { time: false, range: () => [-0.5, Math.max(0.5, values.length - 0.5)] }, y: { range: valueRange(unit, bands) } },
     series: [
       { label: 'Period', value: (_u, i) => (i === null ? '' : (labels[i] ?? '')) },
-      {
-        label: options.name,
-        stroke: '#1d4ed8',
-        width: 2,
-        spanGaps: false,
-        points: { show: false },
-        value: (_u, v) => formatValue(v, unit),
-      },
+      { label: options.name, stroke: '#1d4ed8', width: 2, spanGaps: false, points: { show: false }, value: (_u, v) => formatValue(v, unit) },
       {
         label: 'Target',
         stroke: '#6b2c2c',
@@ -197,7 +188,20 @@ export function kpiChart(
     legend: { show: true },
     hooks: { draw: [drawMarkers] },
   };
-  const plot = new uPlot(opts, [xs, ys as (number | null)[], targets as (number | null)[], projected], container);
+}
+
+/**
+ * A KPI's values over periods with the target each was judged against (stepped, dashed), points
+ * coloured and shaped by status, and for the period under way its projected end (a hollow point,
+ * joined to the value so far) with the 80 % band (a bar), coloured by outlook.
+ */
+export function kpiChart(container: HTMLElement, values: KpiValue[], options: ChartOptions): KpiChart {
+  const labels = values.map((v) => formatPeriod(v.period_start, options.granularity));
+  const xs = values.map((_, i) => i);
+  const ys = values.map((v) => v.value);
+  const targets = values.map((v) => v.target);
+  const projected = values.map((v) => v.forecast?.value ?? null);
+  const plot = new uPlot(chartOptions(container, values, options, labels, xs), [xs, ys as (number | null)[], targets as (number | null)[], projected], container);
   plot.over.addEventListener('click', () => {
     const index = plot.cursor.idx;
     if (index !== null && index !== undefined) options.onSelect(index);

@@ -1,17 +1,8 @@
 /** The dashboard's state lives in the URL query, so links, reloads and back/forward keep the view. */
-import type { Granularity, Tier } from '@kpi/api-contract';
+import { GRANULARITIES, TEAM_PATTERN, TIER_SCOPES, type Granularity, type TierScope as Tier } from '@kpi/schemas';
 
 export type { Tier };
 export type View = 'scorecard' | 'kpi' | 'ops' | 'reports';
-
-/**
- * Every value of a union, listed (the browser cannot load the contract's enums at run time); the
- * compiler refuses the list while it misses one, so a value added to the API shows up here.
- */
-const every =
-  <T extends string>() =>
-  <const L extends readonly T[]>(values: L & ([Exclude<T, L[number]>] extends [never] ? unknown : `missing: ${Exclude<T, L[number]>}`)) =>
-    values;
 
 export interface State {
   view: View;
@@ -26,9 +17,6 @@ export interface State {
 }
 
 const VIEWS: View[] = ['scorecard', 'kpi', 'ops', 'reports'];
-export const GRANULARITIES = every<Granularity>()(['day', 'week', 'month', 'quarter', 'year']);
-const TIERS = every<Tier>()(['all', '1', '2', '3']);
-const TEAM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export const quarterLabelOf = (d: Date) => `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
@@ -84,9 +72,9 @@ export function readState(search = location.search): State {
     view: pick('view', VIEWS, 'scorecard'),
     quarter: quarter && /^\d{4}(-Q[1-4])?$/.test(quarter) ? quarter : currentQuarter(),
     granularity: pick('granularity', GRANULARITIES, 'month'),
-    team: team && (team === 'all' || TEAM.test(team)) ? team : 'all',
+    team: team && TEAM_PATTERN.test(team) ? team : 'all',
     kpi: kpi && /^[a-z0-9_]{1,64}$/.test(kpi) ? kpi : null,
-    tier: pick('tier', TIERS, 'all'),
+    tier: pick('tier', TIER_SCOPES, 'all'),
     period: period && DAY.test(period) ? period : null,
   };
   if (state.view === 'kpi' && !state.kpi) state.view = 'scorecard';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { Matcher } from '@kpi/schemas';
 
 export type Labels = Record<string, string>;
 
-export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+export { LABEL_NAME } from '@kpi/schemas';
 
 /** Labels sorted by name: the canonical form that fingerprints and group keys are computed from. */
 export function sortedLabels(labels: Labels): Labels {
@@ -22,26 +22,7 @@ export function formatLabels(labels: Labels): string {
     .join(', ')}}`;
 }
 
-export const MATCH_OPS = ['=', '!=', '=~', '!~'] as const;
-
-/** A label matcher as Alertmanager's silences use them; regular expressions are anchored (full match). */
-export const matcherSchema = z
-  .object({
-    name: z.string({ error: 'expected a label name' }).regex(LABEL_NAME, 'expected a label name (^[a-zA-Z_][a-zA-Z0-9_]*$)'),
-    value: z.string({ error: 'expected a string' }).max(1024),
-    op: z.enum(MATCH_OPS, { error: `expected one of ${MATCH_OPS.join(' ')}` }).default('='),
-  })
-  .strict()
-  .superRefine((matcher, ctx) => {
-    if (matcher.op === '=~' || matcher.op === '!~') {
-      try {
-        new RegExp(`^(?:${matcher.value})$`);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: `not a valid regular expression: ${(error as Error).message}` });
-      }
-    }
-  });
-export type Matcher = z.output<typeof matcherSchema>;
+export { MATCH_OPS, matcherSchema, type Matcher } from '@kpi/schemas';
 
 const regexCache = new Map<string, RegExp>();
 function regexOf(source: string): RegExp {

@@ -1,3 +1,4 @@
+import { SEVERITIES, TIER_SCOPES } from '@kpi/schemas';
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
 import { CATALOG, forecastModelOf, granularityRefusal, GRANULARITIES, KPI_ID, kpiById, type KpiDefinition } from '@kpi/kpi';
@@ -22,18 +23,16 @@ export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const RESERVED_LABELS = ['alertname', 'kpi', 'team', 'tier', 'granularity', 'severity'] as const;
 export const OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
 export type Operator = (typeof OPERATORS)[number];
-export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export const CONDITIONS = ['target_breached', 'forecast', 'threshold'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from '@kpi/schemas';
 
 const duration = z.string({ error: DURATION_HINT }).refine((value) => parseDuration(value) !== undefined, {
   error: (issue) => `${DURATION_HINT}; got ${JSON.stringify(issue.input)}`,
 });
 const labelName = z.string().regex(LABEL_NAME, 'expected a label name (^[a-zA-Z_][a-zA-Z0-9_]*$)');
 
-const TIERS = ['all', '1', '2', '3'] as const;
 // A tier as a string or (as YAML writes it) a number; parsed to the string.
-const tier = z.union([z.enum(TIERS), z.literal([1, 2, 3]).transform((value) => String(value) as '1' | '2' | '3')], { error: 'expected 1, 2, 3 or all' });
+const tier = z.union([z.enum(TIER_SCOPES), z.literal([1, 2, 3]).transform((value) => String(value) as '1' | '2' | '3')], { error: 'expected 1, 2, 3 or all' });
 
 const ruleObject = z
   .object({
@@ -150,7 +149,7 @@ export const ruleSchema = ruleObject
  * decided, receivers named), as a schema of its own so the API can declare and check its answers.
  */
 export const parsedRuleSchema = ruleObject.extend({
-  tier: z.enum(TIERS),
+  tier: z.enum(TIER_SCOPES),
   condition: z.enum(CONDITIONS),
   receivers: z.array(namedReceiverSchema),
 });

@@ -1,4 +1,5 @@
 import type { Forecast, KpiDefinition, Period, Status } from '@kpi/kpi';
+import type { AlertState } from '@kpi/schemas';
 import { fingerprintOf, type Labels } from './labels.ts';
 import { holdOf, type AlertRule, type Severity } from './rule.ts';
 import { formatNumber, periodLabel, renderTemplate, type TemplateVariable } from './template.ts';
@@ -9,8 +10,7 @@ import { formatNumber, periodLabel, renderTemplate, type TemplateVariable } from
  * (a duration since active_at, or a number of consecutive evaluations); a pending alert whose
  * condition stops holding goes back to inactive; a firing one is resolved. `for: 0` fires at once.
  */
-export const ALERT_STATES = ['inactive', 'pending', 'firing', 'resolved'] as const;
-export type AlertState = (typeof ALERT_STATES)[number];
+export { ALERT_STATES, type AlertState } from '@kpi/schemas';
 
 export interface AlertInstance {
   fingerprint: string;

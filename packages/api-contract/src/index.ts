@@ -33,7 +33,7 @@ export { defineRoute, describeStatus, mayRefuse, TEAM_SCOPES, type TeamScope, ty
 export { errorBody, unavailableBody, dependency, granularity, instant, quarter, status, team, tier, unit, direction, limit, type ErrorBody, type UnavailableBody } from './shared.ts';
 export { openApiDocument, type OpenApiOptions } from './openapi.ts';
 export { CSRF_HEADER, SESSION_COOKIE } from './client.ts';
-export type { AuditEntry } from '@kpi/storage';
+export type { AuditEntry } from '@kpi/schemas';
 export * from './types.ts';
 export { MAX_EVENTS_PER_REQUEST } from './routes/events.ts';
 export { MAX_PERIODS, kpiId } from './routes/kpis.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ApiRole } from '@kpi/config';
+import type { ApiRole } from '@kpi/schemas';
 import { errorBody, unavailableBody } from './shared.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';

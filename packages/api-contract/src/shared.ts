@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { TEAM_PATTERN } from '@kpi/events';
-import { DIRECTIONS, GRANULARITIES, STATUSES, TIER_SCOPES, UNITS } from '@kpi/kpi';
+import { DIRECTIONS, GRANULARITIES, STATUSES, TEAM_PATTERN, TIER_SCOPES, UNITS } from '@kpi/schemas';
 
 /**
- * The building blocks every route shares. Enumerations come from where the pipeline defines
- * them (granularities, units, statuses), so a new one appears in the contract by itself.
+ * The building blocks every route shares. Enumerations come from @kpi/schemas, where the
+ * pipeline defines them too (granularities, units, statuses): a new one appears here by itself.
  */
 
 /** A team as the events carry it; `all` (which the pattern admits) is the whole organisation. */

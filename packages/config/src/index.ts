@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TEAM_PATTERN } from '@kpi/events';
+import { API_ROLES, type ApiRole } from '@kpi/schemas';
 
 /**
  * Every setting of every role, parsed once at start-up. A wrong value stops the process with
@@ -27,8 +28,7 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a
 
 export const ROLES = ['ingest', 'worker', 'api'] as const;
 export type Role = (typeof ROLES)[number];
-export const API_ROLES = ['read', 'ingest', 'admin'] as const;
-export type ApiRole = (typeof API_ROLES)[number];
+export { API_ROLES, type ApiRole } from '@kpi/schemas';
 
 /** What a principal may do: its role, and the teams it is limited to (undefined: every team and the organisation). */
 export interface Access {

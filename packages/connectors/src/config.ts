@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '@kpi/config';
+import { CONNECTOR_NAMES, type ConnectorName } from '@kpi/schemas';
 import { alertmanagerConfig } from './alertmanager.ts';
 import { argocdConfig } from './argocd.ts';
 import { cdeventsConfig } from './cdevents.ts';
@@ -17,8 +18,8 @@ import { openlineageConfig } from './openlineage.ts';
 import { pagerdutyConfig } from './pagerduty.ts';
 import { servicenowConfig } from './servicenow.ts';
 
-/** KPI_CONNECTORS_FILE: one optional section per connector; a connector absent from it answers 404. */
-export const connectorsFileSchema = z.strictObject({
+// One section per name of CONNECTOR_NAMES (@kpi/schemas, same order): the compiler refuses a missing or extra one.
+const connectorSections = {
   github: githubConfig.optional(),
   mlflow: mlflowConfig.optional(),
   argocd: argocdConfig.optional(),
@@ -33,10 +34,11 @@ export const connectorsFileSchema = z.strictObject({
   great_expectations: greatExpectationsConfig.optional(),
   evidently: evidentlyConfig.optional(),
   databricks: databricksConfig.optional(),
-});
+} satisfies Record<ConnectorName, z.ZodOptional>;
+/** KPI_CONNECTORS_FILE: one optional section per connector; a connector absent from it answers 404. */
+export const connectorsFileSchema = z.strictObject(connectorSections);
 export type ConnectorsConfig = z.infer<typeof connectorsFileSchema>;
-export type ConnectorName = keyof ConnectorsConfig;
-export const CONNECTOR_NAMES = Object.keys(connectorsFileSchema.shape) as ConnectorName[];
+export { CONNECTOR_NAMES, type ConnectorName } from '@kpi/schemas';
 
 const formatPath = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(root)';
 

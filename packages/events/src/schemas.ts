@@ -1,5 +1,6 @@
 // The single definition of every event the pipeline accepts (SPEC §3). TS types and the JSON
 // Schema are both derived from these zod schemas, so the three can never drift apart.
+import { TEAM_PATTERN } from '@kpi/schemas';
 import { z } from 'zod';
 
 /** Default topic names; deployments may override them, hence "default". */
@@ -32,7 +33,7 @@ const rule = (text: string) => ({
 });
 
 // ---- shared primitives ----------------------------------------------------------------------
-export const TEAM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export { TEAM_PATTERN };
 
 /** id-like strings: release_id, model_id, metric names, ... */
 const id = z.string().min(1).max(256);

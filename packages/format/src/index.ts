@@ -4,9 +4,9 @@
  * No KPI arithmetic happens here. Pure and deterministic.
  */
 
-import type { Direction, Forecast, Granularity, Status, Unit as KpiUnit } from '@kpi/api-contract';
+import type { Direction, Forecast, Granularity, Status, Unit as KpiUnit } from '@kpi/schemas';
 
-// The words of the API's answers, from its contract: what every number here is written for.
+// The words of the API's answers (@kpi/schemas, which its contract is built from): what every number here is written for.
 export type { Direction, Forecast, Granularity, Status };
 /** A unit of the contract, or any other (written as a plain number). */
 export type Unit = KpiUnit | (string & {});

@@ -1,12 +1,10 @@
 import type { Sql } from '@kpi/storage';
 import { GRANULARITIES, PERIODIC_GRANULARITIES, type Granularity } from './periods.ts';
+import type { Direction, Unit } from '@kpi/schemas';
 import type { Source } from './source.ts';
 
 /** Every unit a KPI value can have; the API contract's enum and the formatters follow this list. */
-export const UNITS = ['count', 'ratio', 'share', 'hours', 'days', 'ms', 'usd', 'usd_per_1k_requests', 'score', 'number', 'correlation', 'relative_lift'] as const;
-export type Unit = (typeof UNITS)[number];
-export const DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
+export { UNITS, DIRECTIONS, type Unit, type Direction } from '@kpi/schemas';
 
 /** A target: a fixed threshold (optionally for some granularities or tier 1 only), or "no worse than the previous period". */
 export type TargetRule =

@@ -1,11 +1,7 @@
-/** Periods are half-open [start, end) in UTC: days, ISO weeks (Monday), calendar months, quarters and years. */
-export const GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
-export type Granularity = (typeof GRANULARITIES)[number];
-/** What every KPI offers; `day` only those that measure daily (KpiDefinition.daily). */
-export const PERIODIC_GRANULARITIES = ['week', 'month', 'quarter', 'year'] as const satisfies readonly Granularity[];
+import type { Granularity } from '@kpi/schemas';
 
-/** How many periods a series shows when no range is asked for (SPEC §6): the last 30 days, else the last 12 periods. */
-export const defaultPeriodCount = (granularity: Granularity) => (granularity === 'day' ? 30 : 12);
+/** Periods are half-open [start, end) in UTC (granularities, their default counts: @kpi/schemas). */
+export { GRANULARITIES, PERIODIC_GRANULARITIES, defaultPeriodCount, type Granularity } from '@kpi/schemas';
 
 export interface Period {
   start: Date;

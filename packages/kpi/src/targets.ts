@@ -1,10 +1,10 @@
+import type { Status } from '@kpi/schemas';
 import { z } from 'zod';
 import type { KpiDefinition, TargetRule } from './definition.ts';
 import type { TierScope } from './engine/compute.ts';
 import { GRANULARITIES, type Granularity } from './periods.ts';
 
-export const STATUSES = ['met', 'breached', 'no_target', 'no_data'] as const;
-export type Status = (typeof STATUSES)[number];
+export { STATUSES, type Status } from '@kpi/schemas';
 
 /** A team's own target for a KPI, replacing the catalog's default for that team (and granularity, if given). */
 export const targetOverrideSchema = z.object({

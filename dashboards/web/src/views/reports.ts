@@ -119,12 +119,8 @@ function row(item: ReportItem, ctx: Context) {
   );
 }
 
-export async function reportsView(ctx: Context): Promise<Rendered> {
-  // A refused token reaches the shell's sign-in flow; a server without reports shows none.
-  const listed = await api.get('/v1/reports', { query: { limit: 500 } }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error)));
-  const available = listed !== null;
-  const reports = listed?.reports ?? [];
-
+/** The request form: a closed or open quarter or year, and a scope (a team, or the organisation for those who read it). */
+function requestForm(ctx: Context) {
   // Closed quarters first (a review is of a closed quarter), the current one last; then the yearly reviews.
   const quarters = [...lastQuarters(9).slice(1), lastQuarters(1)[0]!];
   const years = [...lastYears(4).slice(1), lastYears(1)[0]!];
@@ -145,7 +141,7 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
   );
   teamSelect.value = ctx.teams.some((t) => t.team === chosen!.team) ? chosen.team : (teamSelect.options[0]?.value ?? 'all');
   const button: HTMLButtonElement = h('button', { type: 'submit', class: 'primary', id: 'request-report' }, 'Request report');
-  const form = h(
+  return h(
     'form',
     {
       class: 'report-request',
@@ -162,8 +158,47 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
     button,
     h('span', { class: 'muted small' }, 'Needs an admin token. Asking again regenerates the report; the same data gives the same report.'),
   );
+}
 
-  const pending = reports.some((item) => item.status === 'queued' || item.status === 'generating');
+/** The reports listed, or why there are none (null: the server has no reports). */
+function reportsPanel(ctx: Context, reports: ReportItem[] | null) {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'reports-title' },
+    h('h2', { id: 'reports-title' }, `Reports (${reports?.length ?? 0})`),
+    reports === null
+      ? notice('unavailable', 'Reports: not available on this server.')
+      : reports.length === 0
+        ? h('p', { class: 'muted', id: 'no-reports' }, 'No report yet. They are generated after each quarter closes; request one above.')
+        : h(
+            'div',
+            { class: 'scroll-x' },
+            h(
+              'table',
+              { class: 'data compact', id: 'reports-table' },
+              h('thead', {}, h('tr', {}, ['Report', 'Quarter', 'Scope', 'Status', 'Generated', 'KPIs', ''].map((label) => h('th', { scope: 'col' }, label)))),
+              h('tbody', {}, reports.map((item) => row(item, ctx))),
+            ),
+          ),
+  );
+}
+
+/** The opened report, in a sandboxed frame. */
+function previewPanel(ctx: Context, { id, html }: { id: string; html: string }) {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'preview-title' },
+    h('h2', { id: 'preview-title' }, `Preview · ${id}`, ' ', h('button', { type: 'button', class: 'ghost', onclick: () => ((preview = null), ctx.rerender()) }, 'Close')),
+    // No script runs in it (sandbox), and the report makes no request of its own (its CSP).
+    h('iframe', { class: 'report-preview', title: `Report ${id}`, sandbox: '', srcdoc: html }),
+  );
+}
+
+export async function reportsView(ctx: Context): Promise<Rendered> {
+  // A refused token reaches the shell's sign-in flow; a server without reports shows none.
+  const listed = await api.get('/v1/reports', { query: { limit: 500 } }).catch((error: unknown) => (error instanceof NotAvailable ? null : Promise.reject(error)));
+  const reports = listed?.reports ?? null;
+  const pending = (reports ?? []).some((item) => item.status === 'queued' || item.status === 'generating');
   const node = h(
     'section',
     { class: 'view view-reports', 'aria-labelledby': 'view-title' },
@@ -173,36 +208,10 @@ export async function reportsView(ctx: Context): Promise<Rendered> {
       h('h1', { id: 'view-title', tabindex: '-1' }, 'Quarterly review reports'),
       h('p', { class: 'muted' }, 'Every KPI of a quarter for a team or the organisation, with trends, breached targets, alerts, incidents, experiments, releases, drift gaps, data freshness and cost. Generated after each quarter closes, or on request.'),
     ),
-    h('section', { class: 'panel', 'aria-labelledby': 'request-title' }, h('h2', { id: 'request-title' }, 'Request a report'), form),
+    h('section', { class: 'panel', 'aria-labelledby': 'request-title' }, h('h2', { id: 'request-title' }, 'Request a report'), requestForm(ctx)),
     message ? h('div', { class: 'report-message', role: 'status' }, notice(message.kind, message.text)) : null,
-    h(
-      'section',
-      { class: 'panel', 'aria-labelledby': 'reports-title' },
-      h('h2', { id: 'reports-title' }, `Reports (${reports.length})`),
-      !available
-        ? notice('unavailable', 'Reports: not available on this server.')
-        : reports.length === 0
-          ? h('p', { class: 'muted', id: 'no-reports' }, 'No report yet. They are generated after each quarter closes; request one above.')
-          : h(
-              'div',
-              { class: 'scroll-x' },
-              h(
-                'table',
-                { class: 'data compact', id: 'reports-table' },
-                h('thead', {}, h('tr', {}, ['Report', 'Quarter', 'Scope', 'Status', 'Generated', 'KPIs', ''].map((label) => h('th', { scope: 'col' }, label)))),
-                h('tbody', {}, reports.map((item) => row(item, ctx))),
-              ),
-            ),
-    ),
-    preview
-      ? h(
-          'section',
-          { class: 'panel', 'aria-labelledby': 'preview-title' },
-          h('h2', { id: 'preview-title' }, `Preview · ${preview.id}`, ' ', h('button', { type: 'button', class: 'ghost', onclick: () => ((preview = null), ctx.rerender()) }, 'Close')),
-          // No script runs in it (sandbox), and the report makes no request of its own (its CSP).
-          h('iframe', { class: 'report-preview', title: `Report ${preview.id}`, sandbox: '', srcdoc: preview.html }),
-        )
-      : null,
+    reportsPanel(ctx, reports),
+    preview ? previewPanel(ctx, preview) : null,
   );
   return {
     node,

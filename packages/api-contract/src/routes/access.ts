@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { API_ROLES } from '@kpi/config';
-import { AUDIT_ACTIONS, AUDIT_ID, auditEntry, PRINCIPAL_VIAS } from '@kpi/storage';
+import { API_ROLES, AUDIT_ACTIONS, AUDIT_ID, auditEntry, PRINCIPAL_VIAS } from '@kpi/schemas';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, limit } from '../shared.ts';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ALERT_STATES, matcherSchema, namedReceiverSchema, parsedRuleSchema, ruleSchema, SEVERITIES, silenceInputSchema } from '@kpi/alerts';
+import { namedReceiverSchema, parsedRuleSchema, ruleSchema, silenceInputSchema } from '@kpi/alerts';
+import { ALERT_STATES, matcherSchema, SEVERITIES } from '@kpi/schemas';
 import { defineRoute } from '../route.ts';
 import { errorBody, instant, iso, limit, status, team } from '../shared.ts';
 import { forecast } from './kpis.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { customKpiFields, defaultPeriodCount, GRANULARITIES, KPI_ID } from '@kpi/kpi';
+import { customKpiFields } from '@kpi/kpi';
+import { defaultPeriodCount, forecastSchema, GRANULARITIES, KPI_ID } from '@kpi/schemas';
 import { defineRoute } from '../route.ts';
 import { direction, errorBody, granularity, instant, iso, quarter, status, team, tier, unit, year } from '../shared.ts';
 
@@ -39,15 +40,7 @@ const customKpiBody = customKpiFields.extend({ id: kpiId.optional().describe('th
 export const customKpiAnswer = kpiDescription.extend({ definition: customKpiFields });
 
 /** SPEC 5c: where the period under way will end, for counts and shares with a target. */
-export const forecast = z
-  .object({
-    value: z.number().describe('the expected final value'),
-    low: z.number().describe('10th percentile of the final value'),
-    high: z.number().describe('90th percentile of the final value'),
-    probability_met: z.number().min(0).max(1).describe('the probability that the final value meets the target'),
-    outlook: z.enum(['on_track', 'at_risk']).describe('on_track when probability_met >= 0.5'),
-    elapsed: z.number().min(0).max(1).describe('the fraction of the period elapsed'),
-  })
+export const forecast = forecastSchema
   .nullable()
   .describe('on the period under way, for a count or share KPI with a target once a tenth of the period has elapsed; else null');
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { CONNECTOR_NAMES, type ConnectorName } from '@kpi/connectors';
-import { DELIVERY_OUTCOMES, deliveryRow, storedDelivery } from '@kpi/storage';
+import { CONNECTOR_NAMES, DELIVERY_OUTCOMES, deliveryRow, storedDelivery } from '@kpi/schemas';
 import { defineRoute } from '../route.ts';
 import { dependency, errorBody, limit } from '../shared.ts';
 
@@ -20,7 +19,7 @@ const deliveryId = z.object({ id: z.string().min(1).max(256) });
 const instant = z.string().nullable();
 /** The state of a connector that pulls from its tool (PullState of @kpi/queue, kept in Redis). */
 const pullState = z.object({
-  connector: z.enum(CONNECTOR_NAMES as [ConnectorName, ...ConnectorName[]]),
+  connector: z.enum(CONNECTOR_NAMES),
   cursor: z.string().nullable().describe("Where the next poll starts (ServiceNow: a sys_updated_on, 'YYYY-MM-DD HH:MM:SS' UTC); null before the first page"),
   last_poll_at: instant.describe('When the last poll ended'),
   last_success_at: instant.describe('When the last poll that read every page ended'),
@@ -68,7 +67,7 @@ export const webhookRoutes = {
     tags: ['webhooks'],
     summary: 'Authenticated webhook deliveries, newest first, with their outcome (the raw body: GET /v1/webhooks/deliveries/{id})',
     querystring: z.object({
-      connector: z.enum(CONNECTOR_NAMES as [ConnectorName, ...ConnectorName[]]).optional(),
+      connector: z.enum(CONNECTOR_NAMES).optional(),
       outcome: z.enum(DELIVERY_OUTCOMES).optional(),
       limit: limit(1000, 100),
     }),

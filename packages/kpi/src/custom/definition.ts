@@ -1,5 +1,6 @@
 import { compileSchema, CUSTOM_TYPE_PATTERN, EVENT_TYPES, isCustomType, isEventType, type EventRef } from '@kpi/events';
 import { join, param, raw, sql, type Sql } from '@kpi/storage';
+import { KPI_ID } from '@kpi/schemas';
 import { z } from 'zod';
 import type { KpiDefinition, Measure, TargetRule, Unit } from '../definition.ts';
 import { GRANULARITIES } from '../periods.ts';
@@ -18,8 +19,8 @@ const field = z.string().regex(FIELD, 'expected a field of the data, data.<name>
 const filters = z.record(field, z.union([z.string(), z.number().finite(), z.boolean()], { error: 'expected a string, a number or a boolean' }));
 const CUSTOM_UNITS = ['count', 'share', 'ratio', 'hours', 'days', 'ms', 'usd', 'score', 'number'] as const satisfies readonly Unit[];
 const FIELD_AGGREGATES = ['sum', 'mean', 'median', 'p90', 'min', 'max', 'count_distinct'] as const;
-/** A KPI id, built-in or custom. */
-export const KPI_ID = /^[a-z][a-z0-9_]{2,63}$/;
+/** A KPI id, built-in or custom (defined in @kpi/schemas). */
+export { KPI_ID };
 
 /** A definition's fields, as the API contract documents them; customKpiSchema adds the rules between fields. */
 export const customKpiFields = z.strictObject({

@@ -1,3 +1,4 @@
+import { TIER_SCOPES, type TierScope } from '@kpi/schemas';
 import { join, kpiValues, param, raw, sql, type Sql, type Storage } from '@kpi/storage';
 import { emptyEvaluation, granularitiesOf, type Evaluation, type KpiDefinition } from '../definition.ts';
 import { chTime, periodStartOf, periodsStartingIn, type Granularity, type Period } from '../periods.ts';
@@ -8,11 +9,10 @@ import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, ScopeIndex, scopes, spa
 import { stateGroupOf, statesFor } from './states.ts';
 
 export { ALL_TEAMS, type TeamFilter, type Window } from './scopes.ts';
-export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
-export type TierScope = (typeof TIER_SCOPES)[number];
+export { TIER_SCOPES, type TierScope } from '@kpi/schemas';
 
 export function tierScopes(kpi: KpiDefinition): TierScope[] {
-  return kpi.tiered ? ['all', '1', '2', '3'] : ['all'];
+  return kpi.tiered ? [...TIER_SCOPES] : ['all'];
 }
 
 export interface ScopedValue {

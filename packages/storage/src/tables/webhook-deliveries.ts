@@ -1,25 +1,8 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { deliveryRow, storedDelivery, type DeliveryOutcome, type DeliverySummary, type StoredDelivery } from '@kpi/schemas';
 import type { Storage } from '../client.ts';
 
-/** A webhook delivery's outcome: produced events, nothing to measure, not mappable (kept for replay), or to be retried. */
-export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'unmappable', 'bad_request', 'retry'] as const;
-export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
-
-export const deliveryRow = z.object({
-  id: z.string(),
-  connector: z.string(),
-  delivery_id: z.string(),
-  received_at: z.string(),
-  outcome: z.enum(DELIVERY_OUTCOMES),
-  reason: z.string(),
-  events: z.array(z.string()),
-  attempts: z.number().int(),
-  updated_at: z.string(),
-});
-export type DeliverySummary = z.infer<typeof deliveryRow>;
-export const storedDelivery = deliveryRow.extend({ headers: z.record(z.string(), z.string()), query: z.record(z.string(), z.string()), body: z.string() });
-export type StoredDelivery = z.infer<typeof storedDelivery>;
+export { DELIVERY_OUTCOMES, deliveryRow, storedDelivery, type DeliveryOutcome, type DeliverySummary, type StoredDelivery } from '@kpi/schemas';
 
 /** Our id of a delivery: stable for (connector, the sender's delivery id), short and URL-safe. */
 export const deliveryKey = (connector: string, deliveryId: string) => createHash('sha256').update(`${connector}\n${deliveryId}`).digest('hex').slice(0, 24);

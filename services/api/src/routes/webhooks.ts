@@ -20,7 +20,7 @@ const keptHeader = (name: string) => name === 'content-type' || name === 'user-a
  */
 export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
   const { storage, connectors, config } = runtime;
-  const configured = (name: string): name is ConnectorName => (CONNECTOR_NAMES as string[]).includes(name) && connectors[name as ConnectorName] !== undefined;
+  const configured = (name: string): name is ConnectorName => (CONNECTOR_NAMES as readonly string[]).includes(name) && connectors[name as ConnectorName] !== undefined;
   const notConfigured = (reply: FastifyReply, name: string) =>
     reply.code(404).send({ error: 'not_found', message: `connector ${JSON.stringify(name)} is not configured (KPI_CONNECTORS_FILE configures ${CONNECTOR_NAMES.filter((n) => connectors[n]).join(', ') || 'none'})` });
 
