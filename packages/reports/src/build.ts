@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
-  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, elapsedOf, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
+  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, backlogTarget, elapsedOf, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
   readValuesOf, storedValuesIn, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
@@ -78,7 +78,7 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
 
   const [alerts, incidents, experiments, releases, drift, dataAndCost] = await Promise.all([
     alertsFired(storage, scopeTeam, period),
-    incidentsSection(storage, scopeTeam, inPeriod, asOf, current, tier1),
+    incidentsSection(storage, scopeTeam, inPeriod, asOf, current, tier1, backlogTarget(kpiById('time_to_mitigate_hours')!, scope, options.overrides)),
     experimentsSection(storage, scopeTeam, inPeriod),
     releasesSection(storage, scopeTeam, period, contributions),
     driftSection(storage, scopeTeam, asOf, tier1),
@@ -257,6 +257,8 @@ async function incidentsSection(
   asOf: Date,
   current: (id: string) => KpiValue,
   tier1: (id: string) => TierValue,
+  /** The TTM target incidents count as open past (backlogTarget: the catalog's tier-1 one, or the team's override), as the KPI's backlog does. */
+  target: number | null,
 ): Promise<IncidentsSection> {
   const all = await listIncidents(storage, { team, open: false, limit: 10_000_000, now: asOf });
   const opened = all.filter((incident) => inPeriod(incident.opened_at)).map(incidentRow).sort(byString((row) => `${row.opened_at}|${row.incident_id}`));
@@ -270,8 +272,6 @@ async function incidentsSection(
   const ttd = current('time_to_detect_hours');
   const ttm = current('time_to_mitigate_hours');
   const ttmTier1 = tier1('time_to_mitigate_hours');
-  // The TTM target as /v1/scorecard judges it for this scope (the catalog's, or the team's override).
-  const target = ttmTier1.target;
   const at = asOf.getTime();
   const openPast =
     target === null
