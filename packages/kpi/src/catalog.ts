@@ -27,7 +27,9 @@ const SPEC_ORDER = [
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
   'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
   'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions', 'data_validation_pass_rate',
-];
+] as const;
+/** The id of a built-in KPI: code that speaks of one KPI (a report's incident figures) names it with this type, checked against the catalog. */
+export type BuiltInKpiId = (typeof SPEC_ORDER)[number];
 
 /**
  * The built-in catalog: every KPI of the modules, in SPEC order. A KPI defined but missing from
@@ -49,6 +51,9 @@ export function orderedCatalog(defined: readonly KpiDefinition[], order: readonl
 
 export const CATALOG: readonly KpiDefinition[] = orderedCatalog(Object.values(KPI_MODULES).flat(), SPEC_ORDER).map((kpi) => ({ ...kpi, targets: withYearlyTargets(kpi.targets) }));
 const byId = new Map<string, KpiDefinition>(CATALOG.map((kpi) => [kpi.id, kpi]));
+
+/** A built-in KPI's definition. */
+export const builtInKpi = (id: BuiltInKpiId): KpiDefinition => byId.get(id)!;
 
 /** Where the catalog reports what it leaves out (the runtime's logger). */
 export interface CatalogLog {

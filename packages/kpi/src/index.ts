@@ -1,4 +1,4 @@
-export { CATALOG, kpiById, Catalog, parseDefinitionsFile } from './catalog.ts';
+export { CATALOG, builtInKpi, kpiById, Catalog, parseDefinitionsFile, type BuiltInKpiId, type CatalogLog } from './catalog.ts';
 export { KPI_ID, customKpiFields, customKpiSchema, parseCustomKpi, DefinitionError, type CustomKpiDefinition, type CustomKpiInput } from './custom/definition.ts';
 export { emptyEvaluation, granularitiesOf, granularityRefusal, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
 export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCOPES, type TeamFilter, type ScopedValue, type TierScope, type ComputeRequest, type Window } from './engine/compute.ts';

@@ -7,7 +7,7 @@ import {
   formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { escapeHtml as e } from './html-escape.ts';
-import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
+import { periodNoun, reportKpi, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
 import { intervalBar, STATUS_COLOUR, stackedBar, trendChart } from './svg.ts';
 import type { Status } from '@kpi/kpi';
 import { groupByKpiGroup, type KpiGroup } from '@kpi/format';
@@ -171,8 +171,8 @@ const SEVERITY_COLOUR: Record<string, string> = { sev0: '#82071e', sev1: '#cf222
 
 function incidentsSection(report: Report): string {
   const { incidents } = report;
-  const ttd = report.kpis.find((kpi) => kpi.id === 'time_to_detect_hours')!;
-  const ttm = report.kpis.find((kpi) => kpi.id === 'time_to_mitigate_hours')!;
+  const ttd = reportKpi(report, 'time_to_detect_hours');
+  const ttm = reportKpi(report, 'time_to_mitigate_hours');
   const severities = (['sev0', 'sev1', 'sev2', 'sev3'] as const).map((severity) => ({ label: severity, value: incidents.by_severity[severity], colour: SEVERITY_COLOUR[severity]! }));
   const legend = severities.map((part) => `<span class="legend-item"><span class="swatch" style="background:${part.colour}"></span>${part.label}: <strong>${part.value}</strong></span>`).join(' ');
   const categories = Object.entries(incidents.by_category).map(([category, count]) => `${category.replaceAll('_', ' ')}: ${count}`).join(' · ');
@@ -281,8 +281,8 @@ ${rolledBack}
 
 function driftSection(report: Report): string {
   const { drift } = report;
-  const feature = report.kpis.find((kpi) => kpi.id === 'drift_feature_coverage')!;
-  const model = report.kpis.find((kpi) => kpi.id === 'drift_model_coverage')!;
+  const feature = reportKpi(report, 'drift_feature_coverage');
+  const model = reportKpi(report, 'drift_model_coverage');
   const yesNo = (value: boolean | null) => (value === null ? { html: '<span class="bad">not reported</span>' } : value ? { html: '<span class="ok">✓ on</span>' } : { html: '<span class="bad">✕ off</span>' });
   const gaps = drift.tier1_gaps.length
     ? table(

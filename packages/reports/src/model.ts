@@ -1,4 +1,4 @@
-import type { Direction, Forecast, Status, Unit } from '@kpi/kpi';
+import type { BuiltInKpiId, Direction, Forecast, Status, Unit } from '@kpi/kpi';
 
 /**
  * The quarterly review of one team (or the organisation) as data: what the JSON format is, and
@@ -245,3 +245,6 @@ export interface Report {
   content_hash: string;
   generated_at: string;
 }
+
+/** A built-in KPI's entry in a report (every report lists the whole built-in catalog). */
+export const reportKpi = (report: Pick<Report, 'kpis'>, id: BuiltInKpiId): ReportKpi => report.kpis.find((kpi) => kpi.id === id)!;
