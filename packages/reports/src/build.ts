@@ -21,7 +21,8 @@ const HOUR = 3_600_000;
 const MAX_ALERTS = 500;
 
 export interface BuildOptions {
-  quarter: string;
+  /** The period reviewed: a quarter (2026-Q1), or a year (2026). */
+  periodLabel: string;
   /** `all` for the organisation, or a team. */
   team?: string;
   /** Target overrides in force (the API's effectiveOverrides), so statuses are the API's. */
@@ -49,7 +50,7 @@ function periodsEndingAt(granularity: ReviewGranularity, period: Period): Period
 /** Builds the review of a quarter or year and scope from stored KPI values and entity state. */
 export async function buildReport(storage: Storage, options: BuildOptions): Promise<Report> {
   const now = options.now ?? new Date();
-  const { quarter, granularity, team, period } = resolveRequest(options.quarter, options.team, now);
+  const { quarter, granularity, team, period } = resolveRequest(options.periodLabel, options.team, now);
   const scopeTeam = team === ORGANISATION ? ALL_TEAMS : team;
   const inPeriod = (value: string | null | undefined) => {
     if (!value) return false;

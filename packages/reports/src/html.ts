@@ -42,12 +42,12 @@ function changeCell(kpi: ReportKpi): Cell {
 }
 
 /** One KPI row: the scorecard's columns. */
-function kpiRow(kpi: ReportKpi): string {
+function kpiRow(kpi: ReportKpi, noun: string): string {
   return `<tr data-kpi="${e(kpi.id)}" data-status="${kpi.status}" class="tone-${kpi.status}">
 <th scope="row"><span class="kpi-name">${e(kpi.name)}</span> <span class="kpi-id">${e(kpi.id)}</span></th>
 <td class="num value">${e(formatValue(kpi.value, kpi.unit))}</td>
 <td class="num muted small">${e(fraction(kpi))}</td>
-<td class="target">${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind))}</td>
+<td class="target">${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, noun))}</td>
 <td>${statusBadge(kpi.status)}</td>
 <td class="num">${e(formatValue(kpi.previous_value, kpi.unit))}</td>
 ${cell(changeCell(kpi))}
@@ -60,7 +60,7 @@ const KPI_COLUMNS = '<colgroup><col class="c-name"><col class="c-value"><col cla
 
 function kpiTable(kpis: ReportKpi[], noun: string): string {
   return `<table class="data kpis">${KPI_COLUMNS}<thead><tr>${kpiHeaders(noun).map((label, index) => `<th scope="col"${[1, 2, 5].includes(index) ? ' class="num"' : ''}>${e(label)}</th>`).join('')}</tr></thead><tbody>
-${kpis.map(kpiRow).join('\n')}
+${kpis.map((kpi) => kpiRow(kpi, noun)).join('\n')}
 </tbody></table>`;
 }
 
@@ -122,7 +122,7 @@ function breachedSection(report: Report): string {
     return [
       { html: `${e(entry.name)}${entry.tier === '1' ? ' <span class="muted">(tier 1)</span>' : ''}` },
       num(formatValue(entry.value, entry.unit)),
-      formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold'),
+      formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold', periodNoun(report)),
       num(formatValue(entry.previous_value, entry.unit)),
       entry.repeated ? { html: `<span class="bad">yes, breached in ${e(report.previous_quarter)} too</span>` } : 'no',
     ] as Cell[];
@@ -135,7 +135,7 @@ ${rows.length ? table(['KPI', 'Value', 'Target', `Prev. ${periodNoun(report)}`, 
 
 function trendsSection(report: Report): string {
   const card = (kpi: ReportKpi) => `<figure class="chart" data-kpi="${e(kpi.id)}">
-<figcaption><span class="chart-title">${e(kpi.name)}</span><span class="chart-meta"><strong>${e(formatValue(kpi.value, kpi.unit))}</strong> ${statusBadge(kpi.status)} <span class="muted">target ${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind))}</span></span></figcaption>
+<figcaption><span class="chart-title">${e(kpi.name)}</span><span class="chart-meta"><strong>${e(formatValue(kpi.value, kpi.unit))}</strong> ${statusBadge(kpi.status)} <span class="muted">target ${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, periodNoun(report)))}</span></span></figcaption>
 ${trendChart(kpi)}
 </figure>`;
   const groups = groupByKpiGroup(report.kpis);
@@ -202,7 +202,7 @@ function incidentsSection(report: Report): string {
     : '';
   return `<section id="incidents" aria-labelledby="incidents-title">
 <h2 id="incidents-title">Incidents</h2>
-<p><strong>${e(plural(incidents.opened, 'incident'))}</strong> opened, <strong>${formatInteger(incidents.mitigated)}</strong> first mitigated in the quarter.${categories ? ` <span class="muted">By category: ${e(categories)}.</span>` : ''}</p>
+<p><strong>${e(plural(incidents.opened, 'incident'))}</strong> opened, <strong>${formatInteger(incidents.mitigated)}</strong> first mitigated in the ${periodNoun(report)}.${categories ? ` <span class="muted">By category: ${e(categories)}.</span>` : ''}</p>
 <div class="severity">${stackedBar(severities)}<div class="legend">${legend}</div></div>
 ${durations}
 <h3>Slowest mitigations</h3>
@@ -246,7 +246,7 @@ function experimentsSection(report: Report): string {
   return `<section id="experiments" aria-labelledby="experiments-title">
 <h2 id="experiments-title">Experiments</h2>
 ${kpiGroupTable(report, 'Experimentation')}
-<p><strong>${e(plural(experiments.decided, 'experiment'))}</strong> decided in the quarter${decisions ? ` <span class="muted">(${e(decisions)})</span>` : ''}.</p>
+<p><strong>${e(plural(experiments.decided, 'experiment'))}</strong> decided in the ${periodNoun(report)}${decisions ? ` <span class="muted">(${e(decisions)})</span>` : ''}.</p>
 <h3>Shipped (${experiments.shipped.length})</h3>
 ${shipped}
 <h3>Sample-ratio-mismatch failures (${experiments.srm_failures.length})</h3>
@@ -272,7 +272,7 @@ function releasesSection(report: Report): string {
   return `<section id="releases" aria-labelledby="releases-title">
 <h2 id="releases-title">Releases</h2>
 ${kpiGroupTable(report, 'Delivery and model quality')}
-<p><strong>${e(plural(releases.count, 'production release'))}</strong> in the quarter.</p>
+<p><strong>${e(plural(releases.count, 'production release'))}</strong> in the ${periodNoun(report)}.</p>
 <h3>Gaps by model</h3>
 ${byModel}
 ${rolledBack}

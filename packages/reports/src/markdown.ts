@@ -56,7 +56,7 @@ function kpiTable(kpis: ReportKpi[], noun: string): string {
     kpis.map((kpi) => [
       `${md(kpi.name)} ${code(kpi.id)}`,
       md(formatValue(kpi.value, kpi.unit)),
-      md(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind)),
+      md(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, noun)),
       status(kpi.status),
       md(formatValue(kpi.previous_value, kpi.unit)),
       md(change(kpi)),
@@ -126,7 +126,7 @@ function breachedTargets(report: Report, push: Push): void {
             return [
               `${md(entry.name)}${entry.tier === '1' ? ' (tier 1)' : ''}`,
               md(formatValue(entry.value, entry.unit)),
-              md(formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold')),
+              md(formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold', periodNoun(report))),
               md(formatValue(entry.previous_value, entry.unit)),
               entry.repeated ? `yes, breached in ${report.previous_quarter} too` : 'no',
             ];
@@ -146,13 +146,13 @@ function scorecard(report: Report, push: Push): void {
 
 /** Every KPI over the trend's periods. */
 function trends(report: Report, push: Push): void {
-  const quarters = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
-  push(`## Trends, ${quarters[0] ?? report.quarter} to ${report.quarter}`);
+  const periods = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
+  push(`## Trends, ${periods[0] ?? report.quarter} to ${report.quarter}`);
   push(
     table(
-      ['KPI', ...quarters],
+      ['KPI', ...periods],
       report.kpis.map((kpi) => [md(kpi.name), ...kpi.trend.map((point) => `${md(formatValue(point.value, kpi.unit))}${point.status === 'breached' ? ' ✕' : ''}`)]),
-      quarters.map((_, index) => index + 1),
+      periods.map((_, index) => index + 1),
     ),
     `✕: breached its target that ${periodNoun(report)}.`,
   );
@@ -165,7 +165,7 @@ function alertsFired(report: Report, push: Push): void {
   if (!alerts.configured) push(`_${md(alerts.note.charAt(0).toUpperCase() + alerts.note.slice(1))}._`);
   else if (alerts.fired === 0) push(`_No alert fired in this ${periodNoun(report)}._`);
   else {
-    push(`${plural(alerts.fired, 'alert')} changed to firing in the quarter${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.`);
+    push(`${plural(alerts.fired, 'alert')} changed to firing in the ${periodNoun(report)}${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.`);
     push(table(['Rule', 'KPI', 'Fired'], alerts.by_rule.map((row) => [md(row.rule), code(row.kpi), formatInteger(row.fired)]), [2]));
     push(table(['Fired at', 'Rule', 'KPI', 'Team', 'Severity'], alerts.alerts.map((alert) => [alert.at.slice(0, 16).replace('T', ' '), md(alert.rule), code(alert.kpi), md(alert.team), md(alert.severity)])));
   }
