@@ -148,26 +148,26 @@ function seriesFieldDefaults(kpi: KpiDefinition, tier: TierScope): Json {
 const seriesDescription = (kpi: KpiDefinition, tier: TierScope, label: string = tier) =>
   `${kpi.description} ${targetSentence(kpi, tier, `tier ${label}`)}${coloured(kpi, tier) ? ` The dashed line is the ${label === '1' ? 'tier-1 ' : ''}target.` : ''}`;
 
-/** A team's KPI (tier all) for every period of the chosen granularity that overlaps the time range. */
-function kpiSeries(kpi: KpiDefinition, _tier: TierScope, id: number, gridPos: Json): Json {
+/** A team's KPI (at the row's tier) for every period of the chosen granularity that overlaps the time range. */
+function kpiSeries(kpi: KpiDefinition, tier: TierScope, id: number, gridPos: Json): Json {
   const rawSql = `SELECT period_start AS time, value AS \`${kpi.name}\`
 FROM kpi.kpi_values FINAL
 WHERE kpi = '${kpi.id}'
   AND granularity = \${granularity:sqlstring}
   AND team = '$team'
-  AND tier = 'all'
+  AND tier = '${tier}'
   AND period_start BETWEEN toDateTime(date_trunc(\${granularity:sqlstring}, $__fromTime, 'UTC'), 'UTC') AND $__toTime
 ORDER BY time`;
   return {
     id,
     type: 'timeseries',
     title: `${kpi.name} per \${granularity}`,
-    description: seriesDescription(kpi, 'all'),
+    description: seriesDescription(kpi, tier),
     datasource: DATASOURCE,
     gridPos,
     targets: [query(rawSql, 0)],
     options: { legend: { showLegend: false, displayMode: 'list', placement: 'bottom', calcs: [] }, tooltip: { mode: 'multi', sort: 'none' } },
-    fieldConfig: { defaults: seriesFieldDefaults(kpi, 'all'), overrides: [] },
+    fieldConfig: { defaults: seriesFieldDefaults(kpi, tier), overrides: [] },
   };
 }
 
