@@ -426,7 +426,7 @@ export function teamDashboard(): Json {
 
 /**
  * The catalog-derived fields of a panel that shows one KPI's value (a stat or a series of
- * `SELECT value` / `value AS`): its unit, decimals and thresholds, and the target sentence
+ * `SELECT value` / `value AS`): its unit and thresholds, and the target sentence
  * that ends its description. The tier is the query's (`$tier` draws the tier-1 target).
  */
 function refreshKpiPanels(json: Json): Json {
