@@ -411,13 +411,13 @@ describe('quarterly review reports', () => {
     expect(html).toContain('No data: nothing was recorded for the organisation in 2019-Q1');
     expect((await file('2019-Q1-all', 'md')).body).toContain('> **No data:**');
     // A team that never sent anything: the same.
-    const nobody = await buildReport(pipeline.runtime.storage, { quarter: QUARTER, team: 'nobody', overrides: [] });
+    const nobody = await buildReport(pipeline.runtime.storage, { periodLabel: QUARTER, team: 'nobody', overrides: [] });
     expect(nobody.has_data).toBe(false);
     expect(renderHtml(nobody)).toContain('No data: nothing was recorded for team nobody in 2026-Q1');
     // The quarter still open: judged as of now, and the report says so.
     const now = new Date();
     const current = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
-    const open = await buildReport(pipeline.runtime.storage, { quarter: current, team: 'all', overrides: [], now });
+    const open = await buildReport(pipeline.runtime.storage, { periodLabel: current, team: 'all', overrides: [], now });
     expect(open).toMatchObject({ quarter: current, open_quarter: true, drift: { as_of: now.toISOString().replace('.000Z', 'Z') } });
     expect(renderHtml(open)).toContain('quarter still open');
   });
@@ -472,7 +472,7 @@ describe('quarterly review reports', () => {
     expect(stamp((await file('2026-Q1-ranking', 'html')).body, generatedAt(report))).toBe(stamp(html, generatedAt(ranking)));
     expect(stamp((await file('2026-Q1-ranking', 'md')).body, generatedAt(report))).toBe(stamp(markdown, generatedAt(ranking)));
     // Built directly at another time (the quarter is closed): the same content, hash included.
-    const direct = await buildReport(pipeline.runtime.storage, { quarter: QUARTER, team: 'ranking', overrides: [{ kpi: 'stakeholder_satisfaction', team: 'ranking', op: '>=', value: 3.5 }], now: new Date('2030-01-01T00:00:00Z') });
+    const direct = await buildReport(pipeline.runtime.storage, { periodLabel: QUARTER, team: 'ranking', overrides: [{ kpi: 'stakeholder_satisfaction', team: 'ranking', op: '>=', value: 3.5 }], now: new Date('2030-01-01T00:00:00Z') });
     expect(direct.generated_at).toBe('2030-01-01T00:00:00Z');
     expect(direct.content_hash).toBe(ranking.content_hash);
     expect(renderMarkdown(direct).replace(/Generated [^·]+·/, '')).toBe(markdown.replace(/Generated [^·]+·/, ''));
@@ -490,7 +490,7 @@ describe('quarterly review reports', () => {
     const storage = pipeline.runtime.storage.inDatabase(database);
     await migrate(storage);
     await storage.command('DROP TABLE {db:Identifier}.alert_history');
-    const report = await buildReport(storage, { quarter: QUARTER, team: 'all', overrides: [] });
+    const report = await buildReport(storage, { periodLabel: QUARTER, team: 'all', overrides: [] });
     expect(report.alerts).toEqual({ configured: false, note: 'alerting not configured: this deployment keeps no alert history' });
     expect(renderHtml(report)).toContain('Alerting not configured');
     expect(renderMarkdown(report)).toContain('Alerting not configured');

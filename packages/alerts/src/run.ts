@@ -16,7 +16,7 @@ const LOCK_LEASE_MS = 5_000;
  * delivery job. An evaluation asked for while another runs is run right after it.
  */
 export async function runEvaluation(deps: EvaluatorDeps & { queues: Queues; delivery: DeliveryOptions }, now?: Date) {
-  const lock = await deps.store.lock(LOCK_LEASE_MS);
+  const lock = await deps.store.lock(LOCK_LEASE_MS, deps.log);
   if (!lock) {
     await deps.store.requestRerun();
     return { skipped: 'another evaluation is running; it will run again when done' };

@@ -39,17 +39,20 @@ export const silenceInputSchema = z
       else if (ends <= starts) issue('ends_at', `must be after starts_at (${new Date(starts).toISOString()})`);
     }
     // As Alertmanager: a silence whose every matcher matches the empty string would mute everything.
-    if (input.matchers.length > 0 && input.matchers.every((matcher) => safeMatches(matcher, {}))) {
+    const empty = input.matchers.map((matcher) => matchesEmpty(matcher));
+    for (const [index, outcome] of empty.entries()) if (typeof outcome === 'string') issue('matchers', `[${index}] ${outcome}`);
+    if (input.matchers.length > 0 && empty.every((outcome) => outcome === true)) {
       issue('matchers', 'at least one matcher must not match the empty string (this silence would mute every alert)');
     }
   });
 export type SilenceInput = z.input<typeof silenceInputSchema>;
 
-function safeMatches(matcher: Matcher, labels: Labels): boolean {
+/** Whether a matcher matches an alert with no labels, or why it cannot be applied at all. */
+function matchesEmpty(matcher: Matcher): boolean | string {
   try {
-    return matches(matcher, labels);
-  } catch {
-    return false;
+    return matches(matcher, {});
+  } catch (error) {
+    return `${matcher.name}${matcher.op}${JSON.stringify(matcher.value)} cannot be applied: ${(error as Error).message}`;
   }
 }
 

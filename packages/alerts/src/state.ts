@@ -167,6 +167,39 @@ export function conditionHolds(rule: AlertRule, observation: Observation): boole
 
 const iso = (date: Date) => date.toISOString();
 
+/** An instance seen for the first time: inactive, nothing observed yet. */
+function newInstance(rule: AlertRule, labels: Labels, now: Date): AlertInstance {
+  const at = iso(now);
+  return {
+    fingerprint: fingerprintOf(labels),
+    rule: rule.name,
+    kpi: rule.kpi,
+    team: labels.team!,
+    severity: rule.severity,
+    labels,
+    annotations: {},
+    state: 'inactive',
+    active_at: null,
+    fired_at: null,
+    resolved_at: null,
+    last_change_at: at,
+    last_evaluated_at: at,
+    holds: 0,
+    // Versions of a new instance start from the clock, so a pruned and re-created instance never reuses one.
+    version: now.getTime() * 1000,
+    value: null,
+    target: null,
+    threshold: null,
+    status: null,
+    forecast: null,
+    period_start: '',
+    period_end: '',
+    no_data: false,
+    error: null,
+    dashboard_url: '',
+  };
+}
+
 /**
  * One evaluation of one instance. `previous` is the stored instance (undefined: never seen or
  * pruned). Returns the instance to store (undefined: nothing to keep) and the state change, if any.
@@ -185,36 +218,7 @@ export function step(spec: InstanceSpec | undefined, previous: AlertInstance | u
   const holds = conditionHolds(rule, observation);
   const period = observation.period;
   const labels = labelsOf(rule, spec.teamScope);
-  const base: AlertInstance = previous
-    ? { ...previous, labels, severity: rule.severity }
-    : {
-        fingerprint: fingerprintOf(labels),
-        rule: rule.name,
-        kpi: rule.kpi,
-        team: labels.team!,
-        severity: rule.severity,
-        labels,
-        annotations: {},
-        state: 'inactive',
-        active_at: null,
-        fired_at: null,
-        resolved_at: null,
-        last_change_at: at,
-        last_evaluated_at: at,
-        holds: 0,
-        // Versions of a new instance start from the clock, so a pruned and re-created instance never reuses one.
-        version: now.getTime() * 1000,
-        value: null,
-        target: null,
-        threshold: null,
-        status: null,
-        forecast: null,
-        period_start: '',
-        period_end: '',
-        no_data: false,
-        error: null,
-        dashboard_url: '',
-      };
+  const base: AlertInstance = previous ? { ...previous, labels, severity: rule.severity } : newInstance(rule, labels, now);
   const observed: AlertInstance = {
     ...base,
     last_evaluated_at: at,

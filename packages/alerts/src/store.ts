@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { alertLockRenewalFailures } from '@kpi/metrics';
 import type { GroupState, Notification } from './notify.ts';
 import type { AlertInstance } from './state.ts';
 
@@ -80,14 +81,18 @@ export class AlertStore {
 
   /**
    * The evaluation lock: one evaluation at a time across every worker process. A lease, renewed
-   * while held, so a killed worker's lock lapses within `leaseMs`.
+   * while held, so a killed worker's lock lapses within `leaseMs`. A failed renewal is counted
+   * and logged: the lease may lapse under a running evaluation.
    */
-  async lock(leaseMs: number): Promise<{ release(): Promise<void> } | undefined> {
+  async lock(leaseMs: number, log?: { warn(object: object, message: string): void }): Promise<{ release(): Promise<void> } | undefined> {
     const token = randomBytes(12).toString('hex');
     const acquired = await this.redis.set(this.keys.lock, token, 'PX', leaseMs, 'NX');
     if (acquired !== 'OK') return undefined;
     const renew = setInterval(() => {
-      this.redis.eval(RENEW, 1, this.keys.lock, token, String(leaseMs)).catch(() => undefined);
+      this.redis.eval(RENEW, 1, this.keys.lock, token, String(leaseMs)).catch((error: unknown) => {
+        alertLockRenewalFailures.inc();
+        log?.warn({ err: error, leaseMs }, 'could not renew the alert evaluation lock');
+      });
     }, Math.max(100, Math.floor(leaseMs / 3)));
     renew.unref();
     return {

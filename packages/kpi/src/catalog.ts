@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '@kpi/config';
 import { CustomEventTypes, isCustomType } from '@kpi/events';
+import { customKpisUnparsable } from '@kpi/metrics';
 import { kpiDefinitions, type Storage } from '@kpi/storage';
 import { customKpi, DefinitionError, parseCustomKpi, type CustomKpiDefinition } from './custom/definition.ts';
 import type { KpiDefinition } from './definition.ts';
@@ -11,8 +12,14 @@ import { driftKpis, releaseKpis } from './releases/kpis.ts';
 import { signalKpis } from './signals/kpis.ts';
 import { withYearlyTargets } from './targets.ts';
 
-/** The built-in catalog: every KPI of the blueprints, in the order the SPEC lists them. */
-const order = [
+/**
+ * Every module that defines built-in KPIs. A KPI is registered by being in one of these lists;
+ * test/catalog-registration.test.ts fails when a `kpis.ts` module under src/ is not here.
+ */
+export const KPI_MODULES = { releaseKpis, experimentKpis, incidentKpis, driftKpis, signalKpis } as const;
+
+/** The order the SPEC lists the blueprints' KPIs in: the catalog's, the dashboard's and the reports'. */
+const SPEC_ORDER = [
   'releases_delivered', 'change_failure_rate', 'readiness_first_pass_rate', 'documentation_completeness', 'reproducibility_rate',
   'experiment_throughput', 'experiment_actionable_rate', 'time_to_experiment_days', 'shipped_lift', 'guardrail_breaches',
   'srm_failure_rate', 'offline_online_alignment', 'sev0_incidents', 'model_incidents', 'data_quality_incidents',
@@ -20,12 +27,38 @@ const order = [
   'data_freshness_sla', 'offline_win_rate', 'calibration_ece', 'slice_regressions', 'inference_latency_p95_ms',
   'inference_cost_per_1k', 'training_cost_per_run', 'stakeholder_satisfaction', 'fairness_gap', 'segment_parity_rate',
   'inference_latency_p99_ms', 'tech_debt_closed', 'cross_team_reuse', 'mentorship_contributions', 'data_validation_pass_rate',
-];
-const byId = new Map<string, KpiDefinition>(
-  [...releaseKpis, ...experimentKpis, ...incidentKpis, ...driftKpis, ...signalKpis].map((kpi) => [kpi.id, { ...kpi, targets: withYearlyTargets(kpi.targets) }]),
-);
+] as const;
+/** The id of a built-in KPI: code that speaks of one KPI (a report's incident figures) names it with this type, checked against the catalog. */
+export type BuiltInKpiId = (typeof SPEC_ORDER)[number];
 
-export const CATALOG: readonly KpiDefinition[] = order.map((id) => byId.get(id)!);
+/**
+ * The built-in catalog: every KPI of the modules, in SPEC order. A KPI defined but missing from
+ * the order (or an id in the order that no module defines, or defined twice) stops the import,
+ * so no KPI can be dropped silently.
+ */
+export function orderedCatalog(defined: readonly KpiDefinition[], order: readonly string[]): KpiDefinition[] {
+  const byId = new Map<string, KpiDefinition>();
+  for (const kpi of defined) {
+    if (byId.has(kpi.id)) throw new Error(`KPI ${kpi.id} is defined twice`);
+    byId.set(kpi.id, kpi);
+  }
+  const unordered = [...byId.keys()].filter((id) => !order.includes(id));
+  if (unordered.length > 0) throw new Error(`KPIs missing from the catalog order (packages/kpi/src/catalog.ts): ${unordered.join(', ')}`);
+  const undefinedIds = order.filter((id) => !byId.has(id));
+  if (undefinedIds.length > 0) throw new Error(`the catalog order names KPIs no module defines: ${undefinedIds.join(', ')}`);
+  return order.map((id) => byId.get(id)!);
+}
+
+export const CATALOG: readonly KpiDefinition[] = orderedCatalog(Object.values(KPI_MODULES).flat(), SPEC_ORDER).map((kpi) => ({ ...kpi, targets: withYearlyTargets(kpi.targets) }));
+const byId = new Map<string, KpiDefinition>(CATALOG.map((kpi) => [kpi.id, kpi]));
+
+/** A built-in KPI's definition. */
+export const builtInKpi = (id: BuiltInKpiId): KpiDefinition => byId.get(id)!;
+
+/** Where the catalog reports what it leaves out (the runtime's logger). */
+export interface CatalogLog {
+  warn(object: object, message: string): void;
+}
 
 /** The catalogs loaded in this process (one per runtime; the one-machine stack runs one). */
 const loaded = new Set<Catalog>();
@@ -58,18 +91,22 @@ export class Catalog {
   /** Event types whose data recompute planning reads (custom KPIs with a team or instant in the data). */
   plannedFromData: ReadonlySet<string> = new Set();
 
+  /** Stored custom KPIs left out because they no longer parse (the rules changed), with the reason. */
+  unparsable: readonly { id: string; reason: string }[] = [];
+
   private constructor(
     private readonly storage: Storage,
     private readonly fromFile: readonly CustomKpiDefinition[],
+    private readonly log: CatalogLog | undefined,
   ) {}
 
   /** The catalog of a deployment: its definitions file (KPI_DEFINITIONS_FILE), then the API's. */
-  static async fromConfig(storage: Storage, config: { definitionsFile: string | undefined }): Promise<Catalog> {
-    return Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : []);
+  static async fromConfig(storage: Storage, config: { definitionsFile: string | undefined }, log?: CatalogLog): Promise<Catalog> {
+    return Catalog.load(storage, config.definitionsFile ? readDefinitionsFile(config.definitionsFile) : [], log);
   }
 
-  static async load(storage: Storage, fromFile: readonly CustomKpiDefinition[] = []): Promise<Catalog> {
-    const catalog = new Catalog(storage, fromFile);
+  static async load(storage: Storage, fromFile: readonly CustomKpiDefinition[] = [], log?: CatalogLog): Promise<Catalog> {
+    const catalog = new Catalog(storage, fromFile, log);
     catalog.apply(fromFile, []);
     await catalog.refresh();
     loaded.add(catalog);
@@ -100,15 +137,21 @@ export class Catalog {
     if (version === this.version) return false;
     const stored = await kpiDefinitions.list(this.storage);
     this.version = version;
-    // A stored definition that no longer parses (the rules changed) is skipped, not fatal.
+    // A stored definition that no longer parses (the rules changed) is left out, not fatal: logged
+    // with its reason and counted (kpi_custom_kpis_unparsable), so it does not vanish unnoticed.
+    const unparsable: { id: string; reason: string }[] = [];
     const parsed = stored.flatMap((row): { id: string; definition: CustomKpiDefinition | undefined }[] => {
       if (row.deleted) return [{ id: row.id, definition: undefined }];
       try {
         return [{ id: row.id, definition: parseCustomKpi(row.definition) }];
-      } catch {
+      } catch (error) {
+        unparsable.push({ id: row.id, reason: (error as Error).message });
         return [];
       }
     });
+    for (const { id, reason } of unparsable) this.log?.warn({ kpi: id, reason }, 'stored custom KPI no longer parses; left out of the catalog');
+    this.unparsable = unparsable;
+    customKpisUnparsable.set(unparsable.length);
     this.apply(this.fromFile, parsed);
     return true;
   }

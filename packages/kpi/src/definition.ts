@@ -103,6 +103,8 @@ export interface KpiDefinition {
    * yet mitigated past their target): computed for each period at the instant it is judged.
    */
   backlog?: Backlog;
+  /** The built-in alert rule when its target is breached, where someone should hear about it. */
+  defaultAlert?: DefaultAlert;
   /** Presentation group (packages/format KPI_GROUP_ORDER) the dashboard and reports show it in. */
   group: string;
   /** Also offered per day (SPEC §5: where the blueprint measures daily, and every custom KPI). */
@@ -111,10 +113,26 @@ export interface KpiDefinition {
   custom?: boolean;
 }
 
-/** Rows of the source still open at the instant a period is judged at (`at`, an SQL expression). */
+/**
+ * The built-in alert rule on a KPI's target (packages/alerts DEFAULT_RULES), one per team: its
+ * name (stable: a rules file replaces it by name), scope, `for`, severity and summary template.
+ */
+export interface DefaultAlert {
+  rule: string;
+  tier?: '1';
+  granularity: Granularity;
+  for: string;
+  severity: 'critical' | 'warning';
+  summary: string;
+}
+
+/**
+ * Rows of the source still open past the KPI's target at the instant a period is judged at (`at`,
+ * an SQL expression); the target is the scope's (see backlogTarget).
+ */
 export interface Backlog {
-  /** Whether a row is open at `at`. */
-  open(at: Sql): Sql;
+  /** Whether a row is open at `at`, past `target` (an SQL expression in the KPI's unit). */
+  open(at: Sql, target: Sql): Sql;
   /** Name of the count in details; up to 50 open rows go under `<name>_<entity>s`. */
   name: string;
   /** The named tuple listed for each open row. */

@@ -3,7 +3,7 @@ import { ConfigError, type ConfigFile } from '@kpi/config';
 import type { Storage } from '@kpi/storage';
 import { kpiById } from './catalog.ts';
 import { ALL_TEAMS } from './engine/compute.ts';
-import { targetOverrideSchema, type TargetOverride } from './targets.ts';
+import { storedOverrides, targetOverrideSchema, type TargetOverride } from './targets.ts';
 
 /**
  * Target overrides: a deployment's file (KPI_TARGETS_FILE, YAML or JSON, a list of
@@ -22,13 +22,6 @@ export function parseTargetsFile(file: ConfigFile | undefined): TargetOverride[]
   if (unknown) throw problem(`unknown KPI ${unknown.kpi}`);
   // `all` in the file is the whole organisation's scope.
   return result.data.map((override) => ({ ...override, team: override.team === 'all' ? ALL_TEAMS : override.team }));
-}
-
-export async function storedOverrides(storage: Storage): Promise<TargetOverride[]> {
-  const rows = await storage.query<{ kpi: string; team: string; granularity: string; op: '>=' | '<='; value: number }>(
-    'SELECT kpi, team, granularity, op, value FROM {db:Identifier}.target_overrides FINAL WHERE deleted = 0 ORDER BY kpi, team, granularity',
-  );
-  return rows.map((row) => ({ kpi: row.kpi, team: row.team, op: row.op, value: row.value, ...(row.granularity ? { granularity: row.granularity as TargetOverride['granularity'] } : {}) }));
 }
 
 /** Overrides in force: the API's, then the file's for (kpi, team, granularity) the API does not set. */

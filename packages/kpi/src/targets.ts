@@ -1,5 +1,6 @@
 import type { Status } from '@kpi/schemas';
 import { z } from 'zod';
+import type { Storage } from '@kpi/storage';
 import type { KpiDefinition, TargetRule } from './definition.ts';
 import type { TierScope } from './engine/compute.ts';
 import { GRANULARITIES, type Granularity } from './periods.ts';
@@ -32,6 +33,16 @@ export function applicableRule(kpi: KpiDefinition, scope: { granularity: Granula
   });
 }
 
+/**
+ * The target a KPI's backlog counts open entities against (incidents unmitigated past the TTM
+ * target): the threshold that applies at tier 1 to the team and granularity, a team's override
+ * included, as the reports' tier-1 figures judge it; null when none applies.
+ */
+export function backlogTarget(kpi: KpiDefinition, scope: { granularity: Granularity; team: string }, overrides: TargetOverride[] = []): number | null {
+  const rule = applicableRule(kpi, { ...scope, tier: '1' }, overrides);
+  return rule?.kind === 'threshold' ? rule.value : null;
+}
+
 /** SPEC status rules: no_data for a null value, no_target when no target applies, else met or breached. */
 export function judge(rule: TargetRule | undefined, value: number | null, previousValue: number | null): { target: number | null; status: Status } {
   const target = rule === undefined ? null : rule.kind === 'threshold' ? rule.value : previousValue;
@@ -50,4 +61,12 @@ export function withYearlyTargets(targets: TargetRule[]): TargetRule[] {
   const quarterly = perGranularity('quarter');
   if (!quarterly || quarterly.kind !== 'threshold' || perGranularity('year')) return targets;
   return [...targets, { ...quarterly, value: 4 * quarterly.value, granularities: ['year'] }];
+}
+
+/** The target overrides set through the admin API (the file's are in the configuration). */
+export async function storedOverrides(storage: Storage): Promise<TargetOverride[]> {
+  const rows = await storage.query<{ kpi: string; team: string; granularity: string; op: '>=' | '<='; value: number }>(
+    'SELECT kpi, team, granularity, op, value FROM {db:Identifier}.target_overrides FINAL WHERE deleted = 0 ORDER BY kpi, team, granularity',
+  );
+  return rows.map((row) => ({ kpi: row.kpi, team: row.team, op: row.op, value: row.value, ...(row.granularity ? { granularity: row.granularity as TargetOverride['granularity'] } : {}) }));
 }

@@ -127,6 +127,16 @@ export const alertRuleErrors = new Counter({
   help: 'Alert rule evaluations that could not read their KPI (handled per the rule\'s on_error)',
   registers: [registry],
 });
+export const alertLockRenewalFailures = new Counter({
+  name: 'kpi_alert_lock_renewal_failures_total',
+  help: 'Renewals of the alert evaluation lock that failed (Redis unreachable or slow); the lease may lapse and another worker evaluate at the same time',
+  registers: [registry],
+});
+export const customKpisUnparsable = new Gauge({
+  name: 'kpi_custom_kpis_unparsable',
+  help: 'Custom KPI definitions stored through the API that no longer parse and are left out of the catalog (reasons in the log)',
+  registers: [registry],
+});
 export const webhookDeliveries = new Counter({
   name: 'kpi_webhook_deliveries_total',
   help: 'Authenticated connector webhook deliveries (and replays), by connector and outcome (accepted, ignored, unmappable, bad_request, retry)',

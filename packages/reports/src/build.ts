@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Storage } from '@kpi/storage';
 import {
-  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, elapsedOf, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
-  readValuesOf, storedValuesIn, reviewLabel, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
+  ALL_TEAMS, CATALOG, applicableRule, arrivalsByDataset, backlogTarget, elapsedOf, validationsByDataset, chTime, explainScope, kpiById, listExperiments, listIncidents, listLiveReleases, listReleases, previousPeriodStart,
+  readValuesOf, storedValuesIn, reviewLabel, builtInKpi, type BuiltInKpiId, type ReviewGranularity, servingByModel, type Contribution, type KpiDefinition, type KpiValue, type Period, type TargetOverride,
 } from '@kpi/kpi';
 import type {
   AlertsSection, BreachedTarget, DataCostSection, DriftSection, ExperimentsSection, InProgress, IncidentRow, IncidentsSection, ModelReleaseGaps, ReleasesSection, Report, ReportKpi, TierValue,
@@ -21,7 +21,8 @@ const HOUR = 3_600_000;
 const MAX_ALERTS = 500;
 
 export interface BuildOptions {
-  quarter: string;
+  /** The period reviewed: a quarter (2026-Q1), or a year (2026). */
+  periodLabel: string;
   /** `all` for the organisation, or a team. */
   team?: string;
   /** Target overrides in force (the API's effectiveOverrides), so statuses are the API's. */
@@ -49,7 +50,7 @@ function periodsEndingAt(granularity: ReviewGranularity, period: Period): Period
 /** Builds the review of a quarter or year and scope from stored KPI values and entity state. */
 export async function buildReport(storage: Storage, options: BuildOptions): Promise<Report> {
   const now = options.now ?? new Date();
-  const { quarter, granularity, team, period } = resolveRequest(options.quarter, options.team, now);
+  const { quarter, granularity, team, period } = resolveRequest(options.periodLabel, options.team, now);
   const scopeTeam = team === ORGANISATION ? ALL_TEAMS : team;
   const inPeriod = (value: string | null | undefined) => {
     if (!value) return false;
@@ -67,18 +68,18 @@ export async function buildReport(storage: Storage, options: BuildOptions): Prom
     readValuesOf(storedValuesIn(storage), catalog, scope, periods, options.overrides, now),
     readValuesOf(storedValuesIn(storage), tier1Kpis, { ...scope, tier: '1' }, [period], options.overrides, now),
   ]);
-  const current = (id: string): KpiValue => values.get(id)!.at(-1)!;
+  const current = (id: BuiltInKpiId): KpiValue => values.get(id)!.at(-1)!;
   const tier1 = (id: string): TierValue => {
     const value = tier1Values.get(id)![0]!;
     return { id, value: value.value, sample_size: value.sample_size, target: value.target, status: value.status, previous_value: value.previous_value, details: value.details };
   };
 
   const kpis = catalog.map((kpi) => kpiEntry(kpi, values.get(kpi.id)!, periods, scope, options.overrides));
-  const contributions = (id: string) => contributionsOf(storage, kpiById(id)!, granularity, period, scopeTeam, now);
+  const contributions = (id: BuiltInKpiId) => contributionsOf(storage, builtInKpi(id), granularity, period, scopeTeam, now);
 
   const [alerts, incidents, experiments, releases, drift, dataAndCost] = await Promise.all([
     alertsFired(storage, scopeTeam, period),
-    incidentsSection(storage, scopeTeam, inPeriod, asOf, current, tier1),
+    incidentsSection(storage, scopeTeam, inPeriod, asOf, current, tier1, backlogTarget(builtInKpi('time_to_mitigate_hours'), scope, options.overrides)),
     experimentsSection(storage, scopeTeam, inPeriod),
     releasesSection(storage, scopeTeam, period, contributions),
     driftSection(storage, scopeTeam, asOf, tier1),
@@ -255,8 +256,10 @@ async function incidentsSection(
   team: string,
   inPeriod: (value: string | null) => boolean,
   asOf: Date,
-  current: (id: string) => KpiValue,
-  tier1: (id: string) => TierValue,
+  current: (id: BuiltInKpiId) => KpiValue,
+  tier1: (id: BuiltInKpiId) => TierValue,
+  /** The TTM target incidents count as open past (backlogTarget: the catalog's tier-1 one, or the team's override), as the KPI's backlog does. */
+  target: number | null,
 ): Promise<IncidentsSection> {
   const all = await listIncidents(storage, { team, open: false, limit: 10_000_000, now: asOf });
   const opened = all.filter((incident) => inPeriod(incident.opened_at)).map(incidentRow).sort(byString((row) => `${row.opened_at}|${row.incident_id}`));
@@ -270,8 +273,6 @@ async function incidentsSection(
   const ttd = current('time_to_detect_hours');
   const ttm = current('time_to_mitigate_hours');
   const ttmTier1 = tier1('time_to_mitigate_hours');
-  // The TTM target as /v1/scorecard judges it for this scope (the catalog's, or the team's override).
-  const target = ttmTier1.target;
   const at = asOf.getTime();
   const openPast =
     target === null
@@ -332,7 +333,7 @@ async function experimentsSection(storage: Storage, team: string, inPeriod: (val
 
 // ---- releases ------------------------------------------------------------------------------------
 
-async function releasesSection(storage: Storage, team: string, period: Period, contributions: (id: string) => Promise<Contribution[]>): Promise<ReleasesSection> {
+async function releasesSection(storage: Storage, team: string, period: Period, contributions: (id: BuiltInKpiId) => Promise<Contribution[]>): Promise<ReleasesSection> {
   const [details, failed, firstPass, reproducible, documented] = await Promise.all([
     listReleases(storage, { team, from: period.start, to: period.end }),
     contributions('change_failure_rate'),
@@ -377,7 +378,7 @@ async function releasesSection(storage: Storage, team: string, period: Period, c
 
 // ---- drift ---------------------------------------------------------------------------------------
 
-async function driftSection(storage: Storage, team: string, asOf: Date, tier1: (id: string) => TierValue): Promise<DriftSection> {
+async function driftSection(storage: Storage, team: string, asOf: Date, tier1: (id: BuiltInKpiId) => TierValue): Promise<DriftSection> {
   const live = await listLiveReleases(storage, { team, now: asOf });
   const tier1Live = live.filter((release) => release.tier === 1);
   return {
@@ -403,7 +404,7 @@ async function driftSection(storage: Storage, team: string, asOf: Date, tier1: (
 
 // ---- data freshness, validation and cost ---------------------------------------------------------------------
 
-async function dataCostSection(storage: Storage, team: string, period: Period, contributions: (id: string) => Promise<Contribution[]>): Promise<DataCostSection> {
+async function dataCostSection(storage: Storage, team: string, period: Period, contributions: (id: BuiltInKpiId) => Promise<Contribution[]>): Promise<DataCostSection> {
   const scope = { team, from: period.start, to: period.end };
   const [datasets, validations, models, training] = await Promise.all([
     arrivalsByDataset(storage, scope),

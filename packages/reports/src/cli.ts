@@ -102,7 +102,7 @@ async function main() {
       await migrate(storage);
       const overrides = await effectiveOverrides(storage, parseTargetsFile(config.targetsFile));
       const catalog = await Catalog.fromConfig(storage, config);
-      const report = await buildReport(storage, { quarter: request.quarter, team: request.team, overrides, catalog: catalog.list() });
+      const report = await buildReport(storage, { periodLabel: request.quarter, team: request.team, overrides, catalog: catalog.list() });
       catalog.close();
       if (format === 'json') output = renderJson(report);
       else if (format === 'md') output = renderMarkdown(report);

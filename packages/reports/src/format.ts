@@ -7,10 +7,10 @@ import { formatNumber, formatValue, NO_VALUE, opFor } from '@kpi/format';
 
 export * from '@kpi/format';
 
-/** "≥ 80%", "≤ 72 h", "≤ 3 (previous quarter)", or "none". */
-export function formatTarget(target: number | null, unit: Unit, direction: Direction, kind: 'threshold' | 'previous_period' | null = 'threshold'): string {
-  if (target === null) return kind === 'previous_period' ? `${opFor(direction)} previous quarter (no value)` : 'none';
-  return `${opFor(direction)} ${formatValue(target, unit)}${kind === 'previous_period' ? ' (prev. quarter)' : ''}`;
+/** "≥ 80%", "≤ 72 h", "≤ 3 (prev. quarter)", or "none"; `period` names the previous period (a quarter, or a year). */
+export function formatTarget(target: number | null, unit: Unit, direction: Direction, kind: 'threshold' | 'previous_period' | null = 'threshold', period = 'quarter'): string {
+  if (target === null) return kind === 'previous_period' ? `${opFor(direction)} previous ${period} (no value)` : 'none';
+  return `${opFor(direction)} ${formatValue(target, unit)}${kind === 'previous_period' ? ` (prev. ${period})` : ''}`;
 }
 
 /** The change from the previous quarter in the KPI's unit: "+2", "+4.2 pp", "-3.1 h". */

@@ -53,7 +53,7 @@ export async function generateReport(storage: Storage, options: GenerateOptions)
   const { quarter, team } = resolveRequest(options.quarter, options.team, options.now ?? new Date());
   const request = { id: reportId(quarter, team), quarter, team, trigger: options.trigger };
   await markStatus(storage, request, 'generating');
-  const report = await buildReport(storage, { quarter, team, overrides: options.overrides, now: options.now, catalog: options.catalog });
+  const report = await buildReport(storage, { periodLabel: quarter, team, overrides: options.overrides, now: options.now, catalog: options.catalog });
   const rendered = await renderAll(report, options.chromium);
   const state = await saveReport(storage, report, rendered.files, options.trigger, rendered.pdfError);
   return { report, state };

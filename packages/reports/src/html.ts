@@ -7,7 +7,7 @@ import {
   formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
 import { escapeHtml as e } from './html-escape.ts';
-import { periodNoun, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
+import { periodNoun, reportKpi, reviewTitle, type Report, type ReportKpi, type TierValue } from './model.ts';
 import { intervalBar, STATUS_COLOUR, stackedBar, trendChart } from './svg.ts';
 import type { Status } from '@kpi/kpi';
 import { groupByKpiGroup, type KpiGroup } from '@kpi/format';
@@ -42,12 +42,12 @@ function changeCell(kpi: ReportKpi): Cell {
 }
 
 /** One KPI row: the scorecard's columns. */
-function kpiRow(kpi: ReportKpi): string {
+function kpiRow(kpi: ReportKpi, noun: string): string {
   return `<tr data-kpi="${e(kpi.id)}" data-status="${kpi.status}" class="tone-${kpi.status}">
 <th scope="row"><span class="kpi-name">${e(kpi.name)}</span> <span class="kpi-id">${e(kpi.id)}</span></th>
 <td class="num value">${e(formatValue(kpi.value, kpi.unit))}</td>
 <td class="num muted small">${e(fraction(kpi))}</td>
-<td class="target">${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind))}</td>
+<td class="target">${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, noun))}</td>
 <td>${statusBadge(kpi.status)}</td>
 <td class="num">${e(formatValue(kpi.previous_value, kpi.unit))}</td>
 ${cell(changeCell(kpi))}
@@ -60,7 +60,7 @@ const KPI_COLUMNS = '<colgroup><col class="c-name"><col class="c-value"><col cla
 
 function kpiTable(kpis: ReportKpi[], noun: string): string {
   return `<table class="data kpis">${KPI_COLUMNS}<thead><tr>${kpiHeaders(noun).map((label, index) => `<th scope="col"${[1, 2, 5].includes(index) ? ' class="num"' : ''}>${e(label)}</th>`).join('')}</tr></thead><tbody>
-${kpis.map(kpiRow).join('\n')}
+${kpis.map((kpi) => kpiRow(kpi, noun)).join('\n')}
 </tbody></table>`;
 }
 
@@ -122,7 +122,7 @@ function breachedSection(report: Report): string {
     return [
       { html: `${e(entry.name)}${entry.tier === '1' ? ' <span class="muted">(tier 1)</span>' : ''}` },
       num(formatValue(entry.value, entry.unit)),
-      formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold'),
+      formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold', periodNoun(report)),
       num(formatValue(entry.previous_value, entry.unit)),
       entry.repeated ? { html: `<span class="bad">yes, breached in ${e(report.previous_quarter)} too</span>` } : 'no',
     ] as Cell[];
@@ -135,7 +135,7 @@ ${rows.length ? table(['KPI', 'Value', 'Target', `Prev. ${periodNoun(report)}`, 
 
 function trendsSection(report: Report): string {
   const card = (kpi: ReportKpi) => `<figure class="chart" data-kpi="${e(kpi.id)}">
-<figcaption><span class="chart-title">${e(kpi.name)}</span><span class="chart-meta"><strong>${e(formatValue(kpi.value, kpi.unit))}</strong> ${statusBadge(kpi.status)} <span class="muted">target ${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind))}</span></span></figcaption>
+<figcaption><span class="chart-title">${e(kpi.name)}</span><span class="chart-meta"><strong>${e(formatValue(kpi.value, kpi.unit))}</strong> ${statusBadge(kpi.status)} <span class="muted">target ${e(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, periodNoun(report)))}</span></span></figcaption>
 ${trendChart(kpi)}
 </figure>`;
   const groups = groupByKpiGroup(report.kpis);
@@ -171,8 +171,8 @@ const SEVERITY_COLOUR: Record<string, string> = { sev0: '#82071e', sev1: '#cf222
 
 function incidentsSection(report: Report): string {
   const { incidents } = report;
-  const ttd = report.kpis.find((kpi) => kpi.id === 'time_to_detect_hours')!;
-  const ttm = report.kpis.find((kpi) => kpi.id === 'time_to_mitigate_hours')!;
+  const ttd = reportKpi(report, 'time_to_detect_hours');
+  const ttm = reportKpi(report, 'time_to_mitigate_hours');
   const severities = (['sev0', 'sev1', 'sev2', 'sev3'] as const).map((severity) => ({ label: severity, value: incidents.by_severity[severity], colour: SEVERITY_COLOUR[severity]! }));
   const legend = severities.map((part) => `<span class="legend-item"><span class="swatch" style="background:${part.colour}"></span>${part.label}: <strong>${part.value}</strong></span>`).join(' ');
   const categories = Object.entries(incidents.by_category).map(([category, count]) => `${category.replaceAll('_', ' ')}: ${count}`).join(' · ');
@@ -202,7 +202,7 @@ function incidentsSection(report: Report): string {
     : '';
   return `<section id="incidents" aria-labelledby="incidents-title">
 <h2 id="incidents-title">Incidents</h2>
-<p><strong>${e(plural(incidents.opened, 'incident'))}</strong> opened, <strong>${formatInteger(incidents.mitigated)}</strong> first mitigated in the quarter.${categories ? ` <span class="muted">By category: ${e(categories)}.</span>` : ''}</p>
+<p><strong>${e(plural(incidents.opened, 'incident'))}</strong> opened, <strong>${formatInteger(incidents.mitigated)}</strong> first mitigated in the ${periodNoun(report)}.${categories ? ` <span class="muted">By category: ${e(categories)}.</span>` : ''}</p>
 <div class="severity">${stackedBar(severities)}<div class="legend">${legend}</div></div>
 ${durations}
 <h3>Slowest mitigations</h3>
@@ -246,7 +246,7 @@ function experimentsSection(report: Report): string {
   return `<section id="experiments" aria-labelledby="experiments-title">
 <h2 id="experiments-title">Experiments</h2>
 ${kpiGroupTable(report, 'Experimentation')}
-<p><strong>${e(plural(experiments.decided, 'experiment'))}</strong> decided in the quarter${decisions ? ` <span class="muted">(${e(decisions)})</span>` : ''}.</p>
+<p><strong>${e(plural(experiments.decided, 'experiment'))}</strong> decided in the ${periodNoun(report)}${decisions ? ` <span class="muted">(${e(decisions)})</span>` : ''}.</p>
 <h3>Shipped (${experiments.shipped.length})</h3>
 ${shipped}
 <h3>Sample-ratio-mismatch failures (${experiments.srm_failures.length})</h3>
@@ -272,7 +272,7 @@ function releasesSection(report: Report): string {
   return `<section id="releases" aria-labelledby="releases-title">
 <h2 id="releases-title">Releases</h2>
 ${kpiGroupTable(report, 'Delivery and model quality')}
-<p><strong>${e(plural(releases.count, 'production release'))}</strong> in the quarter.</p>
+<p><strong>${e(plural(releases.count, 'production release'))}</strong> in the ${periodNoun(report)}.</p>
 <h3>Gaps by model</h3>
 ${byModel}
 ${rolledBack}
@@ -281,8 +281,8 @@ ${rolledBack}
 
 function driftSection(report: Report): string {
   const { drift } = report;
-  const feature = report.kpis.find((kpi) => kpi.id === 'drift_feature_coverage')!;
-  const model = report.kpis.find((kpi) => kpi.id === 'drift_model_coverage')!;
+  const feature = reportKpi(report, 'drift_feature_coverage');
+  const model = reportKpi(report, 'drift_model_coverage');
   const yesNo = (value: boolean | null) => (value === null ? { html: '<span class="bad">not reported</span>' } : value ? { html: '<span class="ok">✓ on</span>' } : { html: '<span class="bad">✕ off</span>' });
   const gaps = drift.tier1_gaps.length
     ? table(

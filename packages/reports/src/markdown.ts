@@ -5,8 +5,8 @@
 import {
   formatChange, formatDate, formatForecast, formatHours, formatInteger, formatP, formatPercent, formatProbability, formatTarget, formatTime, formatUsd, formatValue, NO_VALUE, plural, STATUS_ICON, STATUS_LABEL,
 } from './format.ts';
-import { periodNoun, reviewTitle, type Report, type ReportKpi } from './model.ts';
-import type { Status } from '@kpi/kpi';
+import { periodNoun, reportKpi, reviewTitle, type Report, type ReportKpi } from './model.ts';
+import type { BuiltInKpiId, Status } from '@kpi/kpi';
 import { groupByKpiGroup, type KpiGroup } from '@kpi/format';
 
 const onOff = (value: boolean | null) => (value === null ? '**not reported**' : value ? 'on' : '**off**');
@@ -56,7 +56,7 @@ function kpiTable(kpis: ReportKpi[], noun: string): string {
     kpis.map((kpi) => [
       `${md(kpi.name)} ${code(kpi.id)}`,
       md(formatValue(kpi.value, kpi.unit)),
-      md(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind)),
+      md(formatTarget(kpi.target, kpi.unit, kpi.direction, kpi.target_kind, noun)),
       status(kpi.status),
       md(formatValue(kpi.previous_value, kpi.unit)),
       md(change(kpi)),
@@ -69,17 +69,24 @@ function kpiTable(kpis: ReportKpi[], noun: string): string {
 /** The KPIs of one catalog group (custom ones in it included), for the section about that group. */
 const groupTable = (report: Report, group: KpiGroup) => kpiTable(report.kpis.filter((kpi) => kpi.group === group), periodNoun(report));
 const hours = (value: number | null) => formatHours(value);
+/** A KPI's tier-1 target in its unit and direction. */
+const tier1Target = (report: Report, id: BuiltInKpiId, target: number | null) => formatTarget(target, reportKpi(report, id).unit, reportKpi(report, id).direction);
 
-export function renderMarkdown(report: Report): string {
-  const out: string[] = [];
-  const push = (...lines: string[]) => out.push(...lines, '');
+/** Adds lines to the document, then a blank line. */
+type Push = (...lines: string[]) => void;
+
+/** The title, the period and its comparison, and a note when there is no data. */
+function header(report: Report, push: Push): void {
   const end = formatDate(new Date(Date.parse(report.period.end) - 1).toISOString());
   push(`# ${reviewTitle(report)} ${report.quarter} — ${md(report.scope)}`);
   push(`${formatDate(report.period.start)} to ${end} (UTC), compared with ${report.previous_quarter}${report.open_quarter ? ' — **the quarter is still open**' : ''}. Report \`${report.id}\`.`);
   if (!report.has_data) {
     push(`> **No data:** nothing was recorded for ${report.team === 'all' ? 'the organisation' : `team ${md(report.team)}`} in ${report.quarter}. The KPIs below are empty (counts are 0); there is nothing to review for this ${periodNoun(report)}.`);
   }
+}
 
+/** The counts, the narrative's headline, highlights and lowlights. */
+function summary(report: Report, push: Push): void {
   push('## Summary');
   push(`**${report.summary.met} met · ${report.summary.breached} breached · ${report.summary.no_target} no target · ${report.summary.no_data} no data** (of ${report.summary.kpis} KPIs)`);
   push(md(report.narrative.headline));
@@ -87,7 +94,10 @@ export function renderMarkdown(report: Report): string {
     push('### Highlights', report.narrative.highlights.length ? report.narrative.highlights.map((item) => `- ${md(item)}`).join('\n') : `_No highlight this ${periodNoun(report)}._`);
     push('### Lowlights', report.narrative.lowlights.length ? report.narrative.lowlights.map((item) => `- ${md(item)}`).join('\n') : `_No lowlight this ${periodNoun(report)}._`);
   }
+}
 
+/** An open period: the KPIs forecast to miss their target by its end. */
+function inProgress(report: Report, push: Push): void {
   if (report.in_progress) {
     const { elapsed, at_risk: atRisk } = report.in_progress;
     push(`## In progress: at risk (${atRisk.length})`);
@@ -102,7 +112,10 @@ export function renderMarkdown(report: Report): string {
         : `_No KPI is forecast to miss its target._`,
     );
   }
+}
 
+/** Every breached target, tier-1 ones included. */
+function breachedTargets(report: Report, push: Push): void {
   push(`## Breached targets (${report.breached.length})`);
   push(
     report.breached.length
@@ -113,7 +126,7 @@ export function renderMarkdown(report: Report): string {
             return [
               `${md(entry.name)}${entry.tier === '1' ? ' (tier 1)' : ''}`,
               md(formatValue(entry.value, entry.unit)),
-              md(formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold')),
+              md(formatTarget(entry.target, entry.unit, entry.direction, entry.tier === 'all' ? kpi.target_kind : 'threshold', periodNoun(report))),
               md(formatValue(entry.previous_value, entry.unit)),
               entry.repeated ? `yes, breached in ${report.previous_quarter} too` : 'no',
             ];
@@ -122,32 +135,44 @@ export function renderMarkdown(report: Report): string {
         )
       : `_No target was breached in this ${periodNoun(report)}._`,
   );
+}
 
+/** Every KPI by catalog group. */
+function scorecard(report: Report, push: Push): void {
   push('## Scorecard');
   push(`Every KPI of the catalog for ${report.quarter}, ${md(report.scope.toLowerCase())}, all tiers (the numbers of \`GET /v1/scorecard\`).`);
   for (const group of groupByKpiGroup(report.kpis)) push(`### ${group.title}`, kpiTable(group.items, periodNoun(report)));
+}
 
-  const quarters = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
-  push(`## Trends, ${quarters[0] ?? report.quarter} to ${report.quarter}`);
+/** Every KPI over the trend's periods. */
+function trends(report: Report, push: Push): void {
+  const periods = report.kpis[0]?.trend.map((point) => point.quarter) ?? [];
+  push(`## Trends, ${periods[0] ?? report.quarter} to ${report.quarter}`);
   push(
     table(
-      ['KPI', ...quarters],
+      ['KPI', ...periods],
       report.kpis.map((kpi) => [md(kpi.name), ...kpi.trend.map((point) => `${md(formatValue(point.value, kpi.unit))}${point.status === 'breached' ? ' ✕' : ''}`)]),
-      quarters.map((_, index) => index + 1),
+      periods.map((_, index) => index + 1),
     ),
     `✕: breached its target that ${periodNoun(report)}.`,
   );
+}
 
+/** The alerts that changed to firing in the period. */
+function alertsFired(report: Report, push: Push): void {
   push('## Alerts that fired');
   const { alerts } = report;
   if (!alerts.configured) push(`_${md(alerts.note.charAt(0).toUpperCase() + alerts.note.slice(1))}._`);
   else if (alerts.fired === 0) push(`_No alert fired in this ${periodNoun(report)}._`);
   else {
-    push(`${plural(alerts.fired, 'alert')} changed to firing in the quarter${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.`);
+    push(`${plural(alerts.fired, 'alert')} changed to firing in the ${periodNoun(report)}${alerts.truncated ? ` (the first ${alerts.alerts.length} are listed)` : ''}.`);
     push(table(['Rule', 'KPI', 'Fired'], alerts.by_rule.map((row) => [md(row.rule), code(row.kpi), formatInteger(row.fired)]), [2]));
     push(table(['Fired at', 'Rule', 'KPI', 'Team', 'Severity'], alerts.alerts.map((alert) => [alert.at.slice(0, 16).replace('T', ' '), md(alert.rule), code(alert.kpi), md(alert.team), md(alert.severity)])));
   }
+}
 
+/** Incident counts, time to detect and mitigate, the slowest and the still open. */
+function incidentsSection(report: Report, push: Push): void {
   const { incidents } = report;
   push('## Incidents');
   const severities = (['sev0', 'sev1', 'sev2', 'sev3'] as const).map((severity) => `${severity} ${incidents.by_severity[severity]}`).join(', ');
@@ -157,8 +182,8 @@ export function renderMarkdown(report: Report): string {
     table(
       ['Measure', 'Median, all tiers', 'p90, all tiers', 'Incidents', 'Median, tier 1', 'Tier-1 target', 'Status'],
       [
-        ['Time to detect', hours(incidents.ttd.value), hours(incidents.ttd.p90), formatInteger(incidents.ttd.sample_size), hours(incidents.ttd.tier1.value), md(formatTarget(incidents.ttd.tier1.target, 'hours', 'lower_is_better')), status(incidents.ttd.tier1.status)],
-        ['Time to mitigate', hours(incidents.ttm.value), hours(incidents.ttm.p90), formatInteger(incidents.ttm.sample_size), hours(incidents.ttm.tier1.value), md(formatTarget(incidents.ttm.tier1.target, 'hours', 'lower_is_better')), status(incidents.ttm.tier1.status)],
+        ['Time to detect', hours(incidents.ttd.value), hours(incidents.ttd.p90), formatInteger(incidents.ttd.sample_size), hours(incidents.ttd.tier1.value), md(tier1Target(report, 'time_to_detect_hours', incidents.ttd.tier1.target)), status(incidents.ttd.tier1.status)],
+        ['Time to mitigate', hours(incidents.ttm.value), hours(incidents.ttm.p90), formatInteger(incidents.ttm.sample_size), hours(incidents.ttm.tier1.value), md(tier1Target(report, 'time_to_mitigate_hours', incidents.ttm.tier1.target)), status(incidents.ttm.tier1.status)],
       ],
       [1, 2, 3, 4],
     ),
@@ -181,7 +206,10 @@ export function renderMarkdown(report: Report): string {
     push(`### Sev0 incidents (${incidents.sev0.length})`);
     push(table(['Incident', 'Team', 'Model', 'Opened', 'Time to detect', 'Time to mitigate'], incidents.sev0.map((row) => [code(row.incident_id), md(row.team), code(row.model_id), formatTime(row.opened_at), hours(row.ttd_hours), row.ttm_hours === null ? 'not mitigated' : hours(row.ttm_hours)]), [4, 5]));
   }
+}
 
+/** Experiment KPIs, decisions, shipped experiments, SRM failures and guardrail breaches. */
+function experimentsSection(report: Report, push: Push): void {
   const { experiments } = report;
   push('## Experiments');
   push(groupTable(report, 'Experimentation'));
@@ -207,7 +235,10 @@ export function renderMarkdown(report: Report): string {
   push(experiments.srm_failures.length ? table(['Experiment', 'Team', 'Latest readout', 'SRM p'], experiments.srm_failures.map((row) => [code(row.experiment_id), md(row.team), formatDate(row.latest_readout_at), formatP(row.p_value)]), [3]) : '_None._');
   push(`### Guardrail breaches (${experiments.guardrail_breaches.length})`);
   push(experiments.guardrail_breaches.length ? table(['Experiment', 'Team', 'Decided', 'Guardrails regressed'], experiments.guardrail_breaches.map((row) => [code(row.experiment_id), md(row.team), formatDate(row.decided_at), md(row.metrics.join(', '))])) : '_None._');
+}
 
+/** Release KPIs and gaps by model. */
+function releasesSection(report: Report, push: Push): void {
   const { releases } = report;
   push('## Releases');
   push(groupTable(report, 'Delivery and model quality'));
@@ -226,10 +257,13 @@ export function renderMarkdown(report: Report): string {
     push(`### Rolled back within 7 days (${releases.rolled_back.length})`);
     push(table(['Release', 'Model', 'Team', 'Deployed', 'Rolled back'], releases.rolled_back.map((row) => [code(row.release_id), code(row.model_id), md(row.team), formatTime(row.deployed_at), formatTime(row.rolled_back_at)])));
   }
+}
 
+/** Live models and the tier-1 ones with drift-monitoring gaps. */
+function driftSection(report: Report, push: Push): void {
   const { drift } = report;
   push('## Drift-monitoring gaps');
-  push(`Models live on ${formatTime(drift.as_of)}: **${drift.live_models}**, of which **${drift.tier1_models}** tier 1. Tier 1 only: feature coverage ${md(formatValue(drift.tier1.feature_coverage.value, 'ratio'))} (${status(drift.tier1.feature_coverage.status)}), model coverage ${md(formatValue(drift.tier1.model_coverage.value, 'ratio'))} (${status(drift.tier1.model_coverage.status)}).`);
+  push(`Models live on ${formatTime(drift.as_of)}: **${drift.live_models}**, of which **${drift.tier1_models}** tier 1. Tier 1 only: feature coverage ${md(formatValue(drift.tier1.feature_coverage.value, reportKpi(report, 'drift_feature_coverage').unit))} (${status(drift.tier1.feature_coverage.status)}), model coverage ${md(formatValue(drift.tier1.model_coverage.value, reportKpi(report, 'drift_model_coverage').unit))} (${status(drift.tier1.model_coverage.status)}).`);
   push(groupTable(report, 'Monitoring and data'));
   push(`### Live tier-1 models with gaps (${drift.tier1_gaps.length})`);
   push(
@@ -242,7 +276,10 @@ export function renderMarkdown(report: Report): string {
         ? `_No live tier-1 model at the ${periodNoun(report)} end._`
         : '_Every live tier-1 model has drift detection and alerting on and all its critical features monitored._',
   );
+}
 
+/** Data freshness, validation and serving and training cost. */
+function dataCostSection(report: Report, push: Push): void {
   const data = report.data_and_cost;
   push('## Data freshness, validation and serving cost');
   push(groupTable(report, 'Serving and cost'));
@@ -270,9 +307,20 @@ export function renderMarkdown(report: Report): string {
       : `_No serving window in this ${periodNoun(report)}._`,
   );
   push(`Training: **${plural(data.training.runs, 'run')}** costing **${formatUsd(data.training.cost_usd)}** in total.`);
+}
 
+/** Every KPI's definition and the report's footer. */
+function definitions(report: Report, push: Push): void {
   push('## Definitions');
   push(report.kpis.map((kpi) => `- **${md(kpi.name)}** (${code(kpi.id)}): ${md(kpi.description)}`).join('\n'));
   push(`---`, `_Generated ${formatTime(report.generated_at)} · content \`${report.content_hash.slice(0, 16)}\` (the same data gives the same content) · numbers from the KPI API for ${report.quarter}, ${md(report.scope.toLowerCase())}._`);
+}
+
+const SECTIONS = [header, summary, inProgress, breachedTargets, scorecard, trends, alertsFired, incidentsSection, experimentsSection, releasesSection, driftSection, dataCostSection, definitions];
+
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  const push: Push = (...lines) => out.push(...lines, '');
+  for (const section of SECTIONS) section(report, push);
   return `${out.join('\n').trimEnd()}\n`;
 }

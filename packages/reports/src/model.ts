@@ -1,4 +1,4 @@
-import type { Direction, Forecast, Status, Unit } from '@kpi/kpi';
+import type { BuiltInKpiId, Direction, Forecast, Status, Unit } from '@kpi/kpi';
 
 /**
  * The quarterly review of one team (or the organisation) as data: what the JSON format is, and
@@ -109,11 +109,11 @@ export interface IncidentRow {
 }
 
 export interface IncidentsSection {
-  /** Incidents opened in the quarter. */
+  /** Incidents opened in the period. */
   opened: number;
   by_severity: Record<'sev0' | 'sev1' | 'sev2' | 'sev3', number>;
   by_category: Record<string, number>;
-  /** Incidents whose first mitigation is in the quarter (the TTM sample). */
+  /** Incidents whose first mitigation is in the period (the TTM sample). */
   mitigated: number;
   ttd: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
   ttm: { value: number | null; p90: number | null; sample_size: number; tier1: TierValue };
@@ -140,10 +140,10 @@ export interface ExperimentRow {
 }
 
 export interface ExperimentsSection {
-  /** Experiments whose latest decision falls in the quarter, by decision. */
+  /** Experiments whose latest decision falls in the period, by decision. */
   decided: number;
   by_decision: Record<string, number>;
-  /** Decided `ship` in the quarter; counted in shipped lift when a significant win. */
+  /** Decided `ship` in the period; counted in shipped lift when a significant win. */
   shipped: (ExperimentRow & { counted_in_shipped_lift: boolean })[];
   srm_failures: { experiment_id: string; team: string; latest_readout_at: string; p_value: number }[];
   guardrail_breaches: { experiment_id: string; team: string; decided_at: string; metrics: string[] }[];
@@ -217,7 +217,12 @@ export interface Report {
   schema_version: number;
   /** Deterministic: the period and the scope. */
   id: string;
-  /** The period reviewed: a quarter (2026-Q3), or a year (2026) for a yearly review. */
+  /**
+   * The period reviewed: a quarter (2026-Q3), or a year (2026) for a yearly review. This field,
+   * `previous_quarter`, `open_quarter` and the trend points' `quarter` keep the names of the JSON
+   * format from when reviews were quarterly only (readers of GET /v1/reports/:id/json use them);
+   * each may name a year.
+   */
   quarter: string;
   /** A quarterly review, or a yearly one: the KPIs at that granularity (yearly targets), trends over four years. */
   review: 'quarterly' | 'yearly';
@@ -245,3 +250,6 @@ export interface Report {
   content_hash: string;
   generated_at: string;
 }
+
+/** A built-in KPI's entry in a report (every report lists the whole built-in catalog). */
+export const reportKpi = (report: Pick<Report, 'kpis'>, id: BuiltInKpiId): ReportKpi => report.kpis.find((kpi) => kpi.id === id)!;

@@ -11,6 +11,7 @@
  *   end; tier-1 drift gaps; alerts that fired.
  */
 import { formatDate, formatTarget, formatValue, listOf, plural } from './format.ts';
+import type { BuiltInKpiId } from '@kpi/kpi';
 import { periodNoun, type BreachedTarget, type Narrative, type Report, type ReportKpi } from './model.ts';
 
 export type ReportContent = Omit<Report, 'narrative' | 'content_hash' | 'generated_at'>;
@@ -49,23 +50,26 @@ export function narrate(report: ReportContent): Narrative {
   return { headline, highlights: highlights(report, kpi).slice(0, MAX_HIGHLIGHTS), lowlights: lowlights(report, kpi).slice(0, MAX_LOWLIGHTS) };
 }
 
+/** Shipped lift has sentences of its own (with the experiments behind it). */
+const SHIPPED_LIFT: BuiltInKpiId = 'shipped_lift';
+
 const valueOf = (entry: ReportKpi, value: number | null) => formatValue(value, entry.unit);
 
-function highlights(report: ReportContent, kpi: (id: string) => ReportKpi): string[] {
+function highlights(report: ReportContent, kpi: (id: BuiltInKpiId) => ReportKpi): string[] {
   const out: string[] = [];
   // Shipped lift has a sentence of its own (with the experiments behind it).
-  const recovered = report.kpis.filter((entry) => entry.status === 'met' && entry.previous_status === 'breached' && entry.id !== 'shipped_lift');
+  const recovered = report.kpis.filter((entry) => entry.status === 'met' && entry.previous_status === 'breached' && entry.id !== SHIPPED_LIFT);
   // Fixed targets met again first: a "no worse than last quarter" target flips more easily.
   for (const entry of recovered.filter((candidate) => candidate.target_kind !== 'previous_period')) {
     out.push(`${entry.name} is back on target: ${valueOf(entry, entry.value)} (target ${formatTarget(entry.target, entry.unit, entry.direction)}), after ${valueOf(entry, entry.previous_value)} in ${report.previous_quarter}.`);
   }
-  const lift = kpi('shipped_lift');
+  const lift = kpi(SHIPPED_LIFT);
   const wins = report.experiments.shipped.filter((experiment) => experiment.counted_in_shipped_lift);
   if (lift.value !== null && lift.value > 0 && wins.length > 0) {
     out.push(`${plural(wins.length, 'significant win')} shipped (${few(wins.map((w) => w.experiment_id))}), adding ${valueOf(lift, lift.value)} of primary-metric lift.`);
   }
   const improved = report.kpis
-    .filter((entry) => entry.id !== 'shipped_lift' && entry.status === 'met' && entry.previous_status !== 'breached' && entry.change.direction === 'better' && entry.change.relative !== null && Math.abs(entry.change.relative) >= IMPROVEMENT_THRESHOLD)
+    .filter((entry) => entry.id !== SHIPPED_LIFT && entry.status === 'met' && entry.previous_status !== 'breached' && entry.change.direction === 'better' && entry.change.relative !== null && Math.abs(entry.change.relative) >= IMPROVEMENT_THRESHOLD)
     .sort((a, b) => Math.abs(b.change.relative!) - Math.abs(a.change.relative!) || (a.id < b.id ? -1 : 1))
     .slice(0, 3);
   for (const entry of improved) {
@@ -87,7 +91,7 @@ function highlights(report: ReportContent, kpi: (id: string) => ReportKpi): stri
 
 /** What the report knows about the entities behind a breach. */
 function evidence(report: ReportContent, entry: BreachedTarget): string {
-  switch (entry.id) {
+  switch (entry.id as BuiltInKpiId) {
     case 'sev0_incidents':
       return report.incidents.sev0.length ? ` (${few(report.incidents.sev0.map((incident) => incident.incident_id))})` : '';
     case 'change_failure_rate':

@@ -43,7 +43,7 @@ export function axisOf(numbers: number[], unit: Unit): { lo: number; hi: number;
 }
 
 /**
- * The KPI over the last quarters: its values (a line broken at empty quarters, each point coloured
+ * The KPI over the last periods (quarters, or years): its values (a line broken at empty periods, each point coloured
  * by its status, the latest one larger), its target (dashed).
  */
 export function trendChart(kpi: ReportKpi, size: { width: number; height: number } = { width: 250, height: 112 }): string {
@@ -69,7 +69,7 @@ export function trendChart(kpi: ReportKpi, size: { width: number; height: number
   });
   parts.push(`<line x1="${left}" y1="${top + plotHeight}" x2="${width - right}" y2="${top + plotHeight}" class="axis"/>`);
   if (numbers.length === 0) {
-    parts.push(`<text x="${r1(left + plotWidth / 2)}" y="${r1(top + plotHeight / 2)}" class="empty" text-anchor="middle">no data in these quarters</text>`, '</svg>');
+    parts.push(`<text x="${r1(left + plotWidth / 2)}" y="${r1(top + plotHeight / 2)}" class="empty" text-anchor="middle">no data in these periods</text>`, '</svg>');
     return parts.join('');
   }
   const { lo, hi, ticks } = axisOf(numbers, kpi.unit);
@@ -78,7 +78,7 @@ export function trendChart(kpi: ReportKpi, size: { width: number; height: number
     parts.push(`<line x1="${left}" y1="${y(tick)}" x2="${width - right}" y2="${y(tick)}" class="grid"/>`);
     parts.push(`<text x="${left - 4}" y="${r1(y(tick) + 3)}" class="tick" text-anchor="end">${escapeHtml(formatAxis(tick, kpi.unit))}</text>`);
   }
-  // Target: dashed segments between consecutive quarters that have one.
+  // Target: dashed segments between consecutive periods that have one.
   const targetPath = segments(points.map((point, index) => (point.target === null ? null : `${x(index)},${y(point.target)}`)));
   if (targetPath) parts.push(`<path d="${targetPath}" fill="none" stroke="${TARGET_COLOUR}" stroke-width="1.2" stroke-dasharray="4 3"/>`);
   const valuePath = segments(points.map((point, index) => (point.value === null ? null : `${x(index)},${y(point.value)}`)));

@@ -125,7 +125,7 @@ describe('report rendering', () => {
     expect(axisOf([0.2, 1], 'ratio')).toEqual({ lo: 0, hi: 1, ticks: [0, 0.5, 1] });
     expect(axisOf([3, 12], 'count')).toEqual({ lo: 0, hi: 15, ticks: [0, 5, 10, 15] });
     expect(axisOf([90, 90], 'ms').ticks).toEqual([80, 90, 100]);
-    expect(trendChart({ ...entry, trend: entry.trend.map((point) => ({ ...point, value: null, target: null })) })).toContain('no data in these quarters');
+    expect(trendChart({ ...entry, trend: entry.trend.map((point) => ({ ...point, value: null, target: null })) })).toContain('no data in these periods');
     expect(sparkline([0, 1, null, 2])).toBe('▁▅·█');
   });
 

@@ -89,7 +89,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     },
   });
   await migrate(storage);
-  const catalog = await Catalog.fromConfig(storage, config);
+  const catalog = await Catalog.fromConfig(storage, config, log);
   // Custom KPIs defined through another process's API reach this one within seconds.
   const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
   refresh.unref();

@@ -7,6 +7,7 @@ import type { Source } from '../source.ts';
 import { aggregatesOf, evaluationOf, isSqlKpi, renderAggregate, type SqlKpi } from './measures.ts';
 import { ALL_TEAMS, DAY_TEXT, periodOfDay, scopeColumns, ScopeIndex, scopes, spanOf, teamFilter, windowDays, type PeriodWindow, type Window } from './scopes.ts';
 import { stateGroupOf, statesFor } from './states.ts';
+import { backlogTarget, storedOverrides, type TargetOverride } from '../targets.ts';
 
 export { ALL_TEAMS, type TeamFilter, type Window } from './scopes.ts';
 export { TIER_SCOPES, type TierScope } from '@kpi/schemas';
@@ -38,6 +39,11 @@ export interface ComputeRequest {
    * recomputes that refresh them do, or the group is built apart from every row.
    */
   states?: 'rows' | 'stored';
+  /**
+   * Target overrides in force, for the targets backlogs count against (backlogTarget); by
+   * default the ones set through the admin API, read when a KPI with a backlog is computed.
+   */
+  overrides?: TargetOverride[];
 }
 
 /** The instant live state is judged at: the period end, or now for the open period. */
@@ -60,6 +66,7 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
   }
   // The organisation's scope needs every team's rows.
   const teams = request.teams.includes(ALL_TEAMS) ? undefined : request.teams;
+  const overrides = request.kpis.some((kpi) => kpi.backlog) ? (request.overrides ?? (await storedOverrides(storage))) : [];
   for (const kpis of groups.values()) {
     const first = kpis[0]!;
     const source = first.source;
@@ -71,7 +78,7 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
       : await entityEvaluations(storage, source, kpis, offered, request.now);
     for (const kpi of kpis) {
       const ofKpi = offered.filter((window) => granularitiesOf(kpi).includes(window.granularity));
-      const backlog = kpi.backlog ? await backlogDetails(storage, source, kpi, ofKpi, teams, request.now) : undefined;
+      const backlog = kpi.backlog ? await backlogDetails(storage, kpi, ofKpi, { teams, scopes: request.teams, overrides }, request.now) : undefined;
       const tiers = tierScopes(kpi);
       const values: ScopedValue[] = [];
       for (const window of ofKpi) {
@@ -187,20 +194,47 @@ async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodW
   };
 }
 
-/** Open rows at each period's instant (a backlog), counted and listed per scope. */
-async function backlogDetails(storage: Storage, source: Source, kpi: KpiDefinition, windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date): Promise<ScopeIndex<Record<string, unknown>>> {
+/**
+ * Open rows at each period's instant (a backlog), counted and listed per scope, past the target of
+ * the scope's team and granularity: one query per distinct target (overrides are few).
+ */
+async function backlogDetails(
+  storage: Storage,
+  kpi: KpiDefinition,
+  windows: PeriodWindow[],
+  scope: { teams: readonly string[] | undefined; scopes: readonly string[]; overrides: TargetOverride[] },
+  now: Date,
+): Promise<ScopeIndex<Record<string, unknown>>> {
+  const { source } = kpi;
   const backlog = kpi.backlog!;
-  const at = raw('instant.3');
-  const rows = await storage.query<Row>(sql`
-    SELECT ${scopeColumns(source)}, count() AS open, groupArray(50)(explained) AS listed
-    FROM (
-      SELECT *, instant.1 AS granularity, instant.2 AS period, ${backlog.explain(at)} AS explained
-      FROM (${source.rows()}) AS source_rows
-      ARRAY JOIN arrayFilter(i -> ${backlog.open(raw('i.3'))}, ${instantList(windows, now)}) AS instant
-      WHERE ${teamFilter(teams)}
-    )
-    GROUP BY ${scopes(source)}`);
-  return ScopeIndex.of(rows, (row) => ({ [backlog.name]: Number(row.open), [`${backlog.name}_${source.entity}s`]: row.listed }));
+  const scopesByTarget = new Map<number, Set<string>>();
+  for (const window of windows) {
+    for (const team of scope.scopes) {
+      const target = backlogTarget(kpi, { granularity: window.granularity, team }, scope.overrides);
+      if (target === null) continue;
+      const keys = scopesByTarget.get(target) ?? scopesByTarget.set(target, new Set()).get(target)!;
+      keys.add(`${window.granularity}|${team}`);
+    }
+  }
+  const index = new ScopeIndex<Record<string, unknown>>();
+  for (const [target, keys] of scopesByTarget) {
+    const ofTarget = windows.filter((window) => scope.scopes.some((team) => keys.has(`${window.granularity}|${team}`)));
+    const at = raw('instant.3');
+    const rows = await storage.query<Row>(sql`
+      SELECT ${scopeColumns(source)}, count() AS open, groupArray(50)(explained) AS listed
+      FROM (
+        SELECT *, instant.1 AS granularity, instant.2 AS period, ${backlog.explain(at)} AS explained
+        FROM (${source.rows()}) AS source_rows
+        ARRAY JOIN arrayFilter(i -> ${backlog.open(raw('i.3'), param(target, 'Float64'))}, ${instantList(ofTarget, now)}) AS instant
+        WHERE ${teamFilter(scope.teams)}
+      )
+      GROUP BY ${scopes(source)}`);
+    for (const row of rows) {
+      if (!keys.has(`${String(row.granularity)}|${String(row.team_scope)}`)) continue;
+      index.set(String(row.granularity), String(row.period), String(row.team_scope), String(row.tier_scope), { [backlog.name]: Number(row.open), [`${backlog.name}_${source.entity}s`]: row.listed });
+    }
+  }
+  return index;
 }
 
 /**

@@ -164,6 +164,7 @@ export const experimentKpis: KpiDefinition[] = [
     unit: 'count',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0 }],
+    defaultAlert: { rule: 'guardrail-breaches', granularity: 'quarter', for: '0s', severity: 'critical', summary: '{{team}} shipped {{value}} experiment(s) with a significant guardrail regression in {{period}}' },
     measure: overExperiments(guardrailBreaches, 'count'),
   }),
   defineKpi({
@@ -176,6 +177,7 @@ export const experimentKpis: KpiDefinition[] = [
     unit: 'ratio',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0.05 }],
+    defaultAlert: { rule: 'srm-failures', granularity: 'month', for: '0s', severity: 'warning', summary: "{{value}} of {{team}}'s experiment readouts in {{period}} fail the sample-ratio check (target {{target}})" },
     measure: overExperiments(srmFailureRate, 'share'),
   }),
   defineKpi({

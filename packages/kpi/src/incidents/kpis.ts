@@ -5,10 +5,14 @@ import { incidents, TTD_TARGET_HOURS, TTM_TARGET_HOURS } from './rows.ts';
 const base = { source: incidents, tiered: true } as const;
 const hoursBetween = (from: string, to: string) => raw(`(toUnixTimestamp64Milli(${to}) - toUnixTimestamp64Milli(${from})) / 3600000`);
 
-/** Incidents detected at least the TTM target before `at` and not mitigated by then: what a median over mitigated incidents cannot show. */
+/**
+ * Incidents detected at least the TTM target (hours: the scope's, overrides included) before `at`
+ * and not mitigated by then: what a median over mitigated incidents cannot show.
+ */
 const openPastTarget = {
   name: 'open_past_target',
-  open: (at: Sql) => sql`detected_at <= ${at} - INTERVAL ${raw(String(TTM_TARGET_HOURS))} HOUR AND (mitigated_at IS NULL OR mitigated_at > ${at})`,
+  open: (at: Sql, targetHours: Sql) =>
+    sql`toUnixTimestamp64Milli(detected_at) <= toUnixTimestamp64Milli(${at}) - ${targetHours} * 3600000 AND (mitigated_at IS NULL OR mitigated_at > ${at})`,
   explain: (at: Sql) =>
     sql`CAST((entity_id, team, if(tier = 0, NULL, tier), (toUnixTimestamp64Milli(${at}) - toUnixTimestamp64Milli(detected_at)) / 3600000), 'Tuple(incident_id String, team String, tier Nullable(UInt8), hours_open Float64)')`,
 };
@@ -24,6 +28,7 @@ export const incidentKpis: KpiDefinition[] = [
     unit: 'count',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0 }],
+    defaultAlert: { rule: 'sev0-incidents', granularity: 'month', for: '0s', severity: 'critical', summary: '{{team}} had {{value}} sev0 incident(s) in {{period}}' },
     measure: { kind: 'count', count: raw("severity = 'sev0'") },
   }),
   defineKpi({
@@ -60,6 +65,7 @@ export const incidentKpis: KpiDefinition[] = [
     unit: 'hours',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: TTD_TARGET_HOURS, tier1Only: true }],
+    defaultAlert: { rule: 'ttd-over-target-tier1', tier: '1', granularity: 'month', for: '30m', severity: 'warning', summary: 'Tier-1 time to detect for {{team}} is {{value}} h in {{period}}, over the {{target}} h target' },
     measure: { kind: 'median', of: hoursBetween('started_at', 'detected_at') },
   }),
   defineKpi({
@@ -72,6 +78,7 @@ export const incidentKpis: KpiDefinition[] = [
     unit: 'hours',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: TTM_TARGET_HOURS, tier1Only: true }],
+    defaultAlert: { rule: 'ttm-over-target-tier1', tier: '1', granularity: 'month', for: '30m', severity: 'critical', summary: 'Tier-1 time to mitigate for {{team}} is {{value}} h in {{period}}, over the {{target}} h target' },
     measure: { kind: 'median', of: hoursBetween('detected_at', 'mitigated_at') },
     backlog: openPastTarget,
   }),

@@ -34,6 +34,7 @@ export const releaseKpis: KpiDefinition[] = [
     unit: 'ratio',
     direction: 'lower_is_better',
     targets: [{ kind: 'threshold', op: '<=', value: 0.15 }],
+    defaultAlert: { rule: 'change-failure-rate-over-target', granularity: 'quarter', for: '0s', severity: 'warning', summary: 'Change failure rate of {{team}} is {{value}} in {{period}} (target {{target}})' },
     measure: { kind: 'share', numerator: rolledBackInWindow },
   }),
   defineKpi({
@@ -123,6 +124,7 @@ export const driftKpis: KpiDefinition[] = [
     unit: 'ratio',
     direction: 'higher_is_better',
     targets: [{ kind: 'threshold', op: '>=', value: 0.8 }],
+    defaultAlert: { rule: 'drift-feature-coverage-below-target', granularity: 'month', for: '1h', severity: 'warning', summary: "Drift monitoring covers {{value}} of the critical features of {{team}}'s live models (target {{target}})" },
     measure: { kind: 'ratio', numerator: raw('monitored_critical_features'), denominator: raw('critical_features') },
     details: {
       models: aggregate('count', []),
@@ -142,6 +144,7 @@ export const driftKpis: KpiDefinition[] = [
     unit: 'ratio',
     direction: 'higher_is_better',
     targets: [{ kind: 'threshold', op: '>=', value: 1.0, tier1Only: true }],
+    defaultAlert: { rule: 'drift-model-coverage-below-target-tier1', tier: '1', granularity: 'month', for: '1h', severity: 'warning', summary: "Only {{value}} of {{team}}'s live tier-1 models have drift detection with alerting (target {{target}})" },
     measure: { kind: 'share', numerator: raw('reports_monitoring AND drift_enabled AND drift_alerting') },
     note: sql`concat('model ', model_id, ': ', if(reports_monitoring, concat('drift ', if(drift_enabled, 'on', 'off'), ', alerting ', if(drift_alerting, 'on', 'off')), 'monitoring not reported'))`,
   }),
