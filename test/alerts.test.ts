@@ -155,6 +155,20 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     expect((await call('DELETE', '/v1/silences/no-such-silence')).status).toBe(404);
   });
 
+  it('takes a DELETE whose empty body is labelled JSON (as several HTTP clients send it); a POST without its body is a 400 naming it', async () => {
+    const emptyJson = (method: 'DELETE' | 'POST', url: string) =>
+      pipeline.api.inject({ method, url, headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json', 'content-length': '0' } });
+    expect((await call('POST', '/v1/alert-rules', rule('empty-body-delete', 'alerts-empty-body'))).status).toBe(201);
+    expect((await emptyJson('DELETE', '/v1/alert-rules/empty-body-delete')).statusCode).toBe(204);
+    expect((await pipeline.get('/v1/alert-rules/empty-body-delete')).status).toBe(404);
+    const silence = (await call('POST', '/v1/silences', { matchers: [{ name: 'team', value: 'alerts-empty-body' }], duration: '1h' })).body;
+    expect((await emptyJson('DELETE', `/v1/silences/${silence.id}`)).statusCode).toBe(204);
+    expect((await pipeline.get(`/v1/silences/${silence.id}`)).body.state).toBe('expired');
+    const withoutBody = await emptyJson('POST', '/v1/silences');
+    expect(withoutBody.statusCode).toBe(400);
+    expect(withoutBody.json().message).toMatch(/^body: /);
+  });
+
   it('refuses invalid rules and silences with a 400 naming the problem', async () => {
     const refused = async (payload: unknown, expected: RegExp, url = '/v1/alert-rules', method: 'POST' | 'PUT' = 'POST') => {
       const response = await call(method, url, payload);

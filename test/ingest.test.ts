@@ -211,6 +211,21 @@ describe('POST /v1/events', () => {
     expect(await countEvents(pipeline.runtime, source)).toBe(0);
   });
 
+  it('refuses a body that is not UTF-8, naming the byte, and produces nothing', async () => {
+    const source = uniqueName('http-utf8');
+    // Two ids that differ only in bytes that are not UTF-8: read with replacement characters, they would be one event.
+    const [head, middle, tail] = JSON.stringify([makeEvent('survey.response', { team: 'search', score: 4 }, { source, id: 'id-#' }), makeEvent('survey.response', { team: 'search', score: 2 }, { source, id: 'id-#' })]).split('#');
+    const payload = Buffer.concat([Buffer.from(head!), Buffer.from([0xff]), Buffer.from(middle!), Buffer.from([0xfe]), Buffer.from(tail!)]);
+    const response = await pipeline.api.inject({ method: 'POST', url: '/v1/events', payload, headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toBe(`body is not valid UTF-8 (byte offset ${Buffer.byteLength(head!)})`);
+    const empty = await pipeline.api.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json', 'content-length': '0' } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().message).toMatch(/^body: /);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await countEvents(pipeline.runtime, source)).toBe(0);
+  });
+
   it('accepts valid events with 202 and they reach ClickHouse through Kafka', async () => {
     const source = uniqueName('http-ok');
     const events = [makeEvent('survey.response', { team: 'search', score: 4 }, { source }), makeEvent('incident.opened', sampleData['incident.opened'], { source })];

@@ -15,10 +15,10 @@ export function connectorsFile(yaml: string): string {
   return file;
 }
 
-export const hmacHex = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
+export const hmacHex = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
 
 /** POSTs raw bytes to /v1/webhooks/<connector> as the tool would (no API token). */
-export async function deliver(pipeline: Pick<TestPipeline, 'api'>, connector: string, body: string, headers: Record<string, string>) {
+export async function deliver(pipeline: Pick<TestPipeline, 'api'>, connector: string, body: string | Buffer, headers: Record<string, string>) {
   const response = await pipeline.api.inject({ method: 'POST', url: `/v1/webhooks/${connector}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
   return { status: response.statusCode, body: response.json() as any };
 }
