@@ -71,7 +71,7 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     await pipeline.produce([sev0(team, 'inc-fire')]);
 
     const pending = await eventually(() => alertOf('sev0-fire', 'pending'), 30_000, 'the alert pending');
-    const activeAt = Date.parse(pending.active_at);
+    const activeAt = Date.parse(pending.active_at!);
     expect(pending).toMatchObject({ team, severity: 'critical', value: 1, target: 0, status: 'breached', fired_at: null, silenced: false });
     expect(receiver.on('/sev0-fire')).toEqual([]);
 
@@ -142,16 +142,16 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     expect(notified.at).toBeGreaterThanOrEqual(endsAt);
     expect(notified.at - endsAt).toBeLessThan(3_000);
     expect(notified.body).toMatchObject({ status: 'firing', alerts: [{ labels: { team }, status: 'firing' }] });
-    expect((await alertOf('sev0-silenced')).silenced).toBe(false);
-    expect((await pipeline.get('/v1/silences?state=expired')).body.silences.map((s: { id: string }) => s.id)).toContain(silence.id);
-    expect((await pipeline.get('/v1/silences')).body.silences.map((s: { id: string }) => s.id)).not.toContain(silence.id);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(false);
+    expect((await pipeline.get('/v1/silences?state=expired')).body.silences.map((s) => s.id)).toContain(silence.id);
+    expect((await pipeline.get('/v1/silences')).body.silences.map((s) => s.id)).not.toContain(silence.id);
 
     // A silence can be expired early.
     const another = (await call('POST', '/v1/silences', { matchers: [{ name: 'team', value: team }], ends_at: new Date(Date.now() + 3_600_000).toISOString() })).body;
-    expect((await alertOf('sev0-silenced')).silenced).toBe(true);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(true);
     expect((await call('DELETE', `/v1/silences/${another.id}`)).status).toBe(204);
     expect((await pipeline.get(`/v1/silences/${another.id}`)).body.state).toBe('expired');
-    expect((await alertOf('sev0-silenced')).silenced).toBe(false);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(false);
     expect((await call('DELETE', '/v1/silences/no-such-silence')).status).toBe(404);
   });
 

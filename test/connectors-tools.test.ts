@@ -234,7 +234,7 @@ describe('growthbook connector (event webhooks, results from the REST API)', { t
     expect(growthbookRequests.filter((url) => url.endsWith('/exp_ranker_1/results')).length).toBe(2);
     await eventually(async () => {
       const [latest] = (await pipeline.get('/v1/experiments?team=search')).body.experiments;
-      return latest.latest_readout_at === '2026-07-05T09:00:00.000Z' ? true : undefined;
+      return latest!.latest_readout_at === '2026-07-05T09:00:00.000Z' ? true : undefined;
     }, 30_000, 'the scheduled readout');
   });
 

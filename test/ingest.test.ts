@@ -203,9 +203,10 @@ describe('POST /v1/events', () => {
     const good = makeEvent('survey.response', { team: 'search', score: 5 }, { source });
     const response = await pipeline.post('/v1/events', [good, { ...good, id: 'x2', data: { team: 'search', score: 9 } }, { ...good, id: 'x3', time: 'yesterday' }]);
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error: { index: number }) => error.index)).toEqual([1, 2]);
-    expect(response.body.errors[0].error).toContain('data.score');
-    expect(response.body.errors[1].error).toContain('time');
+    const errors = response.bodyAt(400).errors!;
+    expect(errors.map((error) => error.index)).toEqual([1, 2]);
+    expect(errors[0]!.error).toContain('data.score');
+    expect(errors[1]!.error).toContain('time');
     expect((await pipeline.post('/v1/events', Array.from({ length: 1001 }, () => good))).status).toBe(400);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await countEvents(pipeline.runtime, source)).toBe(0);

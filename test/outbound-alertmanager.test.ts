@@ -112,7 +112,7 @@ describe('alertmanager receiver against a real Alertmanager', () => {
     expect(received.annotations.summary).toMatch(new RegExp(`^Sev0 incidents is 1 for ${team} in \\d{4}-\\d{2}; target 0$`));
     expect(received.generatorURL).toBe(firing.dashboard_url);
     expect(firing.dashboard_url).toMatch(/^http:\/\/kpi\.example\.com\/\?view=kpi&kpi=sev0_incidents/);
-    expect(Date.parse(received.startsAt)).toBe(Date.parse(firing.fired_at));
+    expect(Date.parse(received.startsAt)).toBe(Date.parse(firing.fired_at!));
     expect(received.status).toEqual({ state: 'active', silencedBy: [], inhibitedBy: [] });
     // endsAt is a lease of 3 evaluation intervals from the last push.
     const lease = Date.parse(received.endsAt) - Date.now();
@@ -151,8 +151,8 @@ describe('alertmanager receiver against a real Alertmanager', () => {
     await eventually(async () => ((await alertsInAlertmanager(rule)).length === 0 ? true : undefined), 10_000, 'the alert resolved in Alertmanager');
     const resolution = await eventually(async () => hook.on('/am-hook').find((request) => request.body.status === 'resolved'), 20_000, 'Alertmanager\'s resolved notification');
     expect(resolution.body.alerts).toHaveLength(1);
-    expect(Date.parse(resolution.body.alerts[0].endsAt)).toBe(Date.parse(resolved.resolved_at));
-    expect(Date.parse(resolution.body.alerts[0].startsAt)).toBe(Date.parse(firing.fired_at));
+    expect(Date.parse(resolution.body.alerts[0].endsAt)).toBe(Date.parse(resolved.resolved_at!));
+    expect(Date.parse(resolution.body.alerts[0].startsAt)).toBe(Date.parse(firing.fired_at!));
 
     // Every push that got through is in the delivery log (at least: the first, one while silenced, the resolution), none given up.
     const log = await pipeline.runtime.storage.query<{ outcome: string; n: number }>(
