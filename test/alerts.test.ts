@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '@kpi/events';
 import { periodLabel, ZERO_TIME } from '@kpi/alerts';
-import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
+import { Answered, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { startReceiver, type Received, type TestReceiver } from './alerts-receiver.ts';
 
 // Alert rules on sev0_incidents (target <= 0 per period) for teams of their own, evaluated every
@@ -26,9 +26,8 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function call(method: 'POST' | 'PUT' | 'DELETE' | 'GET', url: string, payload?: unknown, token: string = TOKENS.admin) {
-  const response = await pipeline.api.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${token}` } });
-  return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
+async function call<M extends 'POST' | 'PUT' | 'DELETE' | 'GET', const Url extends string>(method: M, url: Url, payload?: unknown, token: string = TOKENS.admin) {
+  return Answered.of<M, Url>(await pipeline.api.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${token}` } }));
 }
 
 const sev0 = (team: string, id: string) => {
@@ -172,8 +171,7 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
   it('refuses invalid rules and silences with a 400 naming the problem', async () => {
     const refused = async (payload: unknown, expected: RegExp, url = '/v1/alert-rules', method: 'POST' | 'PUT' = 'POST') => {
       const response = await call(method, url, payload);
-      expect(response.status, JSON.stringify(response.body)).toBe(400);
-      expect(response.body.message).toMatch(expected);
+      expect(response.bodyAt(400).message).toMatch(expected);
     };
     const base = rule('invalid', 'alerts-invalid');
     await refused({ ...base, kpi: 'sev9_incidents' }, /body\.kpi: unknown KPI "sev9_incidents"/);

@@ -131,7 +131,7 @@ async function scorecard(team: string) {
   return response.body.kpis as { id: string; value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string; previous_value: number | null }[];
 }
 
-async function waitReady(id: string, after?: string): Promise<any> {
+async function waitReady(id: string, after?: string) {
   return eventually(
     async () => {
       const response = await pipeline.get(`/v1/reports/${id}`);
@@ -144,7 +144,7 @@ async function waitReady(id: string, after?: string): Promise<any> {
   );
 }
 
-async function requestReady(quarter: string, team?: string): Promise<any> {
+async function requestReady(quarter: string, team?: string) {
   const before = new Date().toISOString();
   const response = await pipeline.post('/v1/reports', team ? { quarter, team } : { quarter }, TOKENS.admin);
   expect(response.status, JSON.stringify(response.body)).toBe(202);

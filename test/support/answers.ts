@@ -9,7 +9,7 @@ import type { OutputOf } from '@kpi/api-contract/client';
  */
 
 type Route = Routes[keyof Routes];
-type Method = Route['method'];
+export type Method = Route['method'];
 
 type PathPart<Url extends string> = Url extends `${infer Path}?${string}` ? Path : Url;
 type Segments<Path extends string> = Path extends `${infer Head}/${infer Rest}` ? [Head, ...Segments<Rest>] : [Path];

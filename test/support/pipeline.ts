@@ -10,16 +10,30 @@ import { produceEvents } from '@kpi/demo';
 import { createClient, type Client } from '@kpi/api-contract/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { AnswerOf, BodyAt } from './answers.ts';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { AnswerOf, BodyAt, Method } from './answers.ts';
 
 export const TOKENS = { read: 'read-token', ingest: 'ingest-token', admin: 'admin-token' } as const;
 
 /** An answer as a test reads it: its status, and its body typed as the 2xx answer of the route the URL names. */
-export class Answered<M extends 'GET' | 'POST', Url extends string> {
+export class Answered<M extends Method, Url extends string> {
   constructor(
     readonly status: number,
     readonly body: AnswerOf<M, Url>,
+    readonly headers: OutgoingHttpHeaders = {},
   ) {}
+
+  /** An answer fastify's inject gave, its body parsed when it is JSON. */
+  static of<M extends Method, Url extends string>(response: { statusCode: number; body: string; headers: OutgoingHttpHeaders }): Answered<M, Url> {
+    let body: unknown = response.body;
+    try {
+      body = JSON.parse(response.body);
+    } catch {
+      /* not JSON */
+    }
+    // The contract types what a route answers; the answer here is as sent, for any status.
+    return new Answered<M, Url>(response.statusCode, body as AnswerOf<M, Url>, response.headers);
+  }
 
   /** The body, typed as the route declares it for this status (a refusal's, say); fails the test when the answer has another status. */
   bodyAt<S extends number>(status: S): BodyAt<M, Url, S> {
@@ -65,17 +79,8 @@ export async function startPipeline(
   if (roles.includes('worker')) handles.push(await startWorkerRole(runtime));
   const api = await buildApi({ runtime, tokens: config.apiTokens! });
   const patientQueues = createQueues(runtime.workerRedis(), config.queuePrefix, runtime.log);
-  const request = async <M extends 'GET' | 'POST', Url extends string>(method: M, path: Url, payload: unknown, token: string) => {
-    const response = await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} });
-    let body: unknown = response.body;
-    try {
-      body = response.json();
-    } catch {
-      /* not JSON */
-    }
-    // The contract types what a route answers; the answer here is as sent, for any status.
-    return new Answered<M, Url>(response.statusCode, body as AnswerOf<M, Url>);
-  };
+  const request = async <M extends 'GET' | 'POST', Url extends string>(method: M, path: Url, payload: unknown, token: string) =>
+    Answered.of<M, Url>(await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} }));
   return {
     runtime,
     api,
