@@ -9,7 +9,8 @@ import type { OutputOf } from '@kpi/api-contract/client';
  */
 
 type Route = Routes[keyof Routes];
-export type Method = Route['method'];
+/** A request's method: the contract's, or another (a test of the 405 a path answers to one it does not have). */
+export type Method = Route['method'] | 'PATCH' | 'HEAD' | 'OPTIONS';
 
 type PathPart<Url extends string> = Url extends `${infer Path}?${string}` ? Path : Url;
 type Segments<Path extends string> = Path extends `${infer Head}/${infer Rest}` ? [Head, ...Segments<Rest>] : [Path];

@@ -21,6 +21,8 @@ export class Answered<M extends Method, Url extends string> {
     readonly status: number,
     readonly body: AnswerOf<M, Url>,
     readonly headers: OutgoingHttpHeaders = {},
+    /** The body as sent. */
+    readonly text = '',
   ) {}
 
   /** An answer fastify's inject gave, its body parsed when it is JSON. */
@@ -32,7 +34,7 @@ export class Answered<M extends Method, Url extends string> {
       /* not JSON */
     }
     // The contract types what a route answers; the answer here is as sent, for any status.
-    return new Answered<M, Url>(response.statusCode, body as AnswerOf<M, Url>, response.headers);
+    return new Answered<M, Url>(response.statusCode, body as AnswerOf<M, Url>, response.headers, response.body);
   }
 
   /** The body, typed as the route declares it for this status (a refusal's, say); fails the test when the answer has another status. */
