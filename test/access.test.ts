@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { makeEvent, sampleData, type AnyEvent, type EventType } from '@kpi/events';
 import { CSRF_HEADER, SESSION_COOKIE } from '@kpi/api-contract';
 import { buildDashboard, launchChromium, type BrowserContext, type Page } from '../dashboards/web/test-support.ts';
-import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
+import { Answered, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { startTestProvider, type TestProvider } from './support/oidc-provider.ts';
 import { connectorsFile, deliver } from './support/webhooks.ts';
 
@@ -61,20 +61,13 @@ function teamEvents(team: string): AnyEvent[] {
   return events;
 }
 
-type Credentials = { token?: string; cookie?: string; csrf?: string };
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, credentials: Credentials = {}, payload?: unknown) {
+type Credentials = { token?: string; cookie?: string; csrf?: string | null };
+async function call<M extends 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', const Url extends string>(method: M, url: Url, credentials: Credentials = {}, payload?: unknown) {
   const headers: Record<string, string> = {};
   if (credentials.token) headers.authorization = `Bearer ${credentials.token}`;
   if (credentials.cookie) headers.cookie = `${SESSION_COOKIE}=${credentials.cookie}`;
   if (credentials.csrf) headers[CSRF_HEADER] = credentials.csrf;
-  const response = await pipeline.api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as never }) });
-  let body: any = response.body;
-  try {
-    body = response.json();
-  } catch {
-    /* text */
-  }
-  return { status: response.statusCode, body, text: response.body };
+  return Answered.of<M, Url>(await pipeline.api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as never }) }));
 }
 const admin = { token: TOKENS.admin };
 
@@ -167,7 +160,7 @@ describe('sign-in with the OpenID provider (dashboard)', () => {
     // With the header, the role decides: a reader may not create silences.
     const withHeader = await call('POST', '/v1/silences', { cookie, csrf }, { matchers: [{ name: 'team', value: OWN }], duration: '1h' });
     expect(withHeader.status).toBe(403);
-    expect(withHeader.body.message).toContain('admin role');
+    expect(withHeader.bodyAt(403).message).toContain('admin role');
     // The session is still valid: nothing above ended it.
     expect((await call('GET', '/v1/teams', { cookie })).status).toBe(200);
   });
@@ -256,7 +249,7 @@ describe("the provider's access tokens as bearer tokens", () => {
     for (const [what, token] of Object.entries(refused)) {
       const answer = await call('GET', '/v1/teams', { token });
       expect(answer.status, what).toBe(401);
-      expect(answer.body.error, what).toBe('unauthorized');
+      expect(answer.bodyAt(401).error, what).toBe('unauthorized');
       expect((await call('GET', '/auth/session', { token })).body.principal, what).toBeNull();
     }
   });
@@ -286,10 +279,10 @@ describe('the audit log', () => {
   it('records each admin change exactly once, with who, before and after; no route changes or deletes it', async () => {
     const opsBot = { token: await provider.clientToken('ops-bot') };
     const ciBot = { token: await provider.clientToken('ci-bot') };
-    const expectStatus = async (answer: Promise<{ status: number; body: unknown }>, status: number) => {
+    const expectStatus = async <Body>(answer: Promise<{ status: number; body: Body }>, status: number) => {
       const { status: got, body } = await answer;
       expect(got, JSON.stringify(body)).toBe(status);
-      return body as any;
+      return body;
     };
     const ttm = 'time_to_mitigate_hours';
     await expectStatus(call('PUT', `/v1/targets/${ttm}/${OTHER}`, admin, { op: '<=', value: 30 }), 200);
@@ -324,7 +317,7 @@ describe('the audit log', () => {
 
     const { entries, next_cursor: next } = await expectStatus(call('GET', '/v1/audit?limit=1000', admin), 200);
     expect(next).toBeNull();
-    const adminName = (await call('GET', '/auth/session', admin)).body.principal.name;
+    const adminName = (await call('GET', '/auth/session', admin)).body.principal!.name;
     expect(adminName).toMatch(/^token:[0-9a-f]{12}$/);
     const what = (entry: { action: string; target: string; actor: string }) => `${entry.action} ${entry.target} by ${entry.actor}`;
     expect(entries.map(what).sort()).toEqual(
@@ -373,11 +366,11 @@ describe('the audit log', () => {
     expect((await call('GET', '/v1/audit?cursor=bm90LW91cnM', admin)).status).toBe(400);
 
     // Nothing but GET /v1/audit touches it, for any principal: every other method and path is refused.
-    const document = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const document = (await call('GET', '/openapi.json')).body;
     const auditOperations = Object.entries(document.paths).flatMap(([path, methods]) => (path.includes('audit') ? Object.keys(methods).map((method) => `${method} ${path}`) : []));
     expect(auditOperations).toEqual(['get /v1/audit']);
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
-      for (const url of ['/v1/audit', `/v1/audit/${entries[0].id}`]) expect([404, 405], `${method} ${url}`).toContain((await call(method, url, admin, {})).status);
+      for (const url of ['/v1/audit', `/v1/audit/${entries[0]!.id}`]) expect([404, 405], `${method} ${url}`).toContain((await call(method, url, admin, {})).status);
     }
     expect((await call('GET', '/v1/audit', { token: SCOPED.admin })).status).toBe(403);
     expect((await call('GET', '/v1/audit', { token: TOKENS.read })).status).toBe(403);
@@ -529,6 +522,6 @@ describe("the session's lifetime", () => {
     await sleep(2_500);
     const ended = await call('GET', '/v1/teams', { cookie });
     expect(ended.status).toBe(401);
-    expect(ended.body.message).toContain('session has ended');
+    expect(ended.bodyAt(401).message).toContain('session has ended');
   });
 });

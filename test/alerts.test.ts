@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '@kpi/events';
 import { periodLabel, ZERO_TIME } from '@kpi/alerts';
-import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
+import { Answered, eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
 import { startReceiver, type Received, type TestReceiver } from './alerts-receiver.ts';
 
 // Alert rules on sev0_incidents (target <= 0 per period) for teams of their own, evaluated every
@@ -26,9 +26,8 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function call(method: 'POST' | 'PUT' | 'DELETE' | 'GET', url: string, payload?: unknown, token: string = TOKENS.admin) {
-  const response = await pipeline.api.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${token}` } });
-  return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
+async function call<M extends 'POST' | 'PUT' | 'DELETE' | 'GET', const Url extends string>(method: M, url: Url, payload?: unknown, token: string = TOKENS.admin) {
+  return Answered.of<M, Url>(await pipeline.api.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${token}` } }));
 }
 
 const sev0 = (team: string, id: string) => {
@@ -71,7 +70,7 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     await pipeline.produce([sev0(team, 'inc-fire')]);
 
     const pending = await eventually(() => alertOf('sev0-fire', 'pending'), 30_000, 'the alert pending');
-    const activeAt = Date.parse(pending.active_at);
+    const activeAt = Date.parse(pending.active_at!);
     expect(pending).toMatchObject({ team, severity: 'critical', value: 1, target: 0, status: 'breached', fired_at: null, silenced: false });
     expect(receiver.on('/sev0-fire')).toEqual([]);
 
@@ -142,24 +141,37 @@ describe('alerting through Kafka -> ingest -> ClickHouse -> worker -> receiver',
     expect(notified.at).toBeGreaterThanOrEqual(endsAt);
     expect(notified.at - endsAt).toBeLessThan(3_000);
     expect(notified.body).toMatchObject({ status: 'firing', alerts: [{ labels: { team }, status: 'firing' }] });
-    expect((await alertOf('sev0-silenced')).silenced).toBe(false);
-    expect((await pipeline.get('/v1/silences?state=expired')).body.silences.map((s: { id: string }) => s.id)).toContain(silence.id);
-    expect((await pipeline.get('/v1/silences')).body.silences.map((s: { id: string }) => s.id)).not.toContain(silence.id);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(false);
+    expect((await pipeline.get('/v1/silences?state=expired')).body.silences.map((s) => s.id)).toContain(silence.id);
+    expect((await pipeline.get('/v1/silences')).body.silences.map((s) => s.id)).not.toContain(silence.id);
 
     // A silence can be expired early.
     const another = (await call('POST', '/v1/silences', { matchers: [{ name: 'team', value: team }], ends_at: new Date(Date.now() + 3_600_000).toISOString() })).body;
-    expect((await alertOf('sev0-silenced')).silenced).toBe(true);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(true);
     expect((await call('DELETE', `/v1/silences/${another.id}`)).status).toBe(204);
     expect((await pipeline.get(`/v1/silences/${another.id}`)).body.state).toBe('expired');
-    expect((await alertOf('sev0-silenced')).silenced).toBe(false);
+    expect((await alertOf('sev0-silenced'))?.silenced).toBe(false);
     expect((await call('DELETE', '/v1/silences/no-such-silence')).status).toBe(404);
+  });
+
+  it('takes a DELETE whose empty body is labelled JSON (as several HTTP clients send it); a POST without its body is a 400 naming it', async () => {
+    const emptyJson = (method: 'DELETE' | 'POST', url: string) =>
+      pipeline.api.inject({ method, url, headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json', 'content-length': '0' } });
+    expect((await call('POST', '/v1/alert-rules', rule('empty-body-delete', 'alerts-empty-body'))).status).toBe(201);
+    expect((await emptyJson('DELETE', '/v1/alert-rules/empty-body-delete')).statusCode).toBe(204);
+    expect((await pipeline.get('/v1/alert-rules/empty-body-delete')).status).toBe(404);
+    const silence = (await call('POST', '/v1/silences', { matchers: [{ name: 'team', value: 'alerts-empty-body' }], duration: '1h' })).body;
+    expect((await emptyJson('DELETE', `/v1/silences/${silence.id}`)).statusCode).toBe(204);
+    expect((await pipeline.get(`/v1/silences/${silence.id}`)).body.state).toBe('expired');
+    const withoutBody = await emptyJson('POST', '/v1/silences');
+    expect(withoutBody.statusCode).toBe(400);
+    expect(withoutBody.json().message).toMatch(/^body: /);
   });
 
   it('refuses invalid rules and silences with a 400 naming the problem', async () => {
     const refused = async (payload: unknown, expected: RegExp, url = '/v1/alert-rules', method: 'POST' | 'PUT' = 'POST') => {
       const response = await call(method, url, payload);
-      expect(response.status, JSON.stringify(response.body)).toBe(400);
-      expect(response.body.message).toMatch(expected);
+      expect(response.bodyAt(400).message).toMatch(expected);
     };
     const base = rule('invalid', 'alerts-invalid');
     await refused({ ...base, kpi: 'sev9_incidents' }, /body\.kpi: unknown KPI "sev9_incidents"/);

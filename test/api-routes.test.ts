@@ -43,10 +43,10 @@ describe('the API and its contract', () => {
     const generated = JSON.parse(JSON.stringify(openApiDocument(routes, { title: '', version: '' })));
     expect(served.body.paths).toEqual(generated.paths);
     expect(served.body.openapi).toBe('3.1.0');
-    const values = served.body.paths['/v1/kpis/{id}/values'].get;
-    expect(values.parameters.find((p: { name: string }) => p.name === 'team').schema.pattern).toBe('^[a-z0-9][a-z0-9_-]{0,63}$');
+    const values = served.body.paths['/v1/kpis/{id}/values']!.get as { parameters: { name: string; schema: { pattern?: string } }[]; responses: Record<string, { content: Record<string, { schema: { required?: string[] } }> }> };
+    expect(values.parameters.find((p) => p.name === 'team')!.schema.pattern).toBe('^[a-z0-9][a-z0-9_-]{0,63}$');
     expect(Object.keys(values.responses).sort()).toEqual(['200', '400', '401', '403', '404', '503']);
-    expect(values.responses['404'].content['application/json'].schema.required).toEqual(['error', 'message']);
+    expect(values.responses['404']!.content['application/json']!.schema.required).toEqual(['error', 'message']);
   });
 
   it('answers a known path with an undeclared method 405, naming the methods it has', async () => {

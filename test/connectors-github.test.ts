@@ -40,7 +40,7 @@ function deploymentStatus(options: { deployment: number; status: number; at: str
   return JSON.stringify(body);
 }
 
-const signed = (event: string, body: string, delivery: string, secret = SECRET) => ({ 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${hmacHex(secret, body)}` });
+const signed = (event: string, body: string | Buffer, delivery: string, secret = SECRET) => ({ 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${hmacHex(secret, body)}` });
 
 let pipeline: TestPipeline;
 beforeAll(async () => {
@@ -87,6 +87,16 @@ describe('github connector', { timeout: 180_000 }, () => {
     expect(ids).not.toContain('delivery-forged');
     expect(ids).not.toContain('delivery-unsigned');
     expect(ids).not.toContain('delivery-tampered');
+  });
+
+  it('refuses a signed body that is not UTF-8 with 400 naming the byte, and stores nothing', async () => {
+    const [head, tail] = deploymentStatus({ deployment: 5009, status: 9009, at: '2026-01-07T10:00:00Z', version: '1.0.0-#' }).split('#');
+    const body = Buffer.concat([Buffer.from(head!), Buffer.from([0xc3, 0x28]), Buffer.from(tail!)]);
+    const response = await deliver(pipeline, 'github', body, signed('deployment_status', body, 'delivery-not-utf8'));
+    expect(response.status).toBe(400);
+    // 0xc3 opens a two-byte sequence that 0x28 cannot continue.
+    expect(response.body.message).toBe(`body is not valid UTF-8 (byte offset ${Buffer.byteLength(head!) + 1})`);
+    expect((await deliveries(pipeline)).map((row) => row.delivery_id)).not.toContain('delivery-not-utf8');
   });
 
   it('counts a redelivery once', async () => {

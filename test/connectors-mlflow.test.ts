@@ -117,8 +117,8 @@ describe('mlflow connector, with a real MLflow server', { timeout: 240_000 }, ()
     expect(staleResponse.status).toBe(401);
     // Once the registry answers, the kept delivery is replayed into a release.
     const replay = await pipeline.post(`/v1/webhooks/deliveries/${delivery}/replay`, {}, TOKENS.admin);
-    expect(replay.status, JSON.stringify(replay.body)).toBe(202);
-    expect(replay.body.events).toEqual(['alias:scorer:1:champion']);
+    // (The contract's type of this route's answers resolves to nothing yet: matched as an object.)
+    expect(replay.bodyAt(202)).toMatchObject({ events: ['alias:scorer:1:champion'] });
     await eventually(async () => ((await value('releases_delivered', 'month', month(), 'risk')).value === 1 ? true : undefined), 90_000, 'the replayed release');
   });
 });

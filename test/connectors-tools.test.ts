@@ -134,7 +134,7 @@ describe('pagerduty connector (V3 webhooks)', { timeout: 180_000 }, () => {
     const response = await deliver(pipeline, 'pagerduty', body, signed(body, 'wh-7'));
     expect(response.status).toBe(422);
     expect(response.body.message).toMatch(/service "PSVC7" is not in pagerduty\.services/);
-    const replay = await replayWith(config('{}', '{PSVC1: {team: ranking, tier: 1, category: model}, PSVC7: {team: features, tier: 2, category: data_quality}}'), response.body.delivery);
+    const replay = await replayWith(config('{}', '{PSVC1: {team: ranking, tier: 1, category: model}, PSVC7: {team: features, tier: 2, category: data_quality}}'), response.body.delivery!);
     expect(replay).toMatchObject({ status: 202, body: { events: ['01EVT7'] } });
     await eventually(async () => ((await value('data_quality_incidents', 'month', '2026-05-01', 'features')).value === 1 ? true : undefined), 30_000, 'replayed incident');
   });
@@ -234,7 +234,7 @@ describe('growthbook connector (event webhooks, results from the REST API)', { t
     expect(growthbookRequests.filter((url) => url.endsWith('/exp_ranker_1/results')).length).toBe(2);
     await eventually(async () => {
       const [latest] = (await pipeline.get('/v1/experiments?team=search')).body.experiments;
-      return latest.latest_readout_at === '2026-07-05T09:00:00.000Z' ? true : undefined;
+      return latest!.latest_readout_at === '2026-07-05T09:00:00.000Z' ? true : undefined;
     }, 30_000, 'the scheduled readout');
   });
 
@@ -252,7 +252,7 @@ describe('growthbook connector (event webhooks, results from the REST API)', { t
     const response = await deliver(pipeline, 'growthbook', untagged, signed(untagged));
     expect(response.status).toBe(422);
     expect(response.body.message).toMatch(/project "prj_search" is not in growthbook\.projects/);
-    const replay = await replayWith(config('{prj_search: search}'), response.body.delivery);
+    const replay = await replayWith(config('{prj_search: search}'), response.body.delivery!);
     expect(replay).toMatchObject({ status: 202, body: { events: ['exp_untagged:started:2026-06-02T09:00:00.000Z'] } });
   });
 });

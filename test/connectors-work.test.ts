@@ -124,7 +124,7 @@ describe('jira connector (Cloud / Data Center webhooks, Jira Service Management 
     expect(unowned.status).toBe(422);
     expect(unowned.body.message).toMatch(/project "DATA" is not in jira\.projects/);
     expect((await deliveries(pipeline, { connector: 'jira', outcome: 'unmappable' })).map((row) => row.id)).toEqual([unowned.body.delivery]);
-    const replay = await replayWithConfig(pipeline, config({ jiraProjects: '{MLP: ml-platform, DATA: data-eng}' }), unowned.body.delivery);
+    const replay = await replayWithConfig(pipeline, config({ jiraProjects: '{MLP: ml-platform, DATA: data-eng}' }), unowned.body.delivery!);
     expect(replay).toMatchObject({ status: 202, body: { events: ['jira:DATA-4:closed'] } });
     await settled('the replayed item', () => value('tech_debt_closed', 'quarter', '2026-01-01', 'data-eng'), (row) => row.value === 1);
   });
@@ -181,7 +181,7 @@ describe('datadog connector (Webhooks integration, the README payload template)'
     const unowned = await deliver(pipeline, 'datadog', body, bearer());
     expect(unowned.status).toBe(422);
     expect(unowned.body.message).toMatch(/no team:<name> tag and no datadog\.default_team/);
-    const replay = await replayWithConfig(pipeline, config({ datadogTeam: 'ml-platform' }), unowned.body.delivery);
+    const replay = await replayWithConfig(pipeline, config({ datadogTeam: 'ml-platform' }), unowned.body.delivery!);
     expect(replay).toMatchObject({ status: 202, body: { events: ['datadog:22222:990001'] } });
     await eventually(async () => ((await triage('ml-platform')).length === 1 ? true : undefined), 30_000, 'the replayed alert');
   });
@@ -253,7 +253,7 @@ describe('cdevents connector (CDEvents 0.4, the specification\'s conformance exa
     const unmapped = await send(body);
     expect(unmapped.status).toBe(422);
     expect(unmapped.body.message).toMatch(/service scorer is not in cdevents\.services/);
-    const replay = await replayWithConfig(pipeline, config({ cdeventsServices: '{ranker: {team: ranking, tier: 1}, scorer: {team: payments, tier: 2}}' }), unmapped.body.delivery);
+    const replay = await replayWithConfig(pipeline, config({ cdeventsServices: '{ranker: {team: ranking, tier: 1}, scorer: {team: payments, tier: 2}}' }), unmapped.body.delivery!);
     expect(replay).toMatchObject({ status: 202, body: { events: ['cd-20'] } });
     // The tool's retry of the ticket: the same event.
     const ticket = cdevent('ticket_closed', 'cd-13', '2026-02-12T08:00:00Z', { id: 'ticket-7', content: { labels: ['tech-debt', 'team:search'] } });

@@ -155,7 +155,7 @@ describe('built-in dashboard in a browser', () => {
     expect(await page.locator('#view-title').textContent()).toContain('Readiness');
     // The values table holds the API's values for the same series (month granularity, all teams).
     const series = await pipeline.get('/v1/kpis/readiness_first_pass_rate/values?granularity=month&team=all&tier=all');
-    const latest = series.body.values.at(-1);
+    const latest = series.body.values.at(-1)!;
     await expect.poll(() => page.locator(`tr[data-period="${latest.period_start.slice(0, 10)}"] [data-role="value"]`).textContent()).toBe(formatValue(latest.value, 'ratio'));
     // The breakdown of the latest period lists the 3 releases behind it.
     await expect.poll(() => page.locator('#breakdown table.entities tbody tr').count(), { timeout: 15_000 }).toBe(3);

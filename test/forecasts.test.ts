@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, sampleData } from '@kpi/events';
 import { periodOf, previousPeriodStart, quarterLabel } from '@kpi/kpi';
 import type { KpiValue } from '@kpi/api-contract';
+import type { Report } from '@kpi/reports';
 import { startReceiver, type TestReceiver } from './alerts-receiver.ts';
 import { openInBrowser, type OpenBrowser } from './support/browser.ts';
 import { eventually, startPipeline, TOKENS, type TestPipeline } from './support/pipeline.ts';
@@ -158,17 +159,17 @@ describe('forecasts of the quarter under way (SPEC 5c)', () => {
     const scorecard = await pipeline.get('/v1/scorecard?team=fc-count');
     expect(scorecard.body.quarter).toBe(QUARTER);
     const releases = scorecard.body.kpis.find((kpi: { id: string }) => kpi.id === 'releases_delivered');
-    expect(releases.forecast).toMatchObject({ low: 2, high: 10, outlook: 'on_track' });
-    expect(scorecard.body.kpis.find((kpi: { id: string }) => kpi.id === 'time_to_detect_hours').forecast).toBeNull();
+    expect(releases!.forecast).toMatchObject({ low: 2, high: 10, outlook: 'on_track' });
+    expect(scorecard.body.kpis.find((kpi) => kpi.id === 'time_to_detect_hours')!.forecast).toBeNull();
     const lastYear = await pipeline.get(`/v1/scorecard?team=fc-count&year=${quarter.start.getUTCFullYear() - 1}`);
     expect(lastYear.body.kpis.every((kpi: { forecast: unknown }) => kpi.forecast === null)).toBe(true);
     // The year under way: 2 releases at its elapsed fraction, against the yearly target of 4.
     const year = periodOf('year', now);
     const f = (now.getTime() - year.start.getTime()) / (year.end.getTime() - year.start.getTime());
-    const yearly = (await pipeline.get(`/v1/scorecard?team=fc-count&year=${year.start.getUTCFullYear()}`)).body.kpis.find((kpi: { id: string }) => kpi.id === 'releases_delivered');
+    const yearly = (await pipeline.get(`/v1/scorecard?team=fc-count&year=${year.start.getUTCFullYear()}`)).body.kpis.find((kpi) => kpi.id === 'releases_delivered')!;
     if (f >= 0.1) {
-      expect(Math.abs(yearly.forecast.value - (2 + (2.5 * (1 - f)) / f))).toBeLessThan(TOLERANCE);
-      expect(Math.abs(yearly.forecast.elapsed - f)).toBeLessThan(TOLERANCE);
+      expect(Math.abs(yearly.forecast!.value - (2 + (2.5 * (1 - f)) / f))).toBeLessThan(TOLERANCE);
+      expect(Math.abs(yearly.forecast!.elapsed - f)).toBeLessThan(TOLERANCE);
     } else expect(yearly.forecast).toBeNull();
 
     const metrics = (await pipeline.get('/v1/metrics')).body as string;
@@ -217,9 +218,10 @@ describe('forecasts of the quarter under way (SPEC 5c)', () => {
     expect((await pipeline.post('/v1/reports', { quarter: QUARTER, team: 'fc-alert' }, TOKENS.admin)).status).toBe(202);
     const id = `${QUARTER}-fc-alert`;
     await eventually(async () => ((await pipeline.get(`/v1/reports/${id}`)).body.status === 'ready' ? true : undefined), 120_000, 'the report');
-    const report = (await pipeline.get(`/v1/reports/${id}/json`)).body;
+    // The JSON format is the report's model (the contract leaves a format's body open).
+    const report = (await pipeline.get(`/v1/reports/${id}/json`)).body as Report;
     expect(report).toMatchObject({ open_quarter: true, in_progress: { elapsed: 0.4 } });
-    const releases = report.in_progress.at_risk.find((entry: { id: string }) => entry.id === 'releases_delivered');
+    const releases = report.in_progress!.at_risk.find((entry) => entry.id === 'releases_delivered')!;
     // By hand: c = 0, P(F >= 1) = 1 - P(R = 0) = 1 - 0.4^0.5.
     expect(Math.abs(releases.forecast.probability_met - (1 - Math.sqrt(0.4)))).toBeLessThan(TOLERANCE);
     expect(releases).toMatchObject({ value: 0, target: 1 });
@@ -245,7 +247,7 @@ describe('forecasts of the quarter under way (SPEC 5c)', () => {
     const alertOf = async (name: string, team: string) => (await pipeline.get(`/v1/alerts?rule=${name}&state=all`)).body.alerts.find((alert: { team: string }) => alert.team === team);
     const firing = await eventually(async () => ((await alertOf(rule.name, 'fc-alert'))?.state === 'firing' ? alertOf(rule.name, 'fc-alert') : undefined), 30_000, 'the forecast alert firing');
     expect(firing).toMatchObject({ value: 0, target: 1, forecast: { outlook: 'at_risk', elapsed: 0.4 } });
-    expect(Math.abs(firing.forecast.probability_met - (1 - Math.sqrt(0.4)))).toBeLessThan(TOLERANCE);
+    expect(Math.abs(firing.forecast!.probability_met - (1 - Math.sqrt(0.4)))).toBeLessThan(TOLERANCE);
     expect(firing.annotations.summary).toBe(`Releases delivered for fc-alert is projected to end ${QUARTER} at 0.75; 37 % chance of meeting the target 1`);
     const [notified] = await eventually(async () => (receiver.on('/forecast').length > 0 ? receiver.on('/forecast') : undefined), 30_000, 'the firing notification');
     expect(notified!.body).toMatchObject({ status: 'firing', alerts: [{ labels: { alertname: rule.name, team: 'fc-alert', granularity: 'quarter' } }] });

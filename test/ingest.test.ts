@@ -203,10 +203,26 @@ describe('POST /v1/events', () => {
     const good = makeEvent('survey.response', { team: 'search', score: 5 }, { source });
     const response = await pipeline.post('/v1/events', [good, { ...good, id: 'x2', data: { team: 'search', score: 9 } }, { ...good, id: 'x3', time: 'yesterday' }]);
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error: { index: number }) => error.index)).toEqual([1, 2]);
-    expect(response.body.errors[0].error).toContain('data.score');
-    expect(response.body.errors[1].error).toContain('time');
+    const errors = response.bodyAt(400).errors!;
+    expect(errors.map((error) => error.index)).toEqual([1, 2]);
+    expect(errors[0]!.error).toContain('data.score');
+    expect(errors[1]!.error).toContain('time');
     expect((await pipeline.post('/v1/events', Array.from({ length: 1001 }, () => good))).status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await countEvents(pipeline.runtime, source)).toBe(0);
+  });
+
+  it('refuses a body that is not UTF-8, naming the byte, and produces nothing', async () => {
+    const source = uniqueName('http-utf8');
+    // Two ids that differ only in bytes that are not UTF-8: read with replacement characters, they would be one event.
+    const [head, middle, tail] = JSON.stringify([makeEvent('survey.response', { team: 'search', score: 4 }, { source, id: 'id-#' }), makeEvent('survey.response', { team: 'search', score: 2 }, { source, id: 'id-#' })]).split('#');
+    const payload = Buffer.concat([Buffer.from(head!), Buffer.from([0xff]), Buffer.from(middle!), Buffer.from([0xfe]), Buffer.from(tail!)]);
+    const response = await pipeline.api.inject({ method: 'POST', url: '/v1/events', payload, headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toBe(`body is not valid UTF-8 (byte offset ${Buffer.byteLength(head!)})`);
+    const empty = await pipeline.api.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json', 'content-length': '0' } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().message).toMatch(/^body: /);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await countEvents(pipeline.runtime, source)).toBe(0);
   });
@@ -215,7 +231,7 @@ describe('POST /v1/events', () => {
     const source = uniqueName('http-ok');
     const events = [makeEvent('survey.response', { team: 'search', score: 4 }, { source }), makeEvent('incident.opened', sampleData['incident.opened'], { source })];
     const response = await pipeline.post('/v1/events', events);
-    expect(response).toEqual({ status: 202, body: { accepted: 2 } });
+    expect({ status: response.status, body: response.body }).toEqual({ status: 202, body: { accepted: 2 } });
     expect((await pipeline.post('/v1/events', makeEvent('survey.response', { team: 'search', score: 3 }, { source }))).body).toEqual({ accepted: 1 });
     await eventually(async () => ((await countEvents(pipeline.runtime, source)) === 3 ? true : undefined), 30_000, '3 events');
   });

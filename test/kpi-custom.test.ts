@@ -157,7 +157,7 @@ describe('custom KPIs defined through the API', () => {
     const ready = await eventually(
       async () => {
         const response = await pipeline.get('/v1/reports/2025-Q1-all');
-        if (response.body?.status === 'failed') throw new Error(response.body.error);
+        if (response.body?.status === 'failed') throw new Error(response.body.error ?? undefined);
         return response.body?.status === 'ready' ? response.body : undefined;
       },
       90_000,

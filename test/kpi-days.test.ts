@@ -83,7 +83,7 @@ describe('day values (SPEC 5: UTC days, events assigned by their UTC instant)', 
   it('the last 30 days by default; a day breakdown lists the events of that UTC day', async () => {
     const series = (await pipeline.get('/v1/kpis/data_freshness_sla/values?granularity=day&team=dy-data')).body.values;
     expect(series).toHaveLength(30);
-    expect(series.at(-1).period_start).toBe(periodOf('day', new Date()).start.toISOString().replace('.000Z', 'Z'));
+    expect(series.at(-1)!.period_start).toBe(periodOf('day', new Date()).start.toISOString().replace('.000Z', 'Z'));
     const breakdown = await pipeline.get('/v1/kpis/data_freshness_sla/breakdown?granularity=day&period_start=2026-03-01&team=dy-data');
     expect(breakdown.status).toBe(200);
     expect(breakdown.body).toMatchObject({ numerator: 1, denominator: 2, period_end: '2026-03-02T00:00:00.000Z' });
@@ -99,12 +99,12 @@ describe('day values (SPEC 5: UTC days, events assigned by their UTC instant)', 
     for (const path of ['/v1/kpis/releases_delivered/values?granularity=day', '/v1/kpis/releases_delivered/breakdown?granularity=day&period_start=2026-03-01']) {
       const response = await pipeline.get(path);
       expect(response.status, path).toBe(400);
-      expect(response.body.message).toBe(refused);
+      expect(response.bodyAt(400).message).toBe(refused);
     }
     const rule = { name: 'days-rule', kpi: 'releases_delivered', scope: 'all', granularity: 'day' };
     const refusedRule = await pipeline.post('/v1/alert-rules', rule, TOKENS.admin);
     expect(refusedRule.status).toBe(400);
-    expect(refusedRule.body.message).toContain(refused);
+    expect(refusedRule.bodyAt(400).message).toContain(refused);
     expect((await pipeline.post('/v1/alert-rules', { ...rule, kpi: 'data_freshness_sla' }, TOKENS.admin)).status).toBe(201);
     const override = await pipeline.api.inject({ method: 'PUT', url: '/v1/targets/releases_delivered/dy-data', payload: { op: '>=', value: 1, granularity: 'day' }, headers: { authorization: `Bearer ${TOKENS.admin}` } });
     expect(override.statusCode).toBe(400);

@@ -112,7 +112,7 @@ describe('incident KPIs through Kafka -> ingest -> ClickHouse -> worker -> API',
     expect(response.body.entities.map((e: { entity: string }) => e.entity).sort()).toEqual(['inc-1', 'inc-3']);
     expect(response.body.diagnostics.waiting_for_defining_event.entities).toEqual([{ entity_id: 'inc-99', types: ['incident.mitigated'] }]);
     const ttm = await pipeline.get('/v1/kpis/time_to_mitigate_hours/breakdown?granularity=month&period_start=2026-01-01');
-    expect(Object.fromEntries(ttm.body.entities.map((e: { entity: string; value: number }) => [e.entity, e.value]))).toEqual({ 'inc-1': 6, 'inc-2': 12, 'inc-3': 24 });
+    expect(Object.fromEntries(ttm.body.entities.map((e) => [e.entity, e.value]))).toEqual({ 'inc-1': 6, 'inc-2': 12, 'inc-3': 24 });
     expect((await pipeline.get('/v1/kpis/sev0_incidents/breakdown?granularity=month&period_start=2026-01-02')).status).toBe(400);
   });
 

@@ -497,7 +497,7 @@ describe('signal KPIs through Kafka -> ingest -> ClickHouse -> worker -> API', (
       for (const tier of ['1', '2', '3']) {
         const response = await pipeline.get(`/v1/kpis/${kpi}/values?granularity=month&from=2026-01-01&to=2026-02-01&tier=${tier}`);
         expect(response.status, `${kpi} tier ${tier}`).toBe(400);
-        expect(response.body.message).toMatch(/\btier\b/);
+        expect(response.bodyAt(400).message).toMatch(/\btier\b/);
       }
       expect((await pipeline.get(`/v1/kpis/${kpi}/values?granularity=month&from=2026-01-01&to=2026-02-01&tier=all`)).status).toBe(200);
     }
@@ -572,7 +572,7 @@ describe('API contract (SPEC section 6)', () => {
     const bad = async (path: string, parameter: string) => {
       const response = await pipeline.get(path);
       expect(response.status, `${path}: ${JSON.stringify(response.body)}`).toBe(400);
-      expect(response.body.message, path).toMatch(new RegExp(`\\b${parameter}\\b`));
+      expect(response.bodyAt(400).message, path).toMatch(new RegExp(`\\b${parameter}\\b`));
     };
     await bad('/v1/scorecard?quarter=2026-Q5', 'quarter');
     await bad('/v1/scorecard?quarter=2026Q1', 'quarter');
@@ -587,7 +587,7 @@ describe('API contract (SPEC section 6)', () => {
     await bad('/v1/kpis/alert_precision/values?granularity=month&from=2026-01-01&to=2026-13-01', 'to');
     const unknown = await pipeline.get('/v1/kpis/no_such_kpi/values?granularity=month');
     expect(unknown.status).toBe(404);
-    expect(unknown.body.message).toMatch(/no_such_kpi/);
+    expect(unknown.bodyAt(404).message).toMatch(/no_such_kpi/);
   });
 
   it('a missing or unknown token is a 401', async () => {

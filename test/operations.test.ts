@@ -50,18 +50,18 @@ describe('operational views', () => {
     const open = (await pipeline.get('/v1/incidents?state=open')).body.incidents;
     expect(open.map((incident: { incident_id: string }) => incident.incident_id)).toEqual(['open-1']);
     expect(open[0]).toMatchObject({ ttd_hours: 6, ttm_hours: null, team: 'search' });
-    expect(open[0].open_hours).toBeGreaterThan(24 * 20);
+    expect(open[0]!.open_hours).toBeGreaterThan(24 * 20);
     const all = (await pipeline.get('/v1/incidents?state=all')).body.incidents;
     expect(all.find((incident: { incident_id: string }) => incident.incident_id === 'done-1')).toMatchObject({ ttd_hours: 2, ttm_hours: 3, open_hours: null });
   });
 
   it('lists experiments with the primary lift, its CI and SRM', async () => {
-    const [experiment] = (await pipeline.get('/v1/experiments')).body.experiments;
+    const experiment = (await pipeline.get('/v1/experiments')).body.experiments[0]!;
     // SPEC worked example: L = (0.70 - 0.41) / 0.41; SRM of (1000, 1200) at 0.5/0.5 fails.
     expect(experiment.lift).toBeCloseTo(0.707317, 5);
-    expect(experiment.srm.failed).toBe(true);
-    expect(experiment.srm.p_value).toBeCloseTo(2.00787e-5, 9);
-    expect(experiment.ci_low).toBeLessThan(experiment.lift);
+    expect(experiment.srm!.failed).toBe(true);
+    expect(experiment.srm!.p_value).toBeCloseTo(2.00787e-5, 9);
+    expect(experiment.ci_low).toBeLessThan(experiment.lift!);
   });
 
   it('lists the live release of each model with its drift gaps (a rollback hands back to the previous release)', async () => {

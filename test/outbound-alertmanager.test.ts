@@ -48,13 +48,22 @@ receivers:
         send_resolved: true
 `;
 
-async function alertmanagerApi<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+async function alertmanagerApi<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${alertmanager!.url}/api/v2${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
   if (!response.ok) throw new Error(`Alertmanager ${method} ${path}: HTTP ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
-const alertsInAlertmanager = (rule: string, query = '') => alertmanagerApi<any[]>('GET', `/alerts?filter=${encodeURIComponent(`alertname="${rule}"`)}${query}`);
+/** An alert as Alertmanager's API v2 lists it (GET /api/v2/alerts). */
+interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+}
+const alertsInAlertmanager = (rule: string, query = '') => alertmanagerApi<AlertmanagerAlert[]>('GET', `/alerts?filter=${encodeURIComponent(`alertname="${rule}"`)}${query}`);
 
 async function ourAlert(rule: string, state: string) {
   const [alert] = (await pipeline.get(`/v1/alerts?rule=${rule}&state=all`)).body.alerts;
@@ -102,17 +111,14 @@ describe('alertmanager receiver against a real Alertmanager', () => {
     await eventually(async () => (/kpi_alert_notifications_failed_total\{receiver_type="alertmanager",outcome="superseded"\} [1-9]/.test(await metrics()) ? true : undefined), 20_000, 'a superseded push');
 
     alertmanager = await startAlertmanager(ALERTMANAGER_CONFIG(`${hook.url}/am-hook`), alertmanagerPort);
-    const [received] = await eventually(async () => {
-      const alerts = await alertsInAlertmanager(rule);
-      return alerts.length > 0 ? alerts : undefined;
-    }, 30_000, 'the alert in Alertmanager');
+    const received = await eventually(async () => (await alertsInAlertmanager(rule))[0], 30_000, 'the alert in Alertmanager');
     expect(received.labels).toEqual({ alertname: rule, kpi: 'sev0_incidents', team, tier: 'all', granularity: 'month', severity: 'critical' });
     expect(Object.keys(received.annotations).sort()).toEqual(['dashboard_url', 'description', 'summary']);
     expect(received.annotations).toMatchObject({ description: 'Sev0 incidents are a breach of the reliability blueprint', dashboard_url: firing.dashboard_url });
     expect(received.annotations.summary).toMatch(new RegExp(`^Sev0 incidents is 1 for ${team} in \\d{4}-\\d{2}; target 0$`));
     expect(received.generatorURL).toBe(firing.dashboard_url);
     expect(firing.dashboard_url).toMatch(/^http:\/\/kpi\.example\.com\/\?view=kpi&kpi=sev0_incidents/);
-    expect(Date.parse(received.startsAt)).toBe(Date.parse(firing.fired_at));
+    expect(Date.parse(received.startsAt)).toBe(Date.parse(firing.fired_at!));
     expect(received.status).toEqual({ state: 'active', silencedBy: [], inhibitedBy: [] });
     // endsAt is a lease of 3 evaluation intervals from the last push.
     const lease = Date.parse(received.endsAt) - Date.now();
@@ -130,9 +136,9 @@ describe('alertmanager receiver against a real Alertmanager', () => {
       createdBy: 'kpi-pipeline test',
       comment: 'known incident',
     });
-    const [silenced] = await eventually(async () => {
-      const alerts = await alertsInAlertmanager(rule);
-      return alerts[0]?.status.state === 'suppressed' ? alerts : undefined;
+    const silenced = await eventually(async () => {
+      const [alert] = await alertsInAlertmanager(rule);
+      return alert?.status.state === 'suppressed' ? alert : undefined;
     }, 10_000, 'the alert silenced');
     expect(silenced.status).toEqual({ state: 'suppressed', silencedBy: [silenceID], inhibitedBy: [] });
     expect(await alertsInAlertmanager(rule, '&silenced=false')).toEqual([]);
@@ -151,8 +157,8 @@ describe('alertmanager receiver against a real Alertmanager', () => {
     await eventually(async () => ((await alertsInAlertmanager(rule)).length === 0 ? true : undefined), 10_000, 'the alert resolved in Alertmanager');
     const resolution = await eventually(async () => hook.on('/am-hook').find((request) => request.body.status === 'resolved'), 20_000, 'Alertmanager\'s resolved notification');
     expect(resolution.body.alerts).toHaveLength(1);
-    expect(Date.parse(resolution.body.alerts[0].endsAt)).toBe(Date.parse(resolved.resolved_at));
-    expect(Date.parse(resolution.body.alerts[0].startsAt)).toBe(Date.parse(firing.fired_at));
+    expect(Date.parse(resolution.body.alerts[0].endsAt)).toBe(Date.parse(resolved.resolved_at!));
+    expect(Date.parse(resolution.body.alerts[0].startsAt)).toBe(Date.parse(firing.fired_at!));
 
     // Every push that got through is in the delivery log (at least: the first, one while silenced, the resolution), none given up.
     const log = await pipeline.runtime.storage.query<{ outcome: string; n: number }>(

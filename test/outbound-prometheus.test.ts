@@ -142,7 +142,7 @@ describe('GET /v1/metrics', () => {
       kpis.map(async (kpi) => {
         const labels = { kpi: kpi.id, team: TEAM, tier: 'all', granularity: 'month' };
         const what = JSON.stringify(labels);
-        const [current] = (await pipeline.get(`/v1/kpis/${kpi.id}/values?granularity=month&team=${TEAM}&from=${month.start.toISOString()}&to=${month.end.toISOString()}`)).body.values;
+        const current = (await pipeline.get(`/v1/kpis/${kpi.id}/values?granularity=month&team=${TEAM}&from=${month.start.toISOString()}&to=${month.end.toISOString()}`)).body.values[0]!;
         expect(of('kpi_status', labels).find((sample) => sample.value === 1)!.labels.status, what).toBe(current.status);
         expect(of('kpi_value', labels).map((sample) => sample.value), what).toEqual(current.value === null ? [] : [current.value]);
         expect(of('kpi_target', labels).map((sample) => sample.value), what).toEqual(current.target === null ? [] : [current.target]);
@@ -183,7 +183,7 @@ describe('a real Prometheus scraping GET /v1/metrics', () => {
         values.map(async ({ metric, value: [, text] }) => {
           const what = `${metric.kpi} ${metric.team} tier ${metric.tier} ${granularity}`;
           const expected = (EXPECTED as Record<string, Record<string, Record<string, number>>>)[metric.kpi!]![metric.team!]![metric.tier!]!;
-          const [current] = (await pipeline.get(`/v1/kpis/${metric.kpi}/values?granularity=${granularity}&team=${metric.team}&tier=${metric.tier}&from=${period.start.toISOString()}&to=${period.end.toISOString()}`)).body.values;
+          const current = (await pipeline.get(`/v1/kpis/${metric.kpi}/values?granularity=${granularity}&team=${metric.team}&tier=${metric.tier}&from=${period.start.toISOString()}&to=${period.end.toISOString()}`)).body.values[0]!;
           expect(current.value, what).toBeCloseTo(expected, 12);
           expect(Number(text), what).toBe(current.value);
           const status = statuses.find((series) => series.metric.kpi === metric.kpi && series.metric.team === metric.team && series.metric.tier === metric.tier);

@@ -67,7 +67,7 @@ describe('teams and pagerduty receivers', () => {
       ),
     ]);
     await eventually(async () => (delivered('/teams').length > 0 && delivered('/pagerduty').length > 0 ? true : undefined), 40_000, 'both notifications delivered');
-    const [alert] = (await pipeline.get('/v1/alerts?rule=sev0-teams-pd')).body.alerts;
+    const alert = (await pipeline.get('/v1/alerts?rule=sev0-teams-pd')).body.alerts[0]!;
     expect(alert).toMatchObject({ state: 'firing', team, value: 1, target: 0 });
 
     // Teams: a message with one Adaptive Card 1.4 showing the KPI, team, value against target, state and the dashboard.
@@ -98,7 +98,7 @@ describe('teams and pagerduty receivers', () => {
       links: [{ href: alert.dashboard_url, text: 'KPI dashboard' }],
     });
     expect(trigger.payload.summary).toBe(container.items[0].text);
-    expect(Date.parse(trigger.payload.timestamp)).toBe(Date.parse(alert.fired_at));
+    expect(Date.parse(trigger.payload.timestamp)).toBe(Date.parse(alert.fired_at!));
 
     // The incident was a sev2 after all: the alert resolves; Teams shows it resolved, PagerDuty resolves the same alert.
     await pipeline.produce([makeEvent('incident.updated', { incident_id: 'inc-recv', severity: 'sev2' }, { source: 'pagerduty', id: 'inc-recv-downgraded', time: new Date(Date.now() + 1_000).toISOString() })]);

@@ -131,20 +131,20 @@ async function scorecard(team: string) {
   return response.body.kpis as { id: string; value: number | null; numerator: number | null; denominator: number | null; sample_size: number; target: number | null; status: string; previous_value: number | null }[];
 }
 
-async function waitReady(id: string, after?: string): Promise<any> {
+async function waitReady(id: string, after?: string) {
   return eventually(
     async () => {
       const response = await pipeline.get(`/v1/reports/${id}`);
       if (response.status !== 200) return undefined;
       if (response.body.status === 'failed') throw new Error(`report ${id} failed: ${response.body.error}`);
-      return response.body.status === 'ready' && (!after || response.body.generated_at > after) ? response.body : undefined;
+      return response.body.status === 'ready' && (!after || response.body.generated_at! > after) ? response.body : undefined;
     },
     90_000,
     `report ${id} ready`,
   );
 }
 
-async function requestReady(quarter: string, team?: string): Promise<any> {
+async function requestReady(quarter: string, team?: string) {
   const before = new Date().toISOString();
   const response = await pipeline.post('/v1/reports', team ? { quarter, team } : { quarter }, TOKENS.admin);
   expect(response.status, JSON.stringify(response.body)).toBe(202);
@@ -228,7 +228,7 @@ describe('quarterly review reports', () => {
       for (const [id, value] of [['time_to_detect_hours', report.incidents.ttd.tier1], ['time_to_mitigate_hours', report.incidents.ttm.tier1], ['drift_model_coverage', report.drift.tier1.model_coverage], ['drift_feature_coverage', report.drift.tier1.feature_coverage]] as const) {
         const response = await pipeline.get(`/v1/kpis/${id}/values?granularity=quarter&from=2026-01-01&to=${TREND_TO}&team=${team}&tier=1`);
         expect({ value: value.value, target: value.target, status: value.status, sample_size: value.sample_size }, `${team} ${id} tier 1`).toEqual({
-          value: response.body.values[0].value, target: response.body.values[0].target, status: response.body.values[0].status, sample_size: response.body.values[0].sample_size,
+          value: response.body.values[0]!.value, target: response.body.values[0]!.target, status: response.body.values[0]!.status, sample_size: response.body.values[0]!.sample_size,
         });
       }
     }
@@ -248,7 +248,7 @@ describe('quarterly review reports', () => {
     for (const entry of yearly.kpis) {
       const values = await pipeline.get(`/v1/kpis/${entry.id}/values?granularity=year&from=2022-01-01&to=2026-01-01&team=ranking`);
       expect(values.status).toBe(200);
-      const last = values.body.values.at(-1);
+      const last = values.body.values.at(-1)!;
       expect({ value: entry.value, target: entry.target, status: entry.status, sample_size: entry.sample_size }, entry.id).toEqual({ value: last.value, target: last.target, status: last.status, sample_size: last.sample_size });
       expect(entry.trend.map((point) => point.quarter)).toEqual(['2022', '2023', '2024', '2025']);
     }
@@ -426,20 +426,20 @@ describe('quarterly review reports', () => {
     for (const quarter of ['2026-Q5', '2026Q1', 'Q1-2026', '', '2026-q1']) {
       const response = await pipeline.post('/v1/reports', { quarter }, TOKENS.admin);
       expect(response.status, quarter).toBe(400);
-      expect(response.body.message).toContain('quarter');
+      expect(response.bodyAt(400).message).toContain('quarter');
     }
     const future = await pipeline.post('/v1/reports', { quarter: '2031-Q1' }, TOKENS.admin);
     expect(future.status).toBe(400);
-    expect(future.body.message).toBe('body.quarter: 2031-Q1 has not started yet');
+    expect(future.bodyAt(400).message).toBe('body.quarter: 2031-Q1 has not started yet');
     expect((await pipeline.post('/v1/reports', { quarter: QUARTER, team: 'Bad Team!' }, TOKENS.admin)).status).toBe(400);
     expect((await pipeline.post('/v1/reports', {}, TOKENS.admin)).status).toBe(400);
     const futureYear = await pipeline.post('/v1/reports', { year: '2031' }, TOKENS.admin);
     expect(futureYear.status).toBe(400);
-    expect(futureYear.body.message).toBe('body.year: 2031 has not started yet');
+    expect(futureYear.bodyAt(400).message).toBe('body.year: 2031 has not started yet');
     for (const body of [{ year: '26' }, { year: '2026-Q1' }, { quarter: QUARTER, year: '2025' }]) {
       const response = await pipeline.post('/v1/reports', body, TOKENS.admin);
       expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(response.body.message, JSON.stringify(body)).toMatch(/year|quarter/);
+      expect(response.bodyAt(400).message, JSON.stringify(body)).toMatch(/year|quarter/);
     }
     expect((await pipeline.get('/v1/reports?quarter=2026-Q7')).status).toBe(400);
     expect((await pipeline.get('/v1/reports/2026-Q1-ranking/docx')).status).toBe(400);
@@ -463,7 +463,7 @@ describe('quarterly review reports', () => {
     const markdown = (await file('2026-Q1-ranking', 'md')).body;
     const again = await requestReady(QUARTER, 'ranking');
     expect(again.id).toBe('2026-Q1-ranking');
-    expect(again.generated_at > before.body.generated_at).toBe(true);
+    expect(again.generated_at! > before.body.generated_at!).toBe(true);
     expect(again.content_hash).toBe(before.body.content_hash);
     const report = JSON.parse((await file('2026-Q1-ranking', 'json')).body) as Report;
     expect({ ...report, generated_at: '' }).toEqual({ ...ranking, generated_at: '' });

@@ -19,7 +19,7 @@ beforeAll(async () => {
     makeEvent('survey.response', { team: 'ml-platform', score: 4 }, { id: 's1', time: '2026-03-02T10:00:00Z' }),
     makeEvent('survey.response', { team: 'ml-platform', score: 3 }, { id: 's2', time: '2026-03-03T10:00:00Z' }),
   ]);
-  await eventually(async () => ((await march('ml-platform')).value === 3.5 ? true : undefined), 30_000, 'March satisfaction');
+  await eventually(async () => ((await march('ml-platform'))?.value === 3.5 ? true : undefined), 30_000, 'March satisfaction');
 });
 afterAll(() => pipeline?.stop());
 

@@ -10,7 +10,7 @@ export const MLFLOW_VENV = process.env.KPI_TEST_MLFLOW_VENV ?? join(homedir(), '
 export interface LocalMlflow {
   url: string;
   /** POST/GET its REST API (`/api/2.0/mlflow/...`), failing on anything but 2xx. */
-  api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  api<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 

@@ -9,8 +9,40 @@ import type { AnyEvent } from '@kpi/events';
 import { produceEvents } from '@kpi/demo';
 import { createClient, type Client } from '@kpi/api-contract/client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { AnswerOf, BodyAt, Method } from './answers.ts';
 
 export const TOKENS = { read: 'read-token', ingest: 'ingest-token', admin: 'admin-token' } as const;
+
+/** An answer as a test reads it: its status, and its body typed as the 2xx answer of the route the URL names. */
+export class Answered<M extends Method, Url extends string> {
+  constructor(
+    readonly status: number,
+    readonly body: AnswerOf<M, Url>,
+    readonly headers: OutgoingHttpHeaders = {},
+    /** The body as sent. */
+    readonly text = '',
+  ) {}
+
+  /** An answer fastify's inject gave, its body parsed when it is JSON. */
+  static of<M extends Method, Url extends string>(response: { statusCode: number; body: string; headers: OutgoingHttpHeaders }): Answered<M, Url> {
+    let body: unknown = response.body;
+    try {
+      body = JSON.parse(response.body);
+    } catch {
+      /* not JSON */
+    }
+    // The contract types what a route answers; the answer here is as sent, for any status.
+    return new Answered<M, Url>(response.statusCode, body as AnswerOf<M, Url>, response.headers, response.body);
+  }
+
+  /** The body, typed as the route declares it for this status (a refusal's, say); fails the test when the answer has another status. */
+  bodyAt<S extends number>(status: S): BodyAt<M, Url, S> {
+    expect(this.status, JSON.stringify(this.body)).toBe(status);
+    return this.body as BodyAt<M, Url, S>;
+  }
+}
 
 export interface TestPipeline {
   runtime: Runtime;
@@ -20,9 +52,12 @@ export interface TestPipeline {
   produce(events: AnyEvent[]): Promise<void>;
   /** The typed API client (packages/api-contract), in-process, with a token of each role. */
   client: Record<keyof typeof TOKENS, Client>;
-  /** GET through the API (in-process inject) with a token; returns status and parsed body. */
-  get<T = any>(path: string, token?: string): Promise<{ status: number; body: T }>;
-  post<T = any>(path: string, payload: unknown, token?: string): Promise<{ status: number; body: T }>;
+  /**
+   * GET a raw URL through the API (in-process inject) with a token: status and parsed body, for
+   * any status (the refusals too); the body's type is the 2xx answer of the route the URL names.
+   */
+  get<const Url extends string>(url: Url, token?: string): Promise<Answered<'GET', Url>>;
+  post<const Url extends string>(url: Url, payload: unknown, token?: string): Promise<Answered<'POST', Url>>;
   /** Waits until every recompute job queued so far has run. */
   settle(): Promise<void>;
   /** Stops one role of the pipeline before the others (the API and the rest keep running). */
@@ -46,16 +81,8 @@ export async function startPipeline(
   if (roles.includes('worker')) handles.push(await startWorkerRole(runtime));
   const api = await buildApi({ runtime, tokens: config.apiTokens! });
   const patientQueues = createQueues(runtime.workerRedis(), config.queuePrefix, runtime.log);
-  const request = async (method: 'GET' | 'POST', path: string, payload: unknown, token: string) => {
-    const response = await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} });
-    let body: unknown = response.body;
-    try {
-      body = response.json();
-    } catch {
-      /* not JSON */
-    }
-    return { status: response.statusCode, body: body as any };
-  };
+  const request = async <M extends 'GET' | 'POST', Url extends string>(method: M, path: Url, payload: unknown, token: string) =>
+    Answered.of<M, Url>(await api.inject({ method, url: path, payload: payload as never, headers: token ? { authorization: `Bearer ${token}` } : {} }));
   return {
     runtime,
     api,

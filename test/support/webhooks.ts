@@ -7,6 +7,7 @@ import type { InputOf } from '@kpi/api-contract/client';
 import { buildApi } from '@kpi/api';
 import { loadConnectorsFile } from '@kpi/connectors';
 import { TOKENS, type TestPipeline } from './pipeline.ts';
+import type { BodyAt } from './answers.ts';
 
 /** A KPI_CONNECTORS_FILE with this YAML text. */
 export function connectorsFile(yaml: string): string {
@@ -15,12 +16,16 @@ export function connectorsFile(yaml: string): string {
   return file;
 }
 
-export const hmacHex = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
+export const hmacHex = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
+
+type Outcome<S extends number> = BodyAt<'POST', '/v1/webhooks/connector', S>;
+/** A webhook's answer whatever its outcome: the fields of every answer the contract declares, each present as the status says. */
+export type WebhookAnswer = Partial<Outcome<200> & Outcome<202> & Outcome<400> & Outcome<422> & Outcome<503>>;
 
 /** POSTs raw bytes to /v1/webhooks/<connector> as the tool would (no API token). */
-export async function deliver(pipeline: Pick<TestPipeline, 'api'>, connector: string, body: string, headers: Record<string, string>) {
+export async function deliver(pipeline: Pick<TestPipeline, 'api'>, connector: string, body: string | Buffer, headers: Record<string, string>) {
   const response = await pipeline.api.inject({ method: 'POST', url: `/v1/webhooks/${connector}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
-  return { status: response.statusCode, body: response.json() as any };
+  return { status: response.statusCode, body: response.json<WebhookAnswer>() };
 }
 
 /** The archive as an admin lists it (the typed client: rows as the contract declares them). */
@@ -41,7 +46,7 @@ export async function replayWithConfig(pipeline: TestPipeline, yaml: string, id:
   const api = await buildApi({ runtime: { ...pipeline.runtime, connectors: loadConnectorsFile(connectorsFile(yaml)) }, tokens: pipeline.runtime.config.apiTokens! });
   try {
     const response = await api.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${id}/replay`, headers: { authorization: `Bearer ${TOKENS.admin}` } });
-    return { status: response.statusCode, body: response.json() as any };
+    return { status: response.statusCode, body: response.json<WebhookAnswer>() };
   } finally {
     await api.close();
   }

@@ -12,6 +12,7 @@ import { authenticator } from './access/authenticate.ts';
 import { OpenIdProvider } from './access/oidc.ts';
 import { SessionStore } from './access/sessions.ts';
 import { accessRoutes } from './routes/access.ts';
+import { parseJsonBodies } from './body.ts';
 import { routeTable } from './methods.ts';
 import { readyAnswers } from './ready.ts';
 import { RETRY_AFTER, routeServer } from './serve.ts';
@@ -57,6 +58,7 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   const app = Fastify({ bodyLimit: config.http.maxBodyBytes, loggerInstance: log, routerOptions: { maxParamLength: 8_192 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  parseJsonBodies(app);
   const methods = routeTable();
   app.addHook('onRoute', methods.record);
   app.decorate('registeredRoutes', methods.all);

@@ -15,7 +15,7 @@ export const eventRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZ
     ...serve(routes.postEvents),
     handler: async (request, reply) => {
       const body = request.body;
-      const items = Array.isArray(body) ? body : [body];
+      const items = body === undefined ? [] : Array.isArray(body) ? body : [body];
       if (items.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'body: expected a CloudEvent or a non-empty array of them' });
       if (items.length > MAX_EVENTS_PER_REQUEST) return reply.code(400).send({ error: 'bad_request', message: `body: at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${items.length}` });
       const events: AnyEvent[] = [];

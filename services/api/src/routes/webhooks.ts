@@ -8,6 +8,7 @@ import { PullStates } from '@kpi/queue';
 import { asUnavailable, type Dependency, type Runtime } from '@kpi/runtime';
 import { webhookDeliveries as archive } from '@kpi/storage';
 import { recordChange } from '../access/audit.ts';
+import { notUtf8 } from '../body.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
@@ -88,7 +89,8 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
   await app.register(async (plugin) => {
     const raw = plugin.withTypeProvider<ZodTypeProvider>();
     raw.removeAllContentTypeParsers();
-    raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    // Deliveries are kept and mapped as text: bytes that are not UTF-8 are refused, never replaced.
+    raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(notUtf8(body as Buffer) ?? null, body));
     /** Checks a delivery's authenticity on its raw bytes, then maps it. */
     const receive = async (name: string, request: FastifyRequest, reply: FastifyReply) => {
       if (!configured(name)) return notConfigured(reply, name);
