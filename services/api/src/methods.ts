@@ -35,3 +35,5 @@ export function routeTable() {
     all: () => [...registered],
   };
 }
+
+export type RouteTable = ReturnType<typeof routeTable>;
