@@ -13,17 +13,19 @@ import { RETRY_AFTER, type Serve } from '../serve.ts';
 /** Headers a replay needs (the tool's event name, delivery id, timestamp); signatures and credentials are not kept. */
 const keptHeader = (name: string) => name === 'content-type' || name === 'user-agent' || (name.startsWith('x-') && !name.includes('signature'));
 
-/**
- * Inbound webhooks of the organisation's tools (SPEC §8): POST /v1/webhooks/<connector> checks the
- * signature on the raw bytes, maps the delivery to events, produces them like POST /v1/events and
- * keeps every authenticated delivery with its outcome; the archive is listed and replayed by admins.
- */
-export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
-  const { storage, connectors, config } = runtime;
-  const configured = (name: string): name is ConnectorName => (CONNECTOR_NAMES as string[]).includes(name) && connectors[name as ConnectorName] !== undefined;
-  const notConfigured = (reply: FastifyReply, name: string) =>
-    reply.code(404).send({ error: 'not_found', message: `connector ${JSON.stringify(name)} is not configured (KPI_CONNECTORS_FILE configures ${CONNECTOR_NAMES.filter((n) => connectors[n]).join(', ') || 'none'})` });
+/** Whether a connector is configured, and the 404 that names the configured ones when it is not. */
+function connectorLookup({ connectors }: Runtime) {
+  return {
+    configured: (name: string): name is ConnectorName => (CONNECTOR_NAMES as string[]).includes(name) && connectors[name as ConnectorName] !== undefined,
+    notConfigured: (reply: FastifyReply, name: string) =>
+      reply.code(404).send({ error: 'not_found', message: `connector ${JSON.stringify(name)} is not configured (KPI_CONNECTORS_FILE configures ${CONNECTOR_NAMES.filter((n) => connectors[n]).join(', ') || 'none'})` }),
+  };
+}
 
+type DeliveryRun = ReturnType<typeof deliveryRunner>;
+
+function deliveryRunner(runtime: Runtime) {
+  const { storage, connectors } = runtime;
   /**
    * Maps, produces and archives one authenticated delivery; the answer SPEC §8 gives its outcome.
    * `stored` runs once the outcome is archived, before the answer (a replay's audit entry).
@@ -83,6 +85,18 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
         return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: archived.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
     }
   }
+  return run;
+}
+
+/**
+ * Inbound webhooks of the organisation's tools (SPEC §8): POST /v1/webhooks/<connector> checks the
+ * signature on the raw bytes, maps the delivery to events, produces them like POST /v1/events and
+ * keeps every authenticated delivery with its outcome; the archive is listed and replayed by admins.
+ */
+export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
+  const { connectors } = runtime;
+  const { configured, notConfigured } = connectorLookup(runtime);
+  const run = deliveryRunner(runtime);
 
   // The tools' bodies are kept as raw bytes: signatures are computed over exactly what was sent.
   await app.register(async (plugin) => {
@@ -109,6 +123,13 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
     raw.route({ ...serve(routes.receiveOpenlineage), handler: (request, reply) => receive('openlineage', request, reply) });
   });
 
+  deliveryArchiveRoutes(app, runtime, serve, run);
+};
+
+/** The archive of deliveries (listed, read, replayed by admins) and the state of the pulled connectors. */
+function deliveryArchiveRoutes(app: Parameters<FastifyPluginAsyncZod>[0], runtime: Runtime, serve: Serve, run: DeliveryRun) {
+  const { storage, connectors, config } = runtime;
+  const { configured, notConfigured } = connectorLookup(runtime);
   app.route({ ...serve(routes.listWebhookDeliveries), handler: async (request) => ({ deliveries: await archive.list(storage, request.query) }) });
   const pullStates = new PullStates(runtime.redis, config.queuePrefix);
   app.route({
@@ -137,4 +158,4 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply, audit);
     },
   });
-};
+}
