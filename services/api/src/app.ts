@@ -12,8 +12,8 @@ import { authenticator } from './access/authenticate.ts';
 import { OpenIdProvider } from './access/oidc.ts';
 import { SessionStore } from './access/sessions.ts';
 import { accessRoutes } from './routes/access.ts';
-import { routeTable, type RouteTable } from './methods.ts';
-import { readyAnswers, type ReadyAnswers } from './ready.ts';
+import { routeTable } from './methods.ts';
+import { readyAnswers } from './ready.ts';
 import { RETRY_AFTER, routeServer } from './serve.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -88,7 +88,7 @@ type ApiApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, Raw
  * No route for the method and path: a 405 naming the methods the path has (RFC 9110), else a 404.
  * Bad input is a 400 naming the parameter and the rule, never a 500.
  */
-function answerUnroutedAndFailed(app: ApiApp, methods: RouteTable) {
+function answerUnroutedAndFailed(app: ApiApp, methods: ReturnType<typeof routeTable>) {
   const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
     const allowed = methods.at(path);
@@ -138,7 +138,7 @@ async function registerDocuments(app: ApiApp) {
 }
 
 /** Sign-in and every operation of the contract, each behind the access check, then the dashboard's files. */
-async function registerRoutes(app: ApiApp, runtime: Runtime, tokens: Map<string, Access>, ready: ReadyAnswers) {
+async function registerRoutes(app: ApiApp, runtime: Runtime, tokens: Map<string, Access>, ready: ReturnType<typeof readyAnswers>) {
   const { config } = runtime;
   await app.register(cookie);
   const provider = config.oidc && new OpenIdProvider(config.oidc, config.publicUrl);

@@ -35,5 +35,3 @@ export function routeTable() {
     all: () => [...registered],
   };
 }
-
-export type RouteTable = ReturnType<typeof routeTable>;
