@@ -41,7 +41,9 @@ export async function runBuilt(output) {
   // Stack traces name the TypeScript file and line, through the bundle's source map.
   process.setSourceMapsEnabled(true);
   if (!isFresh(output)) {
-    const { build } = await import('./build.mjs');
+    const { build } = await import('./build.mjs').catch((error) => {
+      throw new Error(`${output} is missing or older than its sources, and the build cannot run here (${error.message}); run \`pnpm build\` where the dev dependencies are installed`);
+    });
     await build({ entries: ENTRIES.filter((entry) => entry.output === output) });
   }
   await import(pathToFileURL(resolve(root, output)).href);
