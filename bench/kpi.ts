@@ -27,6 +27,9 @@ import { benchInfra, cpuSeconds, quantile, report } from './support.ts';
 // Built now, so that the rebuild's start-up below does not include building it.
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
+/** pino's number for warn: the rebuild's log lines shown from this level up. */
+const WARN_LEVEL = 40;
+
 const sizes = process.argv.slice(2).map(Number);
 const targets = sizes.length > 0 ? sizes : [1_000_000, 10_000_000];
 const infra = await benchInfra();
@@ -117,9 +120,6 @@ async function measureProcess(args: string[], env: NodeJS.ProcessEnv, startedMes
   if (Number.isNaN(startUpSeconds)) throw new Error(`${args.join(' ')} never logged "${startedMessage}"`);
   return { seconds: (Date.now() - started) / 1000, startUpSeconds, startUpCpuSeconds, peakRssMb: peak };
 }
-
-/** pino's number for warn. */
-const WARN_LEVEL = 40;
 
 /** A JSON log line (pino) or undefined for any other output. */
 function parseLogLine(line: string): { level: number; msg?: string } | undefined {
