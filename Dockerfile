@@ -13,7 +13,8 @@ COPY services ./services
 COPY dashboards/web ./dashboards/web
 COPY infra/package.json infra/package.json
 COPY infra/src infra/src
-RUN pnpm install --frozen-lockfile && pnpm --filter @kpi/dashboard build
+COPY scripts ./scripts
+RUN pnpm install --frozen-lockfile && pnpm --filter @kpi/dashboard build && pnpm build
 USER node
 EXPOSE 8080
 CMD ["node", "services/api"]

@@ -3,14 +3,16 @@
  * (default 1 000 000 then 10 000 000, in one run). Loads a realistic organisation (the demo
  * generator with 24 teams, several seeds) through Kafka and the ingest role into embedded
  * ClickHouse, and at each size measures:
- * - the full rebuild, run as `node services/worker --rebuild` in its own process, and that
- *   process's peak RSS (embedded ClickHouse included, since it lives in the process);
+ * - the full rebuild, run as `node services/worker --rebuild` in its own process, that process's
+ *   start-up (spawn to its "rebuild started" line: loading the build, opening ClickHouse,
+ *   connecting Redis) and its peak RSS (embedded ClickHouse included, since it lives in the process);
  * - the floor: one SELECT reading every stored event once (FINAL, every column);
  * - API latency under 20 concurrent clients (autocannon), and the served values' load at start;
  * - freshness: produce -> updated KPI value through the API, with the worker running.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import type { Config } from '@kpi/config';
@@ -20,14 +22,21 @@ import { startIngestRole } from '@kpi/ingest';
 import { startWorkerRole } from '@kpi/worker';
 import { buildApi } from '@kpi/api';
 import { createRuntime, stopAll, type Runtime } from '@kpi/runtime';
-import { benchInfra, quantile, report } from './support.ts';
+import { benchInfra, cpuSeconds, quantile, report } from './support.ts';
+
+// Built now, so that the rebuild's start-up below does not include building it.
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+
+/** pino's number for warn: the rebuild's log lines shown from this level up. */
+const WARN_LEVEL = 40;
 
 const sizes = process.argv.slice(2).map(Number);
 const targets = sizes.length > 0 ? sizes : [1_000_000, 10_000_000];
 const infra = await benchInfra();
 const env = { INGEST_BATCH_SIZE: '10000' };
 const config = infra.config(env);
-const childEnv = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers.join(','), REDIS_URL: infra.redis.url, DATA_DIR: infra.dataDir, LOG_LEVEL: 'warn', KPI_DEMO: '0', ...env };
+// At info, so that the rebuild's "rebuild started" line marks the end of its start-up.
+const childEnv = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers.join(','), REDIS_URL: infra.redis.url, DATA_DIR: infra.dataDir, LOG_LEVEL: 'info', KPI_DEMO: '0', ...env };
 
 let produced = 0;
 let seed = 1;
@@ -52,7 +61,7 @@ for (const target of targets) {
   await stopAll(runtime, [ingest]);
 
   // The rebuild in a process of its own (embedded ClickHouse binds the data directory to one process).
-  const rebuild = await measureProcess(['services/worker', '--rebuild'], childEnv);
+  const rebuild = await measureProcess(['services/worker', '--rebuild'], childEnv, 'rebuild started');
 
   runtime = await createRuntime(config);
   const floor = await scanFloor(runtime);
@@ -62,6 +71,7 @@ for (const target of targets) {
   rows[`${label}: full rebuild (node services/worker --rebuild)`] = `${rebuild.seconds.toFixed(1)} s, ${Number(stored?.values).toLocaleString('en')} values`;
   rows[`${label}: scan floor (one SELECT over every event, FINAL)`] = `${floor.toFixed(2)} s`;
   rows[`${label}: rebuild / floor`] = `${(rebuild.seconds / floor).toFixed(1)}x`;
+  rows[`${label}: rebuild process start-up (spawn to "rebuild started")`] = `${rebuild.startUpSeconds.toFixed(2)} s (${rebuild.startUpCpuSeconds.toFixed(2)} s CPU)`;
   rows[`${label}: rebuild process peak RSS`] = `${rebuild.peakRssMb.toFixed(0)} MB`;
   Object.assign(rows, await measureServing(runtime, config, label));
   await runtime.close();
@@ -78,10 +88,24 @@ async function waitForCommits(runtime: Runtime, config: Config, count: number) {
   await admin.disconnect();
 }
 
-/** Runs a node entry point to completion: wall time and peak RSS (VmHWM, sampled until exit). */
-async function measureProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number }> {
+/**
+ * Runs a node entry point to completion: wall time, peak RSS (VmHWM, sampled until exit) and
+ * start-up, the time and CPU time until it logs `startedMessage` (on a busy machine the CPU time
+ * says more than the wall time). Its log lines at warn and above are shown.
+ */
+async function measureProcess(args: string[], env: NodeJS.ProcessEnv, startedMessage: string): Promise<{ seconds: number; startUpSeconds: number; startUpCpuSeconds: number; peakRssMb: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let startUpSeconds = NaN;
+  let startUpCpuSeconds = NaN;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const entry = parseLogLine(line);
+    if (entry?.msg === startedMessage && Number.isNaN(startUpSeconds)) {
+      startUpSeconds = (Date.now() - started) / 1000;
+      startUpCpuSeconds = cpuSeconds(child.pid!);
+    }
+    if (!entry || entry.level >= WARN_LEVEL) console.log(line);
+  });
   let peak = 0;
   const sample = setInterval(() => {
     try {
@@ -93,7 +117,18 @@ async function measureProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearInterval(sample);
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
-  return { seconds: (Date.now() - started) / 1000, peakRssMb: peak };
+  if (Number.isNaN(startUpSeconds)) throw new Error(`${args.join(' ')} never logged "${startedMessage}"`);
+  return { seconds: (Date.now() - started) / 1000, startUpSeconds, startUpCpuSeconds, peakRssMb: peak };
+}
+
+/** A JSON log line (pino) or undefined for any other output. */
+function parseLogLine(line: string): { level: number; msg?: string } | undefined {
+  try {
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null && 'level' in entry && typeof entry.level === 'number' ? (entry as { level: number; msg?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The time of one query that reads every stored event once, every column, deduplicated as the KPIs read them. */

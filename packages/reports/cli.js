@@ -1,4 +1,3 @@
 // `node packages/reports/cli.js --quarter 2026-Q1 [--team x] --format html|md|json|pdf --out file`
-import { register } from 'tsx/esm/api';
-register();
-await import('./src/cli.ts');
+import { runBuilt } from '../../scripts/built.mjs';
+await runBuilt('packages/reports/dist/cli.js');

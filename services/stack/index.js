@@ -1,4 +1,3 @@
-// Lets `node services/stack` run the TypeScript sources directly.
-import { register } from 'tsx/esm/api';
-register();
-await import('./src/main.ts');
+// `node services/stack`: runs the role from the build (scripts/build.mjs), rebuilt first when a source changed.
+import { runBuilt } from '../../scripts/built.mjs';
+await runBuilt('services/stack/dist/main.js');

@@ -38,4 +38,14 @@ function compileChecks(): ReadonlyMap<EventType, Check> {
   return checks;
 }
 
-export const compiledCheckOfType = compileChecks();
+let compiled: ReadonlyMap<EventType, Check> | undefined;
+
+/**
+ * The check of each event type, compiled on first use: ajv's code generation costs about a second
+ * of CPU, which a process that never parses events (a rebuild, an API reading values) should not
+ * pay at start-up.
+ */
+export const compiledCheckOfType = {
+  get: (type: EventType): Check | undefined => (compiled ??= compileChecks()).get(type),
+  has: (type: EventType): boolean => (compiled ??= compileChecks()).has(type),
+};

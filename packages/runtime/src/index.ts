@@ -79,15 +79,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   // A bad connectors file stops start-up (ConfigError naming the file and field) before anything connects.
   const connectors = loadConnectorsFile(config.connectorsFile);
   const log = options.log ?? createLogger(config);
-  const storage = createStorage({
-    clickhouse: config.clickhouse,
-    dataDir: config.dataDir,
-    observe: (lane, { waitedMs, ranMs, text }) => {
-      statementSeconds.observe({ lane }, ranMs / 1000);
-      statementWaitSeconds.observe({ lane }, waitedMs / 1000);
-      if (ranMs > config.clickhouse.slowStatementMs) log.warn({ lane, ranMs: Math.round(ranMs), waitedMs: Math.round(waitedMs), statement: text.replace(/\s+/g, ' ').slice(0, 500) }, 'slow ClickHouse statement');
-    },
-  });
+  const storage = openStorage(config, log);
   await migrate(storage);
   const catalog = await Catalog.fromConfig(storage, config, log);
   // Custom KPIs defined through another process's API reach this one within seconds.
@@ -110,20 +102,10 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   });
   let workerRedis: Redis | undefined;
   let producer: Promise<Producer> | undefined;
-  const registries = new Map<string, MlflowRegistry>();
   return {
     config,
     connectors,
-    // Webhook mappings read while their request waits: the serving lane, not behind recomputes.
-    connectorDeps: {
-      releases: (modelId) => productionReleasesOfModel(storage.lane('serve'), modelId),
-      workItemFirstClosed: (itemId) => workItemFirstClosed(storage.lane('serve'), itemId),
-      // One per registry (MLflow's, or a Databricks workspace's with its token), its cache kept between deliveries.
-      mlflowRegistry: (uri, token) => {
-        const key = `${uri}\n${token ?? ''}`;
-        return registries.get(key) ?? registries.set(key, mlflowRegistry(uri, token)).get(key)!;
-      },
-    },
+    connectorDeps: connectorDepsOf(storage),
     brokers,
     log,
     storage,
@@ -148,15 +130,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       });
       return producer;
     },
-    async readiness() {
-      const [kafkaOk, clickhouse, redisOk] = await Promise.all([
-        kafkaReachable(kafka, PROBE_TIMEOUT_MS),
-        answersWithin(storage.ping(), PROBE_TIMEOUT_MS),
-        answersWithin(redis.ping().then((pong) => pong === 'PONG'), PROBE_TIMEOUT_MS),
-      ]);
-      const checks = { kafka: kafkaOk, clickhouse, redis: redisOk };
-      return { ready: kafkaOk && clickhouse && redisOk, checks };
-    },
+    readiness: () => readinessOf(kafka, storage, redis),
     async close(timeoutMs) {
       clearInterval(refresh);
       catalog.close();
@@ -171,6 +145,44 @@ export async function createRuntime(config: Config, options: { brokers?: string[
       return released;
     },
   };
+}
+
+/** The embedded (or remote) ClickHouse, each statement's time in /metrics and a slow one in the log. */
+function openStorage(config: Config, log: Logger): Storage {
+  return createStorage({
+    clickhouse: config.clickhouse,
+    dataDir: config.dataDir,
+    observe: (lane, { waitedMs, ranMs, text }) => {
+      statementSeconds.observe({ lane }, ranMs / 1000);
+      statementWaitSeconds.observe({ lane }, waitedMs / 1000);
+      if (ranMs > config.clickhouse.slowStatementMs) log.warn({ lane, ranMs: Math.round(ranMs), waitedMs: Math.round(waitedMs), statement: text.replace(/\s+/g, ' ').slice(0, 500) }, 'slow ClickHouse statement');
+    },
+  });
+}
+
+/** What connector mappings read. Webhook mappings read while their request waits: the serving lane, not behind recomputes. */
+function connectorDepsOf(storage: Storage): ConnectorDeps {
+  const registries = new Map<string, MlflowRegistry>();
+  return {
+    releases: (modelId) => productionReleasesOfModel(storage.lane('serve'), modelId),
+    workItemFirstClosed: (itemId) => workItemFirstClosed(storage.lane('serve'), itemId),
+    // One per registry (MLflow's, or a Databricks workspace's with its token), its cache kept between deliveries.
+    mlflowRegistry: (uri, token) => {
+      const key = `${uri}\n${token ?? ''}`;
+      return registries.get(key) ?? registries.set(key, mlflowRegistry(uri, token)).get(key)!;
+    },
+  };
+}
+
+/** Each dependency answers within PROBE_TIMEOUT_MS, whatever it does. */
+async function readinessOf(kafka: Kafka, storage: Storage, redis: Redis): Promise<Readiness> {
+  const [kafkaOk, clickhouse, redisOk] = await Promise.all([
+    kafkaReachable(kafka, PROBE_TIMEOUT_MS),
+    answersWithin(storage.ping(), PROBE_TIMEOUT_MS),
+    answersWithin(redis.ping().then((pong) => pong === 'PONG'), PROBE_TIMEOUT_MS),
+  ]);
+  const checks = { kafka: kafkaOk, clickhouse, redis: redisOk };
+  return { ready: kafkaOk && clickhouse && redisOk, checks };
 }
 
 const CATALOG_REFRESH_MS = 5_000;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -62,8 +62,35 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   const methods = routeTable();
   app.addHook('onRoute', methods.record);
   app.decorate('registeredRoutes', methods.all);
+  answerUnroutedAndFailed(app, methods);
 
-  // No route for the method and path: a 405 naming the methods the path has (RFC 9110), else a 404.
+  app.addHook('onResponse', async (request, reply) => {
+    httpSeconds.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(rateLimit, {
+    global: false,
+    redis: runtime.redis,
+    nameSpace: `${config.queuePrefix}:ratelimit:`,
+    // Without Redis there is no shared count: requests go through rather than wait or fail.
+    skipOnError: true,
+    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} requests per ${context.after} exceeded for this token; retry in ${context.after}`), { statusCode: 429, code: 'too_many_requests' }),
+  });
+  await registerDocuments(app);
+  await registerRoutes(app, runtime, tokens, ready);
+  return app;
+}
+
+/** The instance buildApi makes: fastify with zod schemas. */
+type ApiApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Runtime['log'], ZodTypeProvider>;
+
+/**
+ * No route for the method and path: a 405 naming the methods the path has (RFC 9110), else a 404.
+ * Bad input is a 400 naming the parameter and the rule, never a 500.
+ */
+function answerUnroutedAndFailed(app: ApiApp, methods: ReturnType<typeof routeTable>) {
   const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
     const allowed = methods.at(path);
@@ -77,7 +104,6 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   };
   app.setNotFoundHandler(unrouted);
 
-  // Bad input is a 400 naming the parameter and the rule, never a 500.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // A request no route takes can fail before the not-found handler runs (a QUERY without a body's content type).
     if (request.is404) return unrouted(request, reply);
@@ -99,22 +125,10 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
     request.log.error({ err: error }, 'request failed');
     return reply.code(status).send({ error: 'internal', message: 'internal error; see the server log' });
   });
+}
 
-  app.addHook('onResponse', async (request, reply) => {
-    httpSeconds.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-  });
-
-  await app.register(rateLimit, {
-    global: false,
-    redis: runtime.redis,
-    nameSpace: `${config.queuePrefix}:ratelimit:`,
-    // Without Redis there is no shared count: requests go through rather than wait or fail.
-    skipOnError: true,
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`rate limit of ${context.max} requests per ${context.after} exceeded for this token; retry in ${context.after}`), { statusCode: 429, code: 'too_many_requests' }),
-  });
-  // The document is generated from the contract once; /docs renders the same one.
+/** The OpenAPI document, generated from the contract once, at /openapi.json; /docs renders the same one. */
+async function registerDocuments(app: ApiApp) {
   const document = openApiDocument(routes, {
     title: 'Applied-science KPI pipeline',
     version: '0.1.0',
@@ -123,7 +137,11 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => document);
+}
 
+/** Sign-in and every operation of the contract, each behind the access check, then the dashboard's files. */
+async function registerRoutes(app: ApiApp, runtime: Runtime, tokens: Map<string, Access>, ready: ReturnType<typeof readyAnswers>) {
+  const { config } = runtime;
   await app.register(cookie);
   const provider = config.oidc && new OpenIdProvider(config.oidc, config.publicUrl);
   const sessions = new SessionStore(runtime.redis, config.queuePrefix);
@@ -142,7 +160,6 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   await app.register(webhookRoutes(runtime, serve));
   await app.register(triageRoutes(runtime, serve, ready));
   await app.register(dashboardRoutes);
-  return app;
 }
 
 declare module 'fastify' {

@@ -8,6 +8,8 @@ runMain(async () => {
   const runtime = await createRuntime(loadConfig());
   if (process.argv.includes('--rebuild')) {
     const started = Date.now();
+    // Start-up (process start to here: loading the code, opening ClickHouse, connecting Redis), which bench/kpi.ts reports.
+    runtime.log.info({ startUpSeconds: process.uptime() }, 'rebuild started');
     // Every value goes to ClickHouse; then the processes that serve them load them from there, once.
     const written = await rebuildAll({ storage: runtime.storage }, new Date(), progressReporter(runtime), runtime.catalog.list());
     await runtime.serving.rebuilt();

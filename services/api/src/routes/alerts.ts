@@ -42,20 +42,51 @@ function conflict(message: string) {
   return Object.assign(new Error(message), { statusCode: 409, code: 'conflict' });
 }
 
+/** What the alert routes share: the kept answers, the instance store and the rule sources. */
+interface AlertsContext {
+  runtime: Runtime;
+  serve: Serve;
+  sources: RuleSources;
+  ready: ReadyAnswers;
+  store: AlertStore;
+  /** Reads take rules and silences kept ready; changes read them fresh and forget the kept ones. */
+  rulesNow(): Promise<RuleInForce[]>;
+  silencesNow(): Promise<Silence[]>;
+  /** The rule in force of that name, read fresh. */
+  ruleNamed(name: string): Promise<RuleInForce | undefined>;
+  /** A change asks for an evaluation right away; a failed request is logged, the next periodic evaluation sees the change. */
+  evaluateSoon(reason: string): Promise<unknown>;
+}
+
+type AlertsApp = Parameters<FastifyPluginAsyncZod>[0];
+
+const describeSilence = (silence: Silence, now = Date.now()) => ({ ...silence, state: silenceState(silence, now) });
+
 /**
  * Alerts: the current instances and their history (read), rules and silences (read to list,
  * admin to change). A change to a rule or a silence asks for an evaluation right away.
  */
 export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues } = runtime;
-  // Reads take rules and silences kept ready; changes read them fresh and forget the kept ones.
-  const rulesNow = () => ready.get('rules', () => rulesInForce(storage, sources));
-  const silencesNow = () => ready.get('silences|current', () => listSilences(storage, Date.now()));
-  const store = new AlertStore(runtime.redis, runtime.config.queuePrefix);
-  const evaluateSoon = (reason: string) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation'));
-  const ruleNamed = async (name: string): Promise<RuleInForce | undefined> => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name);
-  const describeSilence = (silence: Silence, now = Date.now()) => ({ ...silence, state: silenceState(silence, now) });
+  const context: AlertsContext = {
+    runtime,
+    serve,
+    sources,
+    ready,
+    store: new AlertStore(runtime.redis, runtime.config.queuePrefix),
+    rulesNow: () => ready.get('rules', () => rulesInForce(storage, sources)),
+    silencesNow: () => ready.get('silences|current', () => listSilences(storage, Date.now())),
+    ruleNamed: async (name) => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name),
+    evaluateSoon: (reason) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation')),
+  };
+  alertInstanceRoutes(app, context);
+  alertRuleReadRoutes(app, context);
+  alertRuleChangeRoutes(app, context);
+  silenceRoutes(app, context);
+};
 
+/** The alert instances, as they stand and their history. */
+function alertInstanceRoutes(app: AlertsApp, { runtime: { storage }, serve, ready, store, silencesNow }: AlertsContext) {
   app.route({
     ...serve(routes.listAlerts),
     handler: async (request) => {
@@ -93,7 +124,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       return { history: entries };
     },
   });
+}
 
+/** The rules in force, with where each comes from. */
+function alertRuleReadRoutes(app: AlertsApp, { serve, sources, rulesNow }: AlertsContext) {
   app.route({
     ...serve(routes.listAlertRules),
     handler: async (request) => ({
@@ -111,7 +145,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       return { origin: found.origin, rule: redact(found.rule, request) };
     },
   });
+}
 
+/** Rules created, replaced and deleted through the API (file and built-in rules are replaced, not deleted). */
+function alertRuleChangeRoutes(app: AlertsApp, { runtime: { storage }, serve, sources, ready, ruleNamed, evaluateSoon }: AlertsContext) {
   app.route({
     ...serve(routes.createAlertRule),
     handler: async (request, reply) => {
@@ -163,7 +200,10 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       return reply.header('x-alert-rule-now-from', fallback ?? 'none').code(204).send();
     },
   });
+}
 
+/** Silences: listed, read, created and expired. */
+function silenceRoutes(app: AlertsApp, { runtime: { storage }, serve, ready, silencesNow, evaluateSoon }: AlertsContext) {
   app.route({
     ...serve(routes.listSilences),
     handler: async (request) => {
@@ -214,4 +254,4 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
       return reply.code(204).send();
     },
   });
-};
+}

@@ -60,7 +60,17 @@ function periodsOf(query: ValuesQuery, now: Date) {
   return periods;
 }
 
+type KpisApp = Parameters<FastifyPluginAsyncZod>[0];
+
+/** KPIs: the catalog (custom KPIs defined and deleted), their values and breakdowns, the scorecard and the teams. */
 export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod => async (app) => {
+  kpiCatalogRoutes(app, runtime, serve);
+  kpiValueRoutes(app, runtime, serve);
+  scorecardRoutes(app, runtime, serve);
+};
+
+/** The catalog: listed; a custom KPI defined (its history then computed) or deleted with its values. */
+function kpiCatalogRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
   const { storage, catalog, serving } = runtime;
   app.route({ ...serve(routes.listKpis), handler: async () => catalog.list().map(describeKpi) });
 
@@ -96,7 +106,11 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       return reply.code(204).send();
     },
   });
+}
 
+/** One KPI's values over periods, and one period's breakdown into the entities behind it. */
+function kpiValueRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
+  const { storage, catalog, serving } = runtime;
   app.route({
     ...serve(routes.getKpiValues),
     handler: async (request, reply) => {
@@ -147,7 +161,11 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
       };
     },
   });
+}
 
+/** Every KPI scored for a quarter or a year, and the teams seen. */
+function scorecardRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
+  const { catalog, serving } = runtime;
   app.route({
     ...serve(routes.getScorecard),
     handler: async (request) => {
@@ -186,4 +204,4 @@ export const kpiRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyncZod
   });
 
   app.route({ ...serve(routes.listTeams), handler: async (request) => ({ teams: (await serving.teams()).filter((summary) => readsTeam(request.principal!, summary.team)) }) });
-};
+}

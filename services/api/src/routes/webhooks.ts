@@ -49,40 +49,18 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       result = { outcome: 'retry', reason: `could not map or produce the delivery (${(error as Error).message}); the sender should retry` };
     }
     const archived = archivedOutcome(result);
-    const id = await archive
-      .record(storage, {
-        connector: name,
-        deliveryId,
-        receivedAt: delivery.receivedAt,
-        ...archived,
-        headers: Object.fromEntries(Object.entries(delivery.headers).filter(([key]) => keptHeader(key))),
-        query: delivery.query,
-        body: delivery.body.toString('utf8'),
-        attempts,
-      })
-      .catch((error: unknown) => {
-        reply.log.error({ err: error, connector: name }, 'could not archive a webhook delivery');
-        notStored = asUnavailable(error)?.dependency;
-        return undefined;
-      });
+    const id = await archiveDelivery(storage, name, delivery, deliveryId, archived, attempts).catch((error: unknown) => {
+      reply.log.error({ err: error, connector: name }, 'could not archive a webhook delivery');
+      notStored = asUnavailable(error)?.dependency;
+      return undefined;
+    });
     webhookDeliveries.inc({ connector: name, outcome: archived.outcome });
     await stored?.(archived);
     const delivered = id ?? '';
     if (id === undefined && archived.outcome !== 'accepted' && archived.outcome !== 'ignored') {
       return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: 'the delivery could not be stored; retry', ...(notStored ? { dependency: notStored } : {}) });
     }
-    switch (archived.outcome) {
-      case 'accepted':
-        return reply.code(202).send({ delivery: delivered, events: archived.events });
-      case 'ignored':
-        return reply.code(200).send({ delivery: delivered, ignored: archived.reason });
-      case 'unmappable':
-        return reply.code(422).send({ error: 'unmappable', message: archived.reason, delivery: delivered });
-      case 'bad_request':
-        return reply.code(400).send({ error: 'bad_request', message: archived.reason, delivery: delivered });
-      case 'retry':
-        return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: archived.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
-    }
+    return answerOutcome(reply, archived, delivered, failed);
   }
 
   // The tools' bodies are kept as raw bytes: signatures are computed over exactly what was sent.
@@ -111,6 +89,12 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
     raw.route({ ...serve(routes.receiveOpenlineage), handler: (request, reply) => receive('openlineage', request, reply) });
   });
 
+  deliveryArchiveRoutes(app, runtime, serve, { configured, notConfigured, run });
+};
+
+/** The archive of deliveries (listed, read, replayed by admins) and the state of the pulled connectors. */
+function deliveryArchiveRoutes(app: Parameters<FastifyPluginAsyncZod>[0], runtime: Runtime, serve: Serve, { configured, notConfigured, run }: DeliveryHandling) {
+  const { storage, connectors, config } = runtime;
   app.route({ ...serve(routes.listWebhookDeliveries), handler: async (request) => ({ deliveries: await archive.list(storage, request.query) }) });
   const pullStates = new PullStates(runtime.redis, config.queuePrefix);
   app.route({
@@ -139,4 +123,41 @@ export const webhookRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsyn
       return run(stored.connector, { body: Buffer.from(stored.body, 'utf8'), headers: stored.headers, query: stored.query, receivedAt: new Date(stored.received_at) }, stored.attempts + 1, reply, audit);
     },
   });
-};
+}
+
+/** What the archive's replay shares with the receiving routes. */
+interface DeliveryHandling {
+  configured(name: string): name is ConnectorName;
+  notConfigured(reply: FastifyReply, name: string): FastifyReply;
+  run(name: ConnectorName, delivery: RawDelivery, attempts: number, reply: FastifyReply, stored?: (outcome: ReturnType<typeof archivedOutcome>) => Promise<void>): Promise<FastifyReply>;
+}
+
+/** Keeps one delivery with its outcome (headers that carry no signature or credential). */
+function archiveDelivery(storage: Runtime['storage'], connector: ConnectorName, delivery: RawDelivery, deliveryId: string, archived: ReturnType<typeof archivedOutcome>, attempts: number) {
+  return archive.record(storage, {
+    connector,
+    deliveryId,
+    receivedAt: delivery.receivedAt,
+    ...archived,
+    headers: Object.fromEntries(Object.entries(delivery.headers).filter(([key]) => keptHeader(key))),
+    query: delivery.query,
+    body: delivery.body.toString('utf8'),
+    attempts,
+  });
+}
+
+/** The answer SPEC §8 gives each outcome of an archived delivery. */
+function answerOutcome(reply: FastifyReply, archived: ReturnType<typeof archivedOutcome>, delivered: string, failed: Dependency | undefined) {
+  switch (archived.outcome) {
+    case 'accepted':
+      return reply.code(202).send({ delivery: delivered, events: archived.events });
+    case 'ignored':
+      return reply.code(200).send({ delivery: delivered, ignored: archived.reason });
+    case 'unmappable':
+      return reply.code(422).send({ error: 'unmappable', message: archived.reason, delivery: delivered });
+    case 'bad_request':
+      return reply.code(400).send({ error: 'bad_request', message: archived.reason, delivery: delivered });
+    case 'retry':
+      return reply.code(503).headers(RETRY_AFTER).send({ error: 'unavailable', message: archived.reason, delivery: delivered, ...(failed ? { dependency: failed } : {}) });
+  }
+}
