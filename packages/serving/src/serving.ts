@@ -89,6 +89,12 @@ export class Serving {
     return this.targets;
   }
 
+  /** The targets in force, read now: for a process that serves nothing, such as the rebuild. */
+  async loadOverrides(): Promise<TargetOverride[]> {
+    await this.loadTargets();
+    return this.targets;
+  }
+
   /** Values a job stored in ClickHouse: served here at once, and by every other process as the channel delivers them. */
   async publish(values: readonly ScopedValue[], computedAt: Date): Promise<void> {
     const rows = values.map(servedRow);

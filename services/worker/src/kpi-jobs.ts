@@ -1,6 +1,6 @@
 import {
   ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, periodStartOf, previousPeriodStart, refreshStates, staleScopes, stateGroupsOf, storeValues,
-  type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type Window,
+  type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type TargetOverride, type Window,
 } from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
 import type { Serving } from '@kpi/serving';
@@ -12,8 +12,15 @@ import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
  */
 export interface ValueStore {
   storage: Storage;
-  serving?: Pick<Serving, 'publish' | 'reloadEverywhere'>;
+  serving?: Pick<Serving, 'publish' | 'reloadEverywhere' | 'overrides'>;
+  /**
+   * The target overrides in force (the API's and KPI_TARGETS_FILE's), which backlogs count
+   * against; by default the served ones, else only the API's stored ones.
+   */
+  overrides?: TargetOverride[];
 }
+
+const overridesOf = (target: ValueStore) => target.overrides ?? target.serving?.overrides();
 
 const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: ScopedValue[]) => {
   await storeValues(target.storage, values, computedAt);
@@ -53,7 +60,8 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
     }
   }
   const store = storeAndServe(target, now);
-  await computeValues(target.storage, { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored' }, (values) =>
+  const request = { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored', overrides: overridesOf(target) } as const;
+  await computeValues(target.storage, request, (values) =>
     store(values.filter((value) => stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`))),
   );
   const recomputed = [...stale];
@@ -75,19 +83,19 @@ export interface Progress {
  * Serves the periodic refresh (open and just-closed periods) and the full rebuild.
  */
 async function computeRange(
-  storage: Storage,
+  target: ValueStore,
   range: { from: (granularity: Granularity) => Date; to: Date; kpis?: readonly KpiDefinition[] },
   now: Date,
   store: (values: ScopedValue[]) => Promise<void>,
   onProgress?: (progress: Progress) => void,
 ): Promise<number> {
   const kpis = range.kpis ?? CATALOG;
-  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(storage))];
+  const teams = [ALL_TEAMS, ...(await eventQueries.knownTeams(target.storage))];
   const windows = GRANULARITIES.map((granularity) => ({ granularity, from: range.from(granularity), to: range.to }));
   const started = Date.now();
   let written = 0;
   let done = 0;
-  await computeValues(storage, { kpis, windows, teams, now, states: 'stored' }, async (values) => {
+  await computeValues(target.storage, { kpis, windows, teams, now, states: 'stored', overrides: overridesOf(target) }, async (values) => {
     await store(values);
     written += values.length;
     onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
@@ -103,7 +111,7 @@ async function computeRange(
 export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
   const moving = kpis.filter((kpi) => kpi.anchor === 'period_end' || kpi.backlog !== undefined);
   const range = { from: (granularity: Granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis: moving };
-  return computeRange(target.storage, range, now, storeAndServe(target, now));
+  return computeRange(target, range, now, storeAndServe(target, now));
 }
 
 /**
@@ -113,16 +121,17 @@ export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinit
  * rebuild writes too many to send one by one).
  */
 export async function rebuildAll(target: ValueStore, now = new Date(), onProgress?: (progress: Progress) => void, kpis: readonly KpiDefinition[] = CATALOG): Promise<number> {
-  const written = await rebuildValues(target.storage, now, onProgress, kpis);
+  const written = await rebuildValues(target, now, onProgress, kpis);
   await target.serving?.reloadEverywhere();
   return written;
 }
 
-async function rebuildValues(storage: Storage, now: Date, onProgress: ((progress: Progress) => void) | undefined, kpis: readonly KpiDefinition[]): Promise<number> {
+async function rebuildValues(target: ValueStore, now: Date, onProgress: ((progress: Progress) => void) | undefined, kpis: readonly KpiDefinition[]): Promise<number> {
+  const { storage } = target;
   for (const group of stateGroupsOf(kpis)) await buildStates(storage, group, now);
   const first = await eventQueries.firstEventTime(storage);
   if (!first) return 0;
-  return computeRange(storage, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, (values) => storeValues(storage, values, now), onProgress);
+  return computeRange(target, { from: (granularity) => periodStartOf(granularity, first), to: new Date(now.getTime() + 1), kpis }, now, (values) => storeValues(storage, values, now), onProgress);
 }
 
 /**
@@ -133,7 +142,7 @@ async function rebuildValues(storage: Storage, now: Date, onProgress: ((progress
 export async function recomputeHistory(target: ValueStore, catalog: Catalog, kpiId: string, now = new Date()): Promise<number> {
   await catalog.refresh();
   const kpi = catalog.get(kpiId);
-  const written = kpi ? await rebuildValues(target.storage, now, undefined, [kpi]) : 0;
+  const written = kpi ? await rebuildValues(target, now, undefined, [kpi]) : 0;
   await kpiValues.remove(target.storage, kpiId, kpi ? now : undefined);
   await target.serving?.reloadEverywhere([kpiId]);
   return written;
