@@ -4,7 +4,9 @@
  * No KPI arithmetic happens here. Pure and deterministic.
  */
 
-import type { Direction, Forecast, Granularity, Status, Unit as KpiUnit } from '@kpi/schemas';
+import { KPI_GROUP_ORDER, type Direction, type Forecast, type Granularity, type Status, type Unit as KpiUnit } from '@kpi/schemas';
+
+export { KPI_GROUP_ORDER, type KpiGroup } from '@kpi/schemas';
 
 // The words of the API's answers (@kpi/schemas, which its contract is built from): what every number here is written for.
 export type { Direction, Forecast, Granularity, Status };
@@ -207,23 +209,8 @@ export function listOf(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
-/**
- * Presentation groups of the catalog, in the order science leads read a scorecard (dashboard and
- * reports alike). Every KPI names its group in its catalog entry; a group not listed here goes last.
- */
-export const KPI_GROUP_ORDER = [
-  'Delivery and model quality',
-  'Experimentation',
-  'Incidents and alerting',
-  'Monitoring and data',
-  'Serving and cost',
-  'Engineering practice',
-  'Stakeholders',
-  'Custom',
-] as const;
-export type KpiGroup = (typeof KPI_GROUP_ORDER)[number];
 
-/** Items grouped by their `group`, groups in KPI_GROUP_ORDER, items in their given order. */
+/** Items grouped by their `group`, groups in KPI_GROUP_ORDER (a group not there goes last), items in their given order. */
 export function groupByKpiGroup<T extends { group?: string | null }>(items: readonly T[]): { title: string; items: T[] }[] {
   const groups = new Map<string, T[]>();
   for (const item of items) {

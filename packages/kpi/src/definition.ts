@@ -1,6 +1,6 @@
 import type { Sql } from '@kpi/storage';
 import { GRANULARITIES, PERIODIC_GRANULARITIES, type Granularity } from './periods.ts';
-import type { Direction, Unit } from '@kpi/schemas';
+import type { Direction, KpiGroup, Unit } from '@kpi/schemas';
 import type { Source } from './source.ts';
 
 /** Every unit a KPI value can have; the API contract's enum and the formatters follow this list. */
@@ -105,8 +105,8 @@ export interface KpiDefinition {
   backlog?: Backlog;
   /** The built-in alert rule when its target is breached, where someone should hear about it. */
   defaultAlert?: DefaultAlert;
-  /** Presentation group (packages/format KPI_GROUP_ORDER) the dashboard and reports show it in. */
-  group: string;
+  /** Presentation group (KPI_GROUP_ORDER) the dashboard, reports and Grafana show it in. */
+  group: KpiGroup;
   /** Also offered per day (SPEC §5: where the blueprint measures daily, and every custom KPI). */
   daily?: boolean;
   /** Defined by the organisation (SPEC §5b), not by the catalog. */

@@ -16,6 +16,22 @@ export type Direction = (typeof DIRECTIONS)[number];
 export const STATUSES = ['met', 'breached', 'no_target', 'no_data'] as const;
 export type Status = (typeof STATUSES)[number];
 
+/**
+ * Presentation groups of the catalog, in the order science leads read a scorecard (dashboard,
+ * reports and Grafana alike). Every KPI names its group in its catalog entry.
+ */
+export const KPI_GROUP_ORDER = [
+  'Delivery and model quality',
+  'Experimentation',
+  'Incidents and alerting',
+  'Monitoring and data',
+  'Serving and cost',
+  'Engineering practice',
+  'Stakeholders',
+  'Custom',
+] as const;
+export type KpiGroup = (typeof KPI_GROUP_ORDER)[number];
+
 /** A tier (1 = most critical) a KPI is cut to, or all of them. */
 export const TIER_SCOPES = ['all', '1', '2', '3'] as const;
 export type TierScope = (typeof TIER_SCOPES)[number];
