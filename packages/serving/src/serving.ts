@@ -60,7 +60,8 @@ export class Serving {
   private started: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
   private targets: TargetOverride[] = [];
-  private teamList: { at: number; teams: TeamSummary[] } | undefined;
+  /** The teams as last read, and whether values of a team it lacks have been served since. */
+  private teamList: { at: number; teams: TeamSummary[]; lacksServedTeam?: boolean } | undefined;
   private teamsRefresh: Promise<TeamSummary[]> | undefined;
   private closed = false;
   /** How many times the values were loaded from ClickHouse (at start, then after each lost channel). */
@@ -139,6 +140,14 @@ export class Serving {
   /** Teams with their models, as last read; refreshed in the background once older than a few seconds. */
   async teams(): Promise<TeamSummary[]> {
     if (!this.teamList) return this.refreshTeams();
+    // A team's first values are served: answer with it (its values would otherwise show under no team).
+    if (this.teamList.lacksServedTeam) {
+      const known = this.teamList.teams;
+      return this.refreshTeams().catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'could not refresh the team list');
+        return known;
+      });
+    }
     if (Date.now() - this.teamList.at > TEAMS_MAX_AGE_MS) void this.refreshTeams().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not refresh the team list'));
     return this.teamList.teams;
   }
@@ -264,8 +273,9 @@ export class Serving {
     this.loading?.apply(rows, computedAt);
     servingUpdates.inc({ origin }, this.replica.apply(rows, computedAt));
     this.count();
-    // A team the list does not have yet: read it again, so /v1/teams and the team scopes follow.
-    if (this.teamList && rows.some((row) => row.team !== '*' && !this.teamList!.teams.some((summary) => summary.team === row.team))) this.teamList.at = 0;
+    // A team the list does not have yet: the next reader waits for the list read again, so
+    // /v1/teams, /v1/metrics and the team scopes have it as soon as its values are served.
+    if (this.teamList && rows.some((row) => row.team !== '*' && !this.teamList!.teams.some((summary) => summary.team === row.team))) this.teamList.lacksServedTeam = true;
   }
 
   private removeValues(kpi: string, before: number) {
