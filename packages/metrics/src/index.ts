@@ -173,18 +173,20 @@ export const connectorLastPull = new Gauge({
   labelNames: ['connector'] as const,
   registers: [registry],
 });
+/** Seconds, from a point lookup to a rebuild's largest statement. */
+const STATEMENT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 export const statementSeconds = new Histogram({
   name: 'kpi_clickhouse_statement_seconds',
   help: 'Embedded ClickHouse statements: time run, by lane (serve: API reads, compute: recomputes and alerts, ingest: raw inserts and planning)',
   labelNames: ['lane'] as const,
-  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  buckets: STATEMENT_BUCKETS,
   registers: [registry],
 });
 export const statementWaitSeconds = new Histogram({
   name: 'kpi_clickhouse_statement_wait_seconds',
   help: "Embedded ClickHouse statements: time waited for their lane's connection (one statement runs at a time per lane), by lane",
   labelNames: ['lane'] as const,
-  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  buckets: STATEMENT_BUCKETS,
   registers: [registry],
 });
 export const servedValues = new Gauge({
