@@ -37,7 +37,7 @@ export async function startStack(env: Record<string, string> = {}, nodeArgs: str
   const token = 'stack-admin-token';
   const child = spawn(process.execPath, [...nodeArgs, 'services/stack'], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_LOCAL_PORT: String(kafkaPort), KPI_DEMO: '0', KPI_API_TOKENS: `${token}:admin`, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_LOCAL_PORT: String(kafkaPort), KPI_DEMO: '0', KPI_API_TOKENS: `${token}:admin`, LOG_LEVEL: 'info', API_CHECK_RESPONSES: 'true', ...env },
     stdio: ['ignore', openSync(join(dataDir, 'stack.log'), 'a'), openSync(join(dataDir, 'stack.err'), 'a')],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -132,6 +132,7 @@ const envSchema = z.object({
   INGEST_MAX_MESSAGE_BYTES: positiveInt.default(1_048_576),
   API_MAX_BODY_BYTES: positiveInt.default(5_242_880),
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  API_CHECK_RESPONSES: bool.default(false),
   WORKER_CONCURRENCY: positiveInt.default(4),
   KPI_TARGETS_FILE: z.string().min(1).optional(),
   KPI_CONNECTORS_FILE: z.string().min(1).optional(),
@@ -189,7 +190,7 @@ export interface Config {
   redis: { url: string | undefined; commandTimeoutMs: number };
   queuePrefix: string;
   dataDir: string;
-  http: { host: string; port: number; maxBodyBytes: number; rateLimitPerMinute: number };
+  http: { host: string; port: number; maxBodyBytes: number; rateLimitPerMinute: number; /** Every answer checked against its contract schema (tests). */ checkResponses: boolean };
   /** Static bearer tokens (KPI_API_TOKENS) and what each may do. */
   apiTokens: Map<string, Access> | undefined;
   /** The dashboard's URL as browsers reach it: the sign-in redirect URL is below it; https makes the session cookie Secure. */
@@ -278,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     queuePrefix: e.KPI_QUEUE_PREFIX,
     dataDir: e.DATA_DIR,
-    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.API_MAX_BODY_BYTES, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.API_MAX_BODY_BYTES, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE, checkResponses: e.API_CHECK_RESPONSES },
     apiTokens: e.KPI_API_TOKENS,
     publicUrl,
     oidc: e.OIDC_ISSUER

@@ -57,21 +57,25 @@ export async function readValuesOf(
     to: periods.at(-1)!.start,
   });
   const stored = new Map(rows.map((row) => [`${row.kpi}|${row.start}`, row]));
+  // What every KPI shares: each period's key and texts, formatted once (a scorecard reads 35 KPIs).
+  const previousPeriod = { start: previousStart, end: periods[0]!.start };
+  const previousKey = kpiValues.startKey(previousStart);
+  const texts = periods.map((period) => ({ period, key: kpiValues.startKey(period.start), start: iso(period.start), end: iso(period.end) }));
   for (const kpi of kpis) {
-    const valueAt = (period: Period) => {
-      const row = stored.get(`${kpi.id}|${kpiValues.startKey(period.start)}`);
+    const valueAt = (period: Period, key: string) => {
+      const row = stored.get(`${kpi.id}|${key}`);
       if (row) return { value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: row.details };
       return emptyValue(kpi, { period, at: period.end });
     };
     const rule = applicableRule(kpi, scope, overrides);
-    let previous = valueAt({ start: previousStart, end: periods[0]!.start }).value;
+    let previous = valueAt(previousPeriod, previousKey).value;
     result.set(
       kpi.id,
-      periods.map((period) => {
-        const current = valueAt(period);
+      texts.map(({ period, key, start, end }) => {
+        const current = valueAt(period, key);
         const { target, status } = judge(rule, current.value, previous);
         const forecast = rule && target !== null ? forecastFor(kpi, current, period, { op: rule.op, value: target }, now) : null;
-        const value: KpiValue = { period_start: iso(period.start), period_end: iso(period.end), ...current, target, status, previous_value: previous, forecast };
+        const value: KpiValue = { period_start: start, period_end: end, ...current, target, status, previous_value: previous, forecast };
         previous = current.value;
         return value;
       }),

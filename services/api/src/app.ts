@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openApiDocument, routes, type UnavailableBody } from '@kpi/api-contract';
 import cookie from '@fastify/cookie';
 import type { Access } from '@kpi/config';
@@ -26,6 +26,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { answerSerializer } from './serialize.ts';
 import { triageRoutes } from './routes/triage.ts';
 import { loadRuleSources } from '@kpi/alerts';
 
@@ -57,7 +58,7 @@ export async function buildApi({ runtime: shared, tokens }: ApiOptions) {
   // Path parameters are as long as their schema allows (a 400 names a longer one), not cut short by the router.
   const app = Fastify({ bodyLimit: config.http.maxBodyBytes, loggerInstance: log, routerOptions: { maxParamLength: 8_192 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(answerSerializer(config.http.checkResponses));
   parseJsonBodies(app);
   const methods = routeTable();
   app.addHook('onRoute', methods.record);

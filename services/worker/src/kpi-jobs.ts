@@ -59,11 +59,14 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
       windows.set(window.granularity, known ? { ...window, from: new Date(Math.min(+known.from, +window.from)), to: new Date(Math.max(+known.to, +window.to)) } : window);
     }
   }
-  const store = storeAndServe(target, now);
   const request = { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored', overrides: overridesOf(target) } as const;
-  await computeValues(target.storage, request, (values) =>
-    store(values.filter((value) => stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`))),
-  );
+  // Stored and served in one insert and one message for the whole source: each insert is a part
+  // ClickHouse merges later, each message a parse in every process.
+  const recomputedValues: ScopedValue[] = [];
+  await computeValues(target.storage, request, async (values) => {
+    for (const value of values) if (stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`)) recomputedValues.push(value);
+  });
+  await storeAndServe(target, now)(recomputedValues);
   const recomputed = [...stale];
   await dirty.done(sourceName, jobId);
   return recomputed;

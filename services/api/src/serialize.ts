@@ -1,0 +1,33 @@
+import { isDeepStrictEqual } from 'node:util';
+import { serializerCompiler } from 'fastify-type-provider-zod';
+
+type SerializerCompiler = typeof serializerCompiler;
+
+/** An answer that its route's contract schema would have to change to send. */
+export class AnswerOutsideContract extends Error {
+  override name = 'AnswerOutsideContract';
+}
+
+/**
+ * How answers are written. Handlers build them to the contract's types, so serving writes them as
+ * they are (JSON.stringify): checking every answer against its zod schema cost reads more CPU than
+ * computing them. With `check` (the test suite's stacks, API_CHECK_RESPONSES) every answer is also
+ * encoded by its schema, and one the schema would change — a field it does not declare, a missing
+ * default, a value of another type — is a 500 naming the route, so what tests see is what a
+ * server without the check sends.
+ */
+export function answerSerializer(check: boolean): SerializerCompiler {
+  return (route) => {
+    // Compiled in both modes: a route whose schema cannot serialize fails at start-up either way.
+    const checked = serializerCompiler(route);
+    if (!check) return (data: unknown) => JSON.stringify(data);
+    return (data: unknown) => {
+      const encoded = checked(data);
+      const sent = JSON.stringify(data);
+      if (!isDeepStrictEqual(JSON.parse(encoded), JSON.parse(sent))) {
+        throw new AnswerOutsideContract(`${route.method} ${route.url}: the answer differs from what its contract schema encodes: ${sent.slice(0, 300)} vs ${encoded.slice(0, 300)}`);
+      }
+      return sent;
+    };
+  };
+}
