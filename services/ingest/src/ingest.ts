@@ -101,14 +101,22 @@ const RETRY_MESSAGE: Record<IngestStep, string> = {
 };
 
 /**
- * Makes one chunk of one partition durable: valid events inserted in one call whose
- * deduplication token is the chunk's offset range (a re-delivered chunk is dropped by
- * ClickHouse), invalid ones produced to the DLQ with headers saying why and where from.
- * Throws when anything is not acknowledged, so the chunk is retried and never committed.
+ * Makes one chunk of one partition durable: valid events inserted (with the chunks of other
+ * partitions handled meanwhile, see groupCommit) under a deduplication token naming their offset
+ * ranges (a re-delivered group is dropped by ClickHouse) and their recomputes planned, invalid
+ * ones produced to the DLQ with headers saying why and where from. Throws when anything is not
+ * acknowledged, so the chunk is retried and never committed.
  */
 export function chunkHandler(options: IngestOptions) {
   const insert = options.insert ?? ((rows: ChunkRows, token: string) => storeChunk(options.storage, rows, token));
   const refreshCustom = rateLimited(() => options.customTypes?.refresh() ?? Promise.resolve(false), 1_000);
+  const commit = groupCommit<PendingChunk>(async (chunks) => {
+    const timer = insertSeconds.startTimer();
+    await atStep('insert', () => insert(mergeRows(chunks.map((chunk) => chunk.rows)), chunks.map((chunk) => chunk.token).join(',')));
+    timer();
+    const refs = chunks.flatMap((chunk) => chunk.refs);
+    await atStep('plan', () => options.afterInsert(refs), () => ({ events: refs.length }));
+  });
   return async (batch: PartitionBatch) => {
     // Only the row text and what planning needs are kept while the chunk is in flight.
     const chunk = new ChunkBuilder();
@@ -148,11 +156,7 @@ export function chunkHandler(options: IngestOptions) {
     }
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    if (refs.length > 0) {
-      const timer = insertSeconds.startTimer();
-      await atStep('insert', () => insert(chunk.rows(), `${batch.topic}|${batch.partition}|${first}|${last}`));
-      timer();
-    }
+    if (refs.length > 0) await commit({ rows: chunk.rows(), refs, token: `${batch.topic}|${batch.partition}|${first}|${last}` });
     if (dlq.length > 0) {
       await atStep(
         'dlq',
@@ -160,11 +164,58 @@ export function chunkHandler(options: IngestOptions) {
         () => ({ dlq_topic: options.dlqTopic, dlq_messages: dlq.length, dlq_reasons: [...new Set(dlq.map((entry) => String(entry.headers.dlq_reason)))] }),
       );
     }
-    await atStep('plan', () => options.afterInsert(refs), () => ({ events: refs.length }));
     ingestBatchSize.observe({ topic: batch.topic }, batch.messages.length);
     for (const [type, count] of ingestedOfType) eventsIngested.inc({ topic: batch.topic, type }, count);
     for (const entry of dlq) eventsRejected.inc({ topic: batch.topic, reason: String(entry.headers.dlq_reason) });
     if (dlq.length > 0) dlqMessages.inc(dlq.length);
+  };
+}
+
+/** A chunk's valid events waiting to be stored and planned. */
+interface PendingChunk {
+  rows: ChunkRows;
+  refs: EventRef[];
+  /** The chunk's offset range, for the insert's deduplication token. */
+  token: string;
+}
+
+/** The rows of several chunks as one: one insert per table instead of one per chunk and table. */
+export function mergeRows(chunks: readonly ChunkRows[]): ChunkRows {
+  if (chunks.length === 1) return chunks[0]!;
+  const kpiRows: ChunkRows['kpiRows'] = new Map();
+  for (const chunk of chunks) {
+    for (const [table, rows] of chunk.kpiRows) {
+      const merged = kpiRows.get(table);
+      if (merged) merged.push(...rows);
+      else kpiRows.set(table, [...rows]);
+    }
+  }
+  return { lines: chunks.map((chunk) => chunk.lines).join(''), kpiRows };
+}
+
+/**
+ * Group commit: the chunks of every partition handled meanwhile are stored and planned together,
+ * in one insert per table and one planning, while the previous group is in ClickHouse; alone, a
+ * chunk goes at once. Under load a group holds as many chunks as arrive during one insert, so the
+ * number of statements (and of parts ClickHouse merges later) stays the same at any ingest rate.
+ * Every chunk of a group learns its outcome: a failure has each of them retried (a row stored
+ * twice is one row: the tables keep the latest copy of an event).
+ */
+export function groupCommit<T>(flush: (members: T[]) => Promise<void>): (member: T) => Promise<void> {
+  let open: { members: T[]; done: Promise<void> } | undefined;
+  let previous: Promise<unknown> = Promise.resolve();
+  return (member) => {
+    if (!open) {
+      const group: { members: T[]; done: Promise<void> } = { members: [], done: Promise.resolve() };
+      group.done = previous.then(() => {
+        if (open === group) open = undefined;
+        return flush(group.members);
+      });
+      previous = group.done.catch(() => undefined);
+      open = group;
+    }
+    open.members.push(member);
+    return open.done;
   };
 }
 
