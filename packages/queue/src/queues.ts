@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { jobSeconds, jobsEnqueued, jobsProcessed, queueErrors } from '@kpi/metrics';
 import { queueCatalog, type Payload, type QueueKey, type Recompute } from './catalog.ts';
 import { DirtySet } from './dirty.ts';
+import { Postpone, RECOMPUTE_DELAY_MS, RecomputePace } from './pace.ts';
 import { execAll } from './redis.ts';
 
 const defaultJobOptions: JobsOptions = {
@@ -12,12 +13,12 @@ const defaultJobOptions: JobsOptions = {
   removeOnFail: { count: 5_000 },
 };
 
-/** How long a recompute waits for more changes of its source: the bound on how late coalescing makes a value. */
-export const RECOMPUTE_DELAY_MS = 200;
 
 export interface Queues {
   readonly prefix: string;
   readonly dirty: DirtySet;
+  /** When each source's next recompute may run (see RecomputePace). */
+  readonly pace: RecomputePace;
   queue(key: QueueKey): Queue;
   /**
    * Opens every queue once Redis answers. A BullMQ Queue first used while Redis is away waits for
@@ -61,6 +62,7 @@ export function reportErrors(log: ErrorLog, labels: { queue: string; emitter: 'q
 
 export function createQueues(connection: Redis, prefix: string, log: ErrorLog): Queues {
   const dirty = new DirtySet(connection, prefix);
+  const pace = new RecomputePace(connection, prefix);
   const opened = new Map<QueueKey, Queue>();
   const queue = (key: QueueKey) => {
     let existing = opened.get(key);
@@ -75,6 +77,7 @@ export function createQueues(connection: Redis, prefix: string, log: ErrorLog): 
   return {
     prefix,
     dirty,
+    pace,
     queue,
     async open() {
       await Promise.all((Object.keys(queueCatalog) as QueueKey[]).map((key) => queue(key).waitUntilReady()));
@@ -113,6 +116,7 @@ const OUTAGE_RETRY_MS = 5_000;
  * Starts a worker whose processor gets a parsed payload and is measured in /metrics. A job that
  * fails because a dependency is away (`isOutage`, e.g. ClickHouse down) is no fault of its own:
  * it runs again after a few seconds without using up an attempt, however long the outage lasts.
+ * A processor that throws Postpone has its job run again at the time it names, likewise.
  */
 export function startWorker<K extends QueueKey>(
   key: K,
@@ -127,6 +131,10 @@ export function startWorker<K extends QueueKey>(
       try {
         return await processor(payload.parse(job.data) as Payload<K>, job);
       } catch (error) {
+        if (error instanceof Postpone && token) {
+          await job.moveToDelayed(error.until, token);
+          throw new DelayedError();
+        }
         if (!token || !options.isOutage?.(error)) throw error;
         jobsProcessed.inc({ queue: name, outcome: 'delayed' });
         await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);

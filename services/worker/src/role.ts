@@ -42,9 +42,13 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
   const workers: Worker[] = [
     startWorker(
       'kpiRecompute',
-      // While a source's job runs, new changed days queue one more run of it (keepLastIfActive).
+      // While a source's job runs, new changed days queue one more run of it (keepLastIfActive),
+      // which waits as long as this one took (RecomputePace).
       async (payload, job) => {
+        await queues.pace.check(payload.source);
+        const started = Date.now();
         const recomputed = await recomputeSource(runtime, runtime.catalog, queues.dirty, payload.source, job.id!);
+        await queues.pace.ran(payload.source, Date.now() - started);
         await evaluateAfterRecompute(runtime);
         return { recomputed };
       },
