@@ -138,6 +138,8 @@ async function run(history: number): Promise<Record<string, string>> {
   // --- readers: what a dashboard and a scraper ask for ---
   const catalog = ((await stack.request('/v1/kpis')).body as { id: string }[]).map((kpi) => kpi.id);
   const reads: Record<Phase, number[]> = { steady: [], burst: [], 'after the burst': [] };
+  // Steady-state reads per route, to see which answers are slow.
+  const steadyByRoute = new Map<string, number[]>();
   const failures: Record<Phase, number> = { steady: 0, burst: 0, 'after the burst': 0 };
   let reading = true;
   const paths = (client: number, i: number) => {
@@ -167,6 +169,10 @@ async function run(history: number): Promise<Record<string, string>> {
       const response = await stack.request(paths(client, i), { timeoutMs: 10_000 });
       if (response.status !== 200) failures[at]++;
       reads[at].push(response.ms);
+      if (at === 'steady') {
+        const route = paths(client, i).replace(/\?.*$/, '').replace(/^\/v1\/kpis\/[^/]+\/values$/, '/v1/kpis/:id/values');
+        steadyByRoute.set(route, [...(steadyByRoute.get(route) ?? []), response.ms]);
+      }
       await sleep(thinkMs);
     }
   });
@@ -240,6 +246,12 @@ async function run(history: number): Promise<Record<string, string>> {
     rows[`${label}: ${at}: freshness p50 / p95`] = fresh.length ? `${quantile(fresh, 0.5)} / ${quantile(fresh, 0.95)} ms (${fresh.length} probes)` : '-';
   }
   rows[`${label}: freshness back under 2 s`] = backUnder2s;
+  rows[`${label}: steady reads p50 / p99 per route`] = [...steadyByRoute]
+    .map(([route, ms]) => {
+      const sorted = [...ms].sort((a, b) => a - b);
+      return `${route} ${quantile(sorted, 0.5)} / ${quantile(sorted, 0.99)} ms`;
+    })
+    .join('; ');
   rows[`${label}: events streamed`] = `${sent} in ${streamSeconds.toFixed(0)} s (burst started at ${((burstStarted - streamStarted) / 1000).toFixed(0)} s)`;
   rows[`${label}: CPU while streaming (cores)`] = cpuShare;
   rows[`${label}: RSS of the stack process start / end / max`] = `${rss[0]?.toFixed(0)} / ${rss.at(-1)?.toFixed(0)} / ${Math.max(...rss).toFixed(0)} MB`;

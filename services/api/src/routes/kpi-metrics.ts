@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
 import { ALL_TEAMS, granularitiesOf, type KpiDefinition, GRANULARITIES, periodOf, readValuesOf, tierScopes, type Status, type TargetOverride, type ValueReader } from '@kpi/kpi';
@@ -31,13 +32,16 @@ const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g
  * team scope given (ALL_TEAMS, the organisation, as team="all") and tier: kpi_value, kpi_target,
  * kpi_sample_size and kpi_status{status}, and its forecast (SPEC 5c) as kpi_forecast_value and
  * kpi_forecast_probability_met. A null value, target or forecast is an absent series, never NaN
- * or 0. Written as text directly: tens of thousands of series, rendered on the request path.
+ * or 0. Written as text directly: tens of thousands of series, rendered on the request path, one
+ * team scope at a time with the event loop free in between, so that the reads arriving meanwhile
+ * are answered at once rather than after the whole exposition.
  */
 export async function kpiExposition(values: ValueReader, catalog: readonly KpiDefinition[], teamScopes: readonly string[], overrides: TargetOverride[], now: Date): Promise<string> {
   const lines: Record<keyof typeof METRICS, string[]> = { kpi_value: [], kpi_target: [], kpi_sample_size: [], kpi_status: [], kpi_forecast_value: [], kpi_forecast_probability_met: [] };
   const tiers = [...new Set(catalog.flatMap(tierScopes))];
   for (const granularity of GRANULARITIES) {
     for (const team of teamScopes) {
+      await yieldToEventLoop();
       for (const tier of tiers) {
         const kpis = catalog.filter((kpi) => tierScopes(kpi).includes(tier) && granularitiesOf(kpi).includes(granularity));
         for (const [kpi, [current]] of await readValuesOf(values, kpis, { granularity, team, tier }, [periodOf(granularity, now)], overrides, now)) {
