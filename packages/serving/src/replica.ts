@@ -1,4 +1,4 @@
-import type { ValueReader } from '@kpi/kpi';
+import { nextPeriodStart, periodStartOf, type ValueReader } from '@kpi/kpi';
 import { kpiValues, type StoredKpiValue } from '@kpi/storage';
 
 /** One stored KPI value as `kpi_values` holds it; `start` is the period start as ClickHouse text ('YYYY-MM-DD hh:mm:ss'). */
@@ -89,18 +89,23 @@ export class ValueReplica implements ValueReader {
   }
 
   read(scope: Parameters<ValueReader['read']>[0]): StoredKpiValue[] {
-    const from = kpiValues.startKey(scope.from);
-    const to = kpiValues.startKey(scope.to);
+    // The period starts in [from, to], looked up in each series: a read costs the periods it asks
+    // for, not the length of the series (two years of days for a daily KPI).
+    const starts: string[] = [];
+    let start = periodStartOf(scope.granularity, scope.from);
+    if (start < scope.from) start = nextPeriodStart(scope.granularity, start);
+    for (; start <= scope.to; start = nextPeriodStart(scope.granularity, start)) starts.push(kpiValues.startKey(start));
     const rows: StoredKpiValue[] = [];
     for (const kpi of scope.kpis) {
       for (const team of scope.teams) {
         const periods = this.series.get(seriesKey(kpi, scope.granularity, scope.tier, team));
         if (!periods) continue;
-        // ClickHouse's period text sorts as the instant does.
-        for (const [start, entry] of periods) if (start >= from && start <= to) rows.push(entry.row);
+        for (const key of starts) {
+          const entry = periods.get(key);
+          if (entry) rows.push(entry.row);
+        }
       }
     }
     return rows;
   }
 }
-

@@ -10,8 +10,17 @@ import type { QueryParams } from './client.ts';
 export const LANES = ['serve', 'compute', 'ingest'] as const;
 export type Lane = (typeof LANES)[number];
 
-/** Connections per lane: recomputes of different sources run side by side, on both cores. */
-const CONNECTIONS: Record<Lane, number> = { serve: 1, compute: 2, ingest: 1 };
+/**
+ * Connections per lane (recomputes of different sources run side by side, on both cores), and the
+ * OS priority (nice) of the threads running their statements: when the cores are busy, a read's
+ * statement and the event loop answering requests run first, and recomputes and inserts take the
+ * time left (they are background work: a little later, never lost).
+ */
+const LANE_SETTINGS: Record<Lane, { connections: number; niceness: number }> = {
+  serve: { connections: 1, niceness: 0 },
+  compute: { connections: 2, niceness: 10 },
+  ingest: { connections: 1, niceness: 10 },
+};
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -33,8 +42,9 @@ export function withParameters(text: string, params: QueryParams): string {
   return assignments.length === 0 ? text : `SET ${assignments.join(', ')};\n${text}`;
 }
 
-/** Settings of every connection: numbers as numbers, times as ISO text (as the server client asks for them). */
-const SESSION_SETTINGS = 'SET output_format_json_quote_64bit_integers = 0, date_time_output_format = \'iso\'';
+/** Settings of every connection: numbers as numbers, times as ISO text (as the server client asks for them), the lane's priority. */
+const sessionSettings = (lane: Lane) =>
+  `SET output_format_json_quote_64bit_integers = 0, date_time_output_format = 'iso', os_thread_priority = ${LANE_SETTINGS[lane].niceness}`;
 
 /** Told of every statement: how long it waited for its connection, how long it ran, and its text. */
 export type StatementObserver = (lane: Lane, statement: { waitedMs: number; ranMs: number; text: string }) => void;
@@ -94,7 +104,7 @@ class Connection {
   private open(): Session {
     if (!this.session) {
       this.session = new Session(this.path);
-      this.session.query(SESSION_SETTINGS);
+      this.session.query(sessionSettings(this.lane));
     }
     return this.session;
   }
@@ -119,7 +129,7 @@ export class EngineClosed extends Error {
 
 /** Embedded ClickHouse (chdb) on the data directory `path`, one connection per lane. */
 export function embeddedEngine(path: string, observe?: StatementObserver): EmbeddedEngine {
-  const connections = new Map<Lane, Connection[]>(LANES.map((lane) => [lane, Array.from({ length: CONNECTIONS[lane] }, () => new Connection(path, lane, observe))]));
+  const connections = new Map<Lane, Connection[]>(LANES.map((lane) => [lane, Array.from({ length: LANE_SETTINGS[lane].connections }, () => new Connection(path, lane, observe))]));
   let closed = false;
   const on = <T>(lane: Lane, text: string, work: (session: Session) => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new EngineClosed('the embedded ClickHouse is shutting down'));

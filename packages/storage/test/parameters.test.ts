@@ -47,4 +47,11 @@ describe('query parameters bound on the embedded connection', () => {
     expect(longDone).toBe(false);
     await long;
   });
+
+  it('run background lanes at a lower OS priority than reads', async () => {
+    const niceness = async (lane: 'serve' | 'compute' | 'ingest') => Number((await storage.lane(lane).query<{ p: string }>("SELECT getSetting('os_thread_priority') AS p"))[0]!.p);
+    expect(await niceness('serve')).toBe(0);
+    expect(await niceness('compute')).toBeGreaterThan(0);
+    expect(await niceness('ingest')).toBeGreaterThan(0);
+  });
 });

@@ -17,7 +17,10 @@ export type TriageAlert = z.infer<typeof alertRow>;
 
 /**
  * Alerts of the organisation's monitors (`alert.fired`) and their triage (`alert.triaged`, the
- * latest by time wins): an alert awaits triage until one with its alert_id arrives.
+ * latest by time wins): an alert awaits triage until one with its alert_id arrives. Read without
+ * FINAL: every column is an aggregate a second copy of an event cannot change (the latest by
+ * (time, ingested_at), the first time, whether any), and FINAL would merge every part the stream
+ * keeps adding to the table on each read.
  */
 export const alertTriage = {
   async list(storage: Storage, filter: { teams: readonly string[] | undefined; triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
@@ -27,11 +30,11 @@ export const alertTriage = {
               t.alert_id != '' AS triaged, if(triaged, t.actionable, NULL) AS actionable, if(triaged, t.triaged_at, NULL) AS triaged_at
        FROM (
          SELECT entity_id AS alert_id, argMax(team, (time, ingested_at)) AS team, argMax(data, (time, ingested_at)) AS data, min(time) AS fired_at
-         FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.fired' GROUP BY entity_id
+         FROM {db:Identifier}.signal_events WHERE type = 'alert.fired' GROUP BY entity_id
        ) AS f
        LEFT JOIN (
          SELECT entity_id AS alert_id, argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) AS actionable, max(time) AS triaged_at
-         FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' GROUP BY entity_id
+         FROM {db:Identifier}.signal_events WHERE type = 'alert.triaged' GROUP BY entity_id
        ) AS t ON t.alert_id = f.alert_id
        WHERE ({every_team:UInt8} = 1 OR has({teams:Array(String)}, f.team)) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
        ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32}`,
@@ -44,9 +47,9 @@ export const alertTriage = {
   async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null; triage: { triaged: boolean; actionable: boolean | null } } | undefined> {
     const [row] = await storage.query<{ team: string; model_id: string; triaged: number; actionable: boolean | null }>(
       `SELECT argMax(team, (time, ingested_at)) AS team, argMax(JSONExtractString(data, 'model_id'), (time, ingested_at)) AS model_id,
-              (SELECT count() FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' AND entity_id = {id:String}) > 0 AS triaged,
-              (SELECT argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.triaged' AND entity_id = {id:String}) AS actionable
-       FROM {db:Identifier}.signal_events FINAL WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
+              (SELECT count() FROM {db:Identifier}.signal_events WHERE type = 'alert.triaged' AND entity_id = {id:String}) > 0 AS triaged,
+              (SELECT argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) FROM {db:Identifier}.signal_events WHERE type = 'alert.triaged' AND entity_id = {id:String}) AS actionable
+       FROM {db:Identifier}.signal_events WHERE type = 'alert.fired' AND entity_id = {id:String} GROUP BY entity_id`,
       { id: alertId },
     );
     if (!row) return undefined;
