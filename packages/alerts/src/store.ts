@@ -31,6 +31,18 @@ export class AlertStore {
     return all.map((text) => JSON.parse(text) as AlertInstance);
   }
 
+  /** The instances as last parsed, by their text: a reader that lists them often parses only those that changed. */
+  private parsed = new Map<string, Readonly<AlertInstance>>();
+
+  /** The instances, for readers that never change them (the API lists them on every request). */
+  async readInstances(): Promise<Readonly<AlertInstance>[]> {
+    const all = await this.redis.hvals(this.keys.instances);
+    const parsed = new Map<string, Readonly<AlertInstance>>();
+    for (const text of all) parsed.set(text, this.parsed.get(text) ?? (JSON.parse(text) as AlertInstance));
+    this.parsed = parsed;
+    return [...parsed.values()];
+  }
+
   async groups(): Promise<GroupState[]> {
     const all = await this.redis.hvals(this.keys.groups);
     return all.map((text) => JSON.parse(text) as GroupState);

@@ -18,8 +18,8 @@ export type Lane = (typeof LANES)[number];
  */
 const LANE_SETTINGS: Record<Lane, { connections: number; niceness: number }> = {
   serve: { connections: 1, niceness: 0 },
-  compute: { connections: 2, niceness: 10 },
-  ingest: { connections: 1, niceness: 10 },
+  compute: { connections: 2, niceness: 5 },
+  ingest: { connections: 1, niceness: 5 },
 };
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

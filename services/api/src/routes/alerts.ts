@@ -93,14 +93,14 @@ function alertInstanceRoutes(app: AlertsApp, { runtime: { storage }, serve, read
       const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const now = Date.now();
       const silences = await silencesNow();
-      const wanted = (instance: AlertInstance) =>
+      const wanted = (instance: Readonly<AlertInstance>) =>
         (state === 'all' || (state === 'active' ? instance.state === 'pending' || instance.state === 'firing' : instance.state === state)) &&
         (!teamFilter || instance.team === teamFilter) &&
         readsTeam(request.principal!, instance.team) &&
         (!severityFilter || instance.severity === severityFilter) &&
         (!rule || instance.rule === rule) &&
         (!kpi || instance.kpi === kpi);
-      const alerts = (await store.instances())
+      const alerts = (await store.readInstances())
         .filter(wanted)
         .sort((a, b) => STATE_ORDER[a.state]! - STATE_ORDER[b.state]! || SEVERITY_ORDER[a.severity]! - SEVERITY_ORDER[b.severity]! || a.rule.localeCompare(b.rule) || a.team.localeCompare(b.team))
         .map(({ holds, version, ...instance }) => {
