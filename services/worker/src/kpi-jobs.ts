@@ -1,5 +1,5 @@
 import {
-  ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, periodStartOf, previousPeriodStart, refreshStates, staleScopes, stateGroupsOf, storeValues,
+  ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, monthsOf, periodStartOf, previousPeriodStart, refreshDayStates, refreshMonthStates, staleScopes, stateGroupsOf, storeValues,
   type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type TargetOverride, type Window,
 } from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
@@ -30,8 +30,9 @@ const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: S
 /**
  * Recomputes what the changed days of one source make stale: the day states of those days, then
  * every KPI of the source for the periods containing them (through now for live state), for their
- * teams and the organisation, every tier, merged from day states. Stores only the stale values.
- * Returns them (`kpi|granularity|period start|team`).
+ * teams and the organisation, every tier, merged from day states (and month states for the months
+ * it did not touch); stores and serves only the stale values, then refreshes the touched months'
+ * states. Returns the values (`kpi|granularity|period start|team`).
  */
 export async function recomputeSource(target: ValueStore, catalog: Catalog, dirty: DirtySet, sourceName: string, jobId: string, now = new Date()): Promise<string[]> {
   const ofSource = () => catalog.list().filter((kpi) => kpi.source.name === sourceName);
@@ -46,7 +47,8 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
   }
   const teamDays = new Map<string, string[]>();
   for (const { team, day } of days) teamDays.set(team, [...(teamDays.get(team) ?? []), day]);
-  for (const group of stateGroupsOf(kpis)) await refreshStates(target.storage, group, teamDays, now);
+  const groups = stateGroupsOf(kpis);
+  for (const group of groups) await refreshDayStates(target.storage, group, teamDays, now);
   // Every KPI of the source in one computation (the day states are stored per group of the
   // source's KPIs), over the periods any of them needs; each stores only its own stale ones.
   const stale = new Set<string>();
@@ -59,7 +61,10 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
       windows.set(window.granularity, known ? { ...window, from: new Date(Math.min(+known.from, +window.from)), to: new Date(Math.max(+known.to, +window.to)) } : window);
     }
   }
-  const request = { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored', overrides: overridesOf(target) } as const;
+  // The touched months' quarters and years merge their fresh day states: their month states are
+  // refreshed after the values are served, off the path from an event to its value.
+  const monthsFromDays = monthsOf(days.map(({ day }) => day));
+  const request = { kpis, windows: [...windows.values()], teams: [...teamDays.keys(), ALL_TEAMS], now, states: 'stored', monthsFromDays, overrides: overridesOf(target) } as const;
   // Stored and served in one insert and one message for the whole source: each insert is a part
   // ClickHouse merges later, each message a parse in every process.
   const recomputedValues: ScopedValue[] = [];
@@ -67,6 +72,7 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
     for (const value of values) if (stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`)) recomputedValues.push(value);
   });
   await storeAndServe(target, now)(recomputedValues);
+  for (const group of groups) await refreshMonthStates(target.storage, group, teamDays, now);
   const recomputed = [...stale];
   await dirty.done(sourceName, jobId);
   return recomputed;

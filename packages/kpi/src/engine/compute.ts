@@ -40,6 +40,12 @@ export interface ComputeRequest {
    */
   states?: 'rows' | 'stored';
   /**
+   * With stored states: the months ('YYYY-MM-01') whose day states changed since their month
+   * states were stored (a recompute refreshes a month's state after storing its values); quarters
+   * and years merge those months' day states instead.
+   */
+  monthsFromDays?: readonly string[];
+  /**
    * Target overrides in force, for the targets backlogs count against (backlogTarget); by
    * default the ones set through the admin API, read when a KPI with a backlog is computed.
    */
@@ -74,7 +80,7 @@ export async function computeValues(storage: Storage, request: ComputeRequest, o
     const offered = windows.filter((window) => kpis.some((kpi) => granularitiesOf(kpi).includes(window.granularity)));
     if (offered.length === 0) continue;
     const evaluate = isSqlKpi(first)
-      ? await sqlEvaluations(storage, kpis as SqlKpi[], offered, teams, request.now, request.states ?? 'rows')
+      ? await sqlEvaluations(storage, kpis as SqlKpi[], offered, teams, request.now, { from: request.states ?? 'rows', monthsFromDays: request.monthsFromDays ?? [] })
       : await entityEvaluations(storage, source, kpis, offered, request.now);
     for (const kpi of kpis) {
       const ofKpi = offered.filter((window) => granularitiesOf(kpi).includes(window.granularity));
@@ -164,7 +170,14 @@ export function rowsInPeriods(source: Source, kpi: KpiDefinition, windows: Perio
  * periods of every granularity and merged per scope (GROUPING SETS). Live state is a row per model
  * and instant already, aggregated in one step.
  */
-async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodWindow[], teams: readonly string[] | undefined, now: Date, states: 'rows' | 'stored'): Promise<Evaluate> {
+async function sqlEvaluations(
+  storage: Storage,
+  kpis: SqlKpi[],
+  windows: PeriodWindow[],
+  teams: readonly string[] | undefined,
+  now: Date,
+  states: { from: 'rows' | 'stored'; monthsFromDays: readonly string[] },
+): Promise<Evaluate> {
   const first = kpis[0]!;
   const source = first.source;
   let query: Sql;
@@ -176,7 +189,7 @@ async function sqlEvaluations(storage: Storage, kpis: SqlKpi[], windows: PeriodW
       GROUP BY ${scopes(source)}`;
   } else {
     const group = stateGroupOf(kpis);
-    const { rows, inWindow } = await statesFor(storage, group, windows, teams, states, now);
+    const { rows, inWindow } = await statesFor(storage, group, windows, teams, states.from, now, states.monthsFromDays);
     query = sql`
       SELECT ${scopeColumns(source)}, ${join(group.columns.map((column) => renderAggregate(column, 'merge')), ',\n  ')}
       FROM (

@@ -77,24 +77,33 @@ export function dailyStates(group: StateGroup, ranges: readonly TimeRange[] | un
 /** Day, week and month values merge day states; quarter and year values merge month states. */
 const MONTHLY: readonly Granularity[] = ['quarter', 'year'];
 
-/** The stored states a computation of `windows` merges, as dailyStates gives them (`day` is the row's start), with their `grain`; only rows with data. */
-function storedStates(group: StateGroup, types: Record<string, string>, windows: readonly PeriodWindow[], teams: readonly string[] | undefined): Sql {
+/**
+ * The stored states a computation of `windows` merges, as dailyStates gives them (`day` is the
+ * row's start), with their `grain`; only rows with data. A quarter or a year merges the month
+ * states of its months, except those of `monthsFromDays` ('YYYY-MM-01'), whose day states it
+ * merges instead (the months a recompute just changed, before their month states are refreshed).
+ */
+function storedStates(group: StateGroup, types: Record<string, string>, windows: readonly PeriodWindow[], teams: readonly string[] | undefined, monthsFromDays: readonly string[]): Sql {
   const states = join(
     group.columns.map((column) => sql`CAST(states[${param(column.name, 'String')}], ${param(types[column.name], 'String')}) AS ${raw(`state_${column.name}`)}`),
     ',\n  ',
   );
   const spanOfGrain = (monthly: boolean) => {
     const of = windows.filter((window) => MONTHLY.includes(window.granularity) === monthly);
-    if (of.length === 0) return raw('0');
-    const { from, to } = spanOf(of);
-    return sql`(grain = ${param(monthly ? 'month' : 'day', 'String')} AND start >= ${param(DAY_TEXT(from), 'Date')} AND start < ${param(DAY_TEXT(to), 'Date')})`;
+    return of.length === 0 ? undefined : spanOf(of);
   };
+  const inSpan = (span: TimeRange | undefined) => (span ? sql`start >= ${param(DAY_TEXT(span.from), 'Date')} AND start < ${param(DAY_TEXT(span.to), 'Date')}` : raw('0'));
+  const [daily, monthly] = [spanOfGrain(false), spanOfGrain(true)];
+  const months = param(monthsFromDays, 'Array(Date)');
   return sql`
     SELECT start AS day, grain, team, tier, rows, ${states}
     FROM (
       SELECT grain, start, toString(team) AS team, tier, rows, states
       FROM {db:Identifier}.kpi_states FINAL
-      WHERE fingerprint = ${param(group.fingerprint, 'String')} AND (${spanOfGrain(false)} OR ${spanOfGrain(true)}) AND ${teamFilter(teams)}
+      WHERE fingerprint = ${param(group.fingerprint, 'String')}
+        AND ((grain = 'day' AND (${inSpan(daily)} OR (${inSpan(monthly)} AND has(${months}, toStartOfMonth(start)))))
+          OR (grain = 'month' AND ${inSpan(monthly)} AND NOT has(${months}, start)))
+        AND ${teamFilter(teams)}
     )
     WHERE rows > 0`;
 }
@@ -156,28 +165,41 @@ function monthsOfDays(group: StateGroup, types: Record<string, string>, span: Ti
 const monthOf = (day: string) => `${day.slice(0, 7)}-01`;
 const nextMonth = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10);
 
+/** The (team, day) pairs of `teamDays`. */
+const pairsOf = (teamDays: ReadonlyMap<string, readonly string[]>) => [...teamDays].flatMap(([team, days]) => days.map((day) => [team, day] as const));
+
+/** The months ('YYYY-MM-01') of some days ('YYYY-MM-DD'). */
+export const monthsOf = (days: Iterable<string>) => [...new Set([...days].map(monthOf))].sort();
+
 /**
  * Recomputes and stores the states of the given days of each team (a team's days as 'YYYY-MM-DD')
- * from the rows as they are now, then the states of their months from their days. A (day, team,
- * tier) left without rows gets empty states, so what an entity moved out of is emptied too.
+ * from the rows as they are now. A (day, team, tier) left without rows gets empty states, so what
+ * an entity moved out of is emptied too. Their months' states are then stale until
+ * refreshMonthStates: a computation meanwhile merges those months' days (`monthsFromDays`).
  */
-export async function refreshStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
-  const pairs = [...teamDays].flatMap(([team, days]) => days.map((day) => [team, day] as const));
+export async function refreshDayStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
+  const pairs = pairsOf(teamDays);
   if (pairs.length === 0) return;
-  const types = await ensureStates(storage, group, computedAt);
-  const teams = [...teamDays.keys()];
+  await ensureStates(storage, group, computedAt);
   await storage.command(sql`
     ${insertStates}
     SELECT ${param(group.fingerprint, 'String')}, 'day', grid.start, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
     FROM (${grid(group, pairs)}) AS grid
-    LEFT JOIN (${dailyStates(group, contiguous([...new Set(pairs.map(([, day]) => day))]), teams)}) AS s ON s.day = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
+    LEFT JOIN (${dailyStates(group, contiguous([...new Set(pairs.map(([, day]) => day))]), [...teamDays.keys()])}) AS s ON s.day = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
+}
+
+/** Stores the states of the months of the given days of each team, merged from their stored day states. */
+export async function refreshMonthStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
+  const pairs = pairsOf(teamDays);
+  if (pairs.length === 0) return;
+  const types = await ensureStates(storage, group, computedAt);
   const months = [...new Map(pairs.map(([team, day]) => [`${team}|${monthOf(day)}`, [team, monthOf(day)] as const])).values()];
   const starts = months.map(([, month]) => month).sort();
   await storage.command(sql`
     ${insertStates}
     SELECT ${param(group.fingerprint, 'String')}, 'month', grid.start, grid.team, grid.tier, s.rows, ${stateMap(group, 's')}, ${stamp(computedAt)}
     FROM (${grid(group, months)}) AS grid
-    LEFT JOIN (${monthsOfDays(group, types, { from: new Date(`${starts[0]}T00:00:00Z`), to: new Date(`${nextMonth(starts.at(-1)!)}T00:00:00Z`) }, teams)}) AS s
+    LEFT JOIN (${monthsOfDays(group, types, { from: new Date(`${starts[0]}T00:00:00Z`), to: new Date(`${nextMonth(starts.at(-1)!)}T00:00:00Z`) }, [...teamDays.keys()])}) AS s
       ON s.month = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
 }
 
@@ -235,13 +257,24 @@ export function forgetBuiltStates(): void {
  * The partial states a value computation merges for `windows` and `teams`, and which of them go
  * to which window: day states computed from the rows now (`rows`: exact at this instant, what a
  * breakdown shows), or the stored day and month states (`stored`: what recomputes keep current,
- * see refreshStates). Each row has `day` (its start) and `state_<column>`s.
+ * see refreshDayStates; the quarters and years of `monthsFromDays` merge those months' days). Each
+ * row has `day` (its start) and `state_<column>`s.
  */
-export async function statesFor(storage: Storage, group: StateGroup, windows: readonly PeriodWindow[], teams: readonly string[] | undefined, from: 'rows' | 'stored', now: Date): Promise<{ rows: Sql; inWindow: Sql }> {
+export async function statesFor(
+  storage: Storage,
+  group: StateGroup,
+  windows: readonly PeriodWindow[],
+  teams: readonly string[] | undefined,
+  from: 'rows' | 'stored',
+  now: Date,
+  monthsFromDays: readonly string[] = [],
+): Promise<{ rows: Sql; inWindow: Sql }> {
   const inPeriod = raw('day >= w.2 AND day < w.3');
   if (from === 'rows') return { rows: dailyStates(group, [spanOf(windows)], teams), inWindow: inPeriod };
+  const monthly = sql`has(${param(MONTHLY, 'Array(String)')}, w.1)`;
   return {
-    rows: storedStates(group, await ensureStates(storage, group, now), windows, teams),
-    inWindow: sql`${inPeriod} AND (grain = 'month') = has(${param(MONTHLY, 'Array(String)')}, w.1)`,
+    rows: storedStates(group, await ensureStates(storage, group, now), windows, teams, monthsFromDays),
+    // A quarter or a year takes month states, and the day states of the months read from days; a shorter period its days.
+    inWindow: sql`${inPeriod} AND if(${monthly}, grain = 'month' OR has(${param(monthsFromDays, 'Array(Date)')}, toStartOfMonth(day)), grain = 'day')`,
   };
 }

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvent } from '@kpi/events';
+import { storeEvents } from '@kpi/ingest';
+import { ALL_TEAMS, buildStates, CATALOG, computeValues, refreshDayStates, refreshMonthStates, stateGroupsOf, type ScopedValue } from '@kpi/kpi';
+import type { Storage } from '@kpi/storage';
+import { isolatedConfig, migratedStorage } from '@kpi/testing';
+
+// Stored states (kpi_states): a recompute refreshes the day states of the days its events touched,
+// computes and serves the values, and only then refreshes those months' states. Meanwhile a
+// quarter merges the touched months' day states (monthsFromDays) and the other months' states.
+let storage: Storage;
+const kpi = CATALOG.find((candidate) => candidate.id === 'stakeholder_satisfaction')!;
+const group = stateGroupsOf([kpi])[0]!;
+const answer = (id: string, day: string, score: number, team = 'search') =>
+  makeEvent('survey.response', { team, score }, { source: 'states-test', id, time: `${day}T12:00:00Z` });
+const now = new Date('2026-06-01T00:00:00Z');
+
+/** The Q1 2026 mean score of `team` as computed from the stored states. */
+async function q1(team: string, monthsFromDays?: string[]): Promise<number | null> {
+  const values: ScopedValue[] = [];
+  await computeValues(
+    storage,
+    { kpis: [kpi], windows: [{ granularity: 'quarter', from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-04-01T00:00:00Z') }], teams: ['search', ALL_TEAMS], now, states: 'stored', monthsFromDays },
+    async (computed) => void values.push(...computed),
+  );
+  return values.find((value) => value.team === team && value.tier === 'all')!.evaluation.value;
+}
+
+beforeAll(async () => {
+  storage = await migratedStorage(isolatedConfig());
+  await storeEvents(storage, [answer('a1', '2026-01-05', 5), answer('a2', '2026-02-10', 3), answer('a3', '2026-03-20', 4), answer('b1', '2026-02-10', 1, 'ads')], 't', 'states-1');
+  await buildStates(storage, group, new Date('2026-05-01T00:00:00Z'));
+});
+afterAll(() => storage?.close());
+
+describe('stored KPI states', () => {
+  it('give a quarter the mean of all its answers, merged from month states', async () => {
+    expect(await q1('search')).toBeCloseTo((5 + 3 + 4) / 3, 12);
+    expect(await q1(ALL_TEAMS)).toBeCloseTo((5 + 3 + 4 + 1) / 4, 12);
+  });
+
+  it('between a day refresh and its month refresh, merge the touched month from its days: exact, never counted twice', async () => {
+    // A late answer in February, and a correction of a January one (the latest copy wins).
+    await storeEvents(storage, [answer('a4', '2026-02-11', 1), answer('a1', '2026-01-05', 2)], 't', 'states-2');
+    const touched = new Map([['search', ['2026-01-05', '2026-02-11']]]);
+    const at = new Date('2026-05-02T00:00:00Z');
+    await refreshDayStates(storage, group, touched, at);
+    const expected = (2 + 3 + 4 + 1) / 4;
+    expect(await q1('search', ['2026-01-01', '2026-02-01'])).toBeCloseTo(expected, 12);
+    expect(await q1(ALL_TEAMS, ['2026-01-01', '2026-02-01'])).toBeCloseTo((2 + 3 + 4 + 1 + 1) / 5, 12);
+    // Without the touched months, the quarter still merges their month states, which are stale until refreshed.
+    expect(await q1('search')).toBeCloseTo((5 + 3 + 4) / 3, 12);
+    await refreshMonthStates(storage, group, touched, at);
+    expect(await q1('search')).toBeCloseTo(expected, 12);
+    // Months read from days that did not change give the same value as their month states.
+    expect(await q1('search', ['2026-03-01'])).toBeCloseTo(expected, 12);
+  });
+});
