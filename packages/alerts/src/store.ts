@@ -12,14 +12,14 @@ import type { AlertInstance } from './state.ts';
  * (one slot on a Redis cluster).
  */
 export class AlertStore {
-  private readonly keys: { instances: string; groups: string; outbox: string; lock: string; rerun: string };
+  private readonly keys: { instances: string; instancesVersion: string; groups: string; outbox: string; lock: string; rerun: string };
 
   constructor(
     readonly redis: Redis,
     readonly prefix: string,
   ) {
     const base = `${prefix}:{alerts}`;
-    this.keys = { instances: `${base}:instances`, groups: `${base}:groups`, outbox: `${base}:outbox`, lock: `${base}:evaluation-lock`, rerun: `${base}:rerun` };
+    this.keys = { instances: `${base}:instances`, instancesVersion: `${base}:instances-version`, groups: `${base}:groups`, outbox: `${base}:outbox`, lock: `${base}:evaluation-lock`, rerun: `${base}:rerun` };
   }
 
   private outboxOrder(group: string) {
@@ -31,16 +31,21 @@ export class AlertStore {
     return all.map((text) => JSON.parse(text) as AlertInstance);
   }
 
-  /** The instances as last parsed, by their text: a reader that lists them often parses only those that changed. */
-  private parsed = new Map<string, Readonly<AlertInstance>>();
+  /** The instances as last read, and the version of the hash they were read at. */
+  private read: { version: string | null; instances: Readonly<AlertInstance>[] } | undefined;
 
-  /** The instances, for readers that never change them (the API lists them on every request). */
+  /**
+   * The instances, for readers that never change them (the API lists them on every request): read
+   * again only when an evaluation changed them (a version bumped with every change), a small GET
+   * otherwise, where the whole hash would cross the wire on each request.
+   */
   async readInstances(): Promise<Readonly<AlertInstance>[]> {
-    const all = await this.redis.hvals(this.keys.instances);
-    const parsed = new Map<string, Readonly<AlertInstance>>();
-    for (const text of all) parsed.set(text, this.parsed.get(text) ?? (JSON.parse(text) as AlertInstance));
-    this.parsed = parsed;
-    return [...parsed.values()];
+    const version = await this.redis.get(this.keys.instancesVersion);
+    if (this.read && this.read.version === version) return this.read.instances;
+    // Read after the version: a change in between is read now and read again next time, never missed.
+    const instances = (await this.redis.hvals(this.keys.instances)).map((text) => JSON.parse(text) as AlertInstance);
+    this.read = { version, instances };
+    return instances;
   }
 
   async groups(): Promise<GroupState[]> {
@@ -53,6 +58,7 @@ export class AlertStore {
     const multi = this.redis.multi();
     if (change.instances.length > 0) multi.hset(this.keys.instances, Object.fromEntries(change.instances.map((instance) => [instance.fingerprint, JSON.stringify(instance)])));
     if (change.removedInstances.length > 0) multi.hdel(this.keys.instances, ...change.removedInstances);
+    if (change.instances.length > 0 || change.removedInstances.length > 0) multi.incr(this.keys.instancesVersion);
     if (change.groups.length > 0) multi.hset(this.keys.groups, Object.fromEntries(change.groups.map((group) => [group.id, JSON.stringify(group)])));
     if (change.removedGroups.length > 0) multi.hdel(this.keys.groups, ...change.removedGroups);
     for (const notification of change.notifications) {
