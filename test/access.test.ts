@@ -135,6 +135,8 @@ describe('sign-in with the OpenID provider (dashboard)', () => {
     await signInInBrowser('ada');
     expect(await page.locator('#who').textContent()).toBe(`Ada Lovelace · read · ${OWN}`);
     // The team picker offers the person's team only, not the organisation; the scorecard opened on it.
+    // (The picker fills once the dashboard has the teams: it may still be empty when the name shows.)
+    await page.locator(`#team option[value="${OWN}"]`).waitFor({ state: 'attached', timeout: 15_000 });
     expect(await page.locator('#team option').evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual([OWN]);
     expect(new URL(page.url()).searchParams.get('team')).toBe(OWN);
     await page.locator('#view-title').waitFor();
