@@ -80,9 +80,13 @@ describe('notification delivery', () => {
     // The outbox is empty; the delivery log in ClickHouse has each notification once, sent.
     const store = new AlertStore(pipeline.runtime.redis, pipeline.runtime.config.queuePrefix);
     await eventually(async () => ((await store.outbox()).length === 0 ? true : undefined), 10_000, 'an empty outbox');
-    const log = await pipeline.runtime.storage.query<{ sequence: number; outcome: string; attempts: number }>(
-      "SELECT sequence, outcome, attempts FROM {db:Identifier}.alert_notifications FINAL WHERE rule = 'sev0-delivery' ORDER BY sequence",
-    );
+    // Each delivery is logged after it leaves the outbox: the last row may land a moment later.
+    const log = await eventually(async () => {
+      const rows = await pipeline.runtime.storage.query<{ sequence: number; outcome: string; attempts: number }>(
+        "SELECT sequence, outcome, attempts FROM {db:Identifier}.alert_notifications FINAL WHERE rule = 'sev0-delivery' ORDER BY sequence",
+      );
+      return rows.length >= delivered.length ? rows : undefined;
+    }, 10_000, 'every delivery logged');
     expect(log.map((row) => row.sequence)).toEqual(delivered.map((request) => request.seq));
     expect(log.every((row) => row.outcome === 'sent')).toBe(true);
     expect(log[0]!.attempts).toBe(first.length);

@@ -108,9 +108,15 @@ describe('teams and pagerduty receivers', () => {
     expect(factsOf(resolvedCard.body.find((element: { type: string }) => element.type === 'Container'))).toMatchObject({ Value: '0', State: 'resolved' });
     expect(delivered('/pagerduty')[1]!.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: alert.fingerprint });
 
-    const log = await pipeline.runtime.storage.query<{ receiver_type: string; status: string; outcome: string; attempts: number }>(
-      "SELECT receiver_type, status, outcome, attempts FROM {db:Identifier}.alert_notifications FINAL WHERE rule = 'sev0-teams-pd' ORDER BY receiver_type, sequence",
-    );
+    // A delivery is logged once the receiver has answered: the last row may land a moment after the receiver saw the request.
+    const readLog = () =>
+      pipeline.runtime.storage.query<{ receiver_type: string; status: string; outcome: string; attempts: number }>(
+        "SELECT receiver_type, status, outcome, attempts FROM {db:Identifier}.alert_notifications FINAL WHERE rule = 'sev0-teams-pd' ORDER BY receiver_type, sequence",
+      );
+    const log = await eventually(async () => {
+      const rows = await readLog();
+      return rows.length === 4 ? rows : undefined;
+    }, 20_000, 'the four deliveries logged');
     expect(log).toEqual([
       { receiver_type: 'pagerduty', status: 'firing', outcome: 'sent', attempts: 3 },
       { receiver_type: 'pagerduty', status: 'resolved', outcome: 'sent', attempts: 1 },
