@@ -88,7 +88,7 @@ function schemathesis(args: string[]): Promise<{ code: number | null; output: st
 describe('the API against its OpenAPI document (schemathesis)', () => {
   it('passes every check of every phase, 200 examples per operation', { timeout: 1_200_000 }, async () => {
     const started = Date.now();
-    const { code, output } = await schemathesis([
+    const args = [
       '--config-file',
       join(ROOT, 'test', 'schemathesis', 'schemathesis.toml'),
       'run',
@@ -99,7 +99,16 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
       'junit',
       '--report-junit-path',
       join(ARTIFACTS, 'junit.xml'),
-    ]);
+    ];
+    let { code, output } = await schemathesis(args);
+    // CPython 3.11 before 3.11.5 (Debian's is 3.11.2) can raise "SystemError: AST constructor recursion
+    // depth mismatch" while Hypothesis, deep in a generation, parses source to describe a strategy
+    // (gh-106905): an error of the interpreter, in generation, reported as an error and not as a check
+    // that failed. Only that error gets the run once more; any failed check fails the test.
+    if (code !== 0 && /SystemError: AST constructor recursion depth mismatch/.test(output) && !/❌/.test(output)) {
+      console.log('schemathesis: the interpreter error of CPython 3.11 (gh-106905) in generation; running once more');
+      ({ code, output } = await schemathesis(args));
+    }
     const seconds = Math.round((Date.now() - started) / 1000);
     const summary = output.slice(output.lastIndexOf('SUMMARY'));
     console.log(`schemathesis: ${seconds} s\n${summary}`);
