@@ -13,13 +13,13 @@ describe('alert instances as the API lists them', () => {
     const prefix = uniqueName('alerts');
     const reader = new AlertStore(redis, prefix);
     const evaluator = new AlertStore(redis, prefix);
-    expect(await reader.readInstances()).toEqual([]);
+    expect(await reader.instances()).toEqual([]);
     await evaluator.commit(change([instance('a', 'pending')]));
-    expect((await reader.readInstances()).map((read) => [read.fingerprint, read.state])).toEqual([['a', 'pending']]);
+    expect((await reader.instances()).map((read) => [read.fingerprint, read.state])).toEqual([['a', 'pending']]);
     await evaluator.commit(change([instance('a', 'firing'), instance('b', 'pending')]));
-    expect((await reader.readInstances()).map((read) => [read.fingerprint, read.state]).sort()).toEqual([['a', 'firing'], ['b', 'pending']]);
+    expect((await reader.instances()).map((read) => [read.fingerprint, read.state]).sort()).toEqual([['a', 'firing'], ['b', 'pending']]);
     await evaluator.commit(change([], ['a']));
-    expect((await reader.readInstances()).map((read) => read.fingerprint)).toEqual(['b']);
+    expect((await reader.instances()).map((read) => read.fingerprint)).toEqual(['b']);
     redis.disconnect();
   });
 });

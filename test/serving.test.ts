@@ -103,4 +103,17 @@ describe('serving while ingesting', () => {
     await eventually(async () => ((await satisfaction(a)).sample_size === 4 ? true : undefined), 10_000, 'A counts four answers');
     expect(await satisfaction(a)).toEqual(await satisfaction(b));
   });
+
+  it('the team list adds a model first named after the list was read, and keeps the ones read before', async () => {
+    const window = (id: string, model: string, time: string): AnyEvent =>
+      makeEvent('serving.window', { model_id: model, team: 'team-list', tier: 2, requests: 100, latency_p95_ms: 50, cost_usd: 0.1 }, { source: 'serving-test', id, time });
+    const teamList = async () => (await a.client.read.get('/v1/teams', {})).teams.find((summary) => summary.team === 'team-list');
+    await a.produce([window('w1', 'model-a', `${MONTH}-05T10:00:00Z`)]);
+    await eventually(async () => ((await teamList())?.events === 1 ? true : undefined), 30_000, 'the team listed with one event');
+    expect(await teamList()).toEqual({ team: 'team-list', models: ['model-a'], events: 1, last_event_at: `${MONTH}-05T10:00:00.000Z` });
+    // A refresh now reads only the models of the events ingested since the previous one.
+    await a.produce([window('w2', 'model-b', `${MONTH}-06T10:00:00Z`)]);
+    await eventually(async () => ((await teamList())?.events === 2 ? true : undefined), 30_000, 'the team listed with two events');
+    expect(await teamList()).toEqual({ team: 'team-list', models: ['model-a', 'model-b'], events: 2, last_event_at: `${MONTH}-06T10:00:00.000Z` });
+  });
 });

@@ -204,7 +204,7 @@ function newInstance(rule: AlertRule, labels: Labels, now: Date): AlertInstance 
  * One evaluation of one instance. `previous` is the stored instance (undefined: never seen or
  * pruned). Returns the instance to store (undefined: nothing to keep) and the state change, if any.
  */
-export function step(spec: InstanceSpec | undefined, previous: AlertInstance | undefined, observation: Observation, now: Date): { next: AlertInstance | undefined; transition?: Transition } {
+export function step(spec: InstanceSpec | undefined, previous: Readonly<AlertInstance> | undefined, observation: Observation, now: Date): { next: AlertInstance | undefined; transition?: Transition } {
   const at = iso(now);
   if (observation.kind === 'gone' || !spec) {
     if (!previous) return { next: undefined };

@@ -26,24 +26,19 @@ export class AlertStore {
     return `${this.prefix}:{alerts}:outbox:${group}`;
   }
 
-  async instances(): Promise<AlertInstance[]> {
-    const all = await this.redis.hvals(this.keys.instances);
-    return all.map((text) => JSON.parse(text) as AlertInstance);
-  }
-
   /** The instances as last read, and the version of the hash they were read at. */
   private read: { version: string | null; instances: Readonly<AlertInstance>[] } | undefined;
 
   /**
-   * The instances, for readers that never change them (the API lists them on every request): read
-   * again only when an evaluation changed them (a version bumped with every change), a small GET
-   * otherwise, where the whole hash would cross the wire on each request.
+   * The instances, never changed by their readers (the evaluator derives new ones; the API lists
+   * them on every request): read again only when an evaluation changed them (a version bumped with
+   * every change), a small GET otherwise, where the whole hash would cross the wire each time.
    */
-  async readInstances(): Promise<Readonly<AlertInstance>[]> {
+  async instances(): Promise<Readonly<AlertInstance>[]> {
     const version = await this.redis.get(this.keys.instancesVersion);
     if (this.read && this.read.version === version) return this.read.instances;
     // Read after the version: a change in between is read now and read again next time, never missed.
-    const instances = (await this.redis.hvals(this.keys.instances)).map((text) => JSON.parse(text) as AlertInstance);
+    const instances = (await this.redis.hvals(this.keys.instances)).map((text) => Object.freeze(JSON.parse(text) as AlertInstance));
     this.read = { version, instances };
     return instances;
   }

@@ -62,7 +62,7 @@ export const eventsProduced = new Counter({
 });
 export const jobsProcessed = new Counter({
   name: 'kpi_jobs_total',
-  help: 'BullMQ jobs finished, by queue and outcome (completed, failed; delayed: a dependency was away, the job runs again later)',
+  help: 'BullMQ jobs finished, by queue and outcome (completed, failed; delayed: a dependency was away, the job runs again later; postponed: paced, the job runs at a later time without having run)',
   labelNames: ['queue', 'outcome'] as const,
   registers: [registry],
 });

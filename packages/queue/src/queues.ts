@@ -129,18 +129,21 @@ export function startWorker<K extends QueueKey>(
     async (job, token) => {
       const timer = jobSeconds.startTimer({ queue: name });
       try {
-        return await processor(payload.parse(job.data) as Payload<K>, job);
+        const result = await processor(payload.parse(job.data) as Payload<K>, job);
+        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
+        return result;
       } catch (error) {
+        // A postponed job did not run: neither its time nor a line of its own.
         if (error instanceof Postpone && token) {
+          jobsProcessed.inc({ queue: name, outcome: 'postponed' });
           await job.moveToDelayed(error.until, token);
           throw new DelayedError();
         }
+        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
         if (!token || !options.isOutage?.(error)) throw error;
         jobsProcessed.inc({ queue: name, outcome: 'delayed' });
         await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
         throw new DelayedError();
-      } finally {
-        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
       }
     },
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency },

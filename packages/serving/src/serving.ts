@@ -4,16 +4,20 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { effectiveOverrides, type ScopedValue, type TargetOverride } from '@kpi/kpi';
 import { servedValues, servingResyncs, servingUpdates } from '@kpi/metrics';
-import { eventQueries, kpiValues, type Storage } from '@kpi/storage';
+import { eventQueries, kpiValues, type Storage, type TeamSummary } from '@kpi/storage';
 import { ValueReplica, type ServedRow } from './replica.ts';
 
-/** A team with the models its events name (GET /v1/teams). */
-export type TeamSummary = Awaited<ReturnType<typeof eventQueries.teams>>[number];
 
 /** Values per update message: a rebuild's hundred thousand values go out in slices. */
 const ROWS_PER_MESSAGE = 2_000;
 /** How old the served team list may get before a read refreshes it in the background. */
 const TEAMS_MAX_AGE_MS = 5_000;
+/**
+ * A refresh reads the models of the events ingested since the previous one began, less this much
+ * (an insert still running then commits rows stamped before its end); every so often it reads all.
+ */
+const MODELS_OVERLAP_MS = 60_000;
+const MODELS_FULL_READ_MS = 10 * 60_000;
 /** The subscriber's name in Redis (CLIENT LIST). */
 export const SUBSCRIBER_NAME = 'kpi-served-values';
 const RECONNECT_DELAY = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
@@ -61,7 +65,7 @@ export class Serving {
   private reloading: Promise<void> | undefined;
   private targets: TargetOverride[] = [];
   /** The teams as last read, and whether values of a team it lacks have been served since. */
-  private teamList: { at: number; teams: TeamSummary[]; lacksServedTeam?: boolean } | undefined;
+  private teamList: { at: number; fullReadAt: number; teams: TeamSummary[]; lacksServedTeam?: boolean } | undefined;
   private teamsRefresh: Promise<TeamSummary[]> | undefined;
   private closed = false;
   /** How many times the values were loaded from ClickHouse (at start, then after each lost channel). */
@@ -221,10 +225,17 @@ export class Serving {
   }
 
   private refreshTeams(): Promise<TeamSummary[]> {
+    const previous = this.teamList;
+    const startedAt = Date.now();
+    const full = !previous || startedAt - previous.fullReadAt > MODELS_FULL_READ_MS;
     this.teamsRefresh ??= eventQueries
-      .teams(this.options.storage)
+      .teams(this.options.storage, full ? undefined : new Date(previous.at - MODELS_OVERLAP_MS))
       .then((teams) => {
-        this.teamList = { at: Date.now(), teams };
+        if (!full) {
+          const seen = new Map(previous.teams.map((summary) => [summary.team, summary.models]));
+          for (const summary of teams) summary.models = [...new Set([...(seen.get(summary.team) ?? []), ...summary.models])].sort();
+        }
+        this.teamList = { at: startedAt, fullReadAt: full ? startedAt : previous.fullReadAt, teams };
         return teams;
       })
       .finally(() => (this.teamsRefresh = undefined));

@@ -5,7 +5,7 @@ export { webhookDeliveries, deliveryKey, deliveryRow, storedDelivery, DELIVERY_O
 export { productionReleasesOfModel, runningExperiments, workItemFirstClosed, type ReleaseOfModel } from './tables/connector-state.ts';
 export { alertTriage, type TriageAlert } from './tables/alert-triage.ts';
 export { sql, param, identifier, raw, join, type Sql } from './sql.ts';
-export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries } from './tables/events.ts';
+export { EVENTS_TABLE, EVENT_COLUMNS, insertEventLines, eventQueries, type TeamSummary } from './tables/events.ts';
 export { tsvField, tsvNumber } from './tsv.ts';
 export { kpiValues, type KpiValueRow, type StoredKpiValue } from './tables/kpi-values.ts';
 export { kpiDefinitions, type StoredDefinition } from './tables/kpi-definitions.ts';

@@ -52,10 +52,15 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
   // Every KPI of the source in one computation (the day states are stored per group of the
   // source's KPIs), over the periods any of them needs; each stores only its own stale ones.
   const stale = new Set<string>();
+  // The same scopes keyed by the period's epoch milliseconds, which a computed value has at hand.
+  const staleAt = new Set<string>();
   const windows = new Map<Granularity, Window>();
   for (const kpi of kpis) {
     const needs = staleScopes(kpi, teamDays, now);
-    for (const scope of needs.scopes) stale.add(`${scope.kpi}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
+    for (const scope of needs.scopes) {
+      stale.add(`${scope.kpi}|${scope.granularity}|${scope.periodStart}|${scope.team}`);
+      staleAt.add(`${scope.kpi}|${scope.granularity}|${Date.parse(scope.periodStart)}|${scope.team}`);
+    }
     for (const window of needs.windows) {
       const known = windows.get(window.granularity);
       windows.set(window.granularity, known ? { ...window, from: new Date(Math.min(+known.from, +window.from)), to: new Date(Math.max(+known.to, +window.to)) } : window);
@@ -69,7 +74,7 @@ export async function recomputeSource(target: ValueStore, catalog: Catalog, dirt
   // ClickHouse merges later, each message a parse in every process.
   const recomputedValues: ScopedValue[] = [];
   await computeValues(target.storage, request, async (values) => {
-    for (const value of values) if (stale.has(`${value.kpi}|${value.granularity}|${value.period.start.toISOString()}|${value.team}`)) recomputedValues.push(value);
+    for (const value of values) if (staleAt.has(`${value.kpi}|${value.granularity}|${+value.period.start}|${value.team}`)) recomputedValues.push(value);
   });
   await storeAndServe(target, now)(recomputedValues);
   for (const group of groups) await refreshMonthStates(target.storage, group, teamDays, now);

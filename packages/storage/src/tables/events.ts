@@ -17,7 +17,16 @@ export function insertEventLines(storage: Storage, lines: string, token: string)
   return storage.insertTabSeparated(EVENTS_TABLE, EVENT_COLUMNS, lines, { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 });
 }
 
-const teamRow = z.object({ team: z.string(), models: z.array(z.string()), events: z.coerce.number(), last_event_at: z.string() });
+const teamCounts = z.object({ team: z.string(), events: z.coerce.number(), last_event_at: z.string() });
+const teamModels = z.object({ team: z.string(), models: z.array(z.string()) });
+
+/** A team with the models its events name (GET /v1/teams). */
+export interface TeamSummary {
+  team: string;
+  models: string[];
+  events: number;
+  last_event_at: string;
+}
 
 export const eventQueries = {
   /** Teams that have sent any event (before `before`, if given): the team scopes of a rebuild, a refresh, a report. */
@@ -29,14 +38,27 @@ export const eventQueries = {
     return rows.map((row) => row.team);
   },
 
-  /** Teams with the models their events name, how many events and the latest. */
-  async teams(storage: Storage) {
-    const rows = await storage.query(
-      `SELECT team, arraySort(groupUniqArrayIf(JSONExtractString(data, 'model_id'), JSONExtractString(data, 'model_id') != '')) AS models,
-              count() AS events, toString(max(time)) AS last_event_at
-       FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team`,
-    );
-    return z.array(teamRow).parse(rows).map((row) => ({ ...row, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` }));
+  /**
+   * Teams with how many events and the latest, and the models named by the events ingested at or
+   * after `modelsSince` (all when omitted). Counts read two narrow columns; the models need the
+   * JSON of each event, so a caller that keeps the models it saw asks only for the newer ones.
+   */
+  async teams(storage: Storage, modelsSince?: Date): Promise<TeamSummary[]> {
+    const [counted, named] = await Promise.all([
+      storage.query("SELECT team, count() AS events, toString(max(time)) AS last_event_at FROM {db:Identifier}.events WHERE team != '' GROUP BY team ORDER BY team"),
+      storage.query(
+        `SELECT team, groupUniqArray(model) AS models
+         FROM (SELECT team, JSONExtractString(data, 'model_id') AS model FROM {db:Identifier}.events
+               WHERE team != '' AND ingested_at >= {since:DateTime64(3, 'UTC')})
+         WHERE model != '' GROUP BY team`,
+        { since: (modelsSince ?? new Date(0)).toISOString().replace('T', ' ').replace('Z', '') },
+      ),
+    ]);
+    const models = new Map(z.array(teamModels).parse(named).map((row) => [row.team, row.models]));
+    return z
+      .array(teamCounts)
+      .parse(counted)
+      .map((row) => ({ team: row.team, models: (models.get(row.team) ?? []).sort(), events: row.events, last_event_at: `${row.last_event_at.replace(' ', 'T')}Z` }));
   },
 
   /** The time of the earliest event, or null when there is none. */

@@ -100,7 +100,7 @@ function alertInstanceRoutes(app: AlertsApp, { runtime: { storage }, serve, read
         (!severityFilter || instance.severity === severityFilter) &&
         (!rule || instance.rule === rule) &&
         (!kpi || instance.kpi === kpi);
-      const alerts = (await store.readInstances())
+      const alerts = (await store.instances())
         .filter(wanted)
         .sort((a, b) => STATE_ORDER[a.state]! - STATE_ORDER[b.state]! || SEVERITY_ORDER[a.severity]! - SEVERITY_ORDER[b.severity]! || a.rule.localeCompare(b.rule) || a.team.localeCompare(b.team))
         .map(({ holds, version, ...instance }) => {
