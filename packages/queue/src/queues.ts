@@ -128,9 +128,13 @@ export function startWorker<K extends QueueKey>(
     name,
     async (job, token) => {
       const timer = jobSeconds.startTimer({ queue: name });
+      const ran = () => {
+        const seconds = timer();
+        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds }, 'job ran');
+      };
       try {
         const result = await processor(payload.parse(job.data) as Payload<K>, job);
-        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
+        ran();
         return result;
       } catch (error) {
         // A postponed job did not run: neither its time nor a line of its own.
@@ -139,7 +143,7 @@ export function startWorker<K extends QueueKey>(
           await job.moveToDelayed(error.until, token);
           throw new DelayedError();
         }
-        options.log.debug?.({ queue: name, job: job.id, name: job.name, seconds: timer() }, 'job ran');
+        ran();
         if (!token || !options.isOutage?.(error)) throw error;
         jobsProcessed.inc({ queue: name, outcome: 'delayed' });
         await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
