@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '@kpi/events';
 import { storeEvents } from '@kpi/ingest';
-import { ALL_TEAMS, buildStates, CATALOG, computeValues, refreshDayStates, refreshMonthStates, stateGroupsOf, type ScopedValue } from '@kpi/kpi';
+import { ALL_TEAMS, buildStates, CATALOG, computeValues, refreshDayStates, refreshEndedMonthStates, refreshMonthStates, stateGroupsOf, type ScopedValue } from '@kpi/kpi';
 import type { Storage } from '@kpi/storage';
 import { isolatedConfig, migratedStorage } from '@kpi/testing';
 
@@ -15,16 +15,19 @@ const answer = (id: string, day: string, score: number, team = 'search') =>
   makeEvent('survey.response', { team, score }, { source: 'states-test', id, time: `${day}T12:00:00Z` });
 const now = new Date('2026-06-01T00:00:00Z');
 
-/** The Q1 2026 mean score of `team` as computed from the stored states. */
-async function q1(team: string, monthsFromDays?: string[]): Promise<number | null> {
+/** The mean score of `team` in a quarter (Q1 2026 unless told) as computed from the stored states at `at`. */
+async function quarter(team: string, options: { monthsFromDays?: string[]; from?: string; at?: Date } = {}): Promise<number | null> {
+  const from = new Date(`${options.from ?? '2026-01-01'}T00:00:00Z`);
+  const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 3, 1));
   const values: ScopedValue[] = [];
   await computeValues(
     storage,
-    { kpis: [kpi], windows: [{ granularity: 'quarter', from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-04-01T00:00:00Z') }], teams: ['search', ALL_TEAMS], now, states: 'stored', monthsFromDays },
+    { kpis: [kpi], windows: [{ granularity: 'quarter', from, to }], teams: ['search', ALL_TEAMS], now: options.at ?? now, states: 'stored', monthsFromDays: options.monthsFromDays },
     async (computed) => void values.push(...computed),
   );
   return values.find((value) => value.team === team && value.tier === 'all')!.evaluation.value;
 }
+const q1 = (team: string, monthsFromDays?: string[]) => quarter(team, { monthsFromDays });
 
 beforeAll(async () => {
   storage = await migratedStorage(isolatedConfig());
@@ -54,5 +57,25 @@ describe('stored KPI states', () => {
     expect(await q1('search')).toBeCloseTo(expected, 12);
     // Months read from days that did not change give the same value as their month states.
     expect(await q1('search', ['2026-03-01'])).toBeCloseTo(expected, 12);
+  });
+
+  it('merge the open month and the one before from their days, and store a month once it has ended', async () => {
+    // June 2026 is open: its answer is refreshed into its day state, and its month state is not stored.
+    const june = new Date('2026-06-15T00:00:00Z');
+    await storeEvents(storage, [answer('j1', '2026-06-03', 2), answer('j2', '2026-04-20', 4)], 't', 'states-3');
+    const touched = new Map([['search', ['2026-04-20', '2026-06-03']]]);
+    await refreshDayStates(storage, group, touched, june);
+    await refreshMonthStates(storage, group, touched, june);
+    const [stored] = await storage.query<{ months: number }>("SELECT count() AS months FROM {db:Identifier}.kpi_states FINAL WHERE grain = 'month' AND start = '2026-06-01' AND rows > 0");
+    expect(Number(stored!.months)).toBe(0);
+    // Q2 in June: April from its refreshed month state, May and June (open) from their days.
+    expect(await quarter('search', { from: '2026-04-01', at: june })).toBeCloseTo((4 + 2) / 2, 12);
+    // In August June is no longer merged from its days: without its month state it is missing...
+    const august = new Date('2026-08-05T00:00:00Z');
+    expect(await quarter('search', { from: '2026-04-01', at: august })).toBe(4);
+    // ...until the worker's periodic refresh stores the ended months' states.
+    await refreshEndedMonthStates(storage, group, ['search', 'ads'], august);
+    expect(await quarter('search', { from: '2026-04-01', at: august })).toBeCloseTo((4 + 2) / 2, 12);
+    expect(await quarter(ALL_TEAMS, { from: '2026-04-01', at: august })).toBeCloseTo((4 + 2) / 2, 12);
   });
 });

@@ -3,7 +3,7 @@ export { KPI_ID, customKpiFields, customKpiSchema, parseCustomKpi, DefinitionErr
 export { emptyEvaluation, granularitiesOf, granularityRefusal, UNITS, DIRECTIONS, type KpiDefinition, type Evaluation, type Contribution, type Unit, type Direction, type TargetRule, type Measure } from './definition.ts';
 export { computeValues, storeValues, emptyValue, tierScopes, ALL_TEAMS, TIER_SCOPES, type TeamFilter, type ScopedValue, type TierScope, type ComputeRequest, type Window } from './engine/compute.ts';
 export { computeScope, explainScope, type Scope } from './engine/explain.ts';
-export { buildStates, monthsOf, refreshDayStates, refreshMonthStates, stateGroupsOf, forgetBuiltStates, type StateGroup } from './engine/states.ts';
+export { buildStates, monthsOf, refreshDayStates, refreshEndedMonthStates, refreshMonthStates, stateGroupsOf, forgetBuiltStates, type StateGroup } from './engine/states.ts';
 export { readValues, readValuesOf, storedValuesIn, type KpiValue, type ValueReader } from './values.ts';
 export { elapsedOf, forecastFor, forecastModelOf, type Forecast } from './forecast.ts';
 export { applicableRule, backlogTarget, judge, storedOverrides, targetOverrideSchema, withYearlyTargets, STATUSES, type TargetOverride, type Status } from './targets.ts';

@@ -1,5 +1,5 @@
 import {
-  ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, monthsOf, periodStartOf, previousPeriodStart, refreshDayStates, refreshMonthStates, staleScopes, stateGroupsOf, storeValues,
+  ALL_TEAMS, buildStates, CATALOG, computeValues, GRANULARITIES, monthsOf, periodStartOf, previousPeriodStart, refreshDayStates, refreshEndedMonthStates, refreshMonthStates, staleScopes, stateGroupsOf, storeValues,
   type Catalog, type Granularity, type KpiDefinition, type ScopedValue, type TargetOverride, type Window,
 } from '@kpi/kpi';
 import type { DirtySet } from '@kpi/queue';
@@ -32,7 +32,7 @@ const storeAndServe = (target: ValueStore, computedAt: Date) => async (values: S
  * every KPI of the source for the periods containing them (through now for live state), for their
  * teams and the organisation, every tier, merged from day states (and month states for the months
  * it did not touch); stores and serves only the stale values, then refreshes the touched months'
- * states. Returns the values (`kpi|granularity|period start|team`).
+ * states (but the open one's: see refreshMonthStates). Returns the values (`kpi|granularity|period start|team`).
  */
 export async function recomputeSource(target: ValueStore, catalog: Catalog, dirty: DirtySet, sourceName: string, jobId: string, now = new Date()): Promise<string[]> {
   const ofSource = () => catalog.list().filter((kpi) => kpi.source.name === sourceName);
@@ -120,9 +120,12 @@ async function computeRange(
 /**
  * The open period and the one that closed last of the KPIs that move with time alone: live state
  * (drift coverage, judged at now) and open-item details (incidents open past target). The others
- * change only with events, which recompute them.
+ * change only with events, which recompute them. Also stores the states of the months that ended
+ * (see refreshEndedMonthStates).
  */
-export function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
+export async function refreshOpenPeriods(target: ValueStore, kpis: readonly KpiDefinition[] = CATALOG, now = new Date()): Promise<number> {
+  const teams = await eventQueries.knownTeams(target.storage);
+  for (const group of stateGroupsOf(kpis)) await refreshEndedMonthStates(target.storage, group, teams, now);
   const moving = kpis.filter((kpi) => kpi.anchor === 'period_end' || kpi.backlog !== undefined);
   const range = { from: (granularity: Granularity) => previousPeriodStart(granularity, periodStartOf(granularity, now)), to: new Date(now.getTime() + 1), kpis: moving };
   return computeRange(target, range, now, storeAndServe(target, now));

@@ -188,9 +188,14 @@ export async function refreshDayStates(storage: Storage, group: StateGroup, team
     LEFT JOIN (${dailyStates(group, contiguous([...new Set(pairs.map(([, day]) => day))]), [...teamDays.keys()])}) AS s ON s.day = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
 }
 
-/** Stores the states of the months of the given days of each team, merged from their stored day states. */
+/**
+ * Stores the states of the months of the given days of each team, merged from their stored day
+ * states; not those of the month of `computedAt`: a computation merges an open month from its
+ * days (statesFor), and its state is stored once it has ended (refreshEndedMonthStates).
+ */
 export async function refreshMonthStates(storage: Storage, group: StateGroup, teamDays: ReadonlyMap<string, readonly string[]>, computedAt: Date): Promise<void> {
-  const pairs = pairsOf(teamDays);
+  const current = monthOf(DAY_TEXT(computedAt));
+  const pairs = pairsOf(teamDays).filter(([, day]) => monthOf(day) !== current);
   if (pairs.length === 0) return;
   const types = await ensureStates(storage, group, computedAt);
   const months = [...new Map(pairs.map(([team, day]) => [`${team}|${monthOf(day)}`, [team, monthOf(day)] as const])).values()];
@@ -202,6 +207,30 @@ export async function refreshMonthStates(storage: Storage, group: StateGroup, te
     LEFT JOIN (${monthsOfDays(group, types, { from: new Date(`${starts[0]}T00:00:00Z`), to: new Date(`${nextMonth(starts.at(-1)!)}T00:00:00Z`) }, [...teamDays.keys()])}) AS s
       ON s.month = grid.start AND s.team = grid.team AND s.tier = grid.tier`);
 }
+
+/**
+ * Stores the states of the two months before the one of `now`, for `teams`, from their day
+ * states: a month stops being merged from its days a month after it ended (statesFor), by which
+ * time this has run (the worker's periodic refresh). Stamped with the end of each month, so that
+ * a month state a recompute stored since (a late event) is never replaced by one read before it.
+ */
+export async function refreshEndedMonthStates(storage: Storage, group: StateGroup, teams: readonly string[], now: Date): Promise<void> {
+  const previous = monthBefore(monthOf(DAY_TEXT(now)));
+  for (const month of [monthBefore(previous), previous]) {
+    await refreshMonthStates(storage, group, new Map(teams.map((team) => [team, [month]])), new Date(`${nextMonth(month)}T00:00:00Z`));
+  }
+}
+
+/**
+ * The months ('YYYY-MM-01') a quarter or a year merges from their day states whatever their month
+ * states: the month of `now` and the one before (see refreshMonthStates, refreshEndedMonthStates).
+ */
+export function openMonths(now: Date): string[] {
+  const current = monthOf(DAY_TEXT(now));
+  return [monthBefore(current), current];
+}
+
+const monthBefore = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1)).toISOString().slice(0, 10);
 
 /**
  * Builds the states of every day from all the rows, then of every month from its days, replacing
@@ -257,7 +286,8 @@ export function forgetBuiltStates(): void {
  * The partial states a value computation merges for `windows` and `teams`, and which of them go
  * to which window: day states computed from the rows now (`rows`: exact at this instant, what a
  * breakdown shows), or the stored day and month states (`stored`: what recomputes keep current,
- * see refreshDayStates; the quarters and years of `monthsFromDays` merge those months' days). Each
+ * see refreshDayStates; the quarters and years of `monthsFromDays` and of the open months merge
+ * those months' days). Each
  * row has `day` (its start) and `state_<column>`s.
  */
 export async function statesFor(
@@ -272,9 +302,10 @@ export async function statesFor(
   const inPeriod = raw('day >= w.2 AND day < w.3');
   if (from === 'rows') return { rows: dailyStates(group, [spanOf(windows)], teams), inWindow: inPeriod };
   const monthly = sql`has(${param(MONTHLY, 'Array(String)')}, w.1)`;
+  const fromDays = [...new Set([...monthsFromDays, ...openMonths(now)])];
   return {
-    rows: storedStates(group, await ensureStates(storage, group, now), windows, teams, monthsFromDays),
+    rows: storedStates(group, await ensureStates(storage, group, now), windows, teams, fromDays),
     // A quarter or a year takes month states, and the day states of the months read from days; a shorter period its days.
-    inWindow: sql`${inPeriod} AND if(${monthly}, grain = 'month' OR has(${param(monthsFromDays, 'Array(Date)')}, toStartOfMonth(day)), grain = 'day')`,
+    inWindow: sql`${inPeriod} AND if(${monthly}, grain = 'month' OR has(${param(fromDays, 'Array(Date)')}, toStartOfMonth(day)), grain = 'day')`,
   };
 }
