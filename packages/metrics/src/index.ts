@@ -1,37 +1,11 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Every metric the pipeline exports, defined once. One registry per thread: the roles of a thread
- * share it, and the API serves it at /metrics with those of the process's other threads (peers).
+ * Every metric the pipeline exports, defined once. One registry per process: the roles of a
+ * process share it and the API serves it at /metrics.
  */
 export const registry = new Registry();
-const PROCESS_PREFIX = 'kpi_process_';
-collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
-
-/** A thread's metrics as prom-client gives them (`getMetricsAsJSON`), to be served by another. */
-export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
-
-const peers: (() => Promise<MetricsSnapshot>)[] = [];
-
-/** A gauge of state every thread holds alike (the served values, the catalog): served once, not summed. */
-const HELD_BY_EVERY_THREAD = { aggregator: 'max' } as const;
-
-/** Serves the metrics of another thread of this process with this thread's (the start command's roles thread). */
-export function addMetricsPeer(peer: () => Promise<MetricsSnapshot>): void {
-  peers.push(peer);
-}
-
-/** This thread's metrics for a peer to serve, without the process-wide ones (CPU, memory), which the serving thread reports. */
-export async function localMetrics(): Promise<MetricsSnapshot> {
-  return (await registry.getMetricsAsJSON()).filter((metric) => !metric.name.startsWith(PROCESS_PREFIX));
-}
-
-/** The /metrics exposition: this thread's metrics and its peers', counters and histograms summed, gauges by their aggregator. */
-export async function exposition(): Promise<string> {
-  if (peers.length === 0) return registry.metrics();
-  const snapshots = [await registry.getMetricsAsJSON(), ...(await Promise.all(peers.map((peer) => peer())))];
-  return AggregatorRegistry.aggregate(snapshots).metrics();
-}
+collectDefaultMetrics({ register: registry, prefix: 'kpi_process_' });
 
 export const eventsIngested = new Counter({
   name: 'kpi_events_ingested_total',
@@ -161,7 +135,6 @@ export const alertLockRenewalFailures = new Counter({
 export const customKpisUnparsable = new Gauge({
   name: 'kpi_custom_kpis_unparsable',
   help: 'Custom KPI definitions stored through the API that no longer parse and are left out of the catalog (reasons in the log)',
-  ...HELD_BY_EVERY_THREAD,
   registers: [registry],
 });
 export const webhookDeliveries = new Counter({
@@ -198,7 +171,6 @@ export const connectorLastPull = new Gauge({
   name: 'kpi_connector_last_successful_pull_timestamp_seconds',
   help: 'When a pulling connector last read every page (Unix seconds)',
   labelNames: ['connector'] as const,
-  ...HELD_BY_EVERY_THREAD,
   registers: [registry],
 });
 /** Seconds, from a point lookup to a rebuild's largest statement. */
@@ -220,7 +192,6 @@ export const statementWaitSeconds = new Histogram({
 export const servedValues = new Gauge({
   name: 'kpi_served_values',
   help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',
-  ...HELD_BY_EVERY_THREAD,
   registers: [registry],
 });
 export const servingResyncs = new Counter({

@@ -1,33 +1,26 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { DEMO_CUSTOM_KPI, demoHistory, produceEvents, startTrickle } from '@kpi/demo';
 import { loadConfig, type Config } from '@kpi/config';
 import { startLocalKafka, startLocalRedis, supervise, type LocalKafka, type LocalRedis, type Supervisor } from '@kpi/infra';
-import { addMetricsPeer, localRestarts } from '@kpi/metrics';
-import { createLogger, createRuntime, Deadline, EXIT, runMain, runSteps, stopAll, stopOnSignals, type Runtime, type StopStep } from '@kpi/runtime';
+import { localRestarts } from '@kpi/metrics';
+import { createLogger, createRuntime, Deadline, EXIT, runMain, runSteps, stopAll, stopOnSignals, type RoleHandle, type Runtime, type StopStep } from '@kpi/runtime';
+import { startIngestRole } from '@kpi/ingest';
+import { startWorkerRole } from '@kpi/worker';
 import { startApiRole, type ApiHandle } from '@kpi/api';
-import { RolesThread, runRolesThread, type ComputingRole } from './roles-thread.ts';
 
 /** Local Kafka and Redis get at least this long after SIGTERM before SIGKILL, deadline or not. */
 const LOCAL_STOP_GRACE_MS = 3_000;
-
-/** What `node services/stack` runs (scripts/build.mjs); the roles thread runs it too. */
-const BUNDLE = new URL('../dist/main.js', import.meta.url);
-
-if (isMainThread) runMain(startCommand);
-else await runRolesThread();
 
 /**
  * The start command: the whole pipeline on one machine. Starts a local Kafka broker and Redis
  * unless KAFKA_BROKERS / REDIS_URL point elsewhere, restarts them when they exit unexpectedly
  * (giving up, exit code 4, when they keep failing), and runs the roles of KPI_ROLES (all by
  * default; ingest creates the topics) in this process on embedded ClickHouse in DATA_DIR, so that
- * a restart keeps every event and KPI; ingest and worker run in a thread of their own (see
- * roles-thread.ts), the API in the main thread. SIGINT/SIGTERM stops everything it started within
+ * a restart keeps every event and KPI. SIGINT/SIGTERM stops everything it started within
  * SHUTDOWN_TIMEOUT_MS: roles first (stop consuming, drain, close), then the local broker and Redis.
  */
-async function startCommand(): Promise<void> {
+runMain(async () => {
   const config = loadConfig();
   const dataDir = resolve(config.dataDir);
   const log = createLogger(config);
@@ -80,41 +73,25 @@ async function startCommand(): Promise<void> {
       redis = await startLocalRedis({ persistDir: join(dataDir, 'redis'), signal: startUp.signal });
       superviseLocal('redis', redis);
     }
-    const brokers = kafka?.brokers ?? config.kafka.brokers!;
-    const redisUrl = redis?.url ?? config.redis.url!;
-    // This thread's runtime first: it applies the migrations the roles thread then finds done.
-    const runtime = await createRuntime(config, { brokers, redisUrl, log });
-    let api: ApiHandle | undefined;
-    let thread: RolesThread | undefined;
-    // The API and this thread's clients first, then the roles thread (see roles-thread.ts: it
-    // outlives this thread's use of ClickHouse).
-    started.push({
-      name: 'roles',
-      stop: async (deadline) => {
-        const mainClean = await stopAll(runtime, api ? [api] : [], deadline);
-        const threadClean = thread ? await thread.stop(deadline) : true;
-        if (!mainClean || !threadClean) throw new Error('a role did not stop cleanly');
-      },
-    });
-    const computing = config.roles.filter((role): role is ComputingRole => role === 'ingest' || role === 'worker');
-    if (computing.length > 0) {
-      thread = await RolesThread.start(BUNDLE, { roles: computing, brokers, redisUrl }, log, (error) => {
-        log.fatal({ err: error }, 'the ingest and worker roles stopped unexpectedly; stopping');
-        void stopEverything().finally(() => process.exit(EXIT.failed));
-      });
-      addMetricsPeer(() => thread!.metrics());
-    }
-    if (config.roles.includes('api')) api = await startApiRole(runtime);
+    const runtime = await createRuntime(config, { brokers: kafka?.brokers, redisUrl: redis?.url, log });
+    const handles: RoleHandle[] = [];
+    started.push({ name: 'roles', stop: (deadline) => stopAll(runtime, handles, deadline).then((clean) => { if (!clean) throw new Error('a role did not stop cleanly'); }) });
+    // The worker first: it has nothing to wait for, while a restarted ingest consumer may wait
+    // for its predecessor's Kafka session to time out before it gets its partitions.
+    if (config.roles.includes('worker')) handles.push(await startWorkerRole(runtime));
+    if (config.roles.includes('ingest')) handles.push(await startIngestRole(runtime));
+    const api = config.roles.includes('api') ? await startApiRole(runtime) : undefined;
+    if (api) handles.push(api);
     if (config.demo) {
       const trickle = await startDemo(runtime);
       started.push({ name: 'demo trickle', stop: async () => trickle.stop() });
     }
-    printBanner(config, runtime.brokers, redisUrl, dataDir, api);
+    printBanner(config, runtime.brokers, redis?.url ?? config.redis.url!, dataDir, api);
   } catch (error) {
     await stopEverything();
     throw error;
   }
-}
+});
 
 const DEMO_SEED = 42;
 

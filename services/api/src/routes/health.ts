@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
-import { exposition, registry } from '@kpi/metrics';
+import { registry } from '@kpi/metrics';
 import type { Runtime } from '@kpi/runtime';
 import type { Serve } from '../serve.ts';
 
@@ -20,6 +20,6 @@ export const healthRoutes = (runtime: Runtime, serve: Serve): FastifyPluginAsync
 
   app.route({
     ...serve(routes.getMetrics),
-    handler: async (_request, reply) => reply.header('content-type', registry.contentType).send(await exposition()),
+    handler: async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()),
   });
 };
