@@ -157,7 +157,21 @@ const kill = async (service: 'redis' | 'kafka') => {
   process.stdout.write(`${new Date().toISOString()} ${service} back after ${((outage.to - outage.from) / 1000).toFixed(1)} s\n`);
 };
 const rssTimer = setInterval(sampleRss, 10_000);
-const progressTimer = setInterval(() => process.stdout.write(`${new Date().toISOString()} ${Math.round((Date.now() - startedAt) / 1000)} s: ${acknowledged} events acknowledged, RSS stack ${rss['stack (node + embedded ClickHouse)'].at(-1)?.toFixed(0)} MB\n`), 60_000);
+// --- what the stack's RSS holds, from its /metrics once a minute: V8's heap, Node's buffers, the engine's own account ---
+const MEMORY_PARTS = { 'V8 heap used': 'kpi_process_nodejs_heap_size_used_bytes', 'Node external (buffers)': 'kpi_process_nodejs_external_memory_bytes', 'ClickHouse tracked': 'kpi_clickhouse_memory_tracked_bytes' } as const;
+const memoryParts = Object.fromEntries(Object.keys(MEMORY_PARTS).map((part) => [part, [] as number[]])) as Record<keyof typeof MEMORY_PARTS, number[]>;
+const sampleMemoryParts = async () => {
+  const text = String((await stack.request('/metrics', { timeoutMs: 5_000 })).body ?? '');
+  for (const [part, metric] of Object.entries(MEMORY_PARTS) as [keyof typeof MEMORY_PARTS, string][]) {
+    const bytes = new RegExp(`^${metric} (\\S+)`, 'm').exec(text)?.[1];
+    if (bytes !== undefined) memoryParts[part].push(Number(bytes) / 2 ** 20);
+  }
+};
+const progressTimer = setInterval(async () => {
+  await sampleMemoryParts().catch(() => undefined);
+  const parts = Object.entries(memoryParts).map(([part, samples]) => `${part} ${samples.at(-1)?.toFixed(0) ?? '?'} MB`).join(', ');
+  process.stdout.write(`${new Date().toISOString()} ${Math.round((Date.now() - startedAt) / 1000)} s: ${acknowledged} events acknowledged, RSS stack ${rss['stack (node + embedded ClickHouse)'].at(-1)?.toFixed(0)} MB (${parts})\n`);
+}, 60_000);
 await sleep(durationMs / 3);
 await kill('redis');
 await sleep(Math.max(0, startedAt + (2 * durationMs) / 3 - Date.now()));
@@ -204,6 +218,9 @@ report(`soak: ${minutes} min at ${rate} events/s, ${clients} API clients, ${thin
   ...Object.fromEntries(outages.map((outage) => [`${outage.phase}: until /readyz saw it back`, `${((outage.to! - outage.from) / 1000).toFixed(1)} s`])),
   ...Object.fromEntries(
     Object.entries(rss).map(([process, samples]) => [`RSS ${process}: start / end / max`, `${samples[0]?.toFixed(0)} / ${samples.at(-1)?.toFixed(0)} / ${Math.max(...samples).toFixed(0)} MB`]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(memoryParts).map(([part, samples]) => [`stack ${part}, minute by minute: first / last / max`, `${samples[0]?.toFixed(0)} / ${samples.at(-1)?.toFixed(0)} / ${Math.max(...samples).toFixed(0)} MB`]),
   ),
   ...Object.fromEntries(
     Object.entries(outcomes).flatMap(([phase, outcome]) => {

@@ -45,6 +45,8 @@ describe('the start command (one machine, every role in one process)', () => {
       expect(metrics).toMatch(/^kpi_events_ingested_total\{[^}]*type="survey.response"[^}]*\} 2$/m);
       expect(metrics).toMatch(/^kpi_jobs_total\{[^}]*outcome="completed"[^}]*\} [1-9]/m);
       expect(metrics).toMatch(/^kpi_http_request_seconds_count\{/m);
+      // The embedded engine's share of the process's memory, read at start-up and every 10 s.
+      expect(metrics).toMatch(/^kpi_clickhouse_memory_tracked_bytes [1-9]\d{5,}/m);
 
       await stopProcess(stack, 60_000);
       expect(stack.exitCode).toBe(0);

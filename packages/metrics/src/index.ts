@@ -189,6 +189,12 @@ export const statementWaitSeconds = new Histogram({
   buckets: STATEMENT_BUCKETS,
   registers: [registry],
 });
+/** Which part of the process's memory is the embedded engine's (the rest is Node's: heap, buffers, code). */
+export const clickhouseMemory = new Gauge({
+  name: 'kpi_clickhouse_memory_tracked_bytes',
+  help: "Memory embedded ClickHouse accounts for (its MemoryTracking metric), part of this process's RSS; 0 with a ClickHouse server, which reports its own",
+  registers: [registry],
+});
 export const servedValues = new Gauge({
   name: 'kpi_served_values',
   help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',

@@ -8,7 +8,7 @@ import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed,
 import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
 import { Catalog, parseTargetsFile } from '@kpi/kpi';
 import { Serving } from '@kpi/serving';
-import { statementSeconds, statementWaitSeconds } from '@kpi/metrics';
+import { clickhouseMemory, statementSeconds, statementWaitSeconds } from '@kpi/metrics';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -85,6 +85,10 @@ export async function createRuntime(config: Config, options: { brokers?: string[
   // Custom KPIs defined through another process's API reach this one within seconds.
   const refresh = setInterval(() => void catalog.refresh().catch((error) => log.warn({ err: error }, 'could not refresh the KPI catalog')), CATALOG_REFRESH_MS);
   refresh.unref();
+  const trackMemory = () => void trackEngineMemory(storage).catch((error) => log.debug({ err: error }, 'could not read ClickHouse memory'));
+  const memory = config.clickhouse.url ? undefined : setInterval(trackMemory, ENGINE_MEMORY_MS);
+  memory?.unref();
+  if (memory) trackMemory();
   const kafka = createKafka(config.kafka, brokers, (level, message, extra) => log[level]({ kafka: extra }, message));
   const redis = createRedis(redisUrl, { commandTimeoutMs: config.redis.commandTimeoutMs });
   watchRedis(redis, log, 'commands');
@@ -133,6 +137,7 @@ export async function createRuntime(config: Config, options: { brokers?: string[
     readiness: () => readinessOf(kafka, storage, redis),
     async close(timeoutMs) {
       clearInterval(refresh);
+      clearInterval(memory);
       catalog.close();
       serving.close();
       // Sockets first, so nothing below waits on a dependency that is gone.
@@ -186,6 +191,13 @@ async function readinessOf(kafka: Kafka, storage: Storage, redis: Redis): Promis
 }
 
 const CATALOG_REFRESH_MS = 5_000;
+const ENGINE_MEMORY_MS = 10_000;
+
+/** The embedded engine's own account of its memory, for kpi_clickhouse_memory_tracked_bytes. */
+async function trackEngineMemory(storage: Storage) {
+  const [row] = await storage.lane('serve').query<{ value: number }>(`SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'`);
+  if (row) clickhouseMemory.set(Number(row.value));
+}
 /** How long closing the clients waits for ClickHouse statements still running. */
 const ENGINE_DRAIN_MS = 2_000;
 
