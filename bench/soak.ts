@@ -158,12 +158,19 @@ const kill = async (service: 'redis' | 'kafka') => {
 };
 const rssTimer = setInterval(sampleRss, 10_000);
 // --- what the stack's RSS holds, from its /metrics once a minute: V8's heap, Node's buffers, the engine's own account ---
-const MEMORY_PARTS = { 'V8 heap used': 'kpi_process_nodejs_heap_size_used_bytes', 'Node external (buffers)': 'kpi_process_nodejs_external_memory_bytes', 'ClickHouse tracked': 'kpi_clickhouse_memory_tracked_bytes' } as const;
+const MEMORY_PARTS = {
+  'V8 heap used': 'kpi_process_nodejs_heap_size_used_bytes',
+  'Node external (buffers)': 'kpi_process_nodejs_external_memory_bytes',
+  'ClickHouse tracked': 'kpi_clickhouse_memory_tracked_bytes',
+  'of which mark cache': 'kpi_clickhouse_cache_bytes{cache="mark"}',
+  'query condition cache': 'kpi_clickhouse_cache_bytes{cache="query_condition"}',
+  'compiled expressions': 'kpi_clickhouse_cache_bytes{cache="compiled_expression"}',
+} as const;
 const memoryParts = Object.fromEntries(Object.keys(MEMORY_PARTS).map((part) => [part, [] as number[]])) as Record<keyof typeof MEMORY_PARTS, number[]>;
 const sampleMemoryParts = async () => {
   const text = String((await stack.request('/metrics', { timeoutMs: 5_000 })).body ?? '');
   for (const [part, metric] of Object.entries(MEMORY_PARTS) as [keyof typeof MEMORY_PARTS, string][]) {
-    const bytes = new RegExp(`^${metric} (\\S+)`, 'm').exec(text)?.[1];
+    const bytes = text.split('\n').find((line) => line.startsWith(`${metric} `))?.slice(metric.length + 1);
     if (bytes !== undefined) memoryParts[part].push(Number(bytes) / 2 ** 20);
   }
 };

@@ -195,6 +195,12 @@ export const clickhouseMemory = new Gauge({
   help: "Memory embedded ClickHouse accounts for (its MemoryTracking metric), part of this process's RSS; 0 with a ClickHouse server, which reports its own",
   registers: [registry],
 });
+export const clickhouseCacheBytes = new Gauge({
+  name: 'kpi_clickhouse_cache_bytes',
+  help: "Embedded ClickHouse's caches (mark, primary_index, query_condition, compiled_expression, uncompressed), part of kpi_clickhouse_memory_tracked_bytes",
+  labelNames: ['cache'] as const,
+  registers: [registry],
+});
 export const servedValues = new Gauge({
   name: 'kpi_served_values',
   help: 'KPI values (KPI, granularity, period, team, tier) this process keeps ready to serve',

@@ -8,7 +8,7 @@ import { createStorage, migrate, productionReleasesOfModel, workItemFirstClosed,
 import { loadConnectorsFile, mlflowRegistry, type ConnectorDeps, type ConnectorsConfig, type MlflowRegistry } from '@kpi/connectors';
 import { Catalog, parseTargetsFile } from '@kpi/kpi';
 import { Serving } from '@kpi/serving';
-import { clickhouseMemory, statementSeconds, statementWaitSeconds } from '@kpi/metrics';
+import { clickhouseCacheBytes, clickhouseMemory, statementSeconds, statementWaitSeconds } from '@kpi/metrics';
 import { Deadline, EXIT, runSteps, within } from './shutdown.ts';
 
 export { DependencyUnavailable, asUnavailable, withDeadline, type Dependency } from './dependencies.ts';
@@ -193,11 +193,18 @@ async function readinessOf(kafka: Kafka, storage: Storage, redis: Redis): Promis
 const CATALOG_REFRESH_MS = 5_000;
 const ENGINE_MEMORY_MS = 10_000;
 
-/** The embedded engine's own account of its memory, for kpi_clickhouse_memory_tracked_bytes. */
+/** The caches of the embedded engine, by their system.metrics names. */
+const ENGINE_CACHES = { MarkCacheBytes: 'mark', PrimaryIndexCacheBytes: 'primary_index', QueryConditionCacheBytes: 'query_condition', CompiledExpressionCacheBytes: 'compiled_expression', UncompressedCacheBytes: 'uncompressed' } as const;
+
+/** The embedded engine's own account of its memory and its caches', for /metrics. */
 async function trackEngineMemory(storage: Storage) {
-  const [row] = await storage.lane('serve').query<{ value: number }>(`SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'`);
-  if (row) clickhouseMemory.set(Number(row.value));
+  const rows = await storage.lane('serve').query<{ metric: string; value: number }>(`SELECT metric, value FROM system.metrics WHERE metric = 'MemoryTracking' OR has({caches:Array(String)}, metric)`, { caches: Object.keys(ENGINE_CACHES) });
+  for (const { metric, value } of rows) {
+    if (metric === 'MemoryTracking') clickhouseMemory.set(Number(value));
+    else clickhouseCacheBytes.set({ cache: ENGINE_CACHES[metric as keyof typeof ENGINE_CACHES] }, Number(value));
+  }
 }
+
 /** How long closing the clients waits for ClickHouse statements still running. */
 const ENGINE_DRAIN_MS = 2_000;
 
