@@ -60,10 +60,14 @@ export async function runSteps(steps: StopStep[], deadline: Deadline, log: Logge
   let clean = true;
   for (const step of steps) {
     const slice = Math.max(deadline.remaining(), step.minMs ?? 1_000);
+    const started = performance.now();
     try {
       if (!(await within(step.stop(deadline), slice)).done) {
         clean = false;
         log?.error({ step: step.name, waitedMs: slice }, 'did not stop before the shutdown deadline; left behind');
+      } else {
+        // Where a slow shutdown's time went, step by step.
+        log?.info({ step: step.name, ms: Math.round(performance.now() - started) }, 'stopped');
       }
     } catch (error) {
       clean = false;
