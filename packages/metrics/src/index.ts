@@ -189,7 +189,7 @@ export const statementWaitSeconds = new Histogram({
   buckets: STATEMENT_BUCKETS,
   registers: [registry],
 });
-/** Which part of the process's memory is the embedded engine's (the rest is Node's: heap, buffers, code). */
+/** Which part of the process's memory embedded ClickHouse accounts for (the soak found native memory outside it and outside V8's heap). */
 export const clickhouseMemory = new Gauge({
   name: 'kpi_clickhouse_memory_tracked_bytes',
   help: "Memory embedded ClickHouse accounts for (its MemoryTracking metric), part of this process's RSS; 0 with a ClickHouse server, which reports its own",

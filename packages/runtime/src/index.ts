@@ -191,6 +191,7 @@ async function readinessOf(kafka: Kafka, storage: Storage, redis: Redis): Promis
 }
 
 const CATALOG_REFRESH_MS = 5_000;
+/** How often the embedded engine's memory figures in /metrics are read again. */
 const ENGINE_MEMORY_MS = 10_000;
 
 /** The caches of the embedded engine, by their system.metrics names. */
