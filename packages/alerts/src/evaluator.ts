@@ -6,8 +6,8 @@ import { fingerprintOf } from './labels.ts';
 import { planNotifications, type Notification, type RuleReceivers } from './notify.ts';
 import { periodOfRule, readScopes, type Reading } from './readings.ts';
 import { timersOf, SEVERITIES } from './rule.ts';
-import { receiversOf, rulesInForce, type RuleSources } from './rules.ts';
-import { listSilences } from './silences.ts';
+import { receiversOf, rulesInForce, type RuleInForce, type RuleSources } from './rules.ts';
+import { listSilences, type Silence } from './silences.ts';
 import { ALERT_STATES, labelsOf, step, type AlertInstance, type InstanceSpec, type Observation, type Transition } from './state.ts';
 import type { AlertStore } from './store.ts';
 
@@ -49,14 +49,36 @@ export async function evaluateAlerts(deps: EvaluatorDeps, now = new Date()): Pro
   }
 }
 
+/** Rules and silences are read again at least this often, whatever the announced version says. */
+const CONFIG_MAX_AGE_MS = 60_000;
+
+/** The rules in force and the silences as last read per store, and the version they were read at. */
+const keptConfig = new WeakMap<AlertStore, { version: string | null; readAt: number; since: number; rules: RuleInForce[]; silences: Silence[] }>();
+
+/**
+ * The enabled rules in force and the silences not ended at `now`: read from ClickHouse only when
+ * the API announced a change (AlertStore.configChanged), or once a minute in case an announcement
+ * was lost; otherwise as last read. Evaluations follow every recompute, and two FINAL reads each
+ * time were a few percent of the engine's time under a steady stream.
+ */
+async function configOf(deps: EvaluatorDeps, now: Date): Promise<{ rules: RuleInForce[]; silences: Silence[] }> {
+  const version = await deps.store.configVersion();
+  let kept = keptConfig.get(deps.store);
+  if (!kept || kept.version !== version || Date.now() - kept.readAt > CONFIG_MAX_AGE_MS || now.getTime() < kept.since) {
+    const readAt = Date.now();
+    const rules = (await rulesInForce(deps.storage, deps.sources, (name, problem) => deps.log?.warn({ rule: name, problem }, 'stored alert rule no longer valid; skipped'))).filter(({ rule }) => rule.enabled);
+    kept = { version, readAt, since: now.getTime(), rules, silences: await listSilences(deps.storage, now.getTime()) };
+    keptConfig.set(deps.store, kept);
+  }
+  // Read as those ending after `since`: the ones ending after a later `now` are among them.
+  return { rules: kept.rules, silences: kept.silences.filter((silence) => Date.parse(silence.ends_at) > now.getTime()) };
+}
+
 async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResult> {
   const { storage, store, sources } = deps;
-  const rules = (await rulesInForce(storage, sources, (name, problem) => deps.log?.warn({ rule: name, problem }, 'stored alert rule no longer valid; skipped'))).filter(
-    ({ rule }) => rule.enabled,
-  );
+  const { rules, silences } = await configOf(deps, now);
   const previous = new Map((await store.instances()).map((instance) => [instance.fingerprint, instance]));
   const groups = new Map((await store.groups()).map((group) => [group.id, group]));
-  const silences = await listSilences(storage, now.getTime());
   const overrides = deps.served.overrides();
   const teams = rules.some(({ rule }) => rule.scope === 'each_team') ? await deps.served.knownTeams() : [];
 

@@ -12,14 +12,14 @@ import type { AlertInstance } from './state.ts';
  * (one slot on a Redis cluster).
  */
 export class AlertStore {
-  private readonly keys: { instances: string; instancesVersion: string; groups: string; outbox: string; lock: string; rerun: string };
+  private readonly keys: { instances: string; instancesVersion: string; groups: string; outbox: string; lock: string; rerun: string; configVersion: string };
 
   constructor(
     readonly redis: Redis,
     readonly prefix: string,
   ) {
     const base = `${prefix}:{alerts}`;
-    this.keys = { instances: `${base}:instances`, instancesVersion: `${base}:instances-version`, groups: `${base}:groups`, outbox: `${base}:outbox`, lock: `${base}:evaluation-lock`, rerun: `${base}:rerun` };
+    this.keys = { instances: `${base}:instances`, instancesVersion: `${base}:instances-version`, groups: `${base}:groups`, outbox: `${base}:outbox`, lock: `${base}:evaluation-lock`, rerun: `${base}:rerun`, configVersion: `${base}:config-version` };
   }
 
   private outboxOrder(group: string) {
@@ -123,6 +123,19 @@ export class AlertStore {
 
   async takeRerun(): Promise<boolean> {
     return (await this.redis.del(this.keys.rerun)) > 0;
+  }
+
+  /**
+   * Rules or silences changed in ClickHouse: evaluators read them again. A random token rather
+   * than a counter, so that a Redis that lost its data never hands out a version seen before.
+   */
+  async configChanged(): Promise<void> {
+    await this.redis.set(this.keys.configVersion, randomBytes(12).toString('hex'));
+  }
+
+  /** The version of the rules and silences (null until a change was announced). */
+  configVersion(): Promise<string | null> {
+    return this.redis.get(this.keys.configVersion);
   }
 }
 

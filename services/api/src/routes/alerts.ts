@@ -54,7 +54,10 @@ interface AlertsContext {
   silencesNow(): Promise<Silence[]>;
   /** The rule in force of that name, read fresh. */
   ruleNamed(name: string): Promise<RuleInForce | undefined>;
-  /** A change asks for an evaluation right away; a failed request is logged, the next periodic evaluation sees the change. */
+  /**
+   * Rules or silences changed: evaluators read them again (announced through the store) and an
+   * evaluation runs right away. A failure is logged: evaluators read them within a minute anyway.
+   */
   evaluateSoon(reason: string): Promise<unknown>;
 }
 
@@ -68,16 +71,20 @@ const describeSilence = (silence: Silence, now = Date.now()) => ({ ...silence, s
  */
 export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage, queues } = runtime;
+  const store = new AlertStore(runtime.redis, runtime.config.queuePrefix);
   const context: AlertsContext = {
     runtime,
     serve,
     sources,
     ready,
-    store: new AlertStore(runtime.redis, runtime.config.queuePrefix),
+    store,
     rulesNow: () => ready.get('rules', () => rulesInForce(storage, sources)),
     silencesNow: () => ready.get('silences|current', () => listSilences(storage, Date.now())),
     ruleNamed: async (name) => (await rulesInForce(storage, sources)).find((entry) => entry.rule.name === name),
-    evaluateSoon: (reason) => requestEvaluation(queues, reason).catch((error) => runtime.log.warn({ err: error }, 'could not request an alert evaluation')),
+    evaluateSoon: async (reason) => {
+      await store.configChanged().catch((error: unknown) => runtime.log.warn({ err: error }, 'could not announce an alert rule or silence change'));
+      await requestEvaluation(queues, reason).catch((error: unknown) => runtime.log.warn({ err: error }, 'could not request an alert evaluation'));
+    },
   };
   alertInstanceRoutes(app, context);
   alertRuleReadRoutes(app, context);
