@@ -22,4 +22,17 @@ describe('answers written as the contract declares them', () => {
   it('unchecked, writes what the handler built without looking at it', () => {
     expect(answerSerializer(false)(route as never)({ ...answer, internal: 'kept' })).toContain('"internal":"kept"');
   });
+
+  it('unchecked, writes a kept (frozen) answer once and sends that text again; an answer built anew is written anew', () => {
+    const serialize = answerSerializer(false)(route as never);
+    const kept = Object.freeze({ ...answer, tags: [{ name: 'x' }] });
+    expect(serialize(kept)).toBe(JSON.stringify(kept));
+    // Its route keeps it unchanged; were it changed, the first writing would still be sent.
+    kept.tags[0]!.name = 'changed';
+    expect(serialize(kept)).toContain('"name":"x"');
+    const built = { ...answer, tags: [{ name: 'x' }] };
+    expect(serialize(built)).toContain('"name":"x"');
+    built.tags[0]!.name = 'changed';
+    expect(serialize(built)).toContain('"name":"changed"');
+  });
 });

@@ -23,7 +23,12 @@ export type TriageAlert = z.infer<typeof alertRow>;
  * keeps adding to the table on each read.
  */
 export const alertTriage = {
-  async list(storage: Storage, filter: { teams: readonly string[] | undefined; triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
+  /**
+   * The `limit` latest alerts of every team (fired_at descending, then alert_id), newest first:
+   * any team scope's `limit` latest are among them, so one read serves every scope (a read scans
+   * every alert of the organisation, ~100 ms at 50 000 of them, whatever the scope).
+   */
+  async latestPerTeam(storage: Storage, filter: { triaged: boolean | undefined; limit: number }): Promise<TriageAlert[]> {
     const rows = await storage.query<Record<string, unknown>>(
       `SELECT f.alert_id AS alert_id, f.team AS team, JSONExtractString(f.data, 'model_id') AS model_id, JSONExtractString(f.data, 'name') AS name,
               JSONExtractString(f.data, 'severity') AS severity, JSONExtract(f.data, 'labels', 'Map(String, String)') AS labels, f.fired_at AS fired_at,
@@ -36,9 +41,9 @@ export const alertTriage = {
          SELECT entity_id AS alert_id, argMax(JSONExtractBool(data, 'actionable'), (time, ingested_at)) AS actionable, max(time) AS triaged_at
          FROM {db:Identifier}.signal_events WHERE type = 'alert.triaged' GROUP BY entity_id
        ) AS t ON t.alert_id = f.alert_id
-       WHERE ({every_team:UInt8} = 1 OR has({teams:Array(String)}, f.team)) AND ({triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8})
-       ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32}`,
-      { every_team: filter.teams === undefined ? 1 : 0, teams: filter.teams ?? [], triaged: filter.triaged === undefined ? -1 : filter.triaged ? 1 : 0, limit: filter.limit },
+       WHERE {triaged:Int8} = -1 OR toInt8(triaged) = {triaged:Int8}
+       ORDER BY fired_at DESC, alert_id LIMIT {limit:UInt32} BY team`,
+      { triaged: filter.triaged === undefined ? -1 : filter.triaged ? 1 : 0, limit: filter.limit },
     );
     return rows.map((row) => alertRow.parse(row));
   },

@@ -92,14 +92,31 @@ export const alertRoutes = (runtime: Runtime, serve: Serve, sources: RuleSources
   silenceRoutes(app, context);
 };
 
+/** The first instant after `now` at which a silence starts or ends: whether an alert is silenced changes then. */
+const nextSilenceChange = (silences: readonly Silence[], now: number) =>
+  Math.min(...silences.flatMap((silence) => [Date.parse(silence.starts_at), Date.parse(silence.ends_at)]).filter((instant) => instant > now), Infinity);
+
+/** Answers kept per request (query and team scopes); a bound on how many, against unbounded query variety. */
+const KEPT_ANSWERS = 256;
+
+type AlertList = Readonly<{ alerts: (Omit<AlertInstance, 'holds' | 'version'> & { evaluations_held: number; silenced: boolean; silenced_by: string[] })[] }>;
+
 /** The alert instances, as they stand and their history. */
 function alertInstanceRoutes(app: AlertsApp, { runtime: { storage }, serve, ready, store, silencesNow }: AlertsContext) {
+  // The lists answered since the instances, the silences or a silence's state last changed: the
+  // dashboard asks the same questions many times between two evaluations, and each answer is
+  // hundreds of kilobytes to filter, sort and write. Frozen, so that they are written once too.
+  let kept: { instances: readonly Readonly<AlertInstance>[]; silences: readonly Silence[]; until: number; answers: Map<string, AlertList> } | undefined;
   app.route({
     ...serve(routes.listAlerts),
     handler: async (request) => {
-      const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const now = Date.now();
-      const silences = await silencesNow();
+      const [instances, silences] = await Promise.all([store.instances(), silencesNow()]);
+      if (!kept || kept.instances !== instances || kept.silences !== silences || now >= kept.until) kept = { instances, silences, until: nextSilenceChange(silences, now), answers: new Map() };
+      const key = JSON.stringify([request.query, request.principal!.teams]);
+      const answer = kept.answers.get(key);
+      if (answer) return answer;
+      const { state, team: teamFilter, severity: severityFilter, rule, kpi } = request.query;
       const wanted = (instance: Readonly<AlertInstance>) =>
         (state === 'all' || (state === 'active' ? instance.state === 'pending' || instance.state === 'firing' : instance.state === state)) &&
         (!teamFilter || instance.team === teamFilter) &&
@@ -107,14 +124,16 @@ function alertInstanceRoutes(app: AlertsApp, { runtime: { storage }, serve, read
         (!severityFilter || instance.severity === severityFilter) &&
         (!rule || instance.rule === rule) &&
         (!kpi || instance.kpi === kpi);
-      const alerts = (await store.instances())
+      const alerts = instances
         .filter(wanted)
         .sort((a, b) => STATE_ORDER[a.state]! - STATE_ORDER[b.state]! || SEVERITY_ORDER[a.severity]! - SEVERITY_ORDER[b.severity]! || a.rule.localeCompare(b.rule) || a.team.localeCompare(b.team))
         .map(({ holds, version, ...instance }) => {
           const silenced = silencedBy(silences, instance.labels, now);
           return { ...instance, evaluations_held: holds, silenced: silenced.length > 0, silenced_by: silenced };
         });
-      return { alerts };
+      const listed: AlertList = Object.freeze({ alerts });
+      if (kept.answers.size < KEPT_ANSWERS) kept.answers.set(key, listed);
+      return listed;
     },
   });
 
