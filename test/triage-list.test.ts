@@ -39,4 +39,12 @@ describe('the triage list', () => {
     const triaged = await alertTriage.latestPerTeam(storage, { triaged: true, limit: 5 });
     expect(triaged.map((alert) => alert.alert_id)).toEqual(['b2']);
   });
+
+  it('has a version that changes when an alert event is stored, and only then', async () => {
+    const before = await alertTriage.version(storage);
+    await storeEvents(storage, [makeEvent('survey.response', { team: 'busy', score: 4 }, { source: 'survey', id: 'not-an-alert', time: '2026-11-02T12:00:00Z' })], 'triage-test', 'triage-test-survey');
+    expect(await alertTriage.version(storage)).toBe(before);
+    await storeEvents(storage, [makeEvent('alert.triaged', { alert_id: 'q1', team: 'quiet', actionable: false }, { source: 'kpi-triage', id: 'q1-triaged', time: '2026-11-02T12:00:00Z' })], 'triage-test', 'triage-test-q1');
+    expect(await alertTriage.version(storage)).not.toBe(before);
+  });
 });

@@ -48,6 +48,17 @@ export const alertTriage = {
     return rows.map((row) => alertRow.parse(row));
   },
 
+  /**
+   * Changes whenever an `alert.fired` or `alert.triaged` event is stored (how many there are, and
+   * the latest ingestion): the lists can change only then. A few milliseconds where a list takes ~100.
+   */
+  async version(storage: Storage): Promise<string> {
+    const [row] = await storage.query<{ version: string }>(
+      "SELECT concat(toString(count()), '|', toString(max(ingested_at))) AS version FROM {db:Identifier}.signal_events WHERE type IN ('alert.fired', 'alert.triaged')",
+    );
+    return row?.version ?? '';
+  },
+
   /** The fired alert (team, model) a triage refers to, and its latest triage; undefined when none with that id arrived. */
   async fired(storage: Storage, alertId: string): Promise<{ team: string; model_id: string | null; triage: { triaged: boolean; actionable: boolean | null } } | undefined> {
     const [row] = await storage.query<{ team: string; model_id: string; triaged: number; actionable: boolean | null }>(

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { routes } from '@kpi/api-contract';
 import { parseEvent } from '@kpi/events';
 import { asUnavailable, type Runtime } from '@kpi/runtime';
-import { alertTriage } from '@kpi/storage';
+import { alertTriage, type TriageAlert } from '@kpi/storage';
 import { outOfScope } from '../access/authenticate.ts';
 import { listedTeams, readsTeam } from '../access/principal.ts';
 import { recordChange } from '../access/audit.ts';
@@ -15,15 +15,32 @@ import { RETRY_AFTER, type Serve } from '../serve.ts';
  * connector): list those awaiting triage, and mark one actionable or noise -> alert.triaged, which
  * the alert_precision KPI counts.
  */
+/** A triage list is read again at least this often, whatever the version of the alert events says. */
+const LIST_MAX_AGE_MS = 30_000;
+
 export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
+  // The lists as last read, per query, with the version of the alert events they were read at: a
+  // refresh (every second, see ReadyAnswers) reads that small version and the list itself only
+  // when alert events arrived since, or when the list is half a minute old.
+  const lists = new Map<string, { version: string; at: number; alerts: TriageAlert[] }>();
+  const latestOf = async (key: string, read: () => Promise<TriageAlert[]>) => {
+    const version = await alertTriage.version(storage);
+    const kept = lists.get(key);
+    if (kept && kept.version === version && Date.now() - kept.at < LIST_MAX_AGE_MS) return kept.alerts;
+    const at = Date.now();
+    const alerts = await read();
+    lists.set(key, { version, at, alerts });
+    return alerts;
+  };
   app.route({
     ...serve(routes.listTriage),
     handler: async (request) => {
       const { team, triaged, limit } = request.query;
       const teams = listedTeams(request.principal, team);
       // One read for every team scope, cut here to the teams this request reads.
-      const latest = await ready.get(`triage|${triaged}|${limit}`, () => alertTriage.latestPerTeam(storage, { triaged: triaged === 'all' ? undefined : triaged === 'true', limit }));
+      const key = `triage|${triaged}|${limit}`;
+      const latest = await ready.get(key, () => latestOf(key, () => alertTriage.latestPerTeam(storage, { triaged: triaged === 'all' ? undefined : triaged === 'true', limit })));
       return { alerts: (teams ? latest.filter((alert) => teams.includes(alert.team)) : latest).slice(0, limit) };
     },
   });
