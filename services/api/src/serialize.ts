@@ -9,14 +9,6 @@ export class AnswerOutsideContract extends Error {
 }
 
 /**
- * How answers are written. Handlers build them to the contract's types, so serving writes them as
- * they are (JSON.stringify): checking every answer against its zod schema cost reads more CPU than
- * computing them. With `check` (the test suite's stacks, API_CHECK_RESPONSES) every answer is also
- * encoded by its schema, and one the schema would change — a field it does not declare, a missing
- * default, a value of another type — is a 500 naming the route, so what tests see is what a
- * server without the check sends.
- */
-/**
  * Answers a route keeps and sends again (frozen by the route, so never changed after their first
  * writing), as written the first time: a list of hundreds of kilobytes asked for many times a
  * second is written once.
@@ -29,6 +21,14 @@ function writtenOnce(answer: object): string {
   return text;
 }
 
+/**
+ * How answers are written. Handlers build them to the contract's types, so serving writes them as
+ * they are (JSON.stringify): checking every answer against its zod schema cost reads more CPU than
+ * computing them. With `check` (the test suite's stacks, API_CHECK_RESPONSES) every answer is also
+ * encoded by its schema, and one the schema would change — a field it does not declare, a missing
+ * default, a value of another type — is a 500 naming the route, so what tests see is what a
+ * server without the check sends.
+ */
 export function answerSerializer(check: boolean): SerializerCompiler {
   return (route) => {
     // Compiled in both modes: a route whose schema cannot serialize fails at start-up either way.

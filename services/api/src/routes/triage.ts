@@ -10,14 +10,14 @@ import { produceForRequest } from '../produce.ts';
 import type { ReadyAnswers } from '../ready.ts';
 import { RETRY_AFTER, type Serve } from '../serve.ts';
 
+/** A triage list is read again at least this often, whatever the version of the alert events says. */
+const LIST_MAX_AGE_MS = 30_000;
+
 /**
  * Triage of the organisation's model-monitor alerts (alert.fired, e.g. from the Alertmanager
  * connector): list those awaiting triage, and mark one actionable or noise -> alert.triaged, which
  * the alert_precision KPI counts.
  */
-/** A triage list is read again at least this often, whatever the version of the alert events says. */
-const LIST_MAX_AGE_MS = 30_000;
-
 export const triageRoutes = (runtime: Runtime, serve: Serve, ready: ReadyAnswers): FastifyPluginAsyncZod => async (app) => {
   const { storage } = runtime;
   // The lists as last read, per query, with the version of the alert events they were read at: a
