@@ -3,17 +3,35 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A free TCP port on 127.0.0.1, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports to pick from: below the kernel's ephemeral range (32768 and up), which outgoing connections take their ports from. */
+const PICKED_PORTS = { from: 20_000, to: 32_767 };
+
+/** Whether `port` can be listened on now (0: any port the kernel gives); resolves that port, or undefined. */
+function listenable(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.on('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A port nothing listens on, for a process started next. Picked at random below the ephemeral
+ * range: a port the kernel handed out (listen on 0) was sometimes taken by an outgoing
+ * connection before the process bound it (EADDRINUSE at start-up).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await listenable(PICKED_PORTS.from + Math.floor(Math.random() * (PICKED_PORTS.to - PICKED_PORTS.from + 1)));
+    if (port !== undefined) return port;
+  }
+  const port = await listenable(0);
+  if (port === undefined) throw new Error('no free port');
+  return port;
 }
 
 /** Polls `probe` until it resolves truthy, or throws after `timeoutMs` with the last error. */
