@@ -47,6 +47,29 @@ describe('KPI tables', () => {
   });
 
   it('hold what the views of migrations 011 and 013 extracted from the same events, field by field', async () => {
+    // Text that TabSeparated lines and the quoted strings inside their arrays must escape, and facts left out.
+    const awkward = "it's \\ a\ttab\nnewline\r\u0000 \"quoted\" ünïcode";
+    await storeEvents(
+      storage,
+      [
+        makeEvent('release.deployed', {
+          ...sampleData['release.deployed'],
+          release_id: `rel ${awkward}`,
+          model_id: awkward,
+          monitoring: { drift_enabled: false, drift_alerting: true, features: [{ name: awkward, critical: true, drift_monitored: false }, { name: "'", critical: false, drift_monitored: true }] },
+          slices: [{ segment: awkward, value: 1e-7, baseline: -2.5, higher_is_better: false }],
+        }),
+        makeEvent('release.updated', { release_id: `rel ${awkward}`, reproducible: false }),
+        makeEvent('incident.opened', { ...sampleData['incident.opened'], incident_id: awkward, model_id: awkward }),
+        makeEvent('incident.mitigated', { incident_id: awkward }),
+        makeEvent('serving.window', { ...sampleData['serving.window'], model_id: awkward }),
+        makeEvent('dataset.arrived', { ...sampleData['dataset.arrived'], dataset: awkward }),
+        makeEvent('data.validated', { ...sampleData['data.validated'], suite: awkward }),
+        makeEvent('survey.response', { ...sampleData['survey.response'], comment: awkward }),
+      ].map((event) => ({ ...event, source: awkward })),
+      't',
+      'tables-test-awkward',
+    );
     // The views' SELECTs, as the migrations wrote them, run over `events` into copies of each table.
     const views = loadMigrations(undefined)
       .flatMap((migration) => migration.statements)

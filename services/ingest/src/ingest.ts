@@ -4,7 +4,7 @@ import { decodeEventMessage, eventRef, isCustomType, type AnyEvent, type CustomE
 import { startBatchConsumer, type BatchConsumer, type PartitionBatch } from '@kpi/bus';
 import { dlqMessages, eventsIngested, eventsRejected, ingestBatchSize, ingestStepFailures, insertRetries, insertSeconds } from '@kpi/metrics';
 import { insertEventLines, type Storage } from '@kpi/storage';
-import { KPI_ROW_SETTINGS, kpiRowOf, type KpiTable } from './kpi-rows.ts';
+import { KPI_TABLE_COLUMNS, kpiLineOf, type KpiTable } from './kpi-rows.ts';
 import { clickhouseTime, eventLine, type Origin } from './rows.ts';
 
 export interface IngestOptions {
@@ -29,28 +29,27 @@ export interface IngestOptions {
   insert?: (rows: ChunkRows, token: string) => Promise<void>;
 }
 
-/** What a chunk stores: its `events` lines (TabSeparated) and the rows it adds to each typed KPI table. */
+/** What a chunk stores, TabSeparated: its `events` lines and the lines it adds to each typed KPI table. */
 export interface ChunkRows {
   lines: string;
-  kpiRows: Map<KpiTable, Record<string, unknown>[]>;
+  kpiLines: Map<KpiTable, string>;
 }
 
 /** Collects a chunk's rows, event by event. */
 export class ChunkBuilder {
   private lines = '';
-  private readonly kpiRows: ChunkRows['kpiRows'] = new Map();
+  private readonly kpiLines: ChunkRows['kpiLines'] = new Map();
   private readonly ingestedAt = clickhouseTime(new Date().toISOString());
 
   add(event: AnyEvent, origin: Origin): void {
-    this.lines += eventLine(event, origin);
-    const { table, row } = kpiRowOf(event, origin, this.ingestedAt);
-    const tableRows = this.kpiRows.get(table);
-    if (tableRows) tableRows.push(row);
-    else this.kpiRows.set(table, [row]);
+    const json = JSON.stringify(event.data);
+    this.lines += eventLine(event, origin, json);
+    const { table, line } = kpiLineOf(event, origin, json, this.ingestedAt);
+    this.kpiLines.set(table, (this.kpiLines.get(table) ?? '') + line);
   }
 
   rows(): ChunkRows {
-    return { lines: this.lines, kpiRows: this.kpiRows };
+    return { lines: this.lines, kpiLines: this.kpiLines };
   }
 }
 
@@ -68,7 +67,7 @@ export async function storeEvents(storage: Storage, events: readonly AnyEvent[],
  */
 export async function storeChunk(storage: Storage, rows: ChunkRows, token: string): Promise<void> {
   await insertEventLines(storage, rows.lines, token);
-  for (const [table, tableRows] of rows.kpiRows) await storage.insert(table, tableRows, { insert_deduplication_token: `${token}|${table}`, ...KPI_ROW_SETTINGS });
+  for (const [table, lines] of rows.kpiLines) await storage.insertTabSeparated(table, KPI_TABLE_COLUMNS[table], lines, { insert_deduplication_token: `${token}|${table}` });
 }
 
 /** The step of a chunk that failed: what the retry log line and the metric name. */
@@ -182,15 +181,11 @@ interface PendingChunk {
 /** The rows of several chunks as one: one insert per table instead of one per chunk and table. */
 export function mergeRows(chunks: readonly ChunkRows[]): ChunkRows {
   if (chunks.length === 1) return chunks[0]!;
-  const kpiRows: ChunkRows['kpiRows'] = new Map();
+  const kpiLines: ChunkRows['kpiLines'] = new Map();
   for (const chunk of chunks) {
-    for (const [table, rows] of chunk.kpiRows) {
-      const merged = kpiRows.get(table);
-      if (merged) merged.push(...rows);
-      else kpiRows.set(table, [...rows]);
-    }
+    for (const [table, lines] of chunk.kpiLines) kpiLines.set(table, (kpiLines.get(table) ?? '') + lines);
   }
-  return { lines: chunks.map((chunk) => chunk.lines).join(''), kpiRows };
+  return { lines: chunks.map((chunk) => chunk.lines).join(''), kpiLines };
 }
 
 /**

@@ -5,7 +5,7 @@ import { consumerLag } from '@kpi/metrics';
 import { startIngest, type IngestOptions } from './ingest.ts';
 
 export { chunkHandler, startIngest, storeChunk, storeEvents, type ChunkRows, type IngestOptions } from './ingest.ts';
-export { kpiRowOf, type KpiTable } from './kpi-rows.ts';
+export { kpiLineOf, KPI_TABLE_COLUMNS, type KpiTable } from './kpi-rows.ts';
 export { eventLine } from './rows.ts';
 
 /** The ingest role: the four event topics -> ClickHouse, then recompute jobs for what changed. */

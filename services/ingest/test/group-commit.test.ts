@@ -46,12 +46,12 @@ describe('group commit of the chunks handled at the same time', () => {
     expect(calls).toBe(2);
   });
 
-  it('merges the rows of chunks: their event lines, and the rows of each typed table', () => {
+  it('merges the rows of chunks: their event lines, and the lines of each typed table', () => {
     const merged = mergeRows([
-      { lines: 'a\n', kpiRows: new Map([['serving_windows', [{ id: 1 }]]]) },
-      { lines: 'b\n', kpiRows: new Map([['serving_windows', [{ id: 2 }]], ['incident_events', [{ id: 3 }]]]) },
-    ] as never);
+      { lines: 'a\n', kpiLines: new Map([['serving_windows', 's1\n']]) },
+      { lines: 'b\n', kpiLines: new Map([['serving_windows', 's2\n'], ['incident_events', 'i3\n']]) },
+    ]);
     expect(merged.lines).toBe('a\nb\n');
-    expect(Object.fromEntries(merged.kpiRows)).toEqual({ serving_windows: [{ id: 1 }, { id: 2 }], incident_events: [{ id: 3 }] });
+    expect(Object.fromEntries(merged.kpiLines)).toEqual({ serving_windows: 's1\ns2\n', incident_events: 'i3\n' });
   });
 });

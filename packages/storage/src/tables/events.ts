@@ -12,9 +12,8 @@ export const EVENT_COLUMNS = ['source', 'id', 'type', 'time', 'team', 'entity_id
 
 /** Inserts TabSeparated event lines (EVENT_COLUMNS) in one statement; `token` makes a repeat of the same insert a no-op. */
 export function insertEventLines(storage: Storage, lines: string, token: string): Promise<void> {
-  // The KPI tables are filled by materialized views: a retried insert whose `events` block was
-  // already stored must still reach them, deduplicated there on their own.
-  return storage.insertTabSeparated(EVENTS_TABLE, EVENT_COLUMNS, lines, { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 });
+  // No view depends on `events` any more (ingestion writes the KPI tables itself, with tokens of their own).
+  return storage.insertTabSeparated(EVENTS_TABLE, EVENT_COLUMNS, lines, { insert_deduplication_token: token });
 }
 
 const teamCounts = z.object({ team: z.string(), events: z.coerce.number(), last_event_at: z.string() });
