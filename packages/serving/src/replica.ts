@@ -14,6 +14,9 @@ interface Entry {
 
 const seriesKey = (kpi: string, granularity: string, tier: string, team: string) => `${kpi}|${granularity}|${tier}|${team}`;
 
+/** Tells replicas apart in scope versions: a reload replaces the copy with a new one. */
+let replicas = 0;
+
 /**
  * The KPI values of `kpi_values`, in memory, under the same rule: of two versions of a value the
  * one whose computation started later wins, whatever order they arrive in. So the copy comes out
@@ -26,12 +29,17 @@ export class ValueReplica implements ValueReader {
   /** Values of a KPI computed before this instant are gone (a deleted KPI, or one recomputed from scratch). */
   private readonly removedBefore = new Map<string, number>();
   private count = 0;
+  private readonly id = ++replicas;
   /** Bumped by every change: answers derived from the values are valid while it stays the same. */
   version = 0;
+  /** Bumped by every change but the values `apply` adds, which it counts per (granularity, team) scope. */
+  private changesOfEveryScope = 0;
+  private readonly changesOfScope = new Map<string, number>();
 
   /** Applies values computed at `computedAt` (ms); returns how many replaced what was there. */
   apply(rows: readonly ServedRow[], computedAt: number): number {
     let changed = 0;
+    const scopes = new Set<string>();
     for (const row of rows) {
       if (computedAt < (this.removedBefore.get(row.kpi) ?? -Infinity)) continue;
       const key = seriesKey(row.kpi, row.granularity, row.tier, row.team);
@@ -41,10 +49,26 @@ export class ValueReplica implements ValueReader {
       if (existing && existing.computedAt > computedAt) continue;
       if (!existing) this.count++;
       periods.set(row.start, { row: { kpi: row.kpi, team: row.team, start: row.start, value: row.value, numerator: row.numerator, denominator: row.denominator, sample_size: row.sample_size, details: row.details }, computedAt });
+      scopes.add(`${row.granularity}|${row.team}`);
       changed++;
     }
+    for (const scope of scopes) this.changesOfScope.set(scope, (this.changesOfScope.get(scope) ?? 0) + 1);
     if (changed > 0) this.version++;
     return changed;
+  }
+
+  /** Anything answers may derive from the values changed (the targets in force): every scope's version moves. */
+  changed(): void {
+    this.version++;
+    this.changesOfEveryScope++;
+  }
+
+  /**
+   * The version of one (granularity, team) scope's values, every KPI, tier and period: answers
+   * derived from them alone (a scope's part of `/v1/metrics`) are valid while it stays the same.
+   */
+  scopeVersion(granularity: string, team: string): string {
+    return `${this.id}|${this.changesOfEveryScope}|${this.changesOfScope.get(`${granularity}|${team}`) ?? 0}`;
   }
 
   /** Forgets a KPI's values computed before `before` (ms), and ignores any such value that arrives later. */
@@ -60,7 +84,7 @@ export class ValueReplica implements ValueReader {
       }
       if (periods.size === 0) this.series.delete(key);
     }
-    this.version++;
+    this.changed();
   }
 
   /**
@@ -81,7 +105,7 @@ export class ValueReplica implements ValueReader {
       if (periods.size === 0) this.series.delete(key);
     }
     for (const row of rows) this.apply([row], row.computed_at);
-    this.version++;
+    this.changed();
   }
 
   get size(): number {

@@ -221,7 +221,7 @@ export class Serving {
 
   private async loadTargets() {
     this.targets = await effectiveOverrides(this.options.storage, this.options.fileOverrides);
-    this.replica.version++;
+    this.replica.changed();
   }
 
   private refreshTeams(): Promise<TeamSummary[]> {

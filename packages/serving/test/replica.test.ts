@@ -46,4 +46,27 @@ describe('the served copy of kpi_values', () => {
     expect(replica.apply([row('month', '2025-01-01 00:00:00', 1)], 10)).toBe(0);
     expect(replica.read({ kpis: ['incident_count'], granularity: 'month', tier: 'all', teams: ['search'], from: new Date('2025-01-01'), to: new Date('2025-01-01') })[0]!.value).toBe(2);
   });
+
+  it('moves the version of the scopes whose values changed, and of every scope when anything else did', () => {
+    const replica = new ValueReplica();
+    replica.apply([row('month', '2025-01-01 00:00:00', 1), row('month', '2025-01-01 00:00:00', 1, 'ads')], 10);
+    const versions = () => [replica.scopeVersion('month', 'search'), replica.scopeVersion('month', 'ads'), replica.scopeVersion('day', 'search')];
+    const [search, ads, daySearch] = versions();
+    replica.apply([row('month', '2025-02-01 00:00:00', 2)], 20);
+    const [searchAfter, ...others] = versions();
+    expect(searchAfter).not.toBe(search);
+    expect(others).toEqual([ads, daySearch]);
+    // An older version that does not replace the value changes nothing.
+    const before = versions();
+    replica.apply([row('month', '2025-02-01 00:00:00', 1, 'search')], 5);
+    expect(versions()).toEqual(before);
+    // Targets reloaded, a KPI removed: every scope.
+    replica.changed();
+    const afterChange = versions();
+    afterChange.forEach((version, i) => expect(version).not.toBe(before[i]));
+    replica.remove('incident_count', 100);
+    versions().forEach((version, i) => expect(version).not.toBe(afterChange[i]));
+    // Another copy (a reload) never shares a version with this one.
+    expect(new ValueReplica().scopeVersion('month', 'search')).not.toBe(new ValueReplica().scopeVersion('month', 'search'));
+  });
 });
