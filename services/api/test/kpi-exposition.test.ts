@@ -33,7 +33,7 @@ async function render(parts: ReturnType<typeof exposedParts>, reader: ValueReade
   const rendered: string[] = [];
   const cache = parts(definitions, Math.floor(at.getTime() / 60_000));
   const counting: PartCache = (granularity, team, renderPart) => cache(granularity, team, () => (rendered.push(`${granularity}|${team}`), renderPart()));
-  return { text: await kpiExposition(reader, definitions, teams, [], at, counting), rendered };
+  return { text: (await kpiExposition(reader, definitions, teams, [], at, counting)).toString('utf8'), rendered };
 }
 
 const valueOf = (text: string, team: string) => new RegExp(`^kpi_value\\{kpi="${kpi.id}",team="${team}",tier="all",granularity="month"\\} (\\S+)$`, 'm').exec(text)?.[1];
@@ -55,7 +55,7 @@ describe('/v1/metrics exposition, part by part', () => {
     expect(changed.rendered).toEqual(['month|search']);
     expect([valueOf(changed.text, 'search'), valueOf(changed.text, 'ads')]).toEqual(['42', '11']);
     // The same exposition as rendered from scratch.
-    expect(changed.text).toBe(await kpiExposition(reader, catalog, teams, [], now));
+    expect(changed.text).toBe((await kpiExposition(reader, catalog, teams, [], now)).toString('utf8'));
   });
 
   it('renders every part again in the next minute (forecasts move with the clock) and with another catalog', async () => {

@@ -30,8 +30,11 @@ const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g
 type Metric = keyof typeof METRICS;
 const METRIC_NAMES = Object.keys(METRICS) as Metric[];
 
-/** One (granularity, team scope)'s series, metric by metric (lines of text, each ending in a newline). */
-export type ExpositionPart = Record<Metric, string>;
+/**
+ * One (granularity, team scope)'s series, metric by metric: lines of text, each ending in a
+ * newline, encoded once (the whole exposition is megabytes, put together from its parts at each change).
+ */
+export type ExpositionPart = Record<Metric, Buffer>;
 
 /**
  * Renders a scope's part, or answers one rendered before while the scope's values, the targets,
@@ -41,7 +44,7 @@ export type PartCache = (granularity: Granularity, team: string, render: () => P
 
 /** A scope's part of the exposition: every KPI of the granularity, every tier. */
 async function expositionPart(values: ValueReader, catalog: readonly KpiDefinition[], tiers: readonly TierScope[], granularity: Granularity, team: string, overrides: TargetOverride[], now: Date): Promise<ExpositionPart> {
-  const part: ExpositionPart = { kpi_value: '', kpi_target: '', kpi_sample_size: '', kpi_status: '', kpi_forecast_value: '', kpi_forecast_probability_met: '' };
+  const part: Record<Metric, string> = { kpi_value: '', kpi_target: '', kpi_sample_size: '', kpi_status: '', kpi_forecast_value: '', kpi_forecast_probability_met: '' };
   for (const tier of tiers) {
     const kpis = catalog.filter((kpi) => tierScopes(kpi).includes(tier) && granularitiesOf(kpi).includes(granularity));
     for (const [kpi, [current]] of await readValuesOf(values, kpis, { granularity, team, tier }, [periodOf(granularity, now)], overrides, now)) {
@@ -57,8 +60,10 @@ async function expositionPart(values: ValueReader, catalog: readonly KpiDefiniti
       }
     }
   }
-  return part;
+  return Object.fromEntries(METRIC_NAMES.map((name) => [name, Buffer.from(part[name])])) as ExpositionPart;
 }
+
+const HEADERS = Object.fromEntries(METRIC_NAMES.map((name, i) => [name, Buffer.from(`${i > 0 ? '\n' : ''}# HELP ${name} ${METRICS[name]}\n# TYPE ${name} gauge\n`)])) as Record<Metric, Buffer>;
 
 /**
  * The current period's KPI values as Prometheus metrics, for every granularity a KPI offers, KPI,
@@ -77,7 +82,7 @@ export async function kpiExposition(
   overrides: TargetOverride[],
   now: Date,
   cached?: PartCache,
-): Promise<string> {
+): Promise<Buffer> {
   const tiers = [...new Set(catalog.flatMap(tierScopes))];
   const parts: ExpositionPart[] = [];
   for (const granularity of GRANULARITIES) {
@@ -89,7 +94,7 @@ export async function kpiExposition(
       parts.push(await (cached ? cached(granularity, team, render) : render()));
     }
   }
-  return METRIC_NAMES.map((name) => `# HELP ${name} ${METRICS[name]}\n# TYPE ${name} gauge\n${parts.map((part) => part[name]).join('')}`).join('\n');
+  return Buffer.concat(METRIC_NAMES.flatMap((name) => [HEADERS[name], ...parts.map((part) => part[name])]));
 }
 
 /**
@@ -117,7 +122,7 @@ export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve): FastifyPluginA
   // organisation's principals share one, each team-scoped set has its own): rendered once per
   // change (and once a minute, for the forecasts), however many scrapers ask meanwhile.
   let version = '';
-  let rendered = new Map<string, Promise<string>>();
+  let rendered = new Map<string, Promise<Buffer>>();
   const cachedPart = exposedParts(() => serving.values);
   app.route({
     ...serve(routes.getKpiMetrics),
@@ -140,7 +145,8 @@ export const kpiMetricsRoutes = (runtime: Runtime, serve: Serve): FastifyPluginA
         pending.catch(() => cache.get(scopesKey) === pending && cache.delete(scopesKey));
         text = pending;
       }
-      return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await text);
+      // The contract's text, already encoded: fastify sends a Buffer as it is, like a string.
+      return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send((await text) as unknown as string);
     },
   });
 };
