@@ -162,3 +162,20 @@ export function startWorker<K extends QueueKey>(
   worker.on('error', reportErrors(options.log, { queue: name, emitter: 'worker' }));
   return worker;
 }
+
+/**
+ * Stops `workers`: they take no new job, jobs in flight get `drainMs` to finish, then the workers
+ * close without them. Resolves whether every job in flight finished. An abandoned job stays
+ * active in Redis until its lock lapses; BullMQ then runs it again (stalled), so it loses nothing.
+ * (A second `close(true)` would not do: BullMQ hands back the first `close()`, still waiting for the jobs.)
+ */
+export async function stopWorkers(workers: readonly Worker[], drainMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    Promise.all(workers.map((worker) => worker.pause())).then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, drainMs)))),
+  ]);
+  clearTimeout(timer);
+  await Promise.all(workers.map((worker) => worker.close(true)));
+  return drained;
+}

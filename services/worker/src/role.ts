@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import { createQueues, startWorker } from '@kpi/queue';
-import { asUnavailable, Deadline, within, type RoleHandle, type Runtime } from '@kpi/runtime';
+import { createQueues, startWorker, stopWorkers } from '@kpi/queue';
+import { asUnavailable, Deadline, type RoleHandle, type Runtime } from '@kpi/runtime';
 import type { Config } from '@kpi/config';
 import { recomputeHistory, recomputeSource, refreshOpenPeriods } from './kpi-jobs.ts';
 import { evaluateAfterRecompute, startAlertWorkers } from './alerts-jobs.ts';
@@ -95,11 +95,8 @@ export async function startWorkerRole(base: Runtime): Promise<RoleHandle> {
       }
       // Jobs in flight may finish for a while; then they are abandoned, which loses nothing: BullMQ
       // runs a job whose lock lapsed again (stalled), and a recompute takes back the days it had taken.
-      const closing = Promise.all(workers.map((worker) => worker.close()));
-      if (!(await within(closing, Math.min(JOB_DRAIN_MS, deadline.remaining() - JOB_DRAIN_MARGIN_MS))).done) {
-        runtime.log.warn({ waitedMs: JOB_DRAIN_MS }, 'jobs still running at shutdown: abandoned, they run again when a worker next runs');
-        await Promise.all(workers.map((worker) => worker.close(true)));
-      }
+      const drainMs = Math.min(JOB_DRAIN_MS, deadline.remaining() - JOB_DRAIN_MARGIN_MS);
+      if (!(await stopWorkers(workers, drainMs))) runtime.log.warn({ waitedMs: drainMs }, 'jobs still running at shutdown: abandoned, they run again when a worker next runs');
       await queues.close();
     },
   };
