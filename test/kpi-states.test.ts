@@ -22,10 +22,10 @@ async function quarter(team: string, options: { monthsFromDays?: string[]; from?
   const values: ScopedValue[] = [];
   await computeValues(
     storage,
-    { kpis: [kpi], windows: [{ granularity: 'quarter', from, to }], teams: ['search', ALL_TEAMS], now: options.at ?? now, states: 'stored', monthsFromDays: options.monthsFromDays },
+    { kpis: [kpi], windows: [{ granularity: 'quarter', from, to }], teams: ['search', 'ads', ALL_TEAMS], now: options.at ?? now, states: 'stored', monthsFromDays: options.monthsFromDays },
     async (computed) => void values.push(...computed),
   );
-  return values.find((value) => value.team === team && value.tier === 'all')!.evaluation.value;
+  return values.find((value) => value.team === team && value.tier === 'all')?.evaluation.value ?? null;
 }
 const q1 = (team: string, monthsFromDays?: string[]) => quarter(team, { monthsFromDays });
 
@@ -77,5 +77,19 @@ describe('stored KPI states', () => {
     await refreshEndedMonthStates(storage, group, ['search', 'ads'], august);
     expect(await quarter('search', { from: '2026-04-01', at: august })).toBeCloseTo((4 + 2) / 2, 12);
     expect(await quarter(ALL_TEAMS, { from: '2026-04-01', at: august })).toBeCloseTo((4 + 2) / 2, 12);
+  });
+
+  it('built again, leave nothing of the days and months the rows no longer have', async () => {
+    const at = new Date('2026-09-02T00:00:00Z');
+    expect(await quarter('ads', { at })).toBe(1);
+    // b1 moves from ads to search (its latest copy wins): ads' February day and month are left without rows.
+    await storeEvents(storage, [answer('b1', '2026-02-10', 1)], 't', 'states-4');
+    await buildStates(storage, group, new Date('2026-09-01T00:00:00Z'));
+    const expected = (2 + 3 + 4 + 1 + 1) / 5;
+    for (const monthsFromDays of [[], ['2026-02-01']]) {
+      expect(await quarter('ads', { at, monthsFromDays })).toBeNull();
+      expect(await quarter('search', { at, monthsFromDays })).toBeCloseTo(expected, 12);
+      expect(await quarter(ALL_TEAMS, { at, monthsFromDays })).toBeCloseTo(expected, 12);
+    }
   });
 });

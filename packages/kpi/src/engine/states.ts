@@ -249,8 +249,19 @@ export async function buildStates(storage: Storage, group: StateGroup, computedA
     ${insertStates}
     SELECT ${fingerprint}, 'day', day, team, tier, rows, ${stateMap(group, 'daily')}, ${stamp(computedAt)}
     FROM (${dailyStates(group, undefined, undefined)}) AS daily`);
-  // Days and months the rows no longer have (the build read everything there is as of computedAt).
-  await storage.command(sql`DELETE FROM {db:Identifier}.kpi_states WHERE fingerprint = ${fingerprint} AND computed_at < ${stamp(computedAt)}`);
+  // Days and months the rows no longer have (the build read everything there is as of computedAt)
+  // are emptied: rows 0 and empty states, which every read skips. Stamped just before the build,
+  // so that the month states stored next replace theirs. (A DELETE, a mutation of every part of
+  // the table, took 0.5 to 1.1 s per group, most of a rebuild.)
+  const emptied = join(
+    group.columns.map((column) => sql`${param(column.name, 'String')}, CAST(defaultValueOfTypeName(${param(types![column.name], 'String')}), 'String')`),
+    ', ',
+  );
+  await storage.command(sql`
+    ${insertStates}
+    SELECT fingerprint, grain, start, team, tier, 0, map(${emptied}), ${stamp(new Date(computedAt.getTime() - 1))}
+    FROM {db:Identifier}.kpi_states FINAL
+    WHERE fingerprint = ${fingerprint} AND computed_at < ${stamp(computedAt)} AND rows > 0`);
   await storage.command(sql`
     ${insertStates}
     SELECT ${fingerprint}, 'month', month, team, tier, rows, ${stateMap(group, 'monthly')}, ${stamp(computedAt)}
