@@ -109,11 +109,19 @@ async function computeRange(
   const started = Date.now();
   let written = 0;
   let done = 0;
+  // A KPI's values are stored while the next KPI computes (one store in flight): the engine runs
+  // both at once on its two connections.
+  let storing: Promise<void> = Promise.resolve();
   await computeValues(target.storage, { kpis, windows, teams, now, states: 'stored', overrides: overridesOf(target) }, async (values) => {
-    await store(values);
-    written += values.length;
-    onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
+    await storing;
+    storing = store(values).then(() => {
+      written += values.length;
+      onProgress?.({ done: ++done, total: kpis.length, values: written, seconds: (Date.now() - started) / 1000 });
+    });
+    // Rejected, it is thrown where it is awaited: at the next KPI's values or below.
+    storing.catch(() => undefined);
   });
+  await storing;
   return written;
 }
 
