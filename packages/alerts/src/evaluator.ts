@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ALL_TEAMS, kpiById, type TargetOverride, type ValueReader } from '@kpi/kpi';
 import { alertEvaluationSeconds, alertInstances, alertRuleErrors, alertTransitions } from '@kpi/metrics';
 import type { Storage } from '@kpi/storage';
@@ -5,7 +6,7 @@ import { recordTransitions } from './history.ts';
 import { fingerprintOf } from './labels.ts';
 import { planNotifications, type Notification, type RuleReceivers } from './notify.ts';
 import { periodOfRule, readScopes, type Reading } from './readings.ts';
-import { timersOf, SEVERITIES } from './rule.ts';
+import { timersOf, SEVERITIES, type AlertRule } from './rule.ts';
 import { receiversOf, rulesInForce, type RuleInForce, type RuleSources } from './rules.ts';
 import { listSilences, type Silence } from './silences.ts';
 import { ALERT_STATES, labelsOf, step, type AlertInstance, type InstanceSpec, type Observation, type Transition } from './state.ts';
@@ -74,6 +75,19 @@ async function configOf(deps: EvaluatorDeps, now: Date): Promise<{ rules: RuleIn
   return { rules: kept.rules, silences: kept.silences.filter((silence) => Date.parse(silence.ends_at) > now.getTime()) };
 }
 
+/**
+ * The fingerprint of a rule's instance for a team scope. Rules are kept between evaluations
+ * (configOf), so each label set is hashed once, not on every evaluation (a sixth of its time).
+ */
+const fingerprints = new WeakMap<AlertRule, Map<string, string>>();
+function instanceFingerprint(rule: AlertRule, teamScope: string): string {
+  let ofRule = fingerprints.get(rule);
+  if (!ofRule) fingerprints.set(rule, (ofRule = new Map()));
+  let fingerprint = ofRule.get(teamScope);
+  if (fingerprint === undefined) ofRule.set(teamScope, (fingerprint = fingerprintOf(labelsOf(rule, teamScope))));
+  return fingerprint;
+}
+
 async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResult> {
   const { storage, store, sources } = deps;
   const { rules, silences } = await configOf(deps, now);
@@ -105,10 +119,12 @@ async function evaluate(deps: EvaluatorDeps, now: Date): Promise<EvaluationResul
     }
     for (const teamScope of scopes) {
       const spec: InstanceSpec = { rule, kpi, teamScope, externalUrl: deps.externalUrl };
-      const fingerprint = fingerprintOf(labelsOf(rule, teamScope));
       const reading = readings?.get(teamScope);
-      apply(spec, fingerprint, reading ? { kind: 'value', ...reading, period } : { kind: 'error', message: error ?? 'no reading', period });
+      apply(spec, instanceFingerprint(rule, teamScope), reading ? { kind: 'value', ...reading, period } : { kind: 'error', message: error ?? 'no reading', period });
     }
+    // The served values are read without I/O: without a turn of the event loop between rules, an
+    // evaluation (one a second under a stream) would hold every API request for its whole length.
+    await nextTurn();
   }
   // Instances no rule produced this time: their rule was deleted or disabled, or no longer covers them.
   for (const [fingerprint, instance] of previous) {
