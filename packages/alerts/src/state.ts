@@ -216,6 +216,8 @@ export function step(spec: InstanceSpec | undefined, previous: Readonly<AlertIns
   }
   const { rule } = spec;
   const holds = conditionHolds(rule, observation);
+  // Nothing held and nothing to keep: most scopes of most rules, on every evaluation.
+  if (!previous && !holds) return { next: undefined };
   const period = observation.period;
   const labels = labelsOf(rule, spec.teamScope);
   const base: AlertInstance = previous ? { ...previous, labels, severity: rule.severity } : newInstance(rule, labels, now);
