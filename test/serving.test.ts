@@ -17,6 +17,12 @@ let a: TestPipeline;
 let b: TestPipeline;
 let bWorker: RoleHandle | undefined;
 
+/** stakeholder_satisfaction in the scorecard of 2026-Q1 for a team, as one instance's API answers it. */
+async function scorecardSatisfaction(pipeline: TestPipeline, team = 'ranking') {
+  const scorecard = await pipeline.client.read.get('/v1/scorecard', { query: { quarter: '2026-Q1', team } });
+  return scorecard.kpis.find((kpi) => kpi.id === 'stakeholder_satisfaction')!;
+}
+
 /** stakeholder_satisfaction of March for a team, as one instance's API answers it. */
 async function satisfaction(pipeline: TestPipeline, team = 'ranking') {
   const values = await pipeline.client.read.get('/v1/kpis/:id/values', { params: { id: 'stakeholder_satisfaction' }, query: { granularity: 'month', from: `${MONTH}-01`, to: '2026-04-01', team } });
@@ -42,6 +48,9 @@ describe('serving while ingesting', () => {
     await eventually(async () => ((await satisfaction(b)).sample_size === 2 ? true : undefined), 5_000, 'B counts two answers');
     expect(await satisfaction(b)).toEqual(await satisfaction(a));
     expect((await satisfaction(a)).value).toBe(3);
+    // Scorecards (kept between reads while their scope's values stay the same) say so too.
+    await eventually(async () => ((await scorecardSatisfaction(a)).sample_size === 2 ? true : undefined), 5_000, 'A scores two answers');
+    expect((await scorecardSatisfaction(a)).value).toBe(3);
 
     // Now only B's worker runs: A (which still ingests) learns B's values through Redis.
     bWorker = await startWorkerRole(b.runtime);
@@ -51,6 +60,9 @@ describe('serving while ingesting', () => {
     await eventually(async () => ((await satisfaction(a)).sample_size === 3 ? true : undefined), 5_000, 'A counts three answers');
     expect(await satisfaction(a)).toEqual(await satisfaction(b));
     expect((await satisfaction(a)).value).toBeCloseTo(11 / 3, 12);
+    await eventually(async () => ((await scorecardSatisfaction(a)).sample_size === 3 ? true : undefined), 5_000, 'A scores three answers');
+    expect((await scorecardSatisfaction(a)).value).toBeCloseTo(11 / 3, 12);
+    expect((await scorecardSatisfaction(b)).value).toBeCloseTo(11 / 3, 12);
   });
 
   it('a restart serves the same values before any recompute', async () => {
@@ -67,8 +79,10 @@ describe('serving while ingesting', () => {
   });
 
   it('a target override is visible at once in the instance that set it, and in the other one', async () => {
+    expect(await scorecardSatisfaction(a)).toMatchObject({ target: 4.2, status: 'breached' });
     const put = await a.api.inject({ method: 'PUT', url: '/v1/targets/stakeholder_satisfaction/ranking', payload: { op: '>=', value: 3.5 }, headers: { authorization: `Bearer ${TOKENS.admin}` } });
     expect(put.statusCode).toBe(200);
+    expect(await scorecardSatisfaction(a)).toMatchObject({ target: 3.5, status: 'met' });
     // 11/3 = 3.67 >= 3.5: met (the default target, >= 4.2, says breached).
     expect(await satisfaction(a)).toMatchObject({ target: 3.5, status: 'met' });
     await eventually(async () => ((await satisfaction(b)).target === 3.5 ? true : undefined), 5_000, 'B judges against 3.5');
@@ -82,9 +96,11 @@ describe('serving while ingesting', () => {
     const answers = async (pipeline: TestPipeline) => pipeline.get(`/v1/kpis/survey_answers/values?granularity=month&from=${MONTH}-01&to=2026-04-01&team=ranking`);
     await eventually(async () => ((await answers(a)).body.values?.[0]?.value === 3 ? true : undefined), 30_000, 'A counts the custom KPI');
     await eventually(async () => ((await answers(b)).body.values?.[0]?.value === 3 ? true : undefined), 10_000, 'B counts the custom KPI');
+    const scoredIds = async () => ((await a.get('/v1/scorecard?quarter=2026-Q1')).body.kpis as { id: string }[]).map((kpi) => kpi.id);
+    expect(await scoredIds()).toContain('survey_answers');
     expect((await a.api.inject({ method: 'DELETE', url: '/v1/kpis/survey_answers', headers: admin })).statusCode).toBe(204);
     expect((await answers(a)).status).toBe(404);
-    expect((await a.get('/v1/scorecard?quarter=2026-Q1')).body.kpis.map((kpi: { id: string }) => kpi.id)).not.toContain('survey_answers');
+    expect(await scoredIds()).not.toContain('survey_answers');
     await eventually(async () => ((await answers(b)).status === 404 ? true : undefined), 5_000, 'B forgets the custom KPI');
     expect(b.runtime.serving.values.read({ kpis: ['survey_answers'], granularity: 'month', tier: 'all', teams: ['ranking', '*'], from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') })).toEqual([]);
   });

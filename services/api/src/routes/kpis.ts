@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { MAX_PERIODS, routes } from '@kpi/api-contract';
+import { MAX_PERIODS, routes, type Scorecard } from '@kpi/api-contract';
 import {
   ALL_TEAMS, computeScope, defaultPeriodCount, DefinitionError, explainScope, granularitiesOf, granularityRefusal, kpiById, lastPeriods, nextPeriodStart, parseReviewPeriod, periodOf, periodStartOf,
   periodsStartingIn, previousPeriodStart, quarterLabel, reviewLabel, readValues, readValuesOf, applicableRule, judge, type Catalog, type Granularity, type KpiDefinition, type TierScope,
@@ -164,8 +164,16 @@ function kpiValueRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
 }
 
 /** Every KPI scored for a quarter or a year, and the teams seen. */
+/** Scorecard answers kept per catalog list: the most recent ones, each valid for its key. */
+const SCORECARDS_KEPT = 256;
+
 function scorecardRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
   const { catalog, serving } = runtime;
+  // Scorecards as last answered, per catalog list (a KPI defined or deleted makes a new list), each
+  // valid while its scope's served values and the targets in force stay the same (the scope
+  // version), within the second its forecasts were judged at. Dashboards ask for the same few
+  // scorecards over and over, and each costs 35 KPIs' trends and forecasts.
+  const kept = new WeakMap<readonly KpiDefinition[], Map<string, Scorecard>>();
   app.route({
     ...serve(routes.getScorecard),
     handler: async (request) => {
@@ -176,11 +184,17 @@ function scorecardRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
       const now = runtime.clock();
       const period = label ? parseReviewPeriod(label)!.period : periodOf('quarter', now);
       const team = teamScope(request.query.team);
+      const list = catalog.list();
+      let answers = kept.get(list);
+      if (!answers) kept.set(list, (answers = new Map()));
+      const key = [serving.values.scopeVersion(granularity, team), period.start.getTime(), request.query.team, request.query.trend ?? 0, Math.floor(now.getTime() / 1000)].join('|');
+      const answered = answers.get(key);
+      if (answered) return answered;
       // The trend's periods end with the one scored: one read for the values and their sparklines.
       const periods = [period];
       for (let i = 1; i < (request.query.trend ?? 1); i++) periods.unshift({ start: previousPeriodStart(granularity, periods[0]!.start), end: periods[0]!.start });
-      const values = await readValuesOf(serving.values, catalog.list(), { granularity, team, tier: 'all' }, periods, serving.overrides(), now);
-      const kpis = catalog.list().map((kpi) => {
+      const values = await readValuesOf(serving.values, list, { granularity, team, tier: 'all' }, periods, serving.overrides(), now);
+      const kpis = list.map((kpi) => {
         const series = values.get(kpi.id)!;
         const value = series.at(-1)!;
         return {
@@ -199,7 +213,10 @@ function scorecardRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
           ...(request.query.trend ? { trend: series.map(({ period_start, value, status }) => ({ period_start, value, status })) } : {}),
         };
       });
-      return { ...(granularity === 'year' ? { year: reviewLabel('year', period.start) } : { quarter: quarterLabel(period.start) }), team: request.query.team, kpis };
+      const answer: Scorecard = { ...(granularity === 'year' ? { year: reviewLabel('year', period.start) } : { quarter: quarterLabel(period.start) }), team: request.query.team, kpis };
+      if (answers.size >= SCORECARDS_KEPT) answers.delete(answers.keys().next().value!);
+      answers.set(key, answer);
+      return answer;
     },
   });
 
