@@ -163,10 +163,10 @@ function kpiValueRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
   });
 }
 
-/** Every KPI scored for a quarter or a year, and the teams seen. */
 /** Scorecard answers kept per catalog list: the most recent ones, each valid for its key. */
 const SCORECARDS_KEPT = 256;
 
+/** Every KPI scored for a quarter or a year, and the teams seen. */
 function scorecardRoutes(app: KpisApp, runtime: Runtime, serve: Serve) {
   const { catalog, serving } = runtime;
   // Scorecards as last answered, per catalog list (a KPI defined or deleted makes a new list), each
